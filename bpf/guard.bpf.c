@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guard: SYN cookies at XDP, handoff of verified ACKs to kernel listeners at
+ * TC ingress. Both programs live in one object so they share their maps.
+ *
+ * XDP, for TCP to a protected (local address, port):
+ *   SYN                  -> SYN-ACK with a cookie (XDP_TX), or RST if no listener
+ *   other segment        -> socket lookup: a kernel connection passes untouched;
+ *                           for a listener (or nothing) only an ACK with a valid
+ *                           cookie passes, on to the handoff below
+ *   malformed, martian   -> dropped, counted
+ * TC ingress, ACK to a listener with a valid cookie:
+ *   bpf_sk_assign_tcp_reqsk() with what the cookie and the ACK carry; the
+ *   kernel creates the connection and accept() returns it.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "lib/consts.h"
+#include "lib/parse.h"
+#include "lib/reply.h"
+#include "lib/cookie.h"
+#include "lib/guard_maps.h"
+
+extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
+				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
+
+char LICENSE[] SEC("license") = "GPL";
+
+SO_INLINE void stat_inc(enum guard_stat id)
+{
+	__u32 key = id;
+	__u64 *v = bpf_map_lookup_elem(&guard_stats, &key);
+
+	if (v)
+		*v += 1;
+}
+
+SO_INLINE const struct guard_cfg *cfg_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&guard_cfg, &zero);
+}
+
+SO_INLINE int addr_is_protected(const struct guard_cfg *cfg, const struct frame *f)
+{
+	__u32 i;
+
+	if (!f->ipv6) {
+		for (i = 0; i < GUARD_MAX_ADDRS; i++) {
+			if (i >= cfg->naddr4)
+				break;
+			if (cfg->addr4[i] == f->daddr[0])
+				return 1;
+		}
+		return 0;
+	}
+	for (i = 0; i < GUARD_MAX_ADDRS; i++) {
+		if (i >= cfg->naddr6)
+			break;
+		if (cfg->addr6[i][0] == f->daddr[0] && cfg->addr6[i][1] == f->daddr[1] &&
+		    cfg->addr6[i][2] == f->daddr[2] && cfg->addr6[i][3] == f->daddr[3])
+			return 1;
+	}
+	return 0;
+}
+
+/* Sources no real client has: answering them would reflect or loop. */
+SO_INLINE int src_is_martian(const struct frame *f)
+{
+	if (!f->ipv6) {
+		__u32 s = bpf_ntohl(f->saddr[0]);
+		__u8 top = s >> 24;
+
+		/* 0/8, 127/8, 224/4 multicast, 240/4 reserved and broadcast */
+		if (top == 0 || top == 127 || top >= 224)
+			return 1;
+		return f->saddr[0] == f->daddr[0];
+	}
+	/* ::, ::1, ff00::/8 multicast, ::ffff:0:0/96 mapped */
+	if ((bpf_ntohl(f->saddr[0]) >> 24) == 0xff)
+		return 1;
+	if (f->saddr[0] == 0 && f->saddr[1] == 0) {
+		if (f->saddr[2] == 0 && (f->saddr[3] == 0 || f->saddr[3] == bpf_htonl(1)))
+			return 1;
+		if (f->saddr[2] == bpf_htonl(0xffff))
+			return 1;
+	}
+	return f->saddr[0] == f->daddr[0] && f->saddr[1] == f->daddr[1] &&
+	       f->saddr[2] == f->daddr[2] && f->saddr[3] == f->daddr[3];
+}
+
+/* The kernel socket a segment belongs to: its state, or -1 if there is none. */
+SO_INLINE int sk_state_lookup(void *ctx, const struct frame *f, int xdp)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 size;
+	int state;
+
+	if (f->ipv6) {
+		__builtin_memcpy(t.ipv6.saddr, f->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, f->daddr, 16);
+		t.ipv6.sport = f->sport;
+		t.ipv6.dport = f->dport;
+		size = sizeof(t.ipv6);
+	} else {
+		t.ipv4.saddr = f->saddr[0];
+		t.ipv4.daddr = f->daddr[0];
+		t.ipv4.sport = f->sport;
+		t.ipv4.dport = f->dport;
+		size = sizeof(t.ipv4);
+	}
+	/* The helper's prototype differs per context type; the verifier wants each typed. */
+	if (xdp)
+		sk = bpf_skc_lookup_tcp((struct xdp_md *)ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_skc_lookup_tcp((struct __sk_buff *)ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return -1;
+	state = sk->state;
+	bpf_sk_release(sk);
+	return state;
+}
+
+SO_INLINE __u32 opt_word(__u8 a, __u8 b, __u8 c, __u8 d)
+{
+	return bpf_htonl(((__u32)a << 24) | ((__u32)b << 16) | ((__u32)c << 8) | d);
+}
+
+/* Copy the TCP options to the stack and parse them; false if there are none. */
+SO_INLINE void syn_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
+{
+	struct tcp_opt_buf buf;
+	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
+
+	opts->flags = 0;
+	if (len == 0 || len > TCP_MAX_OPT_LEN)
+		return;
+	if (bpf_xdp_load_bytes(ctx, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
+		return;
+	tcp_opts_parse(&buf, len, opts);
+}
+
+/* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
+static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
+			enum guard_stat *why)
+{
+	__u64 now = bpf_ktime_get_coarse_ns();
+	__u64 slot = cookie_now_slot(cfg, now);
+	const struct guard_key *k = cookie_key(slot);
+	struct tcp_opts opts;
+	struct reply r = {};
+	__u32 mss_idx, ws, payload, tsval;
+	__u64 hash;
+	int sack, ts;
+
+	if (!k) {
+		*why = GS_XDP_PASS_SYN_NOKEY;
+		return XDP_PASS;
+	}
+	syn_opts(ctx, f, &opts);
+	mss_idx = cookie_mss_index((opts.flags & OPT_MSS) ? opts.mss : 0, f->ipv6);
+	ws = (opts.flags & OPT_WSCALE) ? opts.wscale : COOKIE_WS_NONE;
+	sack = !!(opts.flags & OPT_SACK_PERM);
+	ts = !!(opts.flags & OPT_TS);
+	payload = cookie_payload(slot, mss_idx, ws, sack, ts);
+	hash = cookie_hash_frame(k, f, f->seq, slot, payload);
+
+	r.seq = cookie_from_hash(hash, payload);
+	r.ack_seq = f->seq + 1;
+	r.flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+	r.window = f->ipv6 ? cfg->win6 : cfg->win4;
+	r.ttl = cfg->ttl;
+	/* Linux's option order, so the answer looks like any Linux SYN-ACK. */
+	r.opt[0] = opt_word(TCPOPT_MSS, 4, 0, 0) | bpf_htonl(f->ipv6 ? cfg->mss6 : cfg->mss4);
+	r.nopt = 1;
+	if (ts) {
+		/* A per-flow offset from the hash keeps our uptime private. */
+		tsval = (__u32)(now / 1000000) + (__u32)(hash >> 32);
+		if (sack)
+			r.opt[1] = opt_word(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10);
+		else
+			r.opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10);
+		r.opt[2] = bpf_htonl(tsval);
+		r.opt[3] = bpf_htonl(opts.tsval);
+		r.nopt = 4;
+	} else if (sack) {
+		r.opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2);
+		r.nopt = 2;
+	}
+	if (ws != COOKIE_WS_NONE) {
+		if (r.nopt < REPLY_MAX_OPT_WORDS)
+			r.opt[r.nopt & 7] = opt_word(TCPOPT_NOP, TCPOPT_WINDOW, 3, cfg->wscale);
+		r.nopt++;
+	}
+	if (reply_build(ctx, f, &r)) {
+		*why = GS_XDP_DROP_NO_ROOM;
+		return XDP_DROP;
+	}
+	*why = GS_XDP_TX_SYNACK;
+	return XDP_TX;
+}
+
+/* What a closed port answers (RFC 9293 3.10.7.1, as Linux sends it). */
+static int guard_rst(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
+		     enum guard_stat *why)
+{
+	struct reply r = {};
+
+	r.seq = 0;
+	r.ack_seq = f->seq + 1 + f->payload_len;
+	r.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+	r.ttl = cfg->ttl;
+	if (reply_build(ctx, f, &r)) {
+		*why = GS_XDP_DROP_NO_ROOM;
+		return XDP_DROP;
+	}
+	*why = GS_XDP_TX_RST_NO_LISTENER;
+	return XDP_TX;
+}
+
+static int guard_syn(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
+		     __u8 port_flags, enum guard_stat *why)
+{
+	__u8 listen = f->ipv6 ? PORT_LISTEN6 : PORT_LISTEN4;
+
+	if (!(port_flags & listen))
+		return guard_rst(ctx, cfg, f, why);
+	if (cfg->mode == GUARD_COOKIES_AUTO) {
+		__u32 port = bpf_ntohs(f->dport);
+		__u64 *n = bpf_map_lookup_elem(&guard_synrate, &port);
+
+		if (n)
+			*n += 1;
+		if (!(port_flags & PORT_UNDER_ATTACK)) {
+			*why = GS_XDP_PASS_SYN_CALM;
+			return XDP_PASS;
+		}
+	}
+	return guard_synack(ctx, cfg, f, why);
+}
+
+/* A segment that is not a SYN: pass what the kernel owns or what a valid cookie opens. */
+static int guard_segment(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
+			 __u8 port_flags, enum guard_stat *why)
+{
+	int state = sk_state_lookup(ctx, f, 1);
+	struct cookie_info ci;
+
+	if (state >= 0 && state != TCP_STATE_LISTEN) {
+		*why = GS_XDP_PASS_CONN;
+		return XDP_PASS;
+	}
+	/* A cookie answers only an ACK: no SYN, no RST (data and FIN may ride along). */
+	if ((f->tcp_flags & (TCP_FLAG_ACK | TCP_FLAG_SYN | TCP_FLAG_RST)) != TCP_FLAG_ACK) {
+		*why = GS_XDP_DROP_NO_CONN;
+		return XDP_DROP;
+	}
+	if (!cookie_check(cfg, f, &ci)) {
+		*why = GS_XDP_PASS_COOKIE_ACK;
+		return XDP_PASS;
+	}
+	/* While calm in auto mode the kernel may have sent cookies of its own. */
+	if (state == TCP_STATE_LISTEN && cfg->mode == GUARD_COOKIES_AUTO &&
+	    !(port_flags & PORT_UNDER_ATTACK)) {
+		*why = GS_XDP_PASS_CALM_ACK;
+		return XDP_PASS;
+	}
+	*why = GS_XDP_DROP_BAD_COOKIE;
+	return XDP_DROP;
+}
+
+static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct guard_cfg *cfg;
+	const struct guard_port *port;
+	struct frame f = {};
+	__u32 dport;
+	int st;
+
+	st = frame_parse(data, data_end, &f);
+	if (st == PARSE_NOT_TCP) {
+		*why = GS_XDP_PASS_NOT_TCP;
+		return XDP_PASS;
+	}
+	if (st == PARSE_SHORT) {
+		*why = GS_XDP_PASS_UNPARSED;
+		return XDP_PASS;
+	}
+	cfg = cfg_get();
+	if (!cfg || !addr_is_protected(cfg, &f)) {
+		*why = GS_XDP_PASS_UNPROTECTED;
+		return XDP_PASS;
+	}
+	if (st == PARSE_FRAGMENT) {
+		*why = GS_XDP_DROP_FRAGMENT;
+		return XDP_DROP;
+	}
+	if (st == PARSE_IP6_EXT) {
+		*why = GS_XDP_DROP_IP6_EXT;
+		return XDP_DROP;
+	}
+	dport = bpf_ntohs(f.dport);
+	port = bpf_map_lookup_elem(&guard_ports, &dport);
+	if (!port || !(port->flags & PORT_PROTECTED)) {
+		*why = GS_XDP_PASS_UNPROTECTED;
+		return XDP_PASS;
+	}
+	if (st != PARSE_TCP) {
+		*why = GS_XDP_DROP_MALFORMED;
+		return XDP_DROP;
+	}
+	if (f.dmac[0] & 1) {
+		*why = GS_XDP_DROP_L2_MULTICAST;
+		return XDP_DROP;
+	}
+	if (!f.sport) {
+		*why = GS_XDP_DROP_SPORT_ZERO;
+		return XDP_DROP;
+	}
+	if (src_is_martian(&f)) {
+		*why = GS_XDP_DROP_MARTIAN;
+		return XDP_DROP;
+	}
+	if (f.tcp_flags & TCP_FLAG_SYN) {
+		if (f.tcp_flags & TCP_FLAG_FIN) {
+			*why = GS_XDP_DROP_SYN_FIN;
+			return XDP_DROP;
+		}
+		if (f.tcp_flags & TCP_FLAG_RST) {
+			*why = GS_XDP_DROP_SYN_RST;
+			return XDP_DROP;
+		}
+		if (!(f.tcp_flags & TCP_FLAG_ACK))
+			return guard_syn(ctx, cfg, &f, port->flags, why);
+	}
+	return guard_segment(ctx, cfg, &f, port->flags, why);
+}
+
+SEC("xdp")
+int so_guard_xdp(struct xdp_md *ctx)
+{
+	enum guard_stat why = GS_XDP_PASS_NOT_TCP;
+	int verdict = guard_xdp(ctx, &why);
+
+	stat_inc(why);
+	return verdict;
+}
+
+/* The ACK's timestamps, for the kernel's TS.Recent and its TSval offset. */
+SO_INLINE void ack_opts(struct __sk_buff *skb, const struct frame *f, struct tcp_opts *opts)
+{
+	struct tcp_opt_buf buf;
+	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
+
+	opts->flags = 0;
+	if (len == 0 || len > TCP_MAX_OPT_LEN)
+		return;
+	if (bpf_skb_load_bytes(skb, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
+		return;
+	tcp_opts_parse(&buf, len, opts);
+}
+
+static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, const struct frame *f,
+			 enum guard_stat *why)
+{
+	struct bpf_tcp_req_attrs attrs = {};
+	struct bpf_sock_tuple t = {};
+	struct cookie_info ci;
+	struct tcp_opts opts;
+	struct bpf_sock *sk;
+	__u32 size;
+	int state, err;
+
+	state = sk_state_lookup(skb, f, 0);
+	if (state >= 0 && state != TCP_STATE_LISTEN) {
+		*why = GS_TC_PASS;
+		return TCX_NEXT;
+	}
+	if (cookie_check(cfg, f, &ci)) {
+		*why = state < 0 ? GS_TC_PASS : GS_TC_BAD_COOKIE;
+		return TCX_NEXT;
+	}
+	/* Without a listener the kernel answers the ACK with a RST. */
+	if (state < 0) {
+		*why = GS_TC_NO_LISTENER;
+		return TCX_NEXT;
+	}
+
+	ack_opts(skb, f, &opts);
+	attrs.mss = ci.mss;
+	attrs.wscale_ok = ci.wscale_ok;
+	attrs.snd_wscale = ci.wscale;
+	attrs.rcv_wscale = ci.wscale_ok ? cfg->wscale : 0;
+	attrs.sack_ok = ci.sack_ok;
+	if (ci.ts_ok && (opts.flags & OPT_TS)) {
+		attrs.tstamp_ok = 1;
+		attrs.rcv_tsval = opts.tsval;
+		attrs.rcv_tsecr = opts.tsecr;
+	}
+
+	/* The kfunc wants a full socket: look the listener up as one. */
+	if (f->ipv6) {
+		__builtin_memcpy(t.ipv6.saddr, f->saddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, f->daddr, 16);
+		t.ipv6.sport = f->sport;
+		t.ipv6.dport = f->dport;
+		size = sizeof(t.ipv6);
+	} else {
+		t.ipv4.saddr = f->saddr[0];
+		t.ipv4.daddr = f->daddr[0];
+		t.ipv4.sport = f->sport;
+		t.ipv4.dport = f->dport;
+		size = sizeof(t.ipv4);
+	}
+	sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk) {
+		*why = GS_TC_NO_LISTENER;
+		return TCX_NEXT;
+	}
+	if (sk->state != TCP_STATE_LISTEN) {
+		bpf_sk_release(sk);
+		*why = GS_TC_PASS;
+		return TCX_NEXT;
+	}
+	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs, sizeof(attrs));
+	bpf_sk_release(sk);
+	/* On failure the kernel finds the listener and answers the ACK with a RST. */
+	*why = err ? GS_TC_KFUNC_ERROR : GS_TC_HANDOFF;
+	return err ? TCX_NEXT : TCX_PASS;
+}
+
+static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
+{
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	const struct guard_cfg *cfg;
+	const struct guard_port *port;
+	struct frame f = {};
+	__u32 dport;
+	int st;
+
+	*why = GS_TC_PASS;
+	st = frame_parse(data, data_end, &f);
+	if (st != PARSE_TCP && skb->len > data_end - data) {
+		/* Headers not in the linear part: pull them in and look again. */
+		if (bpf_skb_pull_data(skb, skb->len < 256 ? skb->len : 256))
+			return TCX_NEXT;
+		data = (void *)(long)skb->data;
+		data_end = (void *)(long)skb->data_end;
+		st = frame_parse(data, data_end, &f);
+	}
+	if (st != PARSE_TCP)
+		return TCX_NEXT;
+	if ((f.tcp_flags & (TCP_FLAG_ACK | TCP_FLAG_SYN | TCP_FLAG_RST)) != TCP_FLAG_ACK)
+		return TCX_NEXT;
+	cfg = cfg_get();
+	if (!cfg || !addr_is_protected(cfg, &f))
+		return TCX_NEXT;
+	dport = bpf_ntohs(f.dport);
+	port = bpf_map_lookup_elem(&guard_ports, &dport);
+	if (!port || !(port->flags & PORT_PROTECTED))
+		return TCX_NEXT;
+	return guard_handoff(skb, cfg, &f, why);
+}
+
+SEC("tc")
+int so_guard_tc(struct __sk_buff *skb)
+{
+	enum guard_stat why = GS_TC_PASS;
+	int verdict = guard_tc(skb, &why);
+
+	stat_inc(why);
+	return verdict;
+}

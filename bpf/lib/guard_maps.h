@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* guard's maps. Layouts and names come from include/shakeoff/abi.h. */
+#ifndef SO_BPF_GUARD_MAPS_H
+#define SO_BPF_GUARD_MAPS_H
+
+#include <shakeoff/abi.h>
+#include <shakeoff/stats.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct guard_cfg);
+} guard_cfg SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_KEY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct guard_key);
+} guard_keys SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct guard_port);
+} guard_ports SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, GS__COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} guard_stats SEC(".maps");
+
+/* SYNs per destination port (auto mode), read by the controller to detect floods. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} guard_synrate SEC(".maps");
+
+#endif /* SO_BPF_GUARD_MAPS_H */

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Frame parsing shared by the XDP and TC programs.
+ *
+ * Contract: frame_parse() walks Ethernet, up to MAX_VLAN_TAGS VLAN tags,
+ * IPv4 (options skipped) or IPv6 (hop-by-hop and destination options walked),
+ * and the TCP header. Every read is bounds-checked against data_end. It fills
+ * struct frame as far as it got (host byte order for seq/ack/lengths, wire
+ * order for addresses and ports) and returns how far that was, so a caller
+ * can still decide on a fragment by its addresses or a bad TCP header by its
+ * ports.
+ */
+#ifndef SO_BPF_PARSE_H
+#define SO_BPF_PARSE_H
+
+#include "consts.h"
+
+enum parse_status {
+	PARSE_TCP = 0, /* a whole TCP header: everything filled in */
+	PARSE_NOT_TCP, /* not IPv4/IPv6 carrying TCP */
+	PARSE_SHORT, /* truncated before the TCP ports: nothing to classify by */
+	PARSE_FRAGMENT, /* TCP in an IP fragment: addresses valid, ports not */
+	PARSE_IP6_EXT, /* an IPv6 extension header we do not walk: addresses valid */
+	PARSE_BAD_TCP, /* addresses and ports valid, TCP/IP lengths inconsistent */
+};
+
+struct frame {
+	__u8 dmac[ETH_ALEN];
+	__u8 smac[ETH_ALEN];
+	__be16 vlan_proto[MAX_VLAN_TAGS];
+	__be16 vlan_tci[MAX_VLAN_TAGS];
+	__u8 nvlan;
+	__u8 ipv6; /* 0: IPv4, 1: IPv6 */
+	__u8 tcp_flags;
+	__u8 pad;
+	__u16 l3_off; /* offset of the IP header */
+	__u16 l4_off; /* offset of the TCP header */
+	__u16 tcp_hlen; /* TCP header length with options */
+	__u16 window; /* host order */
+	__be32 saddr[4]; /* IPv4 uses [0] */
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+	__u32 seq; /* host order */
+	__u32 ack_seq; /* host order */
+	__u32 payload_len; /* TCP payload bytes, from the IP length */
+};
+
+/* Walk L2 and IP; returns the IP protocol's parse status. */
+SO_INLINE int frame_parse(void *data, void *data_end, struct frame *f)
+{
+	struct ethhdr *eth = data;
+	__u32 l3_len, ip_payload;
+	struct tcphdr *th;
+	__be16 proto;
+	__u64 off;
+	__u8 nexthdr;
+	int i;
+
+	if ((void *)(eth + 1) > data_end)
+		return PARSE_SHORT;
+	__builtin_memcpy(f->dmac, eth->h_dest, ETH_ALEN);
+	__builtin_memcpy(f->smac, eth->h_source, ETH_ALEN);
+	proto = eth->h_proto;
+	off = ETH_HLEN;
+	f->nvlan = 0;
+
+#pragma unroll
+	for (i = 0; i < MAX_VLAN_TAGS; i++) {
+		struct vlan_hdr *vh = data + off;
+
+		if (proto != bpf_htons(ETH_P_8021Q) && proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if ((void *)(vh + 1) > data_end)
+			return PARSE_SHORT;
+		f->vlan_proto[i] = proto;
+		f->vlan_tci[i] = vh->h_vlan_TCI;
+		f->nvlan = i + 1;
+		proto = vh->h_vlan_encapsulated_proto;
+		off += sizeof(*vh);
+	}
+	f->l3_off = off;
+
+	if (proto == bpf_htons(ETH_P_IP)) {
+		struct iphdr *iph = data + off;
+		__u32 ihl, tot_len;
+
+		if ((void *)(iph + 1) > data_end)
+			return PARSE_SHORT;
+		if (iph->protocol != IPPROTO_TCP)
+			return PARSE_NOT_TCP;
+		f->ipv6 = 0;
+		f->saddr[0] = iph->saddr;
+		f->daddr[0] = iph->daddr;
+		ihl = iph->ihl * 4;
+		tot_len = bpf_ntohs(iph->tot_len);
+		if (iph->version != 4 || ihl < sizeof(*iph) || tot_len < ihl)
+			return PARSE_SHORT;
+		if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
+			return PARSE_FRAGMENT;
+		l3_len = ihl;
+		ip_payload = tot_len - ihl;
+	} else if (proto == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr *ip6h = data + off;
+
+		if ((void *)(ip6h + 1) > data_end)
+			return PARSE_SHORT;
+		f->ipv6 = 1;
+		__builtin_memcpy(f->saddr, &ip6h->saddr, 16);
+		__builtin_memcpy(f->daddr, &ip6h->daddr, 16);
+		nexthdr = ip6h->nexthdr;
+		l3_len = sizeof(*ip6h);
+		ip_payload = bpf_ntohs(ip6h->payload_len);
+
+#pragma unroll
+		for (i = 0; i < MAX_IP6_EXT; i++) {
+			struct ipv6_opt_hdr *eh = data + off + l3_len;
+			__u32 elen;
+
+			if (nexthdr != IPPROTO_HOPOPTS && nexthdr != IPPROTO_DSTOPTS)
+				break;
+			if ((void *)(eh + 1) > data_end)
+				return PARSE_SHORT;
+			elen = (eh->hdrlen + 1) * 8;
+			if (elen > ip_payload)
+				return PARSE_SHORT;
+			nexthdr = eh->nexthdr;
+			l3_len += elen;
+			ip_payload -= elen;
+		}
+		if (nexthdr == IPPROTO_FRAGMENT)
+			return PARSE_FRAGMENT;
+		if (nexthdr == IPPROTO_ROUTING || nexthdr == IPPROTO_HOPOPTS ||
+		    nexthdr == IPPROTO_DSTOPTS)
+			return PARSE_IP6_EXT;
+		if (nexthdr != IPPROTO_TCP)
+			return PARSE_NOT_TCP;
+	} else {
+		return PARSE_NOT_TCP;
+	}
+
+	off += l3_len;
+	f->l4_off = off;
+	th = data + off;
+	/* The ports are enough to classify; the rest of the header may be missing. */
+	if ((void *)th + 4 > data_end)
+		return PARSE_SHORT;
+	f->sport = th->source;
+	f->dport = th->dest;
+	if ((void *)(th + 1) > data_end)
+		return PARSE_BAD_TCP;
+	f->tcp_hlen = th->doff * 4;
+	f->tcp_flags = ((__u8 *)th)[13];
+	f->window = bpf_ntohs(th->window);
+	f->seq = bpf_ntohl(th->seq);
+	f->ack_seq = bpf_ntohl(th->ack_seq);
+	if (f->tcp_hlen < sizeof(*th) || f->tcp_hlen > ip_payload ||
+	    data + off + f->tcp_hlen > data_end)
+		return PARSE_BAD_TCP;
+	f->payload_len = ip_payload - f->tcp_hlen;
+	return PARSE_TCP;
+}
+
+/*
+ * TCP options, parsed from a copy on the stack (global functions cannot take
+ * packet pointers; the loop would also blow the verifier's budget inline).
+ */
+struct tcp_opt_buf {
+	__u8 bytes[TCP_MAX_OPT_LEN];
+};
+
+enum tcp_opt_flags {
+	OPT_MSS = 1 << 0,
+	OPT_WSCALE = 1 << 1,
+	OPT_SACK_PERM = 1 << 2,
+	OPT_TS = 1 << 3,
+};
+
+struct tcp_opts {
+	__u16 mss;
+	__u8 wscale;
+	__u8 flags; /* enum tcp_opt_flags */
+	__u32 tsval;
+	__u32 tsecr;
+};
+
+/*
+ * Parse len bytes of options. Like Linux, stop at EOL or at the first option
+ * whose length is malformed, keeping what was parsed before it. A global
+ * function with u64 offsets, so the verifier checks the loop once.
+ */
+__noinline int tcp_opts_parse(const struct tcp_opt_buf *buf, __u64 len, struct tcp_opts *out)
+{
+	__u64 i = 0, n;
+
+	if (!buf || !out)
+		return -1;
+	out->flags = 0;
+	out->mss = 0;
+	out->wscale = 0;
+	out->tsval = 0;
+	out->tsecr = 0;
+	if (len > TCP_MAX_OPT_LEN)
+		len = TCP_MAX_OPT_LEN;
+
+	for (n = 0; n < TCP_MAX_OPT_LEN && i < len; n++) {
+		__u8 kind, olen;
+
+		/* Re-checked although i < len <= 40: the verifier loses the bound across the loop. */
+		if (i >= TCP_MAX_OPT_LEN)
+			break;
+		kind = buf->bytes[i];
+		if (kind == TCPOPT_EOL)
+			break;
+		if (kind == TCPOPT_NOP) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			break;
+		olen = buf->bytes[i + 1];
+		if (olen < 2 || i + olen > len)
+			break;
+		switch (kind) {
+		case TCPOPT_MSS:
+			if (olen == 4 && i + 3 < TCP_MAX_OPT_LEN) {
+				out->mss = ((__u16)buf->bytes[i + 2] << 8) | buf->bytes[i + 3];
+				out->flags |= OPT_MSS;
+			}
+			break;
+		case TCPOPT_WINDOW:
+			if (olen == 3 && i + 2 < TCP_MAX_OPT_LEN) {
+				out->wscale = buf->bytes[i + 2];
+				if (out->wscale > TCP_MAX_WSCALE)
+					out->wscale = TCP_MAX_WSCALE;
+				out->flags |= OPT_WSCALE;
+			}
+			break;
+		case TCPOPT_SACK_PERM:
+			if (olen == 2)
+				out->flags |= OPT_SACK_PERM;
+			break;
+		case TCPOPT_TIMESTAMP:
+			if (olen == 10 && i + 9 < TCP_MAX_OPT_LEN) {
+				out->tsval = ((__u32)buf->bytes[i + 2] << 24) |
+					     ((__u32)buf->bytes[i + 3] << 16) |
+					     ((__u32)buf->bytes[i + 4] << 8) | buf->bytes[i + 5];
+				out->tsecr = ((__u32)buf->bytes[i + 6] << 24) |
+					     ((__u32)buf->bytes[i + 7] << 16) |
+					     ((__u32)buf->bytes[i + 8] << 8) | buf->bytes[i + 9];
+				out->flags |= OPT_TS;
+			}
+			break;
+		}
+		i += olen;
+	}
+	return 0;
+}
+
+#endif /* SO_BPF_PARSE_H */

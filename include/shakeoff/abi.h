@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Everything the BPF programs and user space share about guard: map names,
+ * map key/value layouts, configuration. Each structure is defined here once;
+ * the BPF side includes this after vmlinux.h, user space after linux/types.h.
+ *
+ * Byte order is noted per field: "be" fields are in network byte order as
+ * they appear on the wire, everything else is host order.
+ */
+#ifndef SHAKEOFF_ABI_H
+#define SHAKEOFF_ABI_H
+
+#ifndef __bpf__
+#include <linux/types.h> /* BPF code has these from vmlinux.h */
+#endif
+
+#define SHAKEOFF_PIN_ROOT "/sys/fs/bpf/shakeoff"
+
+/* Program names as the kernel stores them (at most 15 characters). */
+#define GUARD_XDP_PROG_NAME "so_guard_xdp"
+#define GUARD_TC_PROG_NAME "so_guard_tc"
+
+/* Map names, as the kernel stores them (at most 15 characters). */
+#define GUARD_MAP_CFG "guard_cfg"
+#define GUARD_MAP_KEYS "guard_keys"
+#define GUARD_MAP_PORTS "guard_ports"
+#define GUARD_MAP_STATS "guard_stats"
+#define GUARD_MAP_SYNRATE "guard_synrate"
+
+/* Protected addresses per family; an interface rarely has more. */
+#ifndef GUARD_MAX_ADDRS
+#define GUARD_MAX_ADDRS 16
+#endif
+
+/* Key slots kept in guard_keys, indexed by slot & (GUARD_KEY_SLOTS - 1). */
+#define GUARD_KEY_SLOTS 4
+
+/* Length of one cookie time slot. */
+#define GUARD_SLOT_NS 60000000000ULL
+
+enum guard_cookie_mode {
+	GUARD_COOKIES_ALWAYS = 0, /* every SYN answered at XDP */
+	GUARD_COOKIES_AUTO = 1, /* SYNs go to the kernel until a port is under attack */
+};
+
+/* guard_ports value flags, one entry per destination port (index: host order). */
+enum guard_port_flags {
+	PORT_PROTECTED = 1 << 0, /* set by the controller from --ports */
+	PORT_LISTEN4 = 1 << 1, /* a kernel listener accepts IPv4 on this port */
+	PORT_LISTEN6 = 1 << 2, /* a kernel listener accepts IPv6 on this port */
+	PORT_UNDER_ATTACK = 1 << 3, /* auto mode: SYN rate above the threshold */
+};
+
+struct guard_port {
+	__u8 flags; /* enum guard_port_flags; written by the controller only */
+};
+
+/*
+ * One cookie key. The controller writes slots ahead of time into the array
+ * entry (slot & (GUARD_KEY_SLOTS - 1)) that no accepted slot uses, so readers
+ * never see a half-written key.
+ */
+struct guard_key {
+	__u64 slot; /* the time slot this key belongs to */
+	__u64 k0; /* SipHash key, first half */
+	__u64 k1; /* SipHash key, second half */
+};
+
+/* guard_cfg, a single-entry array written by the controller before attach. */
+struct guard_cfg {
+	__be32 addr4[GUARD_MAX_ADDRS]; /* protected IPv4 addresses (be) */
+	__be32 addr6[GUARD_MAX_ADDRS][4]; /* protected IPv6 addresses (be) */
+	__u32 naddr4; /* entries used in addr4 */
+	__u32 naddr6; /* entries used in addr6 */
+	__u16 mss4; /* MSS we announce over IPv4 */
+	__u16 mss6; /* MSS we announce over IPv6 */
+	__u16 win4; /* SYN-ACK window over IPv4 (unscaled) */
+	__u16 win6; /* SYN-ACK window over IPv6 (unscaled) */
+	__u8 wscale; /* window scale we announce */
+	__u8 ttl; /* IPv4 TTL and IPv6 hop limit of our replies */
+	__u8 mode; /* enum guard_cookie_mode */
+	__u8 pad0;
+	__u32 owner_pid; /* pid of the controller that attached us */
+	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock slots */
+	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */
+};
+
+#endif /* SHAKEOFF_ABI_H */

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The SYN cookie: its bit layout, the MSS tables and the keyed hash.
+ * Shared by the BPF programs (which make and check cookies) and user space
+ * (which derives keys and decodes cookies in tests and tools).
+ *
+ * A cookie is the ISN of our SYN-ACK:
+ *
+ *   31                      10   9   8   6 5      2   1    0
+ *  +-------------------------+----+-----+--------+----+----+
+ *  | SipHash-2-4, 22 bits    |slot| mss |  wscale|sack| ts |
+ *  +-------------------------+----+-----+--------+----+----+
+ *
+ * slot: parity of the time slot the cookie was made in, so a check needs
+ * exactly one hash (current or previous slot, never both). The hash covers
+ * the 4-tuple, the client's ISN, the full slot number and the ten low bits,
+ * so flipping any bit fails. A blind forgery succeeds with probability 2^-22.
+ */
+#ifndef SHAKEOFF_COOKIE_H
+#define SHAKEOFF_COOKIE_H
+
+#ifndef __bpf__
+#include <linux/types.h> /* BPF code has these from vmlinux.h */
+#endif
+
+#ifndef SO_INLINE
+#define SO_INLINE static inline __attribute__((always_inline))
+#endif
+
+#define COOKIE_HASH_SHIFT 10
+#define COOKIE_PAYLOAD_MASK 0x3ffU
+#define COOKIE_SLOT_SHIFT 9
+#define COOKIE_MSS_SHIFT 6
+#define COOKIE_MSS_MASK 0x7U
+#define COOKIE_WS_SHIFT 2
+#define COOKIE_WS_MASK 0xfU
+#define COOKIE_WS_NONE 0xfU /* the client sent no window scale */
+#define COOKIE_SACK (1U << 1)
+#define COOKIE_TS (1U << 0)
+
+/* Smallest MSS the kfunc accepts: what a client without an MSS option gets. */
+#define COOKIE_MIN_MSS4 536
+#define COOKIE_MIN_MSS6 1220
+
+/*
+ * MSS tables, as switches: clang-14 mis-emits BTF for small static const
+ * arrays in BPF objects. Index 0 is the family's minimum.
+ */
+SO_INLINE __u16 cookie_mss4(__u32 idx)
+{
+	switch (idx & COOKIE_MSS_MASK) {
+	case 0: return 536;
+	case 1: return 1220;
+	case 2: return 1300;
+	case 3: return 1360;
+	case 4: return 1400;
+	case 5: return 1440;
+	case 6: return 1460;
+	default: return 8960;
+	}
+}
+
+SO_INLINE __u16 cookie_mss6(__u32 idx)
+{
+	switch (idx & COOKIE_MSS_MASK) {
+	case 0: return 1220;
+	case 1: return 1280;
+	case 2: return 1340;
+	case 3: return 1380;
+	case 4: return 1400;
+	case 5: return 1420;
+	case 6: return 1440;
+	default: return 8940;
+	}
+}
+
+SO_INLINE __u16 cookie_mss_value(__u32 idx, int ipv6)
+{
+	return ipv6 ? cookie_mss6(idx) : cookie_mss4(idx);
+}
+
+/* The largest table entry not above the client's MSS (the minimum if none). */
+SO_INLINE __u32 cookie_mss_index(__u16 mss, int ipv6)
+{
+	__u32 i;
+
+	for (i = COOKIE_MSS_MASK; i > 0; i--)
+		if (cookie_mss_value(i, ipv6) <= mss)
+			return i;
+	return 0;
+}
+
+SO_INLINE __u32 cookie_payload(__u64 slot, __u32 mss_idx, __u32 wscale, int sack, int ts)
+{
+	return ((__u32)(slot & 1) << COOKIE_SLOT_SHIFT) | (mss_idx << COOKIE_MSS_SHIFT) |
+	       ((wscale & COOKIE_WS_MASK) << COOKIE_WS_SHIFT) | (sack ? COOKIE_SACK : 0) |
+	       (ts ? COOKIE_TS : 0);
+}
+
+/* SipHash-2-4 over whole 64-bit words (no tail bytes). */
+struct sip_state {
+	__u64 v0, v1, v2, v3;
+};
+
+#define SIP_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+SO_INLINE void sip_round(struct sip_state *s)
+{
+	s->v0 += s->v1;
+	s->v1 = SIP_ROTL(s->v1, 13);
+	s->v1 ^= s->v0;
+	s->v0 = SIP_ROTL(s->v0, 32);
+	s->v2 += s->v3;
+	s->v3 = SIP_ROTL(s->v3, 16);
+	s->v3 ^= s->v2;
+	s->v0 += s->v3;
+	s->v3 = SIP_ROTL(s->v3, 21);
+	s->v3 ^= s->v0;
+	s->v2 += s->v1;
+	s->v1 = SIP_ROTL(s->v1, 17);
+	s->v1 ^= s->v2;
+	s->v2 = SIP_ROTL(s->v2, 32);
+}
+
+SO_INLINE void sip_init(struct sip_state *s, __u64 k0, __u64 k1)
+{
+	s->v0 = k0 ^ 0x736f6d6570736575ULL;
+	s->v1 = k1 ^ 0x646f72616e646f6dULL;
+	s->v2 = k0 ^ 0x6c7967656e657261ULL;
+	s->v3 = k1 ^ 0x7465646279746573ULL;
+}
+
+SO_INLINE void sip_word(struct sip_state *s, __u64 m)
+{
+	s->v3 ^= m;
+	sip_round(s);
+	sip_round(s);
+	s->v0 ^= m;
+}
+
+SO_INLINE __u64 sip_final(struct sip_state *s, __u64 nbytes)
+{
+	sip_word(s, nbytes << 56);
+	s->v2 ^= 0xff;
+	sip_round(s);
+	sip_round(s);
+	sip_round(s);
+	sip_round(s);
+	return s->v0 ^ s->v1 ^ s->v2 ^ s->v3;
+}
+
+/*
+ * The cookie hash. Addresses and ports are taken as the raw network-order
+ * values the packet carries; the message length separates the families.
+ * The high 32 bits of the result also serve as the per-flow TSval offset.
+ */
+SO_INLINE __u64 cookie_hash4(__u64 k0, __u64 k1, __be32 saddr, __be32 daddr, __be16 sport,
+			     __be16 dport, __u32 isn, __u64 slot, __u32 payload)
+{
+	struct sip_state s;
+
+	sip_init(&s, k0, k1);
+	sip_word(&s, ((__u64)saddr << 32) | daddr);
+	sip_word(&s, ((__u64)sport << 48) | ((__u64)dport << 32) | isn);
+	sip_word(&s, (slot << COOKIE_HASH_SHIFT) | payload);
+	return sip_final(&s, 24);
+}
+
+SO_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, const __be32 *daddr,
+			     __be16 sport, __be16 dport, __u32 isn, __u64 slot, __u32 payload)
+{
+	struct sip_state s;
+
+	sip_init(&s, k0, k1);
+	sip_word(&s, ((__u64)saddr[0] << 32) | saddr[1]);
+	sip_word(&s, ((__u64)saddr[2] << 32) | saddr[3]);
+	sip_word(&s, ((__u64)daddr[0] << 32) | daddr[1]);
+	sip_word(&s, ((__u64)daddr[2] << 32) | daddr[3]);
+	sip_word(&s, ((__u64)sport << 48) | ((__u64)dport << 32) | isn);
+	sip_word(&s, (slot << COOKIE_HASH_SHIFT) | payload);
+	return sip_final(&s, 48);
+}
+
+SO_INLINE __u32 cookie_from_hash(__u64 hash, __u32 payload)
+{
+	return ((__u32)hash << COOKIE_HASH_SHIFT) | payload;
+}
+
+/* The slot a cookie claims to come from, given the current one. */
+SO_INLINE __u64 cookie_slot(__u32 cookie, __u64 now_slot)
+{
+	__u32 parity = (cookie >> COOKIE_SLOT_SHIFT) & 1;
+
+	return (now_slot & 1) == parity ? now_slot : now_slot - 1;
+}
+
+#endif /* SHAKEOFF_COOKIE_H */

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Counter ids of guard_stats (a per-CPU array, one __u64 per id) and the
+ * names user space prints for them. Every verdict the programs take is
+ * counted under exactly one of these reasons.
+ */
+#ifndef SHAKEOFF_STATS_H
+#define SHAKEOFF_STATS_H
+
+/* X(id, name, help) */
+#define GUARD_STATS(X)                                                                             \
+	/* XDP: passed to the kernel untouched */                                                  \
+	X(XDP_PASS_NOT_TCP, "xdp_pass_not_tcp", "not IPv4/IPv6 TCP")                               \
+	X(XDP_PASS_UNPROTECTED, "xdp_pass_unprotected", "TCP not for a protected address/port")    \
+	X(XDP_PASS_UNPARSED, "xdp_pass_unparsed", "headers too short to classify")                 \
+	X(XDP_PASS_CONN, "xdp_pass_conn", "segment of a connection the kernel owns")               \
+	X(XDP_PASS_COOKIE_ACK, "xdp_pass_cookie_ack", "ACK with a valid cookie, to the handoff")   \
+	X(XDP_PASS_SYN_CALM, "xdp_pass_syn_calm", "auto mode: SYN left to the kernel")             \
+	X(XDP_PASS_SYN_NOKEY, "xdp_pass_syn_nokey", "no key for this slot: SYN left to the kernel") \
+	X(XDP_PASS_CALM_ACK, "xdp_pass_calm_ack", "auto mode, calm: non-cookie ACK to the kernel")  \
+	/* XDP: answered */                                                                        \
+	X(XDP_TX_SYNACK, "xdp_tx_synack", "SYN answered with a cookie SYN-ACK")                    \
+	X(XDP_TX_RST_NO_LISTENER, "xdp_tx_rst_no_listener", "SYN to a port nobody listens on")     \
+	/* XDP: dropped */                                                                         \
+	X(XDP_DROP_BAD_COOKIE, "xdp_drop_bad_cookie", "ACK for no connection, cookie invalid")     \
+	X(XDP_DROP_NO_CONN, "xdp_drop_no_conn", "RST/FIN/other segment for no connection")         \
+	X(XDP_DROP_SYN_FIN, "xdp_drop_syn_fin", "SYN with FIN")                                    \
+	X(XDP_DROP_SYN_RST, "xdp_drop_syn_rst", "SYN with RST")                                    \
+	X(XDP_DROP_SPORT_ZERO, "xdp_drop_sport_zero", "source port 0")                             \
+	X(XDP_DROP_MARTIAN, "xdp_drop_martian", "martian/loopback/multicast/own source address")   \
+	X(XDP_DROP_L2_MULTICAST, "xdp_drop_l2_multicast", "frame to a broadcast/multicast MAC")    \
+	X(XDP_DROP_FRAGMENT, "xdp_drop_fragment", "IP fragment of TCP to a protected address")     \
+	X(XDP_DROP_IP6_EXT, "xdp_drop_ip6_ext", "IPv6 extension header we do not walk")            \
+	X(XDP_DROP_MALFORMED, "xdp_drop_malformed", "bad IP/TCP header length")                    \
+	X(XDP_DROP_NO_ROOM, "xdp_drop_no_room", "frame could not be resized for the reply")        \
+	/* TC handoff */                                                                           \
+	X(TC_PASS, "tc_pass", "not a cookie ACK to a listener: left alone")                        \
+	X(TC_HANDOFF, "tc_handoff", "cookie ACK handed to the listener")                           \
+	X(TC_NO_LISTENER, "tc_no_listener", "cookie ACK but no listener: kernel answers RST")      \
+	X(TC_BAD_COOKIE, "tc_bad_cookie", "ACK to a listener with an invalid cookie")              \
+	X(TC_KFUNC_ERROR, "tc_kfunc_error", "bpf_sk_assign_tcp_reqsk failed: kernel answers RST")
+
+enum guard_stat {
+#define GUARD_STAT_ENUM(id, name, help) GS_##id,
+	GUARD_STATS(GUARD_STAT_ENUM)
+#undef GUARD_STAT_ENUM
+	GS__COUNT,
+};
+
+#endif /* SHAKEOFF_STATS_H */

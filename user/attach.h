@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Attaching to an interface and finding what is attached, by the kernel's own
+ * records (program ids on the interface, link ids) rather than by pins: pins
+ * live in a bpffs that another `ip netns exec` cannot see.
+ */
+#ifndef SHAKEOFF_ATTACH_H
+#define SHAKEOFF_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+/* Not in this libbpf's (6.1) UAPI headers; the kernel has them since 6.6. */
+#define SO_BPF_TCX_INGRESS 46
+#define SO_BPF_LINK_TYPE_TCX 11
+
+struct prog_ref {
+	__u32 id; /* 0: none */
+	char name[16];
+};
+
+/* The XDP program on ifindex, if any (any attach mode). */
+int xdp_prog_on(int ifindex, struct prog_ref *p);
+/* tcx ingress programs on ifindex: fills up to max, returns the count or -errno. */
+int tcx_progs_on(int ifindex, struct prog_ref *out, int max);
+int prog_ref_by_id(__u32 id, struct prog_ref *p);
+
+/* Attach as bpf_links; return the link fd or -errno. mode: 0, XDP_FLAGS_DRV_MODE or _SKB_MODE. */
+int xdp_link_attach(int prog_fd, int ifindex, __u32 mode);
+int tcx_link_attach(int prog_fd, int ifindex);
+
+/*
+ * Detach from ifindex every XDP or tcx-ingress link, and a legacy XDP
+ * attachment, whose program is named one of names[0..n). Returns how many
+ * attachments were removed, or -errno.
+ */
+int detach_named(int ifindex, const char *const *names, int n);
+
+/* fd of the map called name used by program id, or -ENOENT. */
+int prog_map_fd(__u32 prog_id, const char *name);
+
+#endif /* SHAKEOFF_ATTACH_H */

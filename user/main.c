@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shakeoff: the subcommand table. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmds.h"
+#include "log.h"
+#include "opts.h"
+
+struct cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+static const struct cmd cmds[] = {
+	{ "guard", cmd_guard, "answer SYNs with cookies in XDP, hand verified ACKs to listeners" },
+	{ "stats", cmd_stats, "show guard's counters on an interface" },
+	{ "detach", cmd_detach, "remove everything shakeoff attached to an interface" },
+	{ "flood", cmd_flood, "send SYN/ACK/RST/FIN floods with spoofed sources (lab)" },
+	{ "lab", cmd_lab, "helper XDP programs for experiments: reflect, count, pass, drop" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "Usage: shakeoff [-v] COMMAND [ARGS]\n"
+		   "       shakeoff COMMAND --help\n"
+		   "       shakeoff --version\n\n"
+		   "TCP handshake offload to XDP.\n\nCommands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\nOptions:\n"
+		   "  -v, --verbose  debug output, including libbpf's\n"
+		   "  -h, --help     this text\n"
+		   "  --version      print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(argv[1], "--version")) {
+			printf("shakeoff %s\n", SHAKEOFF_VERSION);
+			return 0;
+		}
+		if (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose")) {
+			log_set_level(LOG_DEBUG);
+			argc--;
+			argv++;
+			continue;
+		}
+		fprintf(stderr, "shakeoff: unknown option '%s'\n", argv[1]);
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	log_setup_libbpf();
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "version")) {
+		printf("shakeoff %s\n", SHAKEOFF_VERSION);
+		return 0;
+	}
+	fprintf(stderr, "shakeoff: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}
