@@ -130,15 +130,43 @@ SO_INLINE __u32 opt_word(__u8 a, __u8 b, __u8 c, __u8 d)
 	return bpf_htonl(((__u32)a << 24) | ((__u32)b << 16) | ((__u32)c << 8) | d);
 }
 
-/* Copy the TCP options to the stack and parse them; false if there are none. */
+/*
+ * The SYN's options. Most SYNs come in one of a few fixed layouts; those are
+ * read straight from the packet, anything else goes through the general
+ * parser on a stack copy.
+ */
 SO_INLINE void syn_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
 {
-	struct tcp_opt_buf buf;
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
 	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
+	__be32 *o = data + f->l4_off + sizeof(struct tcphdr);
+	struct tcp_opt_buf buf;
 
 	opts->flags = 0;
 	if (len == 0 || len > TCP_MAX_OPT_LEN)
 		return;
+	/* Linux: MSS, SACK_PERM, TS, NOP, WS */
+	if (len == 20 && (void *)(o + 5) <= data_end &&
+	    (o[0] & bpf_htonl(0xffff0000)) == bpf_htonl(0x02040000) &&
+	    o[1] == bpf_htonl(0x0402080a) &&
+	    (o[4] & bpf_htonl(0xffffff00)) == bpf_htonl(0x01030300)) {
+		opts->mss = bpf_ntohl(o[0]) & 0xffff;
+		opts->tsval = bpf_ntohl(o[2]);
+		opts->tsecr = bpf_ntohl(o[3]);
+		opts->wscale = bpf_ntohl(o[4]) & 0xff;
+		if (opts->wscale > TCP_MAX_WSCALE)
+			opts->wscale = TCP_MAX_WSCALE;
+		opts->flags = OPT_MSS | OPT_SACK_PERM | OPT_TS | OPT_WSCALE;
+		return;
+	}
+	/* MSS only, as most SYN floods and many stacks send it */
+	if (len == 4 && (void *)(o + 1) <= data_end &&
+	    (o[0] & bpf_htonl(0xffff0000)) == bpf_htonl(0x02040000)) {
+		opts->mss = bpf_ntohl(o[0]) & 0xffff;
+		opts->flags = OPT_MSS;
+		return;
+	}
 	if (bpf_xdp_load_bytes(ctx, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
 		return;
 	tcp_opts_parse(&buf, len, opts);
@@ -167,7 +195,7 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	sack = !!(opts.flags & OPT_SACK_PERM);
 	ts = !!(opts.flags & OPT_TS);
 	payload = cookie_payload(slot, mss_idx, ws, sack, ts);
-	hash = cookie_hash_frame(k, f, f->seq, slot, payload);
+	hash = cookie_hash_frame(k, f, f->seq, payload);
 
 	r.seq = cookie_from_hash(hash, payload);
 	r.ack_seq = f->seq + 1;

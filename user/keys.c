@@ -26,12 +26,7 @@ __u64 siphash_bytes(__u64 k0, __u64 k1, const void *buf, size_t len)
 	}
 	for (j = 0; i + j < len; j++)
 		tail |= (__u64)p[i + j] << (8 * j);
-	/* sip_final adds the length byte on top of the tail bytes */
-	s.v3 ^= tail;
-	sip_round(&s);
-	sip_round(&s);
-	s.v0 ^= tail;
-	return sip_final(&s, len & 0xff);
+	return sip_final(&s, ((__u64)(len & 0xff) << 56) | tail);
 }
 
 int keys_from_file(const char *path, struct key_source *ks)
@@ -121,5 +116,5 @@ __s64 clock_tai_offset(void)
 
 __u64 slot_now(__s64 offset)
 {
-	return (__u64)(clock_ns(CLOCK_MONOTONIC) + offset) / GUARD_SLOT_NS;
+	return (__u64)(clock_ns(CLOCK_MONOTONIC) + offset) >> GUARD_SLOT_SHIFT;
 }

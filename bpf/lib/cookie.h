@@ -24,7 +24,7 @@ SO_INLINE __u64 cookie_now_slot(const struct guard_cfg *cfg, __u64 now_ns)
 {
 	if (cfg->slot_override)
 		return cfg->slot_override;
-	return (now_ns + cfg->clock_offset_ns) / GUARD_SLOT_NS;
+	return (now_ns + cfg->clock_offset_ns) >> GUARD_SLOT_SHIFT;
 }
 
 /* The key of a slot, or NULL if the controller has not provided it. */
@@ -39,12 +39,12 @@ SO_INLINE const struct guard_key *cookie_key(__u64 slot)
 }
 
 SO_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct frame *f, __u32 isn,
-				  __u64 slot, __u32 payload)
+				  __u32 payload)
 {
 	if (f->ipv6)
-		return cookie_hash6(k->k0, k->k1, f->saddr, f->daddr, f->sport, f->dport, isn, slot,
+		return cookie_hash6(k->k0, k->k1, f->saddr, f->daddr, f->sport, f->dport, isn,
 				    payload);
-	return cookie_hash4(k->k0, k->k1, f->saddr[0], f->daddr[0], f->sport, f->dport, isn, slot,
+	return cookie_hash4(k->k0, k->k1, f->saddr[0], f->daddr[0], f->sport, f->dport, isn,
 			    payload);
 }
 
@@ -67,7 +67,7 @@ SO_INLINE int cookie_check(const struct guard_cfg *cfg, const struct frame *f,
 	k = cookie_key(slot);
 	if (!k)
 		return -1;
-	hash = cookie_hash_frame(k, f, f->seq - 1, slot, payload);
+	hash = cookie_hash_frame(k, f, f->seq - 1, payload);
 	if (cookie_from_hash(hash, payload) != cookie)
 		return -1;
 

@@ -17,6 +17,7 @@
 
 #define FLOOD_PROG_NAME "so_flood"
 #define FLOOD_MAP_STATE "flood_state"
+#define FLOOD_MAP_SEQ "flood_seq"
 
 enum flood_kind {
 	FLOOD_SYN = 0, /* SYN with Linux's options */
@@ -39,13 +40,10 @@ struct flood_cfg {
 	__be16 dport; /* (be) */
 	__u16 sport_lo; /* first source port */
 	__u32 sport_count; /* source ports in the range, 1..65535 */
-	__u32 ncpus; /* CPUs the sequential walk is interleaved over */
-	__u32 pad1;
 };
 
 /* One per-CPU value, so a frame costs a single map lookup. */
 struct flood_state {
-	__u64 next; /* sequential mode: this CPU's position in the walk */
 	__u64 tx; /* frames handed back with XDP_TX */
 	__u64 short_frame; /* frames too short for the configured packet (aborted) */
 };

@@ -12,9 +12,10 @@
  *  +-------------------------+----+-----+--------+----+----+
  *
  * slot: parity of the time slot the cookie was made in, so a check needs
- * exactly one hash (current or previous slot, never both). The hash covers
- * the 4-tuple, the client's ISN, the full slot number and the ten low bits,
- * so flipping any bit fails. A blind forgery succeeds with probability 2^-22.
+ * exactly one hash (current or previous slot, never both). The hash is keyed
+ * by the slot's own key and covers the 4-tuple, the client's ISN and the ten
+ * low bits, so flipping any bit fails. A blind forgery succeeds with
+ * probability 2^-22 per try: one slot and one key are tried per cookie.
  */
 #ifndef SHAKEOFF_COOKIE_H
 #define SHAKEOFF_COOKIE_H
@@ -138,9 +139,10 @@ SO_INLINE void sip_word(struct sip_state *s, __u64 m)
 	s->v0 ^= m;
 }
 
-SO_INLINE __u64 sip_final(struct sip_state *s, __u64 nbytes)
+/* last: the final block, the message length in the top byte over the tail bytes */
+SO_INLINE __u64 sip_final(struct sip_state *s, __u64 last)
 {
-	sip_word(s, nbytes << 56);
+	sip_word(s, last);
 	s->v2 ^= 0xff;
 	sip_round(s);
 	sip_round(s);
@@ -150,24 +152,27 @@ SO_INLINE __u64 sip_final(struct sip_state *s, __u64 nbytes)
 }
 
 /*
- * The cookie hash. Addresses and ports are taken as the raw network-order
- * values the packet carries; the message length separates the families.
- * The high 32 bits of the result also serve as the per-flow TSval offset.
+ * The cookie hash: SipHash-2-4 of the 4-tuple, the client's ISN and the
+ * cookie's ten low bits, under the key of the cookie's slot (every slot has a
+ * key of its own, so the slot needs no room in the message). Addresses and
+ * ports are the raw network-order values the packet carries. The message is
+ * 16 (IPv4) or 40 (IPv6) bytes of words plus two tail bytes for the low bits,
+ * which ride in SipHash's final block at no extra cost. The high 32 bits of
+ * the result also serve as the per-flow TSval offset.
  */
 SO_INLINE __u64 cookie_hash4(__u64 k0, __u64 k1, __be32 saddr, __be32 daddr, __be16 sport,
-			     __be16 dport, __u32 isn, __u64 slot, __u32 payload)
+			     __be16 dport, __u32 isn, __u32 payload)
 {
 	struct sip_state s;
 
 	sip_init(&s, k0, k1);
 	sip_word(&s, ((__u64)saddr << 32) | daddr);
 	sip_word(&s, ((__u64)sport << 48) | ((__u64)dport << 32) | isn);
-	sip_word(&s, (slot << COOKIE_HASH_SHIFT) | payload);
-	return sip_final(&s, 24);
+	return sip_final(&s, (18ULL << 56) | (payload & 0xffff));
 }
 
 SO_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, const __be32 *daddr,
-			     __be16 sport, __be16 dport, __u32 isn, __u64 slot, __u32 payload)
+			     __be16 sport, __be16 dport, __u32 isn, __u32 payload)
 {
 	struct sip_state s;
 
@@ -177,8 +182,7 @@ SO_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, const __be
 	sip_word(&s, ((__u64)daddr[0] << 32) | daddr[1]);
 	sip_word(&s, ((__u64)daddr[2] << 32) | daddr[3]);
 	sip_word(&s, ((__u64)sport << 48) | ((__u64)dport << 32) | isn);
-	sip_word(&s, (slot << COOKIE_HASH_SHIFT) | payload);
-	return sip_final(&s, 48);
+	return sip_final(&s, (42ULL << 56) | (payload & 0xffff));
 }
 
 SO_INLINE __u32 cookie_from_hash(__u64 hash, __u32 payload)

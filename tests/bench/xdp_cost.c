@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * guard's per-packet cost, from BPF_PROG_TEST_RUN with a large repeat: steadier
+ * than a pipeline rate. The SYN path runs behind so_bench_wrap (which restores
+ * the SYN every iteration) and is reported net of the wrapper's own cost.
+ * Non-SYN paths do not rewrite the frame and run bare.
+ *
+ *   xdp_cost [REPEAT]     prints "name ns" lines and a JSON summary line
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/tcp.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <shakeoff/abi.h>
+
+#include "guard.skel.h"
+#include "synbench.skel.h"
+
+#define SLOT 1000
+#define SRV4 "10.0.0.1"
+#define CLI4 "10.0.0.2"
+#define SRV6 "fd00::1"
+#define CLI6 "fd00::2"
+
+struct frame_spec {
+	int v6;
+	__u16 sport, dport;
+	__u8 flags;
+	int linux_opts; /* MSS, SACK_PERM, TS, NOP, WS */
+};
+
+/* A client frame; checksums are left zero: guard never reads them. */
+static size_t build(const struct frame_spec *s, __u8 *buf)
+{
+	static const __u8 opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
+				       0, 0, 0, 0, 1, 3, 3, 7 };
+	struct ethhdr *eth = (void *)buf;
+	size_t olen = s->linux_opts ? sizeof(opts) : 0, l3;
+	struct tcphdr *th;
+
+	memset(buf, 0, 128);
+	memcpy(eth->h_dest, "\x02\x00\x00\x00\x00\x01", 6);
+	memcpy(eth->h_source, "\x02\x00\x00\x00\x00\x02", 6);
+	if (s->v6) {
+		struct ipv6hdr *ip6 = (void *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IPV6);
+		ip6->version = 6;
+		ip6->payload_len = htons(sizeof(*th) + olen);
+		ip6->nexthdr = IPPROTO_TCP;
+		ip6->hop_limit = 64;
+		inet_pton(AF_INET6, CLI6, &ip6->saddr);
+		inet_pton(AF_INET6, SRV6, &ip6->daddr);
+		l3 = sizeof(*ip6);
+	} else {
+		struct iphdr *ip = (void *)(eth + 1);
+
+		eth->h_proto = htons(ETH_P_IP);
+		ip->version = 4;
+		ip->ihl = 5;
+		ip->tot_len = htons(sizeof(*ip) + sizeof(*th) + olen);
+		ip->ttl = 64;
+		ip->protocol = IPPROTO_TCP;
+		inet_pton(AF_INET, CLI4, &ip->saddr);
+		inet_pton(AF_INET, SRV4, &ip->daddr);
+		l3 = sizeof(*ip);
+	}
+	th = (void *)(buf + sizeof(*eth) + l3);
+	th->source = htons(s->sport);
+	th->dest = htons(s->dport);
+	th->seq = htonl(0x12345678);
+	th->ack_seq = htonl(s->flags & 0x10 ? 0x9abcdef0 : 0);
+	th->doff = (sizeof(*th) + olen) / 4;
+	((__u8 *)th)[13] = s->flags;
+	th->window = htons(64240);
+	memcpy(th + 1, opts, olen);
+	return sizeof(*eth) + l3 + sizeof(*th) + olen;
+}
+
+static int run(int prog_fd, const __u8 *frame, size_t len, int repeat, __u32 *retval, __u32 *ns)
+{
+	__u8 out[256];
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = frame, .data_size_in = len, .data_out = out,
+		    .data_size_out = sizeof(out), .repeat = repeat);
+	int err = bpf_prog_test_run_opts(prog_fd, &o);
+
+	if (err)
+		return -errno;
+	*retval = o.retval;
+	*ns = o.duration;
+	return 0;
+}
+
+static int guard_setup(struct guard_bpf *g)
+{
+	struct guard_cfg cfg = {};
+	struct guard_key k = { .slot = SLOT, .k0 = 0x0123456789abcdefULL, .k1 = 42 };
+	struct guard_port p = { .flags = PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6 };
+	__u32 zero = 0, idx = SLOT & (GUARD_KEY_SLOTS - 1), port = 80;
+
+	inet_pton(AF_INET, SRV4, &cfg.addr4[0]);
+	inet_pton(AF_INET6, SRV6, cfg.addr6[0]);
+	cfg.naddr4 = cfg.naddr6 = 1;
+	cfg.mss4 = 1460;
+	cfg.mss6 = 1440;
+	cfg.win4 = 64240;
+	cfg.win6 = 64800;
+	cfg.wscale = 7;
+	cfg.ttl = 64;
+	cfg.slot_override = SLOT;
+	if (bpf_map_update_elem(bpf_map__fd(g->maps.guard_cfg), &zero, &cfg, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(g->maps.guard_keys), &idx, &k, 0) ||
+	    bpf_map_update_elem(bpf_map__fd(g->maps.guard_ports), &port, &p, 0))
+		return -errno;
+	return 0;
+}
+
+/* An established connection CLI4:sport -> SRV4:80 in this namespace, for the lookup-hit path. */
+static int make_conn(int *fds, __u16 *sport)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(80) };
+	socklen_t alen = sizeof(a);
+	int one = 1;
+
+	fds[0] = socket(AF_INET, SOCK_STREAM, 0);
+	fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+	inet_pton(AF_INET, SRV4, &a.sin_addr);
+	setsockopt(fds[0], SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fds[0], (void *)&a, sizeof(a)) || listen(fds[0], 4))
+		return -errno;
+	{
+		struct sockaddr_in c = { .sin_family = AF_INET };
+
+		inet_pton(AF_INET, CLI4, &c.sin_addr);
+		if (bind(fds[1], (void *)&c, sizeof(c)))
+			return -errno;
+	}
+	if (connect(fds[1], (void *)&a, sizeof(a)))
+		return -errno;
+	if (getsockname(fds[1], (void *)&a, &alen))
+		return -errno;
+	*sport = ntohs(a.sin_port);
+	fds[2] = accept(fds[0], NULL, NULL);
+	return fds[2] < 0 ? -errno : 0;
+}
+
+int main(int argc, char **argv)
+{
+	int repeat = argc > 1 ? atoi(argv[1]) : 2000000;
+	struct synbench_bpf *w = NULL;
+	struct guard_bpf *g = NULL;
+	__u32 zero = 0, rv, ns_guard, ns_nop, ns;
+	int fds[3] = { -1, -1, -1 }, guard_fd, nop_fd, tgt, err = 1, v6;
+	__u16 sport = 0;
+	__u8 frame[128];
+	size_t len;
+	struct {
+		const char *name;
+		struct frame_spec s;
+		__u32 want;
+	} bare[] = {
+		{ "ack_established_v4", { 0, 0, 80, 0x10, 0 }, XDP_PASS },
+		{ "ack_forged_v4", { 0, 40000, 80, 0x10, 0 }, XDP_DROP },
+		{ "syn_unprotected_port_v4", { 0, 40000, 81, 0x02, 1 }, XDP_PASS },
+	};
+	char json[512];
+	size_t jn = 0, i;
+
+	if (repeat <= 0)
+		repeat = 2000000;
+	if (unshare(CLONE_NEWNET)) {
+		perror("unshare");
+		return 1;
+	}
+	if (system("ip link set lo up && ip addr add " SRV4 "/32 dev lo && ip addr add " CLI4
+		   "/32 dev lo && ip addr add " SRV6 "/128 dev lo nodad && ip addr add " CLI6
+		   "/128 dev lo nodad")) {
+		fprintf(stderr, "xdp_cost: could not set up addresses\n");
+		return 1;
+	}
+	g = guard_bpf__open_and_load();
+	w = synbench_bpf__open_and_load();
+	if (!g || !w || guard_setup(g)) {
+		fprintf(stderr, "xdp_cost: could not load programs: %s\n", strerror(errno));
+		goto out;
+	}
+	guard_fd = bpf_program__fd(g->progs.so_guard_xdp);
+	nop_fd = bpf_program__fd(w->progs.so_bench_nop);
+	tgt = bpf_map__fd(w->maps.bench_target);
+	jn += snprintf(json + jn, sizeof(json) - jn, "{\"repeat\":%d", repeat);
+
+	for (v6 = 0; v6 <= 1; v6++) {
+		struct frame_spec s = { v6, 40000, 80, 0x02, 1 };
+
+		len = build(&s, frame);
+		memcpy(w->bss->bench_frame, frame, len);
+		w->bss->bench_len = len;
+		if (bpf_map_update_elem(tgt, &zero, &guard_fd, 0) ||
+		    run(bpf_program__fd(w->progs.so_bench_wrap), frame, len, repeat, &rv,
+			&ns_guard) ||
+		    rv != XDP_TX) {
+			fprintf(stderr, "xdp_cost: SYN run failed (retval %u)\n", rv);
+			goto out;
+		}
+		if (bpf_map_update_elem(tgt, &zero, &nop_fd, 0) ||
+		    run(bpf_program__fd(w->progs.so_bench_wrap), frame, len, repeat, &rv,
+			&ns_nop) ||
+		    rv != XDP_TX) {
+			fprintf(stderr, "xdp_cost: baseline run failed (retval %u)\n", rv);
+			goto out;
+		}
+		printf("%-28s %6d ns  (wrapper+guard %u ns - wrapper %u ns)\n",
+		       v6 ? "syn_to_synack_v6" : "syn_to_synack_v4", (int)ns_guard - (int)ns_nop,
+		       ns_guard, ns_nop);
+		jn += snprintf(json + jn, sizeof(json) - jn, ",\"%s\":%d",
+			       v6 ? "syn_to_synack_v6" : "syn_to_synack_v4",
+			       (int)ns_guard - (int)ns_nop);
+	}
+
+	if (make_conn(fds, &sport)) {
+		fprintf(stderr, "xdp_cost: could not make a connection: %s\n", strerror(errno));
+		goto out;
+	}
+	bare[0].s.sport = sport;
+	for (i = 0; i < sizeof(bare) / sizeof(bare[0]); i++) {
+		len = build(&bare[i].s, frame);
+		if (run(guard_fd, frame, len, repeat, &rv, &ns) || rv != bare[i].want) {
+			fprintf(stderr, "xdp_cost: %s: retval %u, wanted %u\n", bare[i].name, rv,
+				bare[i].want);
+			goto out;
+		}
+		printf("%-28s %6u ns\n", bare[i].name, ns);
+		jn += snprintf(json + jn, sizeof(json) - jn, ",\"%s\":%u", bare[i].name, ns);
+	}
+	printf("%s}\n", json);
+	err = 0;
+out:
+	for (i = 0; i < 3; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	synbench_bpf__destroy(w);
+	guard_bpf__destroy(g);
+	return err;
+}
