@@ -140,10 +140,11 @@ SO_INLINE void syn_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_op
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
 	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
-	__be32 *o = data + f->l4_off + sizeof(struct tcphdr);
+	/* Masked so the verifier can bound the offset (l4_off is at most a few KB). */
+	__be32 *o = data + (f->l4_off & 0x3fff) + sizeof(struct tcphdr);
 	struct tcp_opt_buf buf;
 
-	opts->flags = 0;
+	__builtin_memset(opts, 0, sizeof(*opts));
 	if (len == 0 || len > TCP_MAX_OPT_LEN)
 		return;
 	/* Linux: MSS, SACK_PERM, TS, NOP, WS */
@@ -287,7 +288,7 @@ static int guard_segment(struct xdp_md *ctx, const struct guard_cfg *cfg, const 
 		*why = GS_XDP_DROP_NO_CONN;
 		return XDP_DROP;
 	}
-	if (!cookie_check(cfg, f, &ci)) {
+	if (!cookie_check(f, &ci)) {
 		*why = GS_XDP_PASS_COOKIE_ACK;
 		return XDP_PASS;
 	}
@@ -386,7 +387,7 @@ SO_INLINE void ack_opts(struct __sk_buff *skb, const struct frame *f, struct tcp
 	struct tcp_opt_buf buf;
 	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
 
-	opts->flags = 0;
+	__builtin_memset(opts, 0, sizeof(*opts));
 	if (len == 0 || len > TCP_MAX_OPT_LEN)
 		return;
 	if (bpf_skb_load_bytes(skb, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
@@ -410,7 +411,7 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 		*why = GS_TC_PASS;
 		return TCX_NEXT;
 	}
-	if (cookie_check(cfg, f, &ci)) {
+	if (cookie_check(f, &ci)) {
 		*why = state < 0 ? GS_TC_PASS : GS_TC_BAD_COOKIE;
 		return TCX_NEXT;
 	}

@@ -50,17 +50,24 @@ SO_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct frame 
 
 /*
  * Check the cookie an ACK carries (ack - 1) for the SYN it answers (seq - 1).
- * Returns 0 and fills *ci when valid, -1 otherwise.
+ * Returns 0 and fills *ci when valid, -1 otherwise. Global: verified once for
+ * all its callers.
  */
-SO_INLINE int cookie_check(const struct guard_cfg *cfg, const struct frame *f,
-			   struct cookie_info *ci)
+__noinline int cookie_check(const struct frame *f, struct cookie_info *ci)
 {
-	__u32 cookie = f->ack_seq - 1;
-	__u32 payload = cookie & COOKIE_PAYLOAD_MASK;
-	__u32 ws = (payload >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK;
+	const struct guard_cfg *cfg;
 	const struct guard_key *k;
+	__u32 cookie, payload, ws, zero = 0;
 	__u64 slot, hash;
 
+	if (!f || !ci)
+		return -1;
+	cfg = bpf_map_lookup_elem(&guard_cfg, &zero);
+	if (!cfg)
+		return -1;
+	cookie = f->ack_seq - 1;
+	payload = cookie & COOKIE_PAYLOAD_MASK;
+	ws = (payload >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK;
 	if (ws > TCP_MAX_WSCALE && ws != COOKIE_WS_NONE)
 		return -1;
 	slot = cookie_slot(cookie, cookie_now_slot(cfg, bpf_ktime_get_coarse_ns()));

@@ -103,7 +103,7 @@ SO_INLINE int frame_parse(void *data, void *data_end, struct frame *f)
 	} else if (proto == bpf_htons(ETH_P_IPV6)) {
 		struct ipv6hdr *ip6h = data + off;
 
-		if ((void *)(ip6h + 1) > data_end)
+		if ((void *)(ip6h + 1) > data_end || ip6h->version != 6)
 			return PARSE_SHORT;
 		f->ipv6 = 1;
 		__builtin_memcpy(f->saddr, &ip6h->saddr, 16);

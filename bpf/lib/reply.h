@@ -61,22 +61,30 @@ SO_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply
 	return sum;
 }
 
-/* Returns 0 when the frame holds the reply, -1 when it could not be resized. */
-SO_INLINE int reply_build(struct xdp_md *ctx, const struct frame *f, const struct reply *r)
+/*
+ * Returns 0 when the frame holds the reply, -1 when it could not be resized.
+ * A global function: the verifier checks it once instead of at every caller.
+ */
+__noinline int reply_build(struct xdp_md *ctx, const struct frame *f, const struct reply *r)
 {
-	__u32 nopt = r->nopt > REPLY_MAX_OPT_WORDS ? REPLY_MAX_OPT_WORDS : r->nopt;
-	__u32 ip_len = f->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
-	__u32 tcp_len = sizeof(struct tcphdr) + nopt * 4;
-	__u32 nvlan = f->nvlan > MAX_VLAN_TAGS ? MAX_VLAN_TAGS : f->nvlan;
-	__u32 l3_off = ETH_HLEN + nvlan * sizeof(struct vlan_hdr);
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	int want = l3_off + ip_len + tcp_len;
-	int have = data_end - data;
+	__u32 nopt, ip_len, tcp_len, nvlan, l3_off, i;
+	void *data, *data_end;
 	struct ethhdr *eth;
 	struct tcphdr *th;
+	int want, have;
 	__be32 *opt;
-	__u32 i;
+
+	if (!ctx || !f || !r)
+		return -1;
+	nopt = r->nopt > REPLY_MAX_OPT_WORDS ? REPLY_MAX_OPT_WORDS : r->nopt;
+	ip_len = f->ipv6 ? sizeof(struct ipv6hdr) : sizeof(struct iphdr);
+	tcp_len = sizeof(struct tcphdr) + nopt * 4;
+	nvlan = f->nvlan > MAX_VLAN_TAGS ? MAX_VLAN_TAGS : f->nvlan;
+	l3_off = ETH_HLEN + nvlan * sizeof(struct vlan_hdr);
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	want = l3_off + ip_len + tcp_len;
+	have = data_end - data;
 
 	if (want > have) {
 		if (bpf_xdp_adjust_head(ctx, have - want))

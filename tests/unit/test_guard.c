@@ -1,0 +1,2095 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of guard's programs (bpf/guard.bpf.c), the real objects driven
+ * through BPF_PROG_TEST_RUN: so_guard_xdp on XDP frames, so_guard_tc on skbs.
+ *
+ * Every case starts from the same fixture (maps rewritten), runs one or more
+ * frames, and checks the verdict, the frame that comes back (checksums by
+ * pkt.h's own code, the cookie by include/shakeoff/cookie.h's layout) and
+ * that exactly one guard_stats counter moved, by exactly one.
+ *
+ * Socket lookups see the current network namespace, so everything runs in a
+ * fresh one; the few cases that need a listener or a connection make their
+ * own and close them again.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
+#include <linux/types.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <shakeoff/abi.h>
+#include <shakeoff/stats.h>
+#include <shakeoff/cookie.h>
+#include "guard.skel.h"
+
+#include "pkt.h"
+#include "testlib.h"
+
+/* The fixed cookie slot of every case; slot & 3 == 0. */
+#define SLOT 1000ULL
+
+#define MSS4 1460
+#define MSS6 1440
+#define WIN4 64240
+#define WIN6 64800
+#define WSCALE 7
+#define TTL 64
+
+#define PORT_OPEN 80 /* protected, IPv4 and IPv6 listeners */
+#define PORT_CLOSED 81 /* protected, no listener */
+#define PORT_OTHER 8080 /* not protected */
+#define PORT_V4ONLY 82 /* protected, IPv4 listener only */
+#define PORT_V6ONLY 83 /* protected, IPv6 listener only */
+
+#define ISN4 0x12345678u
+#define ISN6 0x9abcdef0u
+#define CLI_PORT 40000
+#define TSV 0xa1b2c3d4u
+#define TSV_BYTES 0xa1, 0xb2, 0xc3, 0xd4
+
+/* TCX verdicts (uapi enum tcx_action_base, newer than the installed headers). */
+#define TCX_NEXT_V (-1)
+#define TCX_PASS_V 0
+
+static const uint8_t srv4[4] = { 10, 0, 0, 1 };
+static const uint8_t srv4b[4] = { 10, 0, 0, 9 }; /* the second protected address */
+static const uint8_t cli4[4] = { 192, 0, 2, 10 };
+static const uint8_t srv6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t srv6b[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 };
+static const uint8_t cli6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
+static const uint8_t mac_srv[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const uint8_t mac_cli[6] = { 0x02, 0, 0, 0, 0, 0x02 };
+
+static const char *const stat_names[GS__COUNT] = {
+#define STAT_NAME(id, name, help) [GS_##id] = name,
+	GUARD_STATS(STAT_NAME)
+#undef STAT_NAME
+};
+
+static struct guard_bpf *skel;
+static int ncpu;
+static uint64_t *percpu_buf;
+
+/* ---------------------------------------------------------------- fixture */
+
+static struct guard_key key_of(uint64_t slot, uint64_t gen)
+{
+	struct guard_key k = {
+		.slot = slot,
+		.k0 = 0x0706050403020100ULL ^ (slot * 0x9e3779b97f4a7c15ULL) ^ (gen << 40),
+		.k1 = 0x0f0e0d0c0b0a0908ULL + slot + (gen << 20),
+	};
+
+	return k;
+}
+
+static struct guard_cfg cfg_default(void)
+{
+	struct guard_cfg c;
+
+	memset(&c, 0, sizeof(c));
+	memcpy(&c.addr4[0], srv4, 4);
+	memcpy(&c.addr4[1], srv4b, 4);
+	c.naddr4 = 2;
+	memcpy(c.addr6[0], srv6, 16);
+	memcpy(c.addr6[1], srv6b, 16);
+	c.naddr6 = 2;
+	c.mss4 = MSS4;
+	c.mss6 = MSS6;
+	c.win4 = WIN4;
+	c.win6 = WIN6;
+	c.wscale = WSCALE;
+	c.ttl = TTL;
+	c.mode = GUARD_COOKIES_ALWAYS;
+	c.slot_override = SLOT;
+	return c;
+}
+
+static bool cfg_set(const struct guard_cfg *c)
+{
+	__u32 zero = 0;
+
+	return !bpf_map__update_elem(skel->maps.guard_cfg, &zero, sizeof(zero), c, sizeof(*c),
+				     BPF_ANY);
+}
+
+static bool cfg_set_slot(uint64_t slot)
+{
+	struct guard_cfg c = cfg_default();
+
+	c.slot_override = slot;
+	return cfg_set(&c);
+}
+
+static bool cfg_set_mode(uint8_t mode)
+{
+	struct guard_cfg c = cfg_default();
+
+	c.mode = mode;
+	return cfg_set(&c);
+}
+
+static bool key_set(const struct guard_key *k)
+{
+	__u32 idx = k->slot & (GUARD_KEY_SLOTS - 1);
+
+	return !bpf_map__update_elem(skel->maps.guard_keys, &idx, sizeof(idx), k, sizeof(*k),
+				     BPF_ANY);
+}
+
+static bool key_set_raw(__u32 idx, const struct guard_key *k)
+{
+	return !bpf_map__update_elem(skel->maps.guard_keys, &idx, sizeof(idx), k, sizeof(*k),
+				     BPF_ANY);
+}
+
+static bool port_set(__u32 port, __u8 flags)
+{
+	struct guard_port p = { .flags = flags };
+
+	return !bpf_map__update_elem(skel->maps.guard_ports, &port, sizeof(port), &p, sizeof(p),
+				     BPF_ANY);
+}
+
+/* The state every case starts from: keys for SLOT-1 .. SLOT+2 (generation 0). */
+static bool fixture_reset(void)
+{
+	struct guard_cfg c = cfg_default();
+	uint64_t s;
+
+	if (!cfg_set(&c))
+		return false;
+	for (s = SLOT - 1; s <= SLOT + 2; s++) {
+		struct guard_key k = key_of(s, 0);
+
+		if (!key_set(&k))
+			return false;
+	}
+	return port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6) &&
+	       port_set(PORT_CLOSED, PORT_PROTECTED) && port_set(PORT_OTHER, 0) &&
+	       port_set(PORT_V4ONLY, PORT_PROTECTED | PORT_LISTEN4) &&
+	       port_set(PORT_V6ONLY, PORT_PROTECTED | PORT_LISTEN6);
+}
+
+static bool percpu_sum(struct bpf_map *map, __u32 key, uint64_t *sum)
+{
+	int i;
+
+	if (bpf_map__lookup_elem(map, &key, sizeof(key), percpu_buf, sizeof(uint64_t) * ncpu, 0))
+		return false;
+	*sum = 0;
+	for (i = 0; i < ncpu; i++)
+		*sum += percpu_buf[i];
+	return true;
+}
+
+static bool stats_read(uint64_t *sum)
+{
+	__u32 id;
+
+	for (id = 0; id < GS__COUNT; id++)
+		if (!percpu_sum(skel->maps.guard_stats, id, &sum[id]))
+			return false;
+	return true;
+}
+
+static uint64_t synrate_read(__u32 port)
+{
+	uint64_t v = 0;
+
+	percpu_sum(skel->maps.guard_synrate, port, &v);
+	return v;
+}
+
+/* ---------------------------------------------------------------- running */
+
+struct run {
+	bool xdp;
+	bool ran;
+	const char *what;
+	uint8_t in[PKT_MAX];
+	size_t inlen;
+	uint8_t out[PKT_MAX];
+	uint32_t outlen;
+	int err;
+	int retval;
+	int64_t delta[GS__COUNT];
+};
+
+/* Runs of the current case, dumped if it fails. */
+static const struct run *case_runs[8];
+static int n_case_runs;
+
+static const char *verdict_name(bool xdp, int v)
+{
+	static char buf[32];
+
+	if (xdp) {
+		switch (v) {
+		case XDP_ABORTED:
+			return "XDP_ABORTED";
+		case XDP_DROP:
+			return "XDP_DROP";
+		case XDP_PASS:
+			return "XDP_PASS";
+		case XDP_TX:
+			return "XDP_TX";
+		case XDP_REDIRECT:
+			return "XDP_REDIRECT";
+		}
+	} else {
+		switch (v) {
+		case TCX_NEXT_V:
+			return "TCX_NEXT";
+		case TCX_PASS_V:
+			return "TCX_PASS";
+		case 2:
+			return "TCX_DROP";
+		case 7:
+			return "TCX_REDIRECT";
+		}
+	}
+	snprintf(buf, sizeof(buf), "%d", v);
+	return buf;
+}
+
+static __attribute__((format(printf, 1, 2))) void case_begin(const char *fmt, ...)
+{
+	char desc[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(desc, sizeof(desc), fmt, ap);
+	va_end(ap);
+	tl_begin("%s", desc);
+	n_case_runs = 0;
+}
+
+static void run_dump(const struct run *r)
+{
+	int id;
+
+	tl_note("  %s run (%s):\n", r->xdp ? "XDP" : "TC", r->what ? r->what : "frame");
+	tl_hexdump("input", r->in, r->inlen);
+	if (!r->ran)
+		return;
+	if (r->err) {
+		tl_note("    BPF_PROG_TEST_RUN: %s\n", strerror(-r->err));
+		return;
+	}
+	tl_note("    actual verdict %s, counters moved:", verdict_name(r->xdp, r->retval));
+	for (id = 0; id < GS__COUNT; id++)
+		if (r->delta[id])
+			tl_note(" %s %+lld", stat_names[id], (long long)r->delta[id]);
+	tl_note("\n");
+	tl_hexdump("output", r->out, r->outlen);
+}
+
+static bool case_end(void)
+{
+	int i;
+
+	if (tl_failing())
+		for (i = 0; i < n_case_runs; i++)
+			run_dump(case_runs[i]);
+	return tl_end();
+}
+
+static bool prog_run(struct run *r, bool xdp, const char *what)
+{
+	uint64_t before[GS__COUNT], after[GS__COUNT];
+	struct bpf_program *prog = xdp ? skel->progs.so_guard_xdp : skel->progs.so_guard_tc;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in, .data_size_in = r->inlen,
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+	int id;
+
+	r->xdp = xdp;
+	r->what = what;
+	r->ran = false;
+	if (n_case_runs < (int)(sizeof(case_runs) / sizeof(case_runs[0])))
+		case_runs[n_case_runs++] = r;
+	if (!ASSERT(stats_read(before), "Failed to read guard_stats: %s", strerror(errno)))
+		return false;
+	r->err = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
+	r->ran = true;
+	r->retval = (int)o.retval;
+	r->outlen = o.data_size_out;
+	if (!ASSERT(stats_read(after), "Failed to read guard_stats: %s", strerror(errno)))
+		return false;
+	for (id = 0; id < GS__COUNT; id++)
+		r->delta[id] = (int64_t)(after[id] - before[id]);
+	return ASSERT(!r->err, "BPF_PROG_TEST_RUN failed: %s", strerror(-r->err));
+}
+
+static bool build_run(struct run *r, const struct pkt_spec *s, bool xdp, const char *what)
+{
+	r->inlen = pkt_build(s, r->in, sizeof(r->in), NULL);
+	if (!ASSERT(r->inlen, "frame does not fit the buffer"))
+		return false;
+	return prog_run(r, xdp, what);
+}
+
+/* Exactly `stat` moved, by one; nothing else moved. */
+static bool expect_counters(const struct run *r, enum guard_stat stat)
+{
+	bool ok = true;
+	int id;
+
+	for (id = 0; id < GS__COUNT; id++) {
+		int64_t want = id == (int)stat;
+
+		if (r->delta[id] != want)
+			ok = ASSERT(false, "counter %s: expected %+lld, moved %+lld",
+				    stat_names[id], (long long)want, (long long)r->delta[id]) &&
+			     ok;
+	}
+	return ok;
+}
+
+/* Verdict and counter; a frame passed on must be the input, byte for byte. */
+static bool expect_result(const struct run *r, int verdict, enum guard_stat stat)
+{
+	bool ok = true;
+
+	ok = ASSERT(r->retval == verdict, "verdict: expected %s, got %s",
+		    verdict_name(r->xdp, verdict), verdict_name(r->xdp, r->retval)) &&
+	     ok;
+	ok = expect_counters(r, stat) && ok;
+	if (verdict == XDP_PASS || !r->xdp) {
+		size_t i;
+
+		ok = ASSERT_EQ(r->outlen, r->inlen, "length of the frame passed on") && ok;
+		for (i = 0; i < r->inlen && i < r->outlen; i++)
+			if (r->out[i] != r->in[i])
+				break;
+		ok = ASSERT(i == r->inlen, "frame passed on differs from the input at byte %zu",
+			    i) &&
+		     ok;
+	}
+	return ok;
+}
+
+/* ---------------------------------------------------------------- frames */
+
+struct optbytes {
+	uint8_t len;
+	uint8_t b[40];
+};
+
+/* clang-format off */
+#define OPTS(...) { .len = sizeof((uint8_t[]){ __VA_ARGS__ }), .b = { __VA_ARGS__ } }
+#define NO_OPTS { .len = 0 }
+#define O_MSS(hi, lo) 2, 4, hi, lo
+#define O_MSS1460 O_MSS(0x05, 0xb4)
+#define O_TS 8, 10, TSV_BYTES, 0, 0, 0, 0
+#define LINUX_OPTS OPTS(O_MSS1460, 4, 2, O_TS, 1, 3, 3, 7)
+/* clang-format on */
+
+/* What a SYN-ACK must say, given the SYN. */
+struct synack_want {
+	int8_t mss_idx4; /* cookie MSS index for an IPv4 SYN */
+	int8_t mss_idx6; /* ... for an IPv6 SYN */
+	int8_t ws; /* the client's window scale as the cookie keeps it; -1: none offered */
+	bool sack;
+	bool ts;
+	uint32_t tsecr; /* the TSecr the reply carries: the client's TSval */
+};
+
+/* clang-format off */
+#define W(m4, m6, ws, sack, ts) { m4, m6, ws, sack, ts, TSV }
+#define LINUX_WANT W(6, 6, 7, 1, 1)
+/* clang-format on */
+
+/* Which fields of a row override the default SYN (client -> server port 80). */
+enum row_set {
+	F_FLAGS = 1 << 0,
+	F_SADDR = 1 << 1,
+	F_DADDR = 1 << 2,
+	F_DMAC = 1 << 3,
+	F_SPORT = 1 << 4,
+	F_DPORT = 1 << 5,
+	F_L4PROTO = 1 << 6,
+	F_ETHERTYPE = 1 << 7,
+	F_FRAG = 1 << 8,
+	F_EXT = 1 << 9,
+	F_OPTS = 1 << 10,
+	F_PAYLOAD = 1 << 11,
+	F_ACK = 1 << 12,
+	F_IHL = 1 << 13,
+	F_VERSION = 1 << 14,
+	F_IPLEN = 1 << 15,
+	F_DOFF = 1 << 16,
+	F_VLAN = 1 << 17,
+	F_IPOPT = 1 << 18,
+	F_SEQ = 1 << 19,
+	F_TRAILER = 1 << 20,
+};
+
+struct row {
+	const char *desc;
+	bool ipv6;
+	uint32_t set; /* enum row_set */
+	uint8_t flags;
+	uint8_t saddr[16];
+	uint8_t daddr[16];
+	uint8_t dmac[6];
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t l4proto;
+	uint16_t ethertype;
+	uint16_t frag_off;
+	uint8_t n_ext;
+	uint8_t ext[4];
+	struct optbytes opt;
+	uint16_t payload;
+	uint32_t ack;
+	uint8_t ihl;
+	uint8_t version;
+	int16_t iplen_delta;
+	uint8_t doff;
+	uint8_t nvlan;
+	uint16_t vlan_proto[2];
+	uint16_t vlan_tci[2];
+	uint8_t ipopt_len;
+	uint32_t seq;
+	uint8_t trailer;
+	/* expectations */
+	int verdict;
+	enum guard_stat stat;
+	struct synack_want want; /* for GS_XDP_TX_SYNACK */
+	const char *bug; /* a known defect this row shows, reported by the case */
+};
+
+/* The SYN every row starts from: the client's Linux SYN to port 80. */
+static void syn_spec(struct pkt_spec *s, bool ipv6)
+{
+	memset(s, 0, sizeof(*s));
+	memcpy(s->dmac, mac_srv, 6);
+	memcpy(s->smac, mac_cli, 6);
+	s->ipv6 = ipv6;
+	memcpy(s->saddr, ipv6 ? cli6 : cli4, ipv6 ? 16 : 4);
+	memcpy(s->daddr, ipv6 ? srv6 : srv4, ipv6 ? 16 : 4);
+	s->frag_off = ipv6 ? 0 : PKT_IP_DF;
+	s->sport = CLI_PORT;
+	s->dport = PORT_OPEN;
+	s->seq = ipv6 ? ISN6 : ISN4;
+	s->flags = PKT_SYN;
+	s->window = 64240;
+	{
+		const struct optbytes o = LINUX_OPTS;
+
+		memcpy(s->tcpopt, o.b, o.len);
+		s->tcpopt_len = o.len;
+	}
+}
+
+static void ipopt_fill(uint8_t *p, size_t len)
+{
+	size_t i;
+
+	/* Router Alert, then NOPs */
+	for (i = 0; i < len; i++)
+		p[i] = 1;
+	if (len >= 4) {
+		p[0] = 148;
+		p[1] = 4;
+		p[2] = 0;
+		p[3] = 0;
+	}
+}
+
+static void row_spec(const struct row *w, struct pkt_spec *s)
+{
+	syn_spec(s, w->ipv6);
+	if (w->set & F_FLAGS)
+		s->flags = w->flags;
+	if (w->set & F_SADDR)
+		memcpy(s->saddr, w->saddr, 16);
+	if (w->set & F_DADDR)
+		memcpy(s->daddr, w->daddr, 16);
+	if (w->set & F_DMAC)
+		memcpy(s->dmac, w->dmac, 6);
+	if (w->set & F_SPORT)
+		s->sport = w->sport;
+	if (w->set & F_DPORT)
+		s->dport = w->dport;
+	if (w->set & F_L4PROTO)
+		s->l4proto = w->l4proto;
+	if (w->set & F_ETHERTYPE)
+		s->ethertype = w->ethertype;
+	if (w->set & F_FRAG)
+		s->frag_off = w->frag_off;
+	if (w->set & F_EXT) {
+		s->n_ext = w->n_ext;
+		memcpy(s->ext, w->ext, sizeof(s->ext));
+	}
+	if (w->set & F_OPTS) {
+		memcpy(s->tcpopt, w->opt.b, w->opt.len);
+		s->tcpopt_len = w->opt.len;
+	}
+	if (w->set & F_PAYLOAD)
+		s->payload_len = w->payload;
+	if (w->set & F_ACK)
+		s->ack = w->ack;
+	if (w->set & F_IHL)
+		s->ihl_override = w->ihl;
+	if (w->set & F_VERSION)
+		s->version_override = w->version;
+	if (w->set & F_IPLEN)
+		s->ip_len_delta = w->iplen_delta;
+	if (w->set & F_DOFF)
+		s->doff_override = w->doff;
+	if (w->set & F_VLAN) {
+		s->nvlan = w->nvlan;
+		memcpy(s->vlan_proto, w->vlan_proto, sizeof(s->vlan_proto));
+		memcpy(s->vlan_tci, w->vlan_tci, sizeof(s->vlan_tci));
+	}
+	if (w->set & F_IPOPT) {
+		s->ipopt_len = w->ipopt_len;
+		ipopt_fill(s->ipopt, w->ipopt_len);
+	}
+	if (w->set & F_SEQ)
+		s->seq = w->seq;
+	if (w->set & F_TRAILER)
+		s->trailer = w->trailer;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *k, uint32_t payload)
+{
+	__be16 sport = htons(syn->sport), dport = htons(syn->dport);
+	__u64 hash;
+
+	if (syn->ipv6) {
+		__be32 s[4], d[4];
+
+		memcpy(s, syn->saddr, 16);
+		memcpy(d, syn->daddr, 16);
+		hash = cookie_hash6(k->k0, k->k1, s, d, sport, dport, syn->seq, payload);
+	} else {
+		__be32 s, d;
+
+		memcpy(&s, syn->saddr, 4);
+		memcpy(&d, syn->daddr, 4);
+		hash = cookie_hash4(k->k0, k->k1, s, d, sport, dport, syn->seq, payload);
+	}
+	return cookie_from_hash(hash, payload);
+}
+
+/* Ethernet, VLAN and IP of a reply to `in`: addresses swapped, our TTL, no IP options. */
+static bool check_reply_ip(const struct pkt_spec *in, const struct run *r, struct pkt_view *v)
+{
+	const char *perr = pkt_parse(r->out, r->outlen, v);
+	size_t alen = in->ipv6 ? 16 : 4;
+	bool ok = true;
+	int i;
+
+	if (!ASSERT(!perr, "reply does not parse: %s", perr))
+		return false;
+	ok = ASSERT_MEM_EQ(v->eth->dst, in->smac, 6, "reply Ethernet destination") && ok;
+	ok = ASSERT_MEM_EQ(v->eth->src, in->dmac, 6, "reply Ethernet source") && ok;
+	if (!ASSERT_EQ(v->nvlan, in->nvlan, "reply VLAN tags"))
+		return false;
+	for (i = 0; i < in->nvlan; i++) {
+		ok = ASSERT_EQ(v->vlan_proto[i], in->vlan_proto[i], "reply VLAN TPID") && ok;
+		ok = ASSERT_EQ(v->vlan_tci[i], in->vlan_tci[i], "reply VLAN TCI") && ok;
+	}
+	if (!ASSERT_EQ(v->ipv6, in->ipv6, "reply IP version is the SYN's"))
+		return false;
+	ok = ASSERT_MEM_EQ(pkt_saddr(v), in->daddr, alen, "reply source address") && ok;
+	ok = ASSERT_MEM_EQ(pkt_daddr(v), in->saddr, alen, "reply destination address") && ok;
+	if (in->ipv6) {
+		ok = ASSERT_EQ(ntohl(v->ip6->ver_tc_flow), 0x60000000,
+			       "reply IPv6 version/class/flow") &&
+		     ok;
+		ok = ASSERT_EQ(v->ip6->hop_limit, TTL, "reply hop limit") && ok;
+	} else {
+		ok = ASSERT_EQ(v->ip4->ver_ihl, 0x45, "reply IPv4 version/ihl (20-byte header)") &&
+		     ok;
+		ok = ASSERT_EQ(v->ip4->ttl, TTL, "reply TTL") && ok;
+		ok = ASSERT_EQ(ntohs(v->ip4->frag_off) & 0x3fff, 0, "reply is not a fragment") &&
+		     ok;
+		ok = ASSERT_EQ(ntohs(v->ip4->check), pkt_ip4_csum(v->ip4, 20),
+			       "reply IPv4 header checksum") &&
+		     ok;
+	}
+	ok = ASSERT_EQ(r->outlen, v->l3_off + v->ip_len, "reply frame length (IP length + L2)") &&
+	     ok;
+	ok = ASSERT_EQ(v->payload_len, 0, "reply TCP payload bytes") && ok;
+	ok = ASSERT_EQ(ntohs(v->tcp->sport), in->dport, "reply source port") && ok;
+	ok = ASSERT_EQ(ntohs(v->tcp->dport), in->sport, "reply destination port") && ok;
+	ok = ASSERT_EQ(ntohs(v->tcp->urg), 0, "reply urgent pointer") && ok;
+	ok = ASSERT_EQ(ntohs(v->tcp->check), pkt_tcp_csum_want(v), "reply TCP checksum") && ok;
+	return ok;
+}
+
+/* A SYN-ACK answering `syn` with a cookie made at `slot` under key `k`. */
+static bool check_synack(const struct pkt_spec *syn, const struct run *r,
+			 const struct synack_want *w, uint64_t slot, const struct guard_key *k,
+			 uint32_t *cookie_out)
+{
+	struct pkt_tcpopts o;
+	struct pkt_view v;
+	uint32_t cookie, payload, want_len;
+	int mss_idx = syn->ipv6 ? w->mss_idx6 : w->mss_idx4;
+	bool ok = true;
+
+	if (!check_reply_ip(syn, r, &v))
+		return false;
+	ok = ASSERT_EQ(ntohl(v.tcp->ack), syn->seq + 1, "SYN-ACK ack = client ISN + 1") && ok;
+	ok = ASSERT_EQ(v.tcp->flags, PKT_SYN | PKT_ACK, "SYN-ACK flags") && ok;
+	ok = ASSERT_EQ(ntohs(v.tcp->window), syn->ipv6 ? WIN6 : WIN4, "SYN-ACK window") && ok;
+
+	pkt_tcp_opts(&v, &o);
+	ok = ASSERT(!o.malformed && !o.other && !o.dup,
+		    "SYN-ACK options: malformed %d, unknown %d, duplicated %d", o.malformed,
+		    o.other, o.dup) &&
+	     ok;
+	ok = ASSERT(o.mss, "SYN-ACK carries MSS") && ok;
+	ok = ASSERT_EQ(o.mss_val, syn->ipv6 ? MSS6 : MSS4, "SYN-ACK MSS") && ok;
+	ok = ASSERT_EQ(o.sack, w->sack, "SYN-ACK SACK_PERM present") && ok;
+	ok = ASSERT_EQ(o.ts, w->ts, "SYN-ACK timestamps present") && ok;
+	if (w->ts && o.ts)
+		ok = ASSERT_EQ(o.tsecr, w->tsecr, "SYN-ACK TSecr = client's TSval") && ok;
+	ok = ASSERT_EQ(o.ws, w->ws >= 0, "SYN-ACK window scale present") && ok;
+	if (w->ws >= 0 && o.ws)
+		ok = ASSERT_EQ(o.ws_val, WSCALE, "SYN-ACK window scale") && ok;
+	/* Linux's layout: MSS; SACK_PERM+TS, NOP NOP TS or NOP NOP SACK_PERM; NOP WS. */
+	want_len = 20 + 4 + (w->ts ? 12 : w->sack ? 4 : 0) + (w->ws >= 0 ? 4 : 0);
+	ok = ASSERT_EQ(v.tcp_hlen, want_len, "SYN-ACK TCP header length") && ok;
+
+	cookie = ntohl(v.tcp->seq);
+	ok = ASSERT_EQ((cookie >> COOKIE_SLOT_SHIFT) & 1, slot & 1, "cookie slot parity") && ok;
+	ok = ASSERT_EQ((cookie >> COOKIE_MSS_SHIFT) & COOKIE_MSS_MASK, mss_idx,
+		       "cookie MSS index") &&
+	     ok;
+	ok = ASSERT_EQ((cookie >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK,
+		       w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws, "cookie window scale") &&
+	     ok;
+	ok = ASSERT_EQ(!!(cookie & COOKIE_SACK), w->sack, "cookie SACK bit") && ok;
+	ok = ASSERT_EQ(!!(cookie & COOKIE_TS), w->ts, "cookie TS bit") && ok;
+	payload = cookie_payload(slot, mss_idx, w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws,
+				 w->sack, w->ts);
+	ok = ASSERT_EQ(cookie, cookie_want(syn, k, payload), "cookie (hash recomputed)") && ok;
+	if (cookie_out)
+		*cookie_out = cookie;
+	return ok;
+}
+
+/* What a closed port answers: RST|ACK, seq 0, ack = seq + 1 + payload. */
+static bool check_rst(const struct pkt_spec *syn, const struct run *r)
+{
+	struct pkt_view v;
+	bool ok = true;
+
+	if (!check_reply_ip(syn, r, &v))
+		return false;
+	ok = ASSERT_EQ(v.tcp->flags, PKT_RST | PKT_ACK, "RST flags") && ok;
+	ok = ASSERT_EQ(ntohl(v.tcp->seq), 0, "RST seq") && ok;
+	ok = ASSERT_EQ(ntohl(v.tcp->ack), syn->seq + 1 + syn->payload_len,
+		       "RST ack = seq + 1 + payload") &&
+	     ok;
+	ok = ASSERT_EQ(v.tcp_hlen, 20, "RST TCP header length") && ok;
+	ok = ASSERT_EQ(ntohs(v.tcp->window), 0, "RST window") && ok;
+	return ok;
+}
+
+/* ---------------------------------------------------------------- row runner */
+
+static void run_xdp_row(const char *group, const struct row *w)
+{
+	struct pkt_spec s;
+	struct run r;
+	struct guard_key k = key_of(SLOT, 0);
+
+	case_begin("%s: %s%s%s%s", group, w->desc, w->bug ? " [BUG: " : "", w->bug ? w->bug : "",
+		   w->bug ? "]" : "");
+	if (w->bug)
+		tl_note("    known defect: %s\n", w->bug);
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto out;
+	row_spec(w, &s);
+	if (!build_run(&r, &s, true, w->desc))
+		goto out;
+	if (!expect_result(&r, w->verdict, w->stat))
+		goto out;
+	if (w->stat == GS_XDP_TX_SYNACK)
+		check_synack(&s, &r, &w->want, SLOT, &k, NULL);
+	else if (w->stat == GS_XDP_TX_RST_NO_LISTENER)
+		check_rst(&s, &r);
+out:
+	case_end();
+}
+
+static void run_rows(const char *group, const struct row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		run_xdp_row(group, &rows[i]);
+}
+
+#define RUN_ROWS(group, rows) run_rows(group, rows, sizeof(rows) / sizeof(rows[0]))
+
+/* ---------------------------------------------------------------- SYN options */
+
+struct opt_row {
+	const char *desc;
+	struct optbytes opt;
+	struct synack_want want;
+};
+
+static const struct opt_row opt_rows[] = {
+	{ "no options", NO_OPTS, W(0, 0, -1, 0, 0) },
+	{ "MSS 1460 only", OPTS(O_MSS1460), W(6, 6, -1, 0, 0) },
+	{ "Linux set MSS 1460,SACK_PERM,TS,NOP,WS 7", LINUX_OPTS, LINUX_WANT },
+	{ "Linux set with MSS 1440", OPTS(O_MSS(0x05, 0xa0), 4, 2, O_TS, 1, 3, 3, 7),
+	  W(5, 6, 7, 1, 1) },
+	{ "Windows order MSS,NOP,WS 8,NOP,NOP,SACK_PERM", OPTS(O_MSS1460, 1, 3, 3, 8, 1, 1, 4, 2),
+	  W(6, 6, 8, 1, 0) },
+	{ "macOS order MSS,NOP,WS 6,NOP,NOP,TS,SACK_PERM,EOL",
+	  OPTS(O_MSS1460, 1, 3, 3, 6, 1, 1, O_TS, 4, 2, 0, 0), W(6, 6, 6, 1, 1) },
+	{ "odd order TS,MSS,NOP,NOP,SACK_PERM", OPTS(O_TS, O_MSS1460, 1, 1, 4, 2),
+	  W(6, 6, -1, 1, 1) },
+	{ "odd order WS 2,NOP x4,MSS", OPTS(1, 3, 3, 2, 1, 1, 1, 1, O_MSS1460), W(6, 6, 2, 0, 0) },
+	{ "odd order SACK_PERM,TS,WS 5,MSS", OPTS(4, 2, O_TS, 3, 3, 5, O_MSS1460, 1),
+	  W(6, 6, 5, 1, 1) },
+	{ "SACK_PERM only", OPTS(1, 1, 4, 2), W(0, 0, -1, 1, 0) },
+	{ "TS only", OPTS(1, 1, O_TS), W(0, 0, -1, 0, 1) },
+	{ "TS with TSval 0 and a non-zero TSecr",
+	  OPTS(1, 1, 8, 10, 0, 0, 0, 0, 0xde, 0xad, 0xbe, 0xef),
+	  { 0, 0, -1, 0, 1, 0 } },
+	{ "WS 2 only", OPTS(1, 3, 3, 2), W(0, 0, 2, 0, 0) },
+	{ "WS 0", OPTS(O_MSS1460, 1, 3, 3, 0), W(6, 6, 0, 0, 0) },
+	{ "WS 14", OPTS(O_MSS1460, 1, 3, 3, 14), W(6, 6, 14, 0, 0) },
+	{ "WS 15 (>14) counts as 14", OPTS(O_MSS1460, 1, 3, 3, 15), W(6, 6, 14, 0, 0) },
+	{ "WS 255 (>14) counts as 14", OPTS(O_MSS1460, 1, 3, 3, 255), W(6, 6, 14, 0, 0) },
+	{ "twelve NOPs, then MSS", OPTS(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, O_MSS1460),
+	  W(6, 6, -1, 0, 0) },
+	{ "forty NOPs",
+	  OPTS(1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	       1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1),
+	  W(0, 0, -1, 0, 0) },
+	{ "unknown kind 99 len 6 before MSS", OPTS(99, 6, 1, 2, 3, 4, O_MSS1460, 1, 1),
+	  W(6, 6, -1, 0, 0) },
+	{ "TFO request (34) and experimental 254 skipped",
+	  OPTS(O_MSS1460, 34, 2, 254, 4, 0xf9, 0x89, 4, 2, 1, 1), W(6, 6, -1, 1, 0) },
+	{ "MD5 signature (19, len 18) skipped",
+	  OPTS(19, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, O_MSS1460, 1, 1),
+	  W(6, 6, -1, 0, 0) },
+	{ "40 bytes: Linux set + MD5 signature",
+	  OPTS(O_MSS1460, 4, 2, O_TS, 1, 3, 3, 7, 19, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+	       14, 15, 16, 1, 1),
+	  LINUX_WANT },
+	{ "malformed len 0 ends parsing", OPTS(O_MSS1460, 99, 0, 4, 2, 1, 3, 3, 7),
+	  W(6, 6, -1, 0, 0) },
+	{ "malformed len 1 ends parsing", OPTS(O_MSS1460, 99, 1, 4, 2, 1, 3, 3, 7),
+	  W(6, 6, -1, 0, 0) },
+	{ "SACK_PERM len 0 ends parsing", OPTS(1, 1, 4, 0, O_MSS1460), W(0, 0, -1, 0, 0) },
+	{ "TS len beyond the header ends parsing", OPTS(O_MSS1460, 4, 2, 1, 8, 20, 0, 0, 0),
+	  W(6, 6, -1, 1, 0) },
+	{ "MSS len beyond the header ends parsing", OPTS(1, 1, 4, 2, 1, 1, 2, 4),
+	  W(0, 0, -1, 1, 0) },
+	{ "kind without a length byte at the end", OPTS(1, 1, 4, 2, 1, 1, 1, 3),
+	  W(0, 0, -1, 1, 0) },
+	{ "EOL before MSS", OPTS(4, 2, 0, 0, O_MSS1460), W(0, 0, -1, 1, 0) },
+	{ "EOL first", OPTS(0, 0, 0, 0, O_MSS1460, 4, 2, 1, 1), W(0, 0, -1, 0, 0) },
+	{ "MSS of length 3 ignored", OPTS(2, 3, 5, 4, 2, 1, 1, 1), W(0, 0, -1, 1, 0) },
+	{ "TS of length 8 ignored", OPTS(8, 8, 1, 2, 3, 4, 5, 6, O_MSS1460), W(6, 6, -1, 0, 0) },
+	{ "WS of length 4 ignored", OPTS(3, 4, 7, 0, O_MSS1460), W(6, 6, -1, 0, 0) },
+	{ "SACK_PERM of length 3 ignored", OPTS(4, 3, 0, 1, O_MSS1460), W(6, 6, -1, 0, 0) },
+	{ "MSS 0", OPTS(O_MSS(0, 0)), W(0, 0, -1, 0, 0) },
+	{ "MSS 100 (below every table entry)", OPTS(O_MSS(0, 100)), W(0, 0, -1, 0, 0) },
+	{ "MSS 536", OPTS(O_MSS(0x02, 0x18)), W(0, 0, -1, 0, 0) },
+	{ "MSS 1220", OPTS(O_MSS(0x04, 0xc4)), W(1, 0, -1, 0, 0) },
+	{ "MSS 1300", OPTS(O_MSS(0x05, 0x14)), W(2, 1, -1, 0, 0) },
+	{ "MSS 1400", OPTS(O_MSS(0x05, 0x78)), W(4, 4, -1, 0, 0) },
+	{ "MSS 1459", OPTS(O_MSS(0x05, 0xb3)), W(5, 6, -1, 0, 0) },
+	{ "MSS 8959", OPTS(O_MSS(0x22, 0xff)), W(6, 7, -1, 0, 0) },
+	{ "MSS 9000", OPTS(O_MSS(0x23, 0x28)), W(7, 7, -1, 0, 0) },
+	{ "MSS 65535", OPTS(O_MSS(0xff, 0xff)), W(7, 7, -1, 0, 0) },
+	{ "MSS twice: the last one counts", OPTS(O_MSS1460, O_MSS(0x05, 0x14)), W(2, 1, -1, 0, 0) },
+};
+
+static void test_syn_options(void)
+{
+	size_t i;
+	int fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		for (i = 0; i < sizeof(opt_rows) / sizeof(opt_rows[0]); i++) {
+			struct row w = {
+				.desc = opt_rows[i].desc,
+				.ipv6 = fam,
+				.set = F_OPTS,
+				.opt = opt_rows[i].opt,
+				.verdict = XDP_TX,
+				.stat = GS_XDP_TX_SYNACK,
+				.want = opt_rows[i].want,
+			};
+
+			run_xdp_row(fam ? "IPv6 SYN options" : "IPv4 SYN options", &w);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- SYN shapes */
+
+#define SYNACK .verdict = XDP_TX, .stat = GS_XDP_TX_SYNACK
+#define TFO_OPTS OPTS(O_MSS1460, 34, 10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 1)
+
+static const struct row shape_rows[] = {
+	{ "IPv4 SYN with 20 bytes of payload", .set = F_PAYLOAD, .payload = 20, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv6 SYN with 20 bytes of payload", .ipv6 = 1, .set = F_PAYLOAD, .payload = 20, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv4 TFO SYN (cookie option, 100 bytes of data)", .set = F_OPTS | F_PAYLOAD,
+	  .opt = TFO_OPTS, .payload = 100, SYNACK, .want = W(6, 6, -1, 0, 0) },
+	{ "IPv6 TFO SYN (cookie option, 100 bytes of data)", .ipv6 = 1, .set = F_OPTS | F_PAYLOAD,
+	  .opt = TFO_OPTS, .payload = 100, SYNACK, .want = W(6, 6, -1, 0, 0) },
+	{ "IPv4 ISN 0xffffffff: ack wraps to 0", .set = F_SEQ, .seq = 0xffffffffu, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv6 ISN 0", .ipv6 = 1, .set = F_SEQ, .seq = 0, SYNACK, .want = LINUX_WANT },
+	{ "IPv4 802.1Q tag 100", .set = F_VLAN, .nvlan = 1, .vlan_proto = { PKT_ETH_P_8021Q },
+	  .vlan_tci = { 100 }, SYNACK, .want = LINUX_WANT },
+	{ "IPv6 802.1Q tag 100", .ipv6 = 1, .set = F_VLAN, .nvlan = 1,
+	  .vlan_proto = { PKT_ETH_P_8021Q }, .vlan_tci = { 100 }, SYNACK, .want = LINUX_WANT },
+	{ "IPv4 802.1Q tag with PCP 7, DEI", .set = F_VLAN, .nvlan = 1,
+	  .vlan_proto = { PKT_ETH_P_8021Q }, .vlan_tci = { 0xf064 }, SYNACK, .want = LINUX_WANT },
+	{ "IPv4 QinQ 802.1ad 10 / 802.1Q 20", .set = F_VLAN, .nvlan = 2,
+	  .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q }, .vlan_tci = { 10, 20 }, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv6 QinQ 802.1ad 10 / 802.1Q 20", .ipv6 = 1, .set = F_VLAN, .nvlan = 2,
+	  .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q }, .vlan_tci = { 10, 20 }, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv6 QinQ 802.1Q 4094 / 802.1Q 1, no options", .ipv6 = 1, .set = F_VLAN | F_OPTS,
+	  .nvlan = 2, .vlan_proto = { PKT_ETH_P_8021Q, PKT_ETH_P_8021Q }, .vlan_tci = { 4094, 1 },
+	  .opt = NO_OPTS, SYNACK, .want = W(0, 0, -1, 0, 0) },
+	{ "IPv4 QinQ, IPv4 options, payload", .set = F_VLAN | F_IPOPT | F_PAYLOAD, .nvlan = 2,
+	  .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q }, .vlan_tci = { 10, 20 },
+	  .ipopt_len = 12, .payload = 7, SYNACK, .want = LINUX_WANT },
+	{ "IPv6 hop-by-hop header walked", .ipv6 = 1, .set = F_EXT, .n_ext = 1,
+	  .ext = { PKT_IPPROTO_HOPOPTS }, SYNACK, .want = LINUX_WANT },
+	{ "IPv6 destination options header walked", .ipv6 = 1, .set = F_EXT, .n_ext = 1,
+	  .ext = { PKT_IPPROTO_DSTOPTS }, SYNACK, .want = LINUX_WANT },
+	{ "IPv6 hop-by-hop + destination options walked", .ipv6 = 1, .set = F_EXT, .n_ext = 2,
+	  .ext = { PKT_IPPROTO_HOPOPTS, PKT_IPPROTO_DSTOPTS }, SYNACK, .want = LINUX_WANT },
+	{ "IPv6 hop-by-hop, 802.1Q, no options", .ipv6 = 1, .set = F_EXT | F_VLAN | F_OPTS,
+	  .n_ext = 1, .ext = { PKT_IPPROTO_HOPOPTS }, .nvlan = 1, .vlan_proto = { PKT_ETH_P_8021Q },
+	  .vlan_tci = { 7 }, .opt = NO_OPTS, SYNACK, .want = W(0, 0, -1, 0, 0) },
+	{ "IPv4 SYN with DF clear", .set = F_FRAG, .frag_off = 0, SYNACK, .want = LINUX_WANT },
+	{ "IPv4 ECN setup SYN (SYN|ECE|CWR): plain SYN-ACK", .set = F_FLAGS, .flags = 0xc2, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv6 SYN|PSH|URG answered", .ipv6 = 1, .set = F_FLAGS, .flags = 0x2a, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv4 SYN without options, Ethernet padding to 60 bytes", .set = F_OPTS | F_TRAILER,
+	  .opt = NO_OPTS, .trailer = 6, SYNACK, .want = W(0, 0, -1, 0, 0) },
+	{ "IPv4 Linux SYN with 4 trailing bytes after the IP packet", .set = F_TRAILER,
+	  .trailer = 4, SYNACK, .want = LINUX_WANT },
+	{ "IPv4 ihl 15, 40 bytes of TCP options, 1000 bytes of data: shrinks",
+	  .set = F_IPOPT | F_OPTS | F_PAYLOAD, .ipopt_len = 40,
+	  .opt = OPTS(O_MSS1460, 4, 2, O_TS, 1, 3, 3, 7, 19, 18, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+		      12, 13, 14, 15, 16, 1, 1),
+	  .payload = 1000, SYNACK, .want = LINUX_WANT },
+	{ "IPv6 QinQ, hop-by-hop, 1400 bytes of data: shrinks", .ipv6 = 1,
+	  .set = F_VLAN | F_EXT | F_PAYLOAD, .nvlan = 2,
+	  .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q }, .vlan_tci = { 10, 20 }, .n_ext = 1,
+	  .ext = { PKT_IPPROTO_HOPOPTS }, .payload = 1400, SYNACK, .want = LINUX_WANT },
+	{ "IPv4 SYN to port 82 (IPv4 listener only)", .set = F_DPORT, .dport = PORT_V4ONLY, SYNACK,
+	  .want = LINUX_WANT },
+	{ "IPv6 SYN to port 83 (IPv6 listener only)", .ipv6 = 1, .set = F_DPORT,
+	  .dport = PORT_V6ONLY, SYNACK, .want = LINUX_WANT },
+};
+
+static void test_syn_shapes(void)
+{
+	int ihl;
+
+	RUN_ROWS("SYN", shape_rows);
+	for (ihl = 6; ihl <= 15; ihl++) {
+		char desc[64];
+		struct row w = {
+			.set = F_IPOPT,
+			.ipopt_len = (ihl - 5) * 4,
+			SYNACK,
+			.want = LINUX_WANT,
+		};
+
+		snprintf(desc, sizeof(desc), "IPv4 options, ihl %d: reply has a 20-byte header",
+			 ihl);
+		w.desc = desc;
+		run_xdp_row("SYN", &w);
+	}
+}
+
+/* A frame smaller than its reply: the program must grow it at the head. */
+static void test_syn_grow(void)
+{
+	int fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		struct guard_key k = key_of(SLOT, 0);
+		struct synack_want want = W(0, 0, -1, 0, 0);
+		struct pkt_spec s;
+		struct run r;
+
+		case_begin("SYN: %s SYN without options (%s) grows by 4 bytes for the MSS",
+			   fam ? "IPv6" : "IPv4", fam ? "74 bytes" : "54 bytes");
+		if (!ASSERT(fixture_reset(), "fixture setup failed"))
+			goto out;
+		syn_spec(&s, fam);
+		s.tcpopt_len = 0;
+		if (!build_run(&r, &s, true, "SYN"))
+			goto out;
+		if (!expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK))
+			goto out;
+		if (!ASSERT_EQ(r.outlen, r.inlen + 4, "reply length"))
+			goto out;
+		check_synack(&s, &r, &want, SLOT, &k, NULL);
+out:
+		case_end();
+	}
+}
+
+/* ---------------------------------------------------------------- truncation */
+
+struct trunc_tmpl {
+	const char *desc;
+	struct row w;
+};
+
+static const struct trunc_tmpl trunc_tmpls[] = {
+	{ "IPv4 Linux SYN", { .want = LINUX_WANT } },
+	{ "IPv6 Linux SYN", { .ipv6 = 1, .want = LINUX_WANT } },
+	{ "IPv4 802.1Q SYN",
+	  { .set = F_VLAN,
+	    .nvlan = 1,
+	    .vlan_proto = { PKT_ETH_P_8021Q },
+	    .vlan_tci = { 5 },
+	    .want = LINUX_WANT } },
+	{ "IPv6 QinQ SYN",
+	  { .ipv6 = 1,
+	    .set = F_VLAN,
+	    .nvlan = 2,
+	    .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q },
+	    .vlan_tci = { 5, 6 },
+	    .want = LINUX_WANT } },
+	{ "IPv4 SYN with ihl 15", { .set = F_IPOPT, .ipopt_len = 40, .want = LINUX_WANT } },
+	{ "IPv6 SYN with hop-by-hop + dstopts",
+	  { .ipv6 = 1,
+	    .set = F_EXT,
+	    .n_ext = 2,
+	    .ext = { PKT_IPPROTO_HOPOPTS, PKT_IPPROTO_DSTOPTS },
+	    .want = LINUX_WANT } },
+};
+
+static const char *trunc_region(const struct pkt_spec *s, const struct pkt_layout *lay, size_t len)
+{
+	if (len < 14)
+		return "Ethernet";
+	if (len < lay->l3_off)
+		return "VLAN";
+	if (len < lay->l3_off + (s->ipv6 ? 40 : 20))
+		return s->ipv6 ? "IPv6 header" : "IPv4 header";
+	if (len < lay->l4_off)
+		return s->ipv6 ? "IPv6 extension headers" : "IPv4 options";
+	if (len < lay->l4_off + 20)
+		return "TCP header";
+	if (len < lay->l4_off + lay->l4_hlen)
+		return "TCP options";
+	return "whole";
+}
+
+static void test_truncation(void)
+{
+	size_t t, len;
+
+	/* The test runner refuses frames shorter than an Ethernet header. */
+	case_begin("truncation: 0..13 bytes are refused by BPF_PROG_TEST_RUN (EINVAL)");
+	{
+		uint8_t in[14] = { 0 }, out[64];
+
+		for (len = 0; len < 14; len++) {
+			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
+				    .data_out = out, .data_size_out = sizeof(out));
+			int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.so_guard_xdp),
+							 &o);
+
+			if (!ASSERT(err == -EINVAL, "%zu bytes: expected EINVAL, got %d", len, err))
+				break;
+		}
+	}
+	case_end();
+
+	for (t = 0; t < sizeof(trunc_tmpls) / sizeof(trunc_tmpls[0]); t++) {
+		const struct trunc_tmpl *tt = &trunc_tmpls[t];
+		struct guard_key k = key_of(SLOT, 0);
+		uint8_t full[PKT_MAX];
+		struct pkt_layout lay;
+		struct pkt_spec s;
+
+		row_spec(&tt->w, &s);
+		pkt_build(&s, full, sizeof(full), &lay);
+		for (len = 14; len <= lay.len; len++) {
+			const char *region = trunc_region(&s, &lay, len);
+			int verdict;
+			enum guard_stat stat;
+			struct run r;
+
+			if (len == lay.len) {
+				verdict = XDP_TX;
+				stat = GS_XDP_TX_SYNACK;
+			} else if (len < lay.l4_off + 4) {
+				verdict = XDP_PASS;
+				stat = GS_XDP_PASS_UNPARSED;
+			} else {
+				verdict = XDP_DROP;
+				stat = GS_XDP_DROP_MALFORMED;
+			}
+			case_begin("truncation: %s cut to %zu/%zu bytes (%s) -> %s %s", tt->desc,
+				   len, lay.len, region, verdict_name(true, verdict),
+				   stat_names[stat]);
+			if (!ASSERT(fixture_reset(), "fixture setup failed"))
+				goto next;
+			memcpy(r.in, full, len);
+			r.inlen = len;
+			if (!prog_run(&r, true, "truncated SYN"))
+				goto next;
+			if (!expect_result(&r, verdict, stat))
+				goto next;
+			if (verdict == XDP_TX)
+				check_synack(&s, &r, &tt->w.want, SLOT, &k, NULL);
+next:
+			case_end();
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- malformed */
+
+#define UNPARSED .verdict = XDP_PASS, .stat = GS_XDP_PASS_UNPARSED
+#define MALFORMED .verdict = XDP_DROP, .stat = GS_XDP_DROP_MALFORMED
+
+static const struct row malformed_rows[] = {
+	{ "IPv4 ihl 4", .set = F_IHL, .ihl = 4, UNPARSED },
+	{ "IPv4 ihl 0", .set = F_IHL, .ihl = 0x10 /* masked to 0 */, UNPARSED },
+	{ "IPv4 header with version 6", .set = F_VERSION, .version = 6, UNPARSED },
+	{ "IPv4 total length below the header (19)", .set = F_IPLEN, .iplen_delta = -41, UNPARSED },
+	{ "IPv4 total length ends inside the TCP header", .set = F_IPLEN, .iplen_delta = -30,
+	  MALFORMED },
+	{ "IPv4 total length ends inside the TCP options", .set = F_IPLEN, .iplen_delta = -4,
+	  MALFORMED },
+	{ "IPv4 TCP data offset 4", .set = F_DOFF, .doff = 4, MALFORMED },
+	{ "IPv4 TCP data offset 0", .set = F_DOFF, .doff = 0x10 /* masked to 0 */, MALFORMED },
+	{ "IPv4 TCP data offset 15 beyond the segment", .set = F_DOFF, .doff = 15, MALFORMED },
+	{ "IPv4 TCP data offset 15 beyond the frame (IP length says so)", .set = F_DOFF | F_IPLEN,
+	  .doff = 15, .iplen_delta = 20, MALFORMED },
+	{ "IPv6 payload length ends inside the TCP header", .ipv6 = 1, .set = F_IPLEN,
+	  .iplen_delta = -30, MALFORMED },
+	{ "IPv6 payload length 0", .ipv6 = 1, .set = F_IPLEN, .iplen_delta = -40, MALFORMED },
+	{ "IPv6 TCP data offset 3", .ipv6 = 1, .set = F_DOFF, .doff = 3, MALFORMED },
+	{ "IPv6 hop-by-hop longer than the payload length", .ipv6 = 1, .set = F_EXT | F_IPLEN,
+	  .n_ext = 1, .ext = { PKT_IPPROTO_HOPOPTS }, .iplen_delta = -44, UNPARSED },
+	{ "IPv6 header with version 4", .ipv6 = 1, .set = F_VERSION, .version = 4, UNPARSED,
+	  .bug = "frame_parse() never checks the IPv6 version; the IPv4 path does" },
+};
+
+/* ---------------------------------------------------------------- fragments, ext headers */
+
+#define FRAG_DROP .verdict = XDP_DROP, .stat = GS_XDP_DROP_FRAGMENT
+#define UNPROTECTED .verdict = XDP_PASS, .stat = GS_XDP_PASS_UNPROTECTED
+#define NOT_TCP .verdict = XDP_PASS, .stat = GS_XDP_PASS_NOT_TCP
+
+static const struct row frag_rows[] = {
+	{ "IPv4 MF set", .set = F_FRAG, .frag_off = PKT_IP_MF, FRAG_DROP },
+	{ "IPv4 offset 8 bytes", .set = F_FRAG, .frag_off = 1, FRAG_DROP },
+	{ "IPv4 MF and offset", .set = F_FRAG, .frag_off = PKT_IP_MF | 0x100, FRAG_DROP },
+	{ "IPv4 last fragment (offset, DF)", .set = F_FRAG, .frag_off = PKT_IP_DF | 0x1fff,
+	  FRAG_DROP },
+	{ "IPv4 first fragment to an unprotected port", .set = F_FRAG | F_DPORT,
+	  .frag_off = PKT_IP_MF, .dport = PORT_OTHER, FRAG_DROP },
+	{ "IPv4 fragment to an unprotected address", .set = F_FRAG | F_DADDR, .frag_off = PKT_IP_MF,
+	  .daddr = { 10, 0, 0, 2 }, UNPROTECTED },
+	{ "IPv6 fragment header", .ipv6 = 1, .set = F_EXT, .n_ext = 1,
+	  .ext = { PKT_IPPROTO_FRAGMENT }, FRAG_DROP },
+	{ "IPv6 hop-by-hop, then fragment header", .ipv6 = 1, .set = F_EXT, .n_ext = 2,
+	  .ext = { PKT_IPPROTO_HOPOPTS, PKT_IPPROTO_FRAGMENT }, FRAG_DROP },
+	{ "IPv6 fragment to an unprotected address", .ipv6 = 1, .set = F_EXT | F_DADDR, .n_ext = 1,
+	  .ext = { PKT_IPPROTO_FRAGMENT }, .daddr = { 0xfd, [15] = 2 }, UNPROTECTED },
+	{ "IPv6 routing header", .ipv6 = 1, .set = F_EXT, .n_ext = 1,
+	  .ext = { PKT_IPPROTO_ROUTING }, .verdict = XDP_DROP, .stat = GS_XDP_DROP_IP6_EXT },
+	{ "IPv6 hop-by-hop, then routing header", .ipv6 = 1, .set = F_EXT, .n_ext = 2,
+	  .ext = { PKT_IPPROTO_HOPOPTS, PKT_IPPROTO_ROUTING }, .verdict = XDP_DROP,
+	  .stat = GS_XDP_DROP_IP6_EXT },
+	{ "IPv6 three option headers (more than walked)", .ipv6 = 1, .set = F_EXT, .n_ext = 3,
+	  .ext = { PKT_IPPROTO_HOPOPTS, PKT_IPPROTO_DSTOPTS, PKT_IPPROTO_DSTOPTS },
+	  .verdict = XDP_DROP, .stat = GS_XDP_DROP_IP6_EXT },
+	{ "IPv6 routing header to an unprotected address", .ipv6 = 1, .set = F_EXT | F_DADDR,
+	  .n_ext = 1, .ext = { PKT_IPPROTO_ROUTING }, .daddr = { 0xfd, [15] = 2 }, UNPROTECTED },
+};
+
+/* ---------------------------------------------------------------- drops */
+
+#define DROP(s) .verdict = XDP_DROP, .stat = GS_XDP_DROP_##s
+#define MARTIAN4(...) .set = F_SADDR, .saddr = { __VA_ARGS__ }, DROP(MARTIAN)
+#define MARTIAN6(...) .ipv6 = 1, .set = F_SADDR, .saddr = { __VA_ARGS__ }, DROP(MARTIAN)
+
+static const struct row drop_rows[] = {
+	{ "IPv4 SYN+FIN", .set = F_FLAGS, .flags = PKT_SYN | PKT_FIN, DROP(SYN_FIN) },
+	{ "IPv6 SYN+FIN", .ipv6 = 1, .set = F_FLAGS, .flags = PKT_SYN | PKT_FIN, DROP(SYN_FIN) },
+	{ "IPv4 SYN+FIN+RST", .set = F_FLAGS, .flags = PKT_SYN | PKT_FIN | PKT_RST, DROP(SYN_FIN) },
+	{ "IPv4 SYN+RST", .set = F_FLAGS, .flags = PKT_SYN | PKT_RST, DROP(SYN_RST) },
+	{ "IPv6 SYN+RST", .ipv6 = 1, .set = F_FLAGS, .flags = PKT_SYN | PKT_RST, DROP(SYN_RST) },
+	{ "IPv4 SYN+ACK+RST", .set = F_FLAGS, .flags = PKT_SYN | PKT_ACK | PKT_RST, DROP(SYN_RST) },
+	{ "IPv4 source port 0", .set = F_SPORT, .sport = 0, DROP(SPORT_ZERO) },
+	{ "IPv6 source port 0", .ipv6 = 1, .set = F_SPORT, .sport = 0, DROP(SPORT_ZERO) },
+	{ "IPv4 ACK from source port 0", .set = F_SPORT | F_FLAGS, .sport = 0, .flags = PKT_ACK,
+	  DROP(SPORT_ZERO) },
+	{ "source 0.0.0.0", MARTIAN4(0, 0, 0, 0) },
+	{ "source 0.1.2.3", MARTIAN4(0, 1, 2, 3) },
+	{ "source 127.0.0.1", MARTIAN4(127, 0, 0, 1) },
+	{ "source 127.255.0.9", MARTIAN4(127, 255, 0, 9) },
+	{ "source 224.0.0.1", MARTIAN4(224, 0, 0, 1) },
+	{ "source 239.1.2.3", MARTIAN4(239, 1, 2, 3) },
+	{ "source 240.0.0.1", MARTIAN4(240, 0, 0, 1) },
+	{ "source 255.255.255.255", MARTIAN4(255, 255, 255, 255) },
+	{ "source == destination 10.0.0.1", MARTIAN4(10, 0, 0, 1) },
+	{ "source ::", MARTIAN6(0) },
+	{ "source ::1", MARTIAN6([15] = 1) },
+	{ "source ff02::1", MARTIAN6(0xff, 0x02, [15] = 1) },
+	{ "source ff05::1:3", MARTIAN6(0xff, 0x05, [13] = 1, [15] = 3) },
+	{ "source ::ffff:1.2.3.4", MARTIAN6([10] = 0xff, 0xff, 1, 2, 3, 4) },
+	{ "source ::ffff:10.0.0.1", MARTIAN6([10] = 0xff, 0xff, 10, 0, 0, 1) },
+	{ "source == destination fd00::1", MARTIAN6(0xfd, [15] = 1) },
+	{ "martian source on an ACK", .set = F_SADDR | F_FLAGS, .saddr = { 127, 0, 0, 1 },
+	  .flags = PKT_ACK, DROP(MARTIAN) },
+	{ "Ethernet broadcast destination", .set = F_DMAC,
+	  .dmac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff }, DROP(L2_MULTICAST) },
+	{ "Ethernet IPv4 multicast destination", .set = F_DMAC,
+	  .dmac = { 0x01, 0x00, 0x5e, 0, 0, 1 }, DROP(L2_MULTICAST) },
+	{ "Ethernet IPv6 multicast destination", .ipv6 = 1, .set = F_DMAC,
+	  .dmac = { 0x33, 0x33, 0, 0, 0, 1 }, DROP(L2_MULTICAST) },
+	{ "not martian: source 223.255.255.254 answered", .set = F_SADDR,
+	  .saddr = { 223, 255, 255, 254 }, SYNACK, .want = LINUX_WANT },
+	{ "not martian: source 1.0.0.1 answered", .set = F_SADDR, .saddr = { 1, 0, 0, 1 }, SYNACK,
+	  .want = LINUX_WANT },
+	{ "not martian: source 10.0.0.9 (another protected address) answered", .set = F_SADDR,
+	  .saddr = { 10, 0, 0, 9 }, SYNACK, .want = LINUX_WANT },
+	{ "not martian: source fe80::1 answered", .ipv6 = 1, .set = F_SADDR,
+	  .saddr = { 0xfe, 0x80, [15] = 1 }, SYNACK, .want = LINUX_WANT },
+	{ "not martian: locally administered multicast bit clear (02:..)", .set = F_DMAC,
+	  .dmac = { 0x02, 0xff, 0xff, 0xff, 0xff, 0xff }, SYNACK, .want = LINUX_WANT },
+};
+
+/* ---------------------------------------------------------------- closed port */
+
+#define RST .verdict = XDP_TX, .stat = GS_XDP_TX_RST_NO_LISTENER
+
+static const struct row closed_rows[] = {
+	{ "IPv4 SYN to port 81", .set = F_DPORT, .dport = PORT_CLOSED, RST },
+	{ "IPv6 SYN to port 81", .ipv6 = 1, .set = F_DPORT, .dport = PORT_CLOSED, RST },
+	{ "IPv4 SYN without options to port 81", .set = F_DPORT | F_OPTS, .dport = PORT_CLOSED,
+	  .opt = NO_OPTS, RST },
+	{ "IPv4 SYN with 5 bytes of payload to port 81", .set = F_DPORT | F_PAYLOAD,
+	  .dport = PORT_CLOSED, .payload = 5, RST },
+	{ "IPv6 SYN with 300 bytes of payload to port 81", .ipv6 = 1, .set = F_DPORT | F_PAYLOAD,
+	  .dport = PORT_CLOSED, .payload = 300, RST },
+	{ "IPv4 SYN ISN 0xffffffff to port 81", .set = F_DPORT | F_SEQ, .dport = PORT_CLOSED,
+	  .seq = 0xffffffffu, RST },
+	{ "IPv6 QinQ SYN to port 81", .ipv6 = 1, .set = F_DPORT | F_VLAN, .dport = PORT_CLOSED,
+	  .nvlan = 2, .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q }, .vlan_tci = { 3, 4 },
+	  RST },
+	{ "IPv4 SYN with IP options to port 81", .set = F_DPORT | F_IPOPT, .dport = PORT_CLOSED,
+	  .ipopt_len = 8, RST },
+	{ "IPv4 SYN without options padded to 60 bytes, to port 81",
+	  .set = F_DPORT | F_OPTS | F_TRAILER, .dport = PORT_CLOSED, .opt = NO_OPTS, .trailer = 6,
+	  RST },
+	{ "IPv6 SYN to port 82 (IPv4 listener only)", .ipv6 = 1, .set = F_DPORT,
+	  .dport = PORT_V4ONLY, RST },
+	{ "IPv4 SYN to port 83 (IPv6 listener only)", .set = F_DPORT, .dport = PORT_V6ONLY, RST },
+	{ "martian source to port 81: dropped, no RST", .set = F_DPORT | F_SADDR,
+	  .dport = PORT_CLOSED, .saddr = { 255, 255, 255, 255 }, DROP(MARTIAN) },
+	{ "IPv6 multicast source to port 81: dropped, no RST", .ipv6 = 1, .set = F_DPORT | F_SADDR,
+	  .dport = PORT_CLOSED, .saddr = { 0xff, 0x02, [15] = 1 }, DROP(MARTIAN) },
+	{ "Ethernet broadcast to port 81: dropped, no RST", .set = F_DPORT | F_DMAC,
+	  .dport = PORT_CLOSED, .dmac = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+	  DROP(L2_MULTICAST) },
+	{ "source port 0 to port 81: dropped, no RST", .set = F_DPORT | F_SPORT,
+	  .dport = PORT_CLOSED, .sport = 0, DROP(SPORT_ZERO) },
+	{ "SYN+FIN to port 81: dropped, no RST", .set = F_DPORT | F_FLAGS, .dport = PORT_CLOSED,
+	  .flags = PKT_SYN | PKT_FIN, DROP(SYN_FIN) },
+	{ "truncated TCP header to port 81: dropped", .set = F_DPORT | F_DOFF, .dport = PORT_CLOSED,
+	  .doff = 4, MALFORMED },
+};
+
+/* ---------------------------------------------------------------- passed untouched */
+
+static const struct row pass_rows[] = {
+	{ "IPv4 SYN to unprotected port 8080", .set = F_DPORT, .dport = PORT_OTHER, UNPROTECTED },
+	{ "IPv6 SYN to unprotected port 8080", .ipv6 = 1, .set = F_DPORT, .dport = PORT_OTHER,
+	  UNPROTECTED },
+	{ "IPv4 SYN to port 0", .set = F_DPORT, .dport = 0, UNPROTECTED },
+	{ "IPv4 SYN to unprotected address 10.0.0.2", .set = F_DADDR, .daddr = { 10, 0, 0, 2 },
+	  UNPROTECTED },
+	{ "IPv6 SYN to unprotected address fd00::2", .ipv6 = 1, .set = F_DADDR,
+	  .daddr = { 0xfd, [15] = 2 }, UNPROTECTED },
+	{ "IPv4 ACK to unprotected port 8080", .set = F_DPORT | F_FLAGS, .dport = PORT_OTHER,
+	  .flags = PKT_ACK, UNPROTECTED },
+	{ "IPv4 RST to unprotected address", .set = F_DADDR | F_FLAGS, .daddr = { 10, 0, 0, 2 },
+	  .flags = PKT_RST, UNPROTECTED },
+	{ "IPv4 SYN+FIN to unprotected port", .set = F_DPORT | F_FLAGS, .dport = PORT_OTHER,
+	  .flags = PKT_SYN | PKT_FIN, UNPROTECTED },
+	{ "IPv4 martian source to unprotected port", .set = F_DPORT | F_SADDR, .dport = PORT_OTHER,
+	  .saddr = { 127, 0, 0, 1 }, UNPROTECTED },
+	{ "IPv4 malformed TCP to unprotected port", .set = F_DPORT | F_DOFF, .dport = PORT_OTHER,
+	  .doff = 2, UNPROTECTED },
+	{ "IPv4 SYN to unprotected port, Ethernet padding", .set = F_DPORT | F_OPTS | F_TRAILER,
+	  .dport = PORT_OTHER, .opt = NO_OPTS, .trailer = 6, UNPROTECTED },
+	{ "IPv4 UDP to port 80", .set = F_L4PROTO | F_PAYLOAD, .l4proto = PKT_IPPROTO_UDP,
+	  .payload = 16, NOT_TCP },
+	{ "IPv6 UDP to port 80", .ipv6 = 1, .set = F_L4PROTO | F_PAYLOAD,
+	  .l4proto = PKT_IPPROTO_UDP, .payload = 16, NOT_TCP },
+	{ "IPv4 ICMP", .set = F_L4PROTO | F_PAYLOAD, .l4proto = PKT_IPPROTO_ICMP, .payload = 8,
+	  NOT_TCP },
+	{ "IPv6 no next header (59)", .ipv6 = 1, .set = F_L4PROTO, .l4proto = 59, NOT_TCP },
+	{ "ARP request", .set = F_ETHERTYPE | F_PAYLOAD, .ethertype = PKT_ETH_P_ARP, .payload = 28,
+	  NOT_TCP },
+	{ "LLDP frame", .set = F_ETHERTYPE | F_PAYLOAD, .ethertype = 0x88cc, .payload = 40,
+	  NOT_TCP },
+	{ "802.1Q-tagged ARP", .set = F_ETHERTYPE | F_PAYLOAD | F_VLAN, .ethertype = PKT_ETH_P_ARP,
+	  .payload = 28, .nvlan = 1, .vlan_proto = { PKT_ETH_P_8021Q }, .vlan_tci = { 9 },
+	  NOT_TCP },
+	{ "three VLAN tags (more than walked)", .set = F_VLAN | F_ETHERTYPE | F_PAYLOAD, .nvlan = 2,
+	  .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q }, .vlan_tci = { 1, 2 },
+	  .ethertype = PKT_ETH_P_8021Q, .payload = 64, NOT_TCP },
+};
+
+/* ---------------------------------------------------------------- no connection */
+
+#define BAD_COOKIE DROP(BAD_COOKIE)
+#define NO_CONN DROP(NO_CONN)
+
+static const struct row noconn_rows[] = {
+	{ "IPv4 bare ACK, random ack", .set = F_FLAGS | F_OPTS | F_ACK, .flags = PKT_ACK,
+	  .opt = NO_OPTS, .ack = 0xdeadbeef, BAD_COOKIE },
+	{ "IPv4 bare ACK, ack 0", .set = F_FLAGS | F_OPTS | F_ACK, .flags = PKT_ACK, .opt = NO_OPTS,
+	  .ack = 0, BAD_COOKIE },
+	{ "IPv6 bare ACK, random ack", .ipv6 = 1, .set = F_FLAGS | F_OPTS | F_ACK, .flags = PKT_ACK,
+	  .opt = NO_OPTS, .ack = 0x01020304, BAD_COOKIE },
+	{ "IPv4 PSH|ACK with data, random ack", .set = F_FLAGS | F_OPTS | F_ACK | F_PAYLOAD,
+	  .flags = PKT_PSH | PKT_ACK, .opt = NO_OPTS, .ack = 0x55555555, .payload = 100,
+	  BAD_COOKIE },
+	{ "IPv4 FIN|ACK, random ack", .set = F_FLAGS | F_OPTS | F_ACK, .flags = PKT_FIN | PKT_ACK,
+	  .opt = NO_OPTS, .ack = 0x77777777, BAD_COOKIE },
+	{ "IPv4 ACK to port 81 (no listener), random ack",
+	  .set = F_FLAGS | F_OPTS | F_ACK | F_DPORT, .flags = PKT_ACK, .opt = NO_OPTS,
+	  .ack = 0x12121212, .dport = PORT_CLOSED, BAD_COOKIE },
+	{ "IPv4 RST", .set = F_FLAGS | F_OPTS, .flags = PKT_RST, .opt = NO_OPTS, NO_CONN },
+	{ "IPv6 RST", .ipv6 = 1, .set = F_FLAGS | F_OPTS, .flags = PKT_RST, .opt = NO_OPTS,
+	  NO_CONN },
+	{ "IPv4 RST|ACK", .set = F_FLAGS | F_OPTS | F_ACK, .flags = PKT_RST | PKT_ACK,
+	  .opt = NO_OPTS, .ack = 5, NO_CONN },
+	{ "IPv4 FIN", .set = F_FLAGS | F_OPTS, .flags = PKT_FIN, .opt = NO_OPTS, NO_CONN },
+	{ "IPv6 FIN", .ipv6 = 1, .set = F_FLAGS | F_OPTS, .flags = PKT_FIN, .opt = NO_OPTS,
+	  NO_CONN },
+	{ "IPv4 no flags (null scan)", .set = F_FLAGS | F_OPTS, .flags = 0, .opt = NO_OPTS,
+	  NO_CONN },
+	{ "IPv4 FIN|PSH|URG (xmas scan)", .set = F_FLAGS | F_OPTS, .flags = 0x29, .opt = NO_OPTS,
+	  NO_CONN },
+	{ "IPv4 SYN|ACK", .set = F_FLAGS, .flags = PKT_SYN | PKT_ACK, NO_CONN },
+	{ "IPv6 SYN|ACK", .ipv6 = 1, .set = F_FLAGS, .flags = PKT_SYN | PKT_ACK, NO_CONN },
+};
+
+/* ---------------------------------------------------------------- cookies */
+
+/* Send `syn` through XDP at the current config; the cookie of its SYN-ACK. */
+static bool make_cookie(const struct pkt_spec *syn, struct run *r, uint64_t slot,
+			const struct guard_key *k, const struct synack_want *w, uint32_t *cookie)
+{
+	if (!build_run(r, syn, true, "SYN"))
+		return false;
+	if (!expect_result(r, XDP_TX, GS_XDP_TX_SYNACK))
+		return false;
+	return check_synack(syn, r, w, slot, k, cookie);
+}
+
+/* The client's third segment: ACK of the cookie, with a timestamp echo. */
+static void ack_spec(struct pkt_spec *a, const struct pkt_spec *syn, uint32_t cookie)
+{
+	static const uint8_t ts[12] = { 1, 1, 8, 10, 0xa1, 0xb2, 0xc3, 0xd5, 0, 0, 0, 1 };
+
+	*a = *syn;
+	a->flags = PKT_ACK;
+	a->seq = syn->seq + 1;
+	a->ack = cookie + 1;
+	memcpy(a->tcpopt, ts, sizeof(ts));
+	a->tcpopt_len = sizeof(ts);
+	a->payload_len = 0;
+	a->ipopt_len = 0;
+	a->n_ext = 0;
+}
+
+enum ack_mut {
+	AM_NONE,
+	AM_FLIP, /* flip one bit of the cookie */
+	AM_SADDR,
+	AM_DADDR,
+	AM_SPORT,
+	AM_DPORT,
+	AM_ISN_PLUS,
+	AM_ISN_MINUS,
+	AM_ACK_IS_COOKIE, /* ack = cookie, not cookie + 1 */
+	AM_DATA,
+	AM_FIN,
+	AM_PSH_DATA,
+	AM_PAD, /* Ethernet padding after the IP packet */
+};
+
+struct rt_case {
+	const char *desc;
+	bool ipv6;
+	enum ack_mut mut;
+	int bit;
+	bool vlan;
+	uint64_t check_slot; /* slot when the ACK arrives (0: SLOT) */
+	int verdict;
+	enum guard_stat stat;
+};
+
+static void ack_mutate(struct pkt_spec *a, const struct rt_case *c, uint32_t cookie)
+{
+	switch (c->mut) {
+	case AM_NONE:
+		break;
+	case AM_FLIP:
+		a->ack = (cookie ^ (1u << c->bit)) + 1;
+		break;
+	case AM_SADDR:
+		a->saddr[a->ipv6 ? 15 : 3] ^= 1;
+		break;
+	case AM_DADDR:
+		memcpy(a->daddr, a->ipv6 ? srv6b : srv4b, a->ipv6 ? 16 : 4);
+		break;
+	case AM_SPORT:
+		a->sport++;
+		break;
+	case AM_DPORT:
+		a->dport = PORT_CLOSED;
+		break;
+	case AM_ISN_PLUS:
+		a->seq++;
+		break;
+	case AM_ISN_MINUS:
+		a->seq--;
+		break;
+	case AM_ACK_IS_COOKIE:
+		a->ack = cookie;
+		break;
+	case AM_DATA:
+		a->payload_len = 50;
+		break;
+	case AM_FIN:
+		a->flags |= PKT_FIN;
+		break;
+	case AM_PSH_DATA:
+		a->flags |= PKT_PSH;
+		a->payload_len = 1000;
+		break;
+	case AM_PAD:
+		a->trailer = 6;
+		break;
+	}
+}
+
+static void run_roundtrip(const struct rt_case *c)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	struct synack_want w = LINUX_WANT;
+	struct pkt_spec syn, ack;
+	struct run r1, r2;
+	uint32_t cookie;
+
+	case_begin("cookie round trip: %s", c->desc);
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto out;
+	syn_spec(&syn, c->ipv6);
+	if (c->vlan) {
+		syn.nvlan = 1;
+		syn.vlan_proto[0] = PKT_ETH_P_8021Q;
+		syn.vlan_tci[0] = 42;
+	}
+	if (!make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+		goto out;
+	if (c->check_slot && !ASSERT(cfg_set_slot(c->check_slot), "set slot_override"))
+		goto out;
+	ack_spec(&ack, &syn, cookie);
+	ack_mutate(&ack, c, cookie);
+	if (!build_run(&r2, &ack, true, "ACK"))
+		goto out;
+	expect_result(&r2, c->verdict, c->stat);
+out:
+	case_end();
+}
+
+#define RT_OK .verdict = XDP_PASS, .stat = GS_XDP_PASS_COOKIE_ACK
+#define RT_BAD .verdict = XDP_DROP, .stat = GS_XDP_DROP_BAD_COOKIE
+
+static const struct rt_case rt_cases[] = {
+	{ "IPv4 SYN -> SYN-ACK -> ACK passes", RT_OK },
+	{ "IPv6 SYN -> SYN-ACK -> ACK passes", .ipv6 = 1, RT_OK },
+	{ "IPv4 over 802.1Q", .vlan = 1, RT_OK },
+	{ "IPv6 over 802.1Q", .ipv6 = 1, .vlan = 1, RT_OK },
+	{ "IPv4 ACK carrying data", .mut = AM_DATA, RT_OK },
+	{ "IPv4 PSH|ACK carrying 1000 bytes", .mut = AM_PSH_DATA, RT_OK },
+	{ "IPv6 FIN|ACK", .ipv6 = 1, .mut = AM_FIN, RT_OK },
+	{ "IPv4 ACK with Ethernet padding", .mut = AM_PAD, RT_OK },
+	{ "IPv4 made at S, checked at S+1", .check_slot = SLOT + 1, RT_OK },
+	{ "IPv6 made at S, checked at S+1", .ipv6 = 1, .check_slot = SLOT + 1, RT_OK },
+	{ "IPv4 made at S, checked at S+2", .check_slot = SLOT + 2, RT_BAD },
+	{ "IPv6 made at S, checked at S+2", .ipv6 = 1, .check_slot = SLOT + 2, RT_BAD },
+	{ "IPv4 made at S, checked at S+3", .check_slot = SLOT + 3, RT_BAD },
+	{ "IPv4 made at S, checked at S+100", .check_slot = SLOT + 100, RT_BAD },
+	{ "IPv4 made at S, checked at S-1", .check_slot = SLOT - 1, RT_BAD },
+	{ "IPv4 wrong client address", .mut = AM_SADDR, RT_BAD },
+	{ "IPv6 wrong client address", .ipv6 = 1, .mut = AM_SADDR, RT_BAD },
+	{ "IPv4 wrong server address (other protected one)", .mut = AM_DADDR, RT_BAD },
+	{ "IPv6 wrong server address (other protected one)", .ipv6 = 1, .mut = AM_DADDR, RT_BAD },
+	{ "IPv4 wrong client port", .mut = AM_SPORT, RT_BAD },
+	{ "IPv6 wrong client port", .ipv6 = 1, .mut = AM_SPORT, RT_BAD },
+	{ "IPv4 wrong server port (81)", .mut = AM_DPORT, RT_BAD },
+	{ "IPv4 wrong client ISN (+1)", .mut = AM_ISN_PLUS, RT_BAD },
+	{ "IPv4 wrong client ISN (-1)", .mut = AM_ISN_MINUS, RT_BAD },
+	{ "IPv6 wrong client ISN (+1)", .ipv6 = 1, .mut = AM_ISN_PLUS, RT_BAD },
+	{ "IPv4 ack = cookie instead of cookie + 1", .mut = AM_ACK_IS_COOKIE, RT_BAD },
+};
+
+static void test_cookie_roundtrip(void)
+{
+	size_t i;
+	int fam, bit;
+
+	for (i = 0; i < sizeof(rt_cases) / sizeof(rt_cases[0]); i++)
+		run_roundtrip(&rt_cases[i]);
+	for (fam = 0; fam < 2; fam++) {
+		for (bit = 0; bit < 32; bit++) {
+			char desc[64];
+			struct rt_case c = { .ipv6 = fam, .mut = AM_FLIP, .bit = bit, RT_BAD };
+
+			snprintf(desc, sizeof(desc), "%s cookie bit %d flipped",
+				 fam ? "IPv6" : "IPv4", bit);
+			c.desc = desc;
+			run_roundtrip(&c);
+		}
+	}
+}
+
+static void test_cookie_keys(void)
+{
+	struct guard_key k0 = key_of(SLOT, 0), k1 = key_of(SLOT, 1);
+	struct synack_want w = LINUX_WANT;
+	struct pkt_spec syn, ack;
+	struct run r1, r2, r3;
+	uint32_t cookie, cookie2;
+	int fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		case_begin("cookie keys: %s key for S replaced: cookie of the old key rejected",
+			   fam ? "IPv6" : "IPv4");
+		if (!ASSERT(fixture_reset(), "fixture setup failed"))
+			goto out1;
+		syn_spec(&syn, fam);
+		if (!make_cookie(&syn, &r1, SLOT, &k0, &w, &cookie))
+			goto out1;
+		if (!ASSERT(key_set(&k1), "replace key"))
+			goto out1;
+		ack_spec(&ack, &syn, cookie);
+		if (!build_run(&r2, &ack, true, "ACK with the old key's cookie"))
+			goto out1;
+		expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+out1:
+		case_end();
+	}
+
+	case_begin("cookie keys: IPv4 key for S replaced: new SYN gets a new-key cookie, accepted");
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto out2;
+	syn_spec(&syn, false);
+	if (!make_cookie(&syn, &r1, SLOT, &k0, &w, &cookie))
+		goto out2;
+	if (!ASSERT(key_set(&k1), "replace key"))
+		goto out2;
+	if (!make_cookie(&syn, &r2, SLOT, &k1, &w, &cookie2))
+		goto out2;
+	if (!ASSERT(cookie != cookie2, "cookie unchanged by a new key: %08x", cookie))
+		goto out2;
+	ack_spec(&ack, &syn, cookie2);
+	if (!build_run(&r3, &ack, true, "ACK"))
+		goto out2;
+	expect_result(&r3, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+out2:
+	case_end();
+
+	case_begin("cookie keys: IPv4 key of the previous slot replaced: cookie rejected at S+1");
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto out3;
+	syn_spec(&syn, false);
+	if (!make_cookie(&syn, &r1, SLOT, &k0, &w, &cookie))
+		goto out3;
+	if (!ASSERT(key_set(&k1) && cfg_set_slot(SLOT + 1), "replace key, advance slot"))
+		goto out3;
+	ack_spec(&ack, &syn, cookie);
+	if (!build_run(&r2, &ack, true, "ACK"))
+		goto out3;
+	expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+out3:
+	case_end();
+
+	{
+		static const struct {
+			const char *desc;
+			struct guard_key key; /* written to index SLOT & 3 */
+		} missing[] = {
+			{ "entry zeroed", { 0, 0, 0 } },
+			{ "key zero for the right slot", { SLOT, 0, 0 } },
+			{ "entry holds slot S-4", { SLOT - 4, 0x1111, 0x2222 } },
+			{ "entry holds slot S+4", { SLOT + 4, 0x1111, 0x2222 } },
+		};
+		size_t i;
+
+		for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+			for (fam = 0; fam < 2; fam++) {
+				case_begin(
+					"cookie keys: %s SYN, no key for S (%s): passed to the kernel",
+					fam ? "IPv6" : "IPv4", missing[i].desc);
+				if (!ASSERT(fixture_reset(), "fixture setup failed"))
+					goto out4;
+				if (!ASSERT(key_set_raw(SLOT & 3, &missing[i].key), "write key"))
+					goto out4;
+				syn_spec(&syn, fam);
+				if (!build_run(&r1, &syn, true, "SYN"))
+					goto out4;
+				expect_result(&r1, XDP_PASS, GS_XDP_PASS_SYN_NOKEY);
+out4:
+				case_end();
+			}
+		}
+	}
+
+	case_begin("cookie keys: IPv4 key for S removed after the SYN-ACK: cookie rejected");
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto out5;
+	syn_spec(&syn, false);
+	if (!make_cookie(&syn, &r1, SLOT, &k0, &w, &cookie))
+		goto out5;
+	{
+		struct guard_key none = { 0 };
+
+		if (!ASSERT(key_set_raw(SLOT & 3, &none), "remove key"))
+			goto out5;
+	}
+	ack_spec(&ack, &syn, cookie);
+	if (!build_run(&r2, &ack, true, "ACK"))
+		goto out5;
+	expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+out5:
+	case_end();
+
+	case_begin("cookie keys: IPv6 cookie made at S-1 (key of S-1) accepted at S");
+	if (!ASSERT(fixture_reset() && cfg_set_slot(SLOT - 1), "fixture setup failed"))
+		goto out6;
+	syn_spec(&syn, true);
+	{
+		struct guard_key kp = key_of(SLOT - 1, 0);
+
+		if (!make_cookie(&syn, &r1, SLOT - 1, &kp, &w, &cookie))
+			goto out6;
+	}
+	if (!ASSERT(cfg_set_slot(SLOT), "set slot"))
+		goto out6;
+	ack_spec(&ack, &syn, cookie);
+	if (!build_run(&r2, &ack, true, "ACK"))
+		goto out6;
+	expect_result(&r2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+out6:
+	case_end();
+}
+
+/* ---------------------------------------------------------------- auto mode */
+
+static void test_auto_mode(void)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	struct synack_want w = LINUX_WANT;
+	struct pkt_spec syn, ack;
+	struct run r1, r2;
+	uint32_t cookie;
+	uint64_t before;
+	int fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		case_begin("auto mode: %s SYN while calm passes, guard_synrate[80] +1",
+			   fam ? "IPv6" : "IPv4");
+		if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO), "fixture setup"))
+			goto out1;
+		syn_spec(&syn, fam);
+		before = synrate_read(PORT_OPEN);
+		if (!build_run(&r1, &syn, true, "SYN"))
+			goto out1;
+		expect_result(&r1, XDP_PASS, GS_XDP_PASS_SYN_CALM);
+		ASSERT_EQ(synrate_read(PORT_OPEN) - before, 1, "guard_synrate[80] increment");
+out1:
+		case_end();
+
+		case_begin("auto mode: %s SYN under attack answered, guard_synrate[80] +1",
+			   fam ? "IPv6" : "IPv4");
+		if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO) &&
+				    port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 |
+								PORT_LISTEN6 | PORT_UNDER_ATTACK),
+			    "fixture setup"))
+			goto out2;
+		syn_spec(&syn, fam);
+		before = synrate_read(PORT_OPEN);
+		if (!make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+			goto out2;
+		ASSERT_EQ(synrate_read(PORT_OPEN) - before, 1, "guard_synrate[80] increment");
+out2:
+		case_end();
+	}
+
+	case_begin("always mode: IPv4 SYN answered, not counted in guard_synrate");
+	if (!ASSERT(fixture_reset(), "fixture setup"))
+		goto out0;
+	syn_spec(&syn, false);
+	before = synrate_read(PORT_OPEN);
+	if (!make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+		goto out0;
+	ASSERT_EQ(synrate_read(PORT_OPEN) - before, 0, "guard_synrate[80] increment");
+out0:
+	case_end();
+
+	case_begin("auto mode: IPv4 SYN to port 81 (no listener) gets RST, not counted in synrate");
+	if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO), "fixture setup"))
+		goto out3;
+	syn_spec(&syn, false);
+	syn.dport = PORT_CLOSED;
+	before = synrate_read(PORT_CLOSED);
+	if (!build_run(&r1, &syn, true, "SYN"))
+		goto out3;
+	if (!expect_result(&r1, XDP_TX, GS_XDP_TX_RST_NO_LISTENER))
+		goto out3;
+	check_rst(&syn, &r1);
+	ASSERT_EQ(synrate_read(PORT_CLOSED) - before, 0, "guard_synrate[81] increment");
+out3:
+	case_end();
+
+	case_begin("auto mode: cookie made under attack accepted after calm returns");
+	if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO) &&
+			    port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6 |
+							PORT_UNDER_ATTACK),
+		    "fixture setup"))
+		goto out4;
+	syn_spec(&syn, false);
+	if (!make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+		goto out4;
+	if (!ASSERT(port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6), "calm"))
+		goto out4;
+	ack_spec(&ack, &syn, cookie);
+	if (!build_run(&r2, &ack, true, "ACK"))
+		goto out4;
+	expect_result(&r2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+out4:
+	case_end();
+
+	case_begin("auto mode: calm, no socket: ACK with a bad cookie dropped");
+	if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO), "fixture setup"))
+		goto out5;
+	syn_spec(&syn, false);
+	ack_spec(&ack, &syn, 0x31337);
+	if (!build_run(&r1, &ack, true, "ACK"))
+		goto out5;
+	expect_result(&r1, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+out5:
+	case_end();
+}
+
+/* ---------------------------------------------------------------- TC */
+
+struct tc_case {
+	const char *desc;
+	bool ipv6;
+	bool valid_cookie; /* ACK a cookie made by XDP */
+	bool vlan;
+	uint8_t flags; /* 0: ACK */
+	uint16_t dport; /* 0: 80 */
+	bool unprotected_addr;
+	size_t cut; /* non-zero: frame truncated by this many bytes */
+	enum guard_stat stat;
+};
+
+static void run_tc_case(const struct tc_case *c)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	struct synack_want w = LINUX_WANT;
+	struct pkt_spec syn, ack;
+	struct run r1, r2;
+	uint32_t cookie = 0x31337;
+
+	case_begin("TC: %s", c->desc);
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto out;
+	syn_spec(&syn, c->ipv6);
+	if (c->vlan) {
+		syn.nvlan = 1;
+		syn.vlan_proto[0] = PKT_ETH_P_8021Q;
+		syn.vlan_tci[0] = 77;
+	}
+	if (c->valid_cookie && !make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+		goto out;
+	ack_spec(&ack, &syn, cookie);
+	if (c->flags)
+		ack.flags = c->flags;
+	if (c->dport)
+		ack.dport = c->dport;
+	if (c->unprotected_addr)
+		ack.daddr[c->ipv6 ? 15 : 3] = 2;
+	r2.inlen = pkt_build(&ack, r2.in, sizeof(r2.in), NULL);
+	if (!ASSERT(r2.inlen > c->cut, "frame too short to cut"))
+		goto out;
+	r2.inlen -= c->cut;
+	if (!prog_run(&r2, false, "ACK"))
+		goto out;
+	expect_result(&r2, TCX_NEXT_V, c->stat);
+out:
+	case_end();
+}
+
+static const struct tc_case tc_cases[] = {
+	{ "IPv4 SYN is not a cookie ACK", .flags = PKT_SYN, .stat = GS_TC_PASS },
+	{ "IPv4 RST is not a cookie ACK", .flags = PKT_RST, .stat = GS_TC_PASS },
+	{ "IPv4 SYN|ACK is not a cookie ACK", .flags = PKT_SYN | PKT_ACK, .stat = GS_TC_PASS },
+	{ "IPv4 ACK to unprotected port", .valid_cookie = 1, .dport = PORT_OTHER,
+	  .stat = GS_TC_PASS },
+	{ "IPv4 ACK to unprotected address", .unprotected_addr = 1, .stat = GS_TC_PASS },
+	{ "IPv6 ACK to unprotected address", .ipv6 = 1, .unprotected_addr = 1, .stat = GS_TC_PASS },
+	{ "IPv4 ACK with a bad cookie, no socket", .stat = GS_TC_PASS },
+	{ "IPv6 ACK with a bad cookie, no socket", .ipv6 = 1, .stat = GS_TC_PASS },
+	{ "IPv4 ACK with TCP header cut", .valid_cookie = 1, .cut = 20, .stat = GS_TC_PASS },
+	{ "IPv4 valid cookie ACK, no listener", .valid_cookie = 1, .stat = GS_TC_NO_LISTENER },
+	{ "IPv6 valid cookie ACK, no listener", .ipv6 = 1, .valid_cookie = 1,
+	  .stat = GS_TC_NO_LISTENER },
+	{ "IPv4 802.1Q valid cookie ACK, no listener", .vlan = 1, .valid_cookie = 1,
+	  .stat = GS_TC_NO_LISTENER },
+	{ "IPv4 valid cookie FIN|ACK, no listener", .valid_cookie = 1, .flags = PKT_FIN | PKT_ACK,
+	  .stat = GS_TC_NO_LISTENER },
+};
+
+static void test_tc(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(tc_cases) / sizeof(tc_cases[0]); i++)
+		run_tc_case(&tc_cases[i]);
+}
+
+/* ---------------------------------------------------------------- real sockets */
+
+static int ifaddr_add(const char *label, const uint8_t addr[4])
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", label);
+	sin->sin_family = AF_INET;
+	memcpy(&sin->sin_addr, addr, 4);
+	if (ioctl(fd, SIOCSIFADDR, &ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int netns_setup(void)
+{
+	static const uint8_t a1[4] = { 10, 0, 0, 1 }, a2[4] = { 10, 0, 0, 2 };
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
+		err = -errno;
+	ifr.ifr_flags |= IFF_UP;
+	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	/* Local addresses for the one real connection (test_sockets). */
+	err = ifaddr_add("lo:1", a1);
+	return err ? err : ifaddr_add("lo:2", a2);
+}
+
+static int listen_on(int family, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	memset(&ss, 0, sizeof(ss));
+	if (family == AF_INET6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(port);
+		len = sizeof(*s4);
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 16)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Close without TIME_WAIT, so no socket outlives its case. */
+static void close_rst(int fd)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+	if (fd < 0)
+		return;
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(fd);
+}
+
+struct sock_case {
+	const char *desc;
+	bool ipv6;
+	bool xdp;
+	bool valid_cookie;
+	uint8_t mode;
+	bool under_attack;
+	int verdict;
+	enum guard_stat stat;
+};
+
+static const struct sock_case listener_cases[] = {
+	{ "XDP: IPv4 valid cookie ACK with a listener passes", .xdp = 1, .valid_cookie = 1,
+	  .verdict = XDP_PASS, .stat = GS_XDP_PASS_COOKIE_ACK },
+	{ "XDP: IPv6 valid cookie ACK with a listener passes", .ipv6 = 1, .xdp = 1,
+	  .valid_cookie = 1, .verdict = XDP_PASS, .stat = GS_XDP_PASS_COOKIE_ACK },
+	{ "XDP: IPv4 bad cookie ACK with a listener dropped", .xdp = 1, .verdict = XDP_DROP,
+	  .stat = GS_XDP_DROP_BAD_COOKIE },
+	{ "XDP: auto mode, calm: IPv4 bad cookie ACK to a listener passes (kernel cookies)",
+	  .xdp = 1, .mode = GUARD_COOKIES_AUTO, .verdict = XDP_PASS, .stat = GS_XDP_PASS_CALM_ACK },
+	{ "XDP: auto mode, calm: IPv6 bad cookie ACK to a listener passes (kernel cookies)",
+	  .ipv6 = 1, .xdp = 1, .mode = GUARD_COOKIES_AUTO, .verdict = XDP_PASS,
+	  .stat = GS_XDP_PASS_CALM_ACK },
+	{ "XDP: auto mode, under attack: IPv4 bad cookie ACK to a listener dropped", .xdp = 1,
+	  .mode = GUARD_COOKIES_AUTO, .under_attack = 1, .verdict = XDP_DROP,
+	  .stat = GS_XDP_DROP_BAD_COOKIE },
+	{ "TC: IPv4 bad cookie ACK to a listener", .verdict = TCX_NEXT_V,
+	  .stat = GS_TC_BAD_COOKIE },
+	{ "TC: IPv6 bad cookie ACK to a listener", .ipv6 = 1, .verdict = TCX_NEXT_V,
+	  .stat = GS_TC_BAD_COOKIE },
+	/* bpf_sk_assign_tcp_reqsk() wants the skb at TC ingress, which a test run is not. */
+	{ "TC: IPv4 valid cookie ACK reaches the kfunc (refused outside TC ingress)",
+	  .valid_cookie = 1, .verdict = TCX_NEXT_V, .stat = GS_TC_KFUNC_ERROR },
+	{ "TC: IPv6 valid cookie ACK reaches the kfunc (refused outside TC ingress)", .ipv6 = 1,
+	  .valid_cookie = 1, .verdict = TCX_NEXT_V, .stat = GS_TC_KFUNC_ERROR },
+};
+
+static void test_sockets(void)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	struct synack_want w = LINUX_WANT;
+	int l4 = -1, l6 = -1, c = -1, a = -1;
+	size_t i;
+
+	l4 = listen_on(AF_INET, PORT_OPEN);
+	l6 = listen_on(AF_INET6, PORT_OPEN);
+	case_begin("sockets: IPv4 and IPv6 listeners on port 80 in the test namespace");
+	ASSERT(l4 >= 0 && l6 >= 0, "Failed to listen on port 80: %s", strerror(errno));
+	if (!case_end())
+		goto out;
+
+	for (i = 0; i < sizeof(listener_cases) / sizeof(listener_cases[0]); i++) {
+		const struct sock_case *sc = &listener_cases[i];
+		struct pkt_spec syn, ack;
+		struct run r1, r2;
+		uint32_t cookie = 0x31337;
+
+		case_begin("sockets: %s", sc->desc);
+		if (!ASSERT(fixture_reset() && cfg_set_mode(sc->mode), "fixture setup failed"))
+			goto next;
+		if (sc->under_attack &&
+		    !ASSERT(port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6 |
+							PORT_UNDER_ATTACK),
+			    "set port flags"))
+			goto next;
+		syn_spec(&syn, sc->ipv6);
+		if (sc->valid_cookie && !make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+			goto next;
+		ack_spec(&ack, &syn, cookie);
+		if (!build_run(&r2, &ack, sc->xdp, "ACK"))
+			goto next;
+		expect_result(&r2, sc->verdict, sc->stat);
+next:
+		case_end();
+	}
+
+	/* One established connection 10.0.0.2:P -> 10.0.0.1:80 over lo. */
+	{
+		struct sockaddr_in src = { .sin_family = AF_INET }, dst = { .sin_family = AF_INET };
+		static const uint8_t cli[4] = { 10, 0, 0, 2 };
+		static const struct {
+			const char *desc;
+			bool xdp;
+			uint8_t flags;
+			enum guard_stat stat;
+		} est[] = {
+			{ "XDP: ACK of an established connection passes", 1, PKT_ACK,
+			  GS_XDP_PASS_CONN },
+			{ "XDP: RST of an established connection passes", 1, PKT_RST,
+			  GS_XDP_PASS_CONN },
+			{ "XDP: FIN|ACK of an established connection passes", 1, PKT_FIN | PKT_ACK,
+			  GS_XDP_PASS_CONN },
+			{ "TC: ACK of an established connection left alone", 0, PKT_ACK,
+			  GS_TC_PASS },
+		};
+		socklen_t slen = sizeof(src);
+		uint16_t cport = 0;
+
+		case_begin("sockets: IPv4 connection 10.0.0.2 -> 10.0.0.1:80 established over lo");
+		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		memcpy(&src.sin_addr, cli, 4);
+		memcpy(&dst.sin_addr, srv4, 4);
+		dst.sin_port = htons(PORT_OPEN);
+		if (!ASSERT(c >= 0 && !bind(c, (struct sockaddr *)&src, sizeof(src)) &&
+				    !connect(c, (struct sockaddr *)&dst, sizeof(dst)),
+			    "Failed to connect to 10.0.0.1:80: %s", strerror(errno)))
+			goto est_out;
+		a = accept(l4, NULL, NULL);
+		if (!ASSERT(a >= 0, "Failed to accept: %s", strerror(errno)))
+			goto est_out;
+		if (!ASSERT(!getsockname(c, (struct sockaddr *)&src, &slen), "getsockname"))
+			goto est_out;
+		cport = ntohs(src.sin_port);
+est_out:
+		if (!case_end())
+			goto out;
+
+		for (i = 0; i < sizeof(est) / sizeof(est[0]); i++) {
+			struct pkt_spec s;
+			struct run r;
+
+			case_begin("sockets: %s", est[i].desc);
+			if (!ASSERT(fixture_reset(), "fixture setup failed"))
+				goto est_next;
+			syn_spec(&s, false);
+			memcpy(s.saddr, cli, 4);
+			s.sport = cport;
+			s.flags = est[i].flags;
+			s.seq = 1;
+			s.ack = 0x31337;
+			s.tcpopt_len = 0;
+			if (!build_run(&r, &s, est[i].xdp, "segment"))
+				goto est_next;
+			expect_result(&r, est[i].xdp ? XDP_PASS : TCX_NEXT_V, est[i].stat);
+est_next:
+			case_end();
+		}
+	}
+out:
+	close_rst(c);
+	close_rst(a);
+	if (l4 >= 0)
+		close(l4);
+	if (l6 >= 0)
+		close(l6);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+int main(void)
+{
+	int err;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	libbpf_set_print(libbpf_print);
+	err = netns_setup();
+	if (err) {
+		fprintf(stderr, "Failed to set up a network namespace: %s\n", strerror(-err));
+		return 1;
+	}
+	ncpu = libbpf_num_possible_cpus();
+	if (ncpu <= 0) {
+		fprintf(stderr, "Failed to count possible CPUs: %s\n", strerror(-ncpu));
+		return 1;
+	}
+	percpu_buf = calloc(ncpu, sizeof(uint64_t));
+	if (!percpu_buf)
+		return 1;
+	skel = guard_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "Failed to load guard BPF object: %s\n", strerror(errno));
+		return 1;
+	}
+
+	test_syn_options();
+	test_syn_shapes();
+	test_syn_grow();
+	RUN_ROWS("malformed", malformed_rows);
+	RUN_ROWS("fragments", frag_rows);
+	RUN_ROWS("drop", drop_rows);
+	RUN_ROWS("closed port", closed_rows);
+	RUN_ROWS("passed untouched", pass_rows);
+	RUN_ROWS("no connection", noconn_rows);
+	test_truncation();
+	test_cookie_roundtrip();
+	test_cookie_keys();
+	test_auto_mode();
+	test_tc();
+	test_sockets();
+
+	guard_bpf__destroy(skel);
+	free(percpu_buf);
+	return tl_summary();
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A minimal case runner for unit tests. A case is tl_begin() ... tl_end();
+ * checks in between are written as `if (!ASSERT(...)) goto out;` and record
+ * what was expected and what came, printed under the case's FAIL line.
+ * tl_summary() prints "N passed, N failed" and gives the exit status.
+ */
+#ifndef SO_TEST_TESTLIB_H
+#define SO_TEST_TESTLIB_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+struct tl_state {
+	int passed;
+	int failed;
+	bool case_failed;
+	char desc[256];
+	char log[32768];
+	size_t log_len;
+};
+
+static struct tl_state tl __attribute__((unused));
+
+static inline void tl_vnote(const char *fmt, va_list ap)
+{
+	int n;
+
+	if (tl.log_len >= sizeof(tl.log) - 1)
+		return;
+	n = vsnprintf(tl.log + tl.log_len, sizeof(tl.log) - tl.log_len, fmt, ap);
+	if (n > 0)
+		tl.log_len += (size_t)n;
+	if (tl.log_len > sizeof(tl.log) - 1)
+		tl.log_len = sizeof(tl.log) - 1;
+}
+
+/* Add detail printed only if the case fails. */
+static inline __attribute__((format(printf, 1, 2))) void tl_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tl_vnote(fmt, ap);
+	va_end(ap);
+}
+
+static inline __attribute__((format(printf, 1, 2))) void tl_begin(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tl.desc, sizeof(tl.desc), fmt, ap);
+	va_end(ap);
+	tl.case_failed = false;
+	tl.log_len = 0;
+	tl.log[0] = 0;
+}
+
+static inline bool tl_failing(void)
+{
+	return tl.case_failed;
+}
+
+static inline __attribute__((format(printf, 4, 5))) bool tl_check(bool ok, const char *file,
+								  int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ok)
+		return true;
+	tl.case_failed = true;
+	tl_note("    %s:%d: ", file, line);
+	va_start(ap, fmt);
+	tl_vnote(fmt, ap);
+	va_end(ap);
+	tl_note("\n");
+	return false;
+}
+
+#define ASSERT(cond, ...) tl_check(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Integers of any width; both values are printed in decimal and hex. */
+#define ASSERT_EQ(actual, expected, what)                                             \
+	({                                                                            \
+		long long _a = (long long)(actual), _e = (long long)(expected);       \
+		tl_check(_a == _e, __FILE__, __LINE__,                                \
+			 "%s: expected %lld (0x%llx), got %lld (0x%llx)", (what), _e, \
+			 (unsigned long long)_e, _a, (unsigned long long)_a);         \
+	})
+
+#define ASSERT_MEM_EQ(actual, expected, len, what)                                 \
+	({                                                                         \
+		bool _ok = !memcmp((actual), (expected), (len));                   \
+		if (!_ok) {                                                        \
+			tl_check(false, __FILE__, __LINE__, "%s differs", (what)); \
+			tl_hexdump("expected", (expected), (len));                 \
+			tl_hexdump("actual", (actual), (len));                     \
+		}                                                                  \
+		_ok;                                                               \
+	})
+
+static inline void tl_hexdump(const char *title, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	size_t i;
+
+	tl_note("    %s (%zu bytes):", title, len);
+	for (i = 0; i < len; i++) {
+		if (i % 16 == 0)
+			tl_note("\n      %04zx ", i);
+		tl_note(" %02x", p[i]);
+	}
+	tl_note("\n");
+}
+
+/* Print the case's result line (and on failure what was recorded); true if it passed. */
+static inline bool tl_end(void)
+{
+	if (tl.case_failed) {
+		tl.failed++;
+		printf("FAIL %s\n%s", tl.desc, tl.log);
+	} else {
+		tl.passed++;
+		printf("ok   %s\n", tl.desc);
+	}
+	fflush(stdout);
+	return !tl.case_failed;
+}
+
+static inline int tl_summary(void)
+{
+	printf("%d passed, %d failed\n", tl.passed, tl.failed);
+	return tl.failed ? 1 : 0;
+}
+
+#endif /* SO_TEST_TESTLIB_H */
