@@ -83,22 +83,40 @@ static bool name_in(const char *name, const char *const *names, int n)
 
 int detach_named(int ifindex, const char *const *names, int n)
 {
-	struct prog_ref p;
+	struct prog_ref here[17], p;
+	int nhere, removed = 0, i;
 	__u32 id = 0;
-	int removed = 0;
+
+	/*
+	 * Interface indexes repeat across network namespaces and link info does
+	 * not say which one a link is in: only links whose program is attached
+	 * here, on this interface of this namespace, are ours to remove.
+	 */
+	nhere = tcx_progs_on(ifindex, here, 16);
+	if (nhere < 0)
+		nhere = 0;
+	if (!xdp_prog_on(ifindex, &here[nhere]) && here[nhere].id)
+		nhere++;
 
 	while (!bpf_link_get_next_id(id, &id)) {
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
+		bool attached_here = false;
 		int fd = bpf_link_get_fd_by_id(id);
 
 		if (fd < 0)
 			continue;
-		/* xdp.ifindex and tcx.ifindex share the union's first word. */
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-		    (info.type == BPF_LINK_TYPE_XDP || info.type == SO_BPF_LINK_TYPE_TCX) &&
-		    info.xdp.ifindex == (__u32)ifindex && !prog_ref_by_id(info.prog_id, &p) &&
-		    name_in(p.name, names, n)) {
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    (info.type != BPF_LINK_TYPE_XDP && info.type != SO_BPF_LINK_TYPE_TCX) ||
+		    /* xdp.ifindex and tcx.ifindex share the union's first word */
+		    info.xdp.ifindex != (__u32)ifindex) {
+			close(fd);
+			continue;
+		}
+		for (i = 0; i < nhere; i++)
+			if (here[i].id == info.prog_id && name_in(here[i].name, names, n))
+				attached_here = true;
+		if (attached_here) {
 			if (bpf_link_detach(fd))
 				pr_warn("Failed to detach link %u: %s\n", id, strerror(errno));
 			else
@@ -111,10 +129,10 @@ int detach_named(int ifindex, const char *const *names, int n)
 	if (!xdp_prog_on(ifindex, &p) && p.id && name_in(p.name, names, n)) {
 		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
 		__u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE, 0 };
-		size_t i;
+		size_t k;
 
-		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-			if (!bpf_xdp_detach(ifindex, modes[i], &o)) {
+		for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+			if (!bpf_xdp_detach(ifindex, modes[k], &o)) {
 				removed++;
 				break;
 			}

@@ -373,11 +373,17 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 	if (err)
 		return err;
 
-	g->skel = guard_bpf__open_and_load();
-	if (!g->skel) {
-		pr_warn("Failed to load guard's BPF programs: %s (run with -v for the verifier log)\n",
-			strerror(errno));
-		return 1;
+	{
+		/* With -v, the verifier's statistics for each program, also on success. */
+		LIBBPF_OPTS(bpf_object_open_opts, oo,
+			    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+
+		g->skel = guard_bpf__open_opts(&oo);
+		if (!g->skel || guard_bpf__load(g->skel)) {
+			pr_warn("Failed to load guard's BPF programs: %s (run with -v for the verifier log)\n",
+				strerror(errno));
+			return 1;
+		}
 	}
 	err = guard_configure(g);
 	err = err ?: guard_pin(g);

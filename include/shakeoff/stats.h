@@ -23,7 +23,7 @@
 	X(XDP_TX_RST_NO_LISTENER, "xdp_tx_rst_no_listener", "SYN to a port nobody listens on")     \
 	/* XDP: dropped */                                                                         \
 	X(XDP_DROP_BAD_COOKIE, "xdp_drop_bad_cookie", "ACK for no connection, cookie invalid")     \
-	X(XDP_DROP_NO_CONN, "xdp_drop_no_conn", "RST/FIN/other segment for no connection")         \
+	X(XDP_DROP_NO_CONN, "xdp_drop_no_conn", "segment without ACK (RST, bare FIN) for no connection")         \
 	X(XDP_DROP_SYN_FIN, "xdp_drop_syn_fin", "SYN with FIN")                                    \
 	X(XDP_DROP_SYN_RST, "xdp_drop_syn_rst", "SYN with RST")                                    \
 	X(XDP_DROP_SPORT_ZERO, "xdp_drop_sport_zero", "source port 0")                             \

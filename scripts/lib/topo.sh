@@ -51,7 +51,8 @@ wait_listen() {
 guard_start() {
 	local log=$1
 	shift
-	srv "$SHAKEOFF" guard srv0 "$@" >"$log" 2>&1 &
+	# Not through srv(): $! must be the guard itself, not a subshell around it.
+	ip netns exec "$TOPO-srv" "$SHAKEOFF" guard srv0 "$@" >"$log" 2>&1 &
 	GUARD_PID=$!
 	local i
 	for i in $(seq 100); do
