@@ -82,8 +82,26 @@ SO_INLINE __u16 kind_window(__u32 kind, __u32 ipv6)
 	}
 }
 
+/*
+ * 64 random bits from this CPU's xorshift64*, seeded once from the kernel's
+ * generator: one helper call per segment instead of five. Spoofed sources
+ * need variety, not secrecy.
+ */
+SO_INLINE __u64 rng_next(struct flood_state *st)
+{
+	__u64 x = st->rng;
+
+	if (!x)
+		x = ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32() | 1;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	st->rng = x;
+	return x * 0x2545F4914F6CDD1DULL;
+}
+
 /* The source address and port: random, or the next step of the walk. */
-SO_INLINE void seg_source(struct seg *s)
+SO_INLINE void seg_source(struct flood_state *st, struct seg *s)
 {
 	__u32 ipv6 = flood_cfg.ipv6, zero = 0, i;
 	__u64 host, idx = 0, port_idx, *next;
@@ -94,14 +112,14 @@ SO_INLINE void seg_source(struct seg *s)
 			idx = __sync_fetch_and_add(next, 1);
 		host = idx;
 		port_idx = flood_cfg.host_bits >= 64 ? 0 : idx >> flood_cfg.host_bits;
+		port_idx %= flood_cfg.sport_count;
 	} else {
-		host = bpf_get_prandom_u32();
-		if (ipv6)
-			host |= (__u64)bpf_get_prandom_u32() << 32;
-		port_idx = bpf_get_prandom_u32();
+		host = rng_next(st);
+		/* multiply-shift instead of a division: uniform enough for a port */
+		port_idx = ((rng_next(st) >> 32) * flood_cfg.sport_count) >> 32;
 	}
 	host &= flood_cfg.host_mask;
-	s->sport = bpf_htons(flood_cfg.sport_lo + (__u32)(port_idx % flood_cfg.sport_count));
+	s->sport = bpf_htons(flood_cfg.sport_lo + (__u32)port_idx);
 
 #pragma unroll
 	for (i = 0; i < 4; i++)
@@ -272,12 +290,16 @@ int so_flood(struct xdp_md *ctx)
 	if (!st)
 		return XDP_ABORTED;
 
-	seg_source(&s);
-	s.seq = bpf_get_prandom_u32();
-	/* SYNs carry a timestamp, the other kinds an ack number: one draw serves both */
-	s.ack_seq = bpf_get_prandom_u32();
-	s.tsval = s.ack_seq;
-	s.rnd = bpf_get_prandom_u32();
+	seg_source(st, &s);
+	{
+		__u64 r = rng_next(st);
+
+		s.seq = (__u32)r;
+		/* SYNs carry a timestamp, the other kinds an ack number: one draw serves both */
+		s.ack_seq = r >> 32;
+		s.tsval = s.ack_seq;
+		s.rnd = rng_next(st);
+	}
 
 	if (flood_cfg.ipv6)
 		err = build6(data, data_end, &s);

@@ -344,7 +344,8 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 		*why = GS_XDP_DROP_MALFORMED;
 		return XDP_DROP;
 	}
-	if (f.dmac[0] & 1) {
+	/* the group bit: first byte of the destination, wherever it sits in the half */
+	if (((__u8 *)f.dmac)[0] & 1) {
 		*why = GS_XDP_DROP_L2_MULTICAST;
 		return XDP_DROP;
 	}

@@ -46,6 +46,7 @@ struct flood_cfg {
 struct flood_state {
 	__u64 tx; /* frames handed back with XDP_TX */
 	__u64 short_frame; /* frames too short for the configured packet (aborted) */
+	__u64 rng; /* this CPU's xorshift64* state; 0 until first use */
 };
 
 /* Frame sizes: Ethernet + IPv4/IPv6 + TCP, 20 bytes of options on SYNs only. */
