@@ -207,8 +207,12 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	r.opt[0] = opt_word(TCPOPT_MSS, 4, 0, 0) | bpf_htonl(f->ipv6 ? cfg->mss6 : cfg->mss4);
 	r.nopt = 1;
 	if (ts) {
-		/* A per-flow offset from the hash keeps our uptime private. */
-		tsval = (__u32)(now / 1000000) + (__u32)(hash >> 32);
+		/*
+		 * Ticks of 2^20 ns (1.05 ms, within RFC 7323's 1 ms..1 s): BPF has no
+		 * multiply-high, so a division by 10^6 would be a real DIV per SYN.
+		 * A per-flow offset from the hash keeps our uptime private.
+		 */
+		tsval = (__u32)(now >> 20) + (__u32)(hash >> 32);
 		if (sack)
 			r.opt[1] = opt_word(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10);
 		else
