@@ -6,7 +6,7 @@ set -eu
 pkgs=(
 	clang llvm make gcc pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool linux-libc-dev
-	iproute2 nftables curl tcpdump python3 python3-scapy
+	iproute2 nftables curl tcpdump jq libcap2-bin python3 python3-scapy
 	gnuplot-nox
 )
 missing=()

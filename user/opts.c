@@ -165,6 +165,7 @@ int usage_error(const char *cmd, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'shakeoff %s --help'.\n", cmd);
+	/* one line, so scripts and journald keep the reason and the hint together */
+	fprintf(stderr, " (try 'shakeoff %s --help')\n", cmd);
 	return EXIT_USAGE;
 }

@@ -26,7 +26,7 @@ int parse_cidr(const char *s, struct ip_addr *a, unsigned int *prefix);
 int parse_mac(const char *s, __u8 mac[6]);
 const char *ip_str(const struct ip_addr *a, char *buf, size_t len);
 
-/* Print "shakeoff CMD: MESSAGE" and a pointer to --help; returns EXIT_USAGE. */
+/* Print "shakeoff CMD: MESSAGE (try 'shakeoff CMD --help')" on one line; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #endif /* SHAKEOFF_OPTS_H */

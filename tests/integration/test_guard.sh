@@ -648,8 +648,8 @@ refuse() {	# DESC PATTERN CMD...
 	"$@" >"$WORK/r.out" 2>"$WORK/r.err"
 	rc=$?
 	[ $rc -eq 2 ] || fail "$desc: exit $rc, want 2: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	# One line with the reason; usage errors may add the "Try '... --help'." hint.
-	[ ! -s "$WORK/r.out" ] && [ "$(grep -cv "^Try 'shakeoff [a-z]* --help'\.$" "$WORK/r.err")" -eq 1 ] ||
+	# Exactly one line, with the reason.
+	[ ! -s "$WORK/r.out" ] && [ "$(grep -c . "$WORK/r.err")" -eq 1 ] ||
 		fail "$desc: want one line on stderr only, got: $(cat "$WORK/r.out" "$WORK/r.err")" || return
 	head -n 1 "$WORK/r.err" | grep -qiE -- "$pat" ||
 		fail "$desc: message lacks /$pat/: $(cat "$WORK/r.err")" || return
@@ -696,6 +696,12 @@ case_refusals() {
 		echo "    clang missing: ip-loaded foreign program not tried"
 	fi
 
+	refuse "no CAP_BPF/CAP_NET_ADMIN (root without them)" "CAP_BPF" srv capsh \
+		--drop=cap_bpf,cap_net_admin,cap_sys_admin -- -c "exec $SHAKEOFF guard srv0 --ports 80" ||
+		return
+	srv sysctl -qw net.ipv4.tcp_sack=0
+	refuse "tcp_sack=0" "tcp_sack" srv "$SHAKEOFF" guard srv0 --ports 80 || return
+	srv sysctl -qw net.ipv4.tcp_sack=1
 	srv sysctl -qw net.ipv4.tcp_syncookies=0
 	refuse "tcp_syncookies=0" "tcp_syncookies" srv "$SHAKEOFF" guard srv0 --ports 80 || return
 	want_eq "XDP on srv0 after the refusals" "$(xdp_name srv0)" none || return
@@ -796,6 +802,36 @@ case_key_file() {
 	echo "    ok: accept() returned it: $(grep "\"port\": $sport" "$log")"
 }
 
+# 11b. A cookie ACK whose listener went away after the SYN-ACK: the handoff
+# fails by reason (tc_no_listener) and the client gets a RST from the kernel.
+case_handoff_no_listener() {
+	$PY -c 'import scapy' 2>/dev/null || { echo "scapy missing for $PY"; return 77; }
+	case_reset || return
+	local mac out pid sport=41002 port=8011
+	mac=$(srv_mac)
+	ip netns exec "$TOPO-srv" $PY -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("", int(sys.argv[1]))); s.listen(); time.sleep(60)' $port &
+	pid=$!
+	wait_listen $port || fail "listener did not start" || return
+	guard_up "$WORK/guard.log" srv0 --ports $port || return
+	out=$(cli $PY "$HERE/forge.py" syn --iface cli0 --dst-mac "$mac" --src $CLI_IP4 \
+		--dst $SRV_IP4 --dport $port --sport $sport --out "$WORK/syn.json") ||
+		fail "forge.py syn: $out" || return
+	jq -e .synack.seq "$WORK/syn.json" >/dev/null || fail "no SYN-ACK" || return
+	kill $pid
+	wait $pid 2>/dev/null
+	out=$(cli $PY "$HERE/forge.py" ack --dst-mac "$mac" --in "$WORK/syn.json") ||
+		fail "forge.py ack: $out" || return
+	echo "    replies to the final ACK: $(jq -c .replies <<<"$out")"
+	want_eq "xdp_pass_cookie_ack" "$(gstat xdp_pass_cookie_ack)" 1 || return
+	want_eq "tc_no_listener" "$(gstat tc_no_listener)" 1 || return
+	want_eq "tc_handoff" "$(gstat tc_handoff)" 0 || return
+	jq -e '[.replies[] | select(.flags | test("R"))] | length == 1' <<<"$out" >/dev/null ||
+		fail "the client got no RST" || return
+}
+
 # ---- main ----------------------------------------------------------------
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -829,5 +865,6 @@ case_run "guard: detach stays in its namespace" case_detach_other_netns
 case_run "guard: refusals" case_refusals
 case_run "guard: --cookies auto" case_auto
 case_run "guard: --key-file cookies across restarts" case_key_file
+case_run "guard: handoff without listener answers RST" case_handoff_no_listener
 echo "($SECONDS s)"
 finish
