@@ -110,7 +110,8 @@ int so_lab_count(struct xdp_md *ctx)
 	if (kind < LAB_S__COUNT)
 		s->c[kind]++;
 	/* In a flood bench anything with SYN or RST coming back is a reply: the client kernel must not pay for it. */
-	if (count_drop_replies && (kind == LAB_S_SYNACK || kind == LAB_S_RST || kind == LAB_S_SYN)) {
+	if (count_drop_replies &&
+	    (kind == LAB_S_SYNACK || kind == LAB_S_RST || kind == LAB_S_SYN)) {
 		s->c[LAB_S_DROP]++;
 		return XDP_DROP;
 	}

@@ -14,18 +14,16 @@
 
 static void detach_usage(FILE *f)
 {
-	fprintf(f, "Usage: shakeoff detach IFACE\n\n"
-		   "Remove shakeoff's XDP and TC programs from IFACE and its pins under\n"
-		   SHAKEOFF_PIN_ROOT "/IFACE. Nothing else on IFACE is touched.\n");
+	fprintf(f,
+		"Usage: shakeoff detach IFACE\n\n"
+		"Remove shakeoff's XDP and TC programs from IFACE and its pins under\n" SHAKEOFF_PIN_ROOT
+		"/IFACE. Nothing else on IFACE is touched.\n");
 }
 
 int cmd_detach(int argc, char **argv)
 {
 	static const char *const names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	char caps[64], dir[256];
 	const char *ifname;
 	int c, ifindex, n;
@@ -40,7 +38,8 @@ int cmd_detach(int argc, char **argv)
 		return usage_error("detach", "unknown option '%s'", argv[optind - 1]);
 	}
 	if (optind + 1 != argc)
-		return usage_error("detach", optind >= argc ? "missing IFACE" : "too many arguments");
+		return usage_error("detach",
+				   optind >= argc ? "missing IFACE" : "too many arguments");
 	ifname = argv[optind];
 	ifindex = iface_index(ifname);
 	if (ifindex < 0) {

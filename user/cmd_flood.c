@@ -306,9 +306,9 @@ static void *sender_main(void *arg)
 		.data_end = run->frame_len,
 		.ingress_ifindex = run->ifindex,
 	};
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = run->frame,
-		    .data_size_in = run->frame_len, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = run->batch);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = run->frame, .data_size_in = run->frame_len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = run->batch);
 	double frame_ns = 200, call_ns = 25000000;
 	__u64 start, done = 0;
 	bool first = true;
@@ -428,24 +428,22 @@ static int usable_cpus(int *cpus, int max)
 	return n;
 }
 
-static const struct option flood_opts[] = {
-	{ "dst", required_argument, NULL, 'd' },
-	{ "dport", required_argument, NULL, 'p' },
-	{ "kind", required_argument, NULL, 'k' },
-	{ "src", required_argument, NULL, 's' },
-	{ "sport-range", required_argument, NULL, 'P' },
-	{ "sequential", no_argument, NULL, 'S' },
-	{ "count", required_argument, NULL, 'c' },
-	{ "duration", required_argument, NULL, 'D' },
-	{ "rate", required_argument, NULL, 'r' },
-	{ "threads", required_argument, NULL, 't' },
-	{ "batch", required_argument, NULL, 'b' },
-	{ "dst-mac", required_argument, NULL, 'M' },
-	{ "src-mac", required_argument, NULL, 'm' },
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{}
-};
+static const struct option flood_opts[] = { { "dst", required_argument, NULL, 'd' },
+					    { "dport", required_argument, NULL, 'p' },
+					    { "kind", required_argument, NULL, 'k' },
+					    { "src", required_argument, NULL, 's' },
+					    { "sport-range", required_argument, NULL, 'P' },
+					    { "sequential", no_argument, NULL, 'S' },
+					    { "count", required_argument, NULL, 'c' },
+					    { "duration", required_argument, NULL, 'D' },
+					    { "rate", required_argument, NULL, 'r' },
+					    { "threads", required_argument, NULL, 't' },
+					    { "batch", required_argument, NULL, 'b' },
+					    { "dst-mac", required_argument, NULL, 'M' },
+					    { "src-mac", required_argument, NULL, 'm' },
+					    { "json", no_argument, NULL, 'j' },
+					    { "help", no_argument, NULL, 'h' },
+					    {} };
 
 struct flood_args {
 	const char *ifname;
@@ -486,7 +484,8 @@ static int flood_parse(int argc, char **argv, struct flood_args *a)
 		switch (opt) {
 		case 'd':
 			if (parse_ip(optarg, &a->dst))
-				return usage_error(CMD, "--dst wants an IP address, got '%s'", optarg);
+				return usage_error(CMD, "--dst wants an IP address, got '%s'",
+						   optarg);
 			have_dst = true;
 			break;
 		case 'p':
@@ -496,16 +495,17 @@ static int flood_parse(int argc, char **argv, struct flood_args *a)
 		case 'k':
 			a->kind = kind_parse(optarg);
 			if (a->kind < 0)
-				return usage_error(CMD, "--kind wants syn, ack, rst or fin, got '%s'",
-						   optarg);
+				return usage_error(
+					CMD, "--kind wants syn, ack, rst or fin, got '%s'", optarg);
 			break;
 		case 's':
 			src_arg = optarg;
 			break;
 		case 'P':
 			if (parse_port_range(optarg, &a->sport_lo, &a->sport_hi))
-				return usage_error(CMD, "--sport-range wants A-B within 1-65535, got '%s'",
-						   optarg);
+				return usage_error(
+					CMD, "--sport-range wants A-B within 1-65535, got '%s'",
+					optarg);
 			break;
 		case 'S':
 			a->sequential = true;
@@ -517,7 +517,8 @@ static int flood_parse(int argc, char **argv, struct flood_args *a)
 			break;
 		case 'D':
 			if (parse_double(optarg, 0.001, 1e7, &a->duration))
-				return usage_error(CMD, "--duration wants seconds > 0, got '%s'", optarg);
+				return usage_error(CMD, "--duration wants seconds > 0, got '%s'",
+						   optarg);
 			break;
 		case 'r':
 			if (parse_ulong(optarg, 1, 1000000000, &a->rate))
@@ -526,8 +527,8 @@ static int flood_parse(int argc, char **argv, struct flood_args *a)
 			break;
 		case 't':
 			if (parse_ulong(optarg, 1, CPU_SETSIZE, &a->threads))
-				return usage_error(CMD, "--threads wants a positive number, got '%s'",
-						   optarg);
+				return usage_error(
+					CMD, "--threads wants a positive number, got '%s'", optarg);
 			break;
 		case 'b':
 			if (parse_ulong(optarg, 1, MAX_BATCH, &a->batch))
@@ -536,14 +537,14 @@ static int flood_parse(int argc, char **argv, struct flood_args *a)
 			break;
 		case 'M':
 			if (parse_mac(optarg, a->dmac))
-				return usage_error(CMD, "--dst-mac wants aa:bb:cc:dd:ee:ff, got '%s'",
-						   optarg);
+				return usage_error(
+					CMD, "--dst-mac wants aa:bb:cc:dd:ee:ff, got '%s'", optarg);
 			a->have_dmac = true;
 			break;
 		case 'm':
 			if (parse_mac(optarg, a->smac))
-				return usage_error(CMD, "--src-mac wants aa:bb:cc:dd:ee:ff, got '%s'",
-						   optarg);
+				return usage_error(
+					CMD, "--src-mac wants aa:bb:cc:dd:ee:ff, got '%s'", optarg);
 			a->have_smac = true;
 			break;
 		case 'j':

@@ -57,22 +57,20 @@ static void guard_usage(FILE *f)
 static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 		       unsigned long *interval)
 {
-	static const struct option longopts[] = {
-		{ "ports", required_argument, NULL, 'p' },
-		{ "addr", required_argument, NULL, 'a' },
-		{ "cookies", required_argument, NULL, 'c' },
-		{ "syn-threshold", required_argument, NULL, 'T' },
-		{ "xdp-mode", required_argument, NULL, 'x' },
-		{ "mss", required_argument, NULL, 'm' },
-		{ "wscale", required_argument, NULL, 'w' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "key-file", required_argument, NULL, 'k' },
-		{ "fix-sysctls", no_argument, NULL, 'F' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option longopts[] = { { "ports", required_argument, NULL, 'p' },
+						  { "addr", required_argument, NULL, 'a' },
+						  { "cookies", required_argument, NULL, 'c' },
+						  { "syn-threshold", required_argument, NULL, 'T' },
+						  { "xdp-mode", required_argument, NULL, 'x' },
+						  { "mss", required_argument, NULL, 'm' },
+						  { "wscale", required_argument, NULL, 'w' },
+						  { "ttl", required_argument, NULL, 't' },
+						  { "key-file", required_argument, NULL, 'k' },
+						  { "fix-sysctls", no_argument, NULL, 'F' },
+						  { "interval", required_argument, NULL, 'i' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
 	unsigned long v;
 	int c;
 
@@ -91,7 +89,8 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 			break;
 		case 'a':
 			if (o->naddrs >= 2 * GUARD_MAX_ADDRS)
-				return usage_error("guard", "at most %d --addr", 2 * GUARD_MAX_ADDRS);
+				return usage_error("guard", "at most %d --addr",
+						   2 * GUARD_MAX_ADDRS);
 			if (parse_ip(optarg, &o->addrs[o->naddrs]))
 				return usage_error("guard", "bad address '%s'", optarg);
 			o->naddrs++;
@@ -275,7 +274,8 @@ int cmd_guard(int argc, char **argv)
 			break;
 		if (interval && now_sec() - last_print >= interval &&
 		    !stats_read(guard_stats_fd(&g), cur)) {
-			stats_print_rates(stdout, o->ifname, cur, prev, now_sec() - last_print, json);
+			stats_print_rates(stdout, o->ifname, cur, prev, now_sec() - last_print,
+					  json);
 			memcpy(prev, cur, sizeof(prev));
 			last_print = now_sec();
 		}

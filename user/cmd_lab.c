@@ -149,12 +149,9 @@ static int lab_find(int ifindex, struct xdp_slot *slot, char *other, size_t othe
 }
 
 static const struct option attach_opts[] = {
-	{ "drop-replies", no_argument, NULL, 'r' },
-	{ "percent", required_argument, NULL, 'p' },
-	{ "seed", required_argument, NULL, 's' },
-	{ "xdp-mode", required_argument, NULL, 'm' },
-	{ "help", no_argument, NULL, 'h' },
-	{}
+	{ "drop-replies", no_argument, NULL, 'r' }, { "percent", required_argument, NULL, 'p' },
+	{ "seed", required_argument, NULL, 's' },   { "xdp-mode", required_argument, NULL, 'm' },
+	{ "help", no_argument, NULL, 'h' },	    {}
 };
 
 static int lab_attach(int argc, char **argv)
@@ -192,7 +189,8 @@ static int lab_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "generic"))
 				mode_flag = XDP_FLAGS_SKB_MODE;
 			else
-				return usage_error(cmd, "--xdp-mode wants native or generic, got '%s'",
+				return usage_error(cmd,
+						   "--xdp-mode wants native or generic, got '%s'",
 						   optarg);
 			break;
 		case 'h':
@@ -316,11 +314,9 @@ out:
 	return err;
 }
 
-static const struct option read_opts[] = {
-	{ "json", no_argument, NULL, 'j' },
-	{ "help", no_argument, NULL, 'h' },
-	{}
-};
+static const struct option read_opts[] = { { "json", no_argument, NULL, 'j' },
+					   { "help", no_argument, NULL, 'h' },
+					   {} };
 
 static int lab_read(int argc, char **argv)
 {
@@ -394,10 +390,7 @@ static int lab_read(int argc, char **argv)
 	return 0;
 }
 
-static const struct option detach_opts[] = {
-	{ "help", no_argument, NULL, 'h' },
-	{}
-};
+static const struct option detach_opts[] = { { "help", no_argument, NULL, 'h' }, {} };
 
 static int lab_detach(int argc, char **argv)
 {

@@ -50,12 +50,10 @@ static int stats_find(int ifindex)
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "watch", required_argument, NULL, 'w' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
+						  { "watch", required_argument, NULL, 'w' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
 	__u64 prev[GS__COUNT], cur[GS__COUNT];
 	unsigned long watch = 0;
 	struct sigaction sa = {};
@@ -84,7 +82,8 @@ int cmd_stats(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("stats", optind >= argc ? "missing IFACE" : "too many arguments");
+		return usage_error("stats",
+				   optind >= argc ? "missing IFACE" : "too many arguments");
 	ifname = argv[optind];
 	ifindex = iface_index(ifname);
 	if (ifindex < 0) {

@@ -280,7 +280,8 @@ static int guard_pin(struct guard *g)
 		g->pin_dir[0] = '\0';
 		return 1;
 	}
-	bpf_object__for_each_map(map, g->skel->obj) {
+	bpf_object__for_each_map(map, g->skel->obj)
+	{
 		if (!strncmp(bpf_map__name(map), "guard_", 6)) {
 			snprintf(path, sizeof(path), "%s/%s", g->pin_dir, bpf_map__name(map));
 			err = bpf_map__pin(map, path);

@@ -59,5 +59,4 @@
 #define TC_ACT_OK 0
 #define TC_ACT_SHOT 2
 
-
 #endif /* SO_BPF_CONSTS_H */

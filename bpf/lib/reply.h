@@ -116,8 +116,7 @@ SO_INLINE int reply_build(struct xdp_md *ctx, const struct frame *f, const struc
 		if (i + 1 < nvlan)
 			vh->h_vlan_encapsulated_proto = f->vlan_proto[i + 1];
 		else
-			vh->h_vlan_encapsulated_proto =
-				bpf_htons(f->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
+			vh->h_vlan_encapsulated_proto = bpf_htons(f->ipv6 ? ETH_P_IPV6 : ETH_P_IP);
 	}
 
 	if (f->ipv6) {

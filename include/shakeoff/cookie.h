@@ -50,28 +50,44 @@
 SO_INLINE __u16 cookie_mss4(__u32 idx)
 {
 	switch (idx & COOKIE_MSS_MASK) {
-	case 0: return 536;
-	case 1: return 1220;
-	case 2: return 1300;
-	case 3: return 1360;
-	case 4: return 1400;
-	case 5: return 1440;
-	case 6: return 1460;
-	default: return 8960;
+	case 0:
+		return 536;
+	case 1:
+		return 1220;
+	case 2:
+		return 1300;
+	case 3:
+		return 1360;
+	case 4:
+		return 1400;
+	case 5:
+		return 1440;
+	case 6:
+		return 1460;
+	default:
+		return 8960;
 	}
 }
 
 SO_INLINE __u16 cookie_mss6(__u32 idx)
 {
 	switch (idx & COOKIE_MSS_MASK) {
-	case 0: return 1220;
-	case 1: return 1280;
-	case 2: return 1340;
-	case 3: return 1380;
-	case 4: return 1400;
-	case 5: return 1420;
-	case 6: return 1440;
-	default: return 8940;
+	case 0:
+		return 1220;
+	case 1:
+		return 1280;
+	case 2:
+		return 1340;
+	case 3:
+		return 1380;
+	case 4:
+		return 1400;
+	case 5:
+		return 1420;
+	case 6:
+		return 1440;
+	default:
+		return 8940;
 	}
 }
 

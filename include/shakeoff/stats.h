@@ -16,14 +16,16 @@
 	X(XDP_PASS_CONN, "xdp_pass_conn", "segment of a connection the kernel owns")               \
 	X(XDP_PASS_COOKIE_ACK, "xdp_pass_cookie_ack", "ACK with a valid cookie, to the handoff")   \
 	X(XDP_PASS_SYN_CALM, "xdp_pass_syn_calm", "auto mode: SYN left to the kernel")             \
-	X(XDP_PASS_SYN_NOKEY, "xdp_pass_syn_nokey", "no key for this slot: SYN left to the kernel") \
-	X(XDP_PASS_CALM_ACK, "xdp_pass_calm_ack", "auto mode, calm: non-cookie ACK to the kernel")  \
+	X(XDP_PASS_SYN_NOKEY, "xdp_pass_syn_nokey",                                                \
+	  "no key for this slot: SYN left to the kernel")                                          \
+	X(XDP_PASS_CALM_ACK, "xdp_pass_calm_ack", "auto mode, calm: non-cookie ACK to the kernel") \
 	/* XDP: answered */                                                                        \
 	X(XDP_TX_SYNACK, "xdp_tx_synack", "SYN answered with a cookie SYN-ACK")                    \
 	X(XDP_TX_RST_NO_LISTENER, "xdp_tx_rst_no_listener", "SYN to a port nobody listens on")     \
 	/* XDP: dropped */                                                                         \
 	X(XDP_DROP_BAD_COOKIE, "xdp_drop_bad_cookie", "ACK for no connection, cookie invalid")     \
-	X(XDP_DROP_NO_CONN, "xdp_drop_no_conn", "segment without ACK (RST, bare FIN) for no connection")         \
+	X(XDP_DROP_NO_CONN, "xdp_drop_no_conn",                                                    \
+	  "segment without ACK (RST, bare FIN) for no connection")                                 \
 	X(XDP_DROP_SYN_FIN, "xdp_drop_syn_fin", "SYN with FIN")                                    \
 	X(XDP_DROP_SYN_RST, "xdp_drop_syn_rst", "SYN with RST")                                    \
 	X(XDP_DROP_SPORT_ZERO, "xdp_drop_sport_zero", "source port 0")                             \
@@ -44,7 +46,7 @@ enum guard_stat {
 #define GUARD_STAT_ENUM(id, name, help) GS_##id,
 	GUARD_STATS(GUARD_STAT_ENUM)
 #undef GUARD_STAT_ENUM
-	GS__COUNT,
+		GS__COUNT,
 };
 
 #endif /* SHAKEOFF_STATS_H */

@@ -42,8 +42,8 @@ struct frame_spec {
 /* A client frame; checksums are left zero: guard never reads them. */
 static size_t build(const struct frame_spec *s, __u8 *buf)
 {
-	static const __u8 opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
-				       0, 0, 0, 0, 1, 3, 3, 7 };
+	static const __u8 opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
+				       0, 1, 0,	   0,	 0, 0, 1, 3,  3, 7 };
 	struct ethhdr *eth = (void *)buf;
 	size_t olen = s->linux_opts ? sizeof(opts) : 0, l3;
 	struct tcphdr *th;

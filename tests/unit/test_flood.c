@@ -72,8 +72,8 @@ static const struct flood_case flood_cases[] = {
 	  false },
 	{ "fin v4, random from /0", false, FLOOD_FIN, "0.0.0.0", 0, "10.1.2.3", 8080, 1, 65535,
 	  false },
-	{ "syn v4, sequential /30 x 3 ports", false, FLOOD_SYN, "10.7.0.4", 30, "10.1.2.3", 80,
-	  100, 102, true },
+	{ "syn v4, sequential /30 x 3 ports", false, FLOOD_SYN, "10.7.0.4", 30, "10.1.2.3", 80, 100,
+	  102, true },
 	{ "syn v6, random from /64", true, FLOOD_SYN, "2001:db8::", 64, "fd00::2", 80, 1024, 65535,
 	  false },
 	{ "ack v6, random from /120", true, FLOOD_ACK, "2001:db8:1::", 120, "fd00::2", 443, 1024,
@@ -228,7 +228,8 @@ static bool flood_frame_ok(const struct flood_case *c, const uint8_t *base, cons
 		uint64_t nhosts = 1ULL << host_bits(c);
 
 		if (!ASSERT_EQ(host_part(c, pkt_saddr(&v)), run % nhosts, "sequential host") ||
-		    !ASSERT_EQ(sport, c->sport_lo + (run / nhosts) % (c->sport_hi - c->sport_lo + 1),
+		    !ASSERT_EQ(sport,
+			       c->sport_lo + (run / nhosts) % (c->sport_hi - c->sport_lo + 1),
 			       "sequential port"))
 			return false;
 	}
@@ -542,8 +543,8 @@ static int drop_run(double percent, uint64_t seed, uint8_t *decided, struct lab_
 			continue;
 		len = lab_frame(&lab_rows[r], in, sizeof(in));
 		if (!ASSERT(!lab_run(fd, in, len, out, NULL, &verdict), "test run") ||
-		    !ASSERT(verdict == XDP_PASS, "%s: verdict %u, want XDP_PASS",
-			    lab_rows[r].desc, verdict)) {
+		    !ASSERT(verdict == XDP_PASS, "%s: verdict %u, want XDP_PASS", lab_rows[r].desc,
+			    verdict)) {
 			n = -1;
 			goto out;
 		}
