@@ -92,27 +92,31 @@ SO_INLINE int src_is_martian(const struct frame *f)
 	       f->saddr[2] == f->daddr[2] && f->saddr[3] == f->daddr[3];
 }
 
+/* The frame's 4-tuple as the socket lookup helpers take it; returns its size. */
+SO_INLINE __u32 frame_tuple(const struct frame *f, struct bpf_sock_tuple *t)
+{
+	if (f->ipv6) {
+		__builtin_memcpy(t->ipv6.saddr, f->saddr, 16);
+		__builtin_memcpy(t->ipv6.daddr, f->daddr, 16);
+		t->ipv6.sport = f->sport;
+		t->ipv6.dport = f->dport;
+		return sizeof(t->ipv6);
+	}
+	t->ipv4.saddr = f->saddr[0];
+	t->ipv4.daddr = f->daddr[0];
+	t->ipv4.sport = f->sport;
+	t->ipv4.dport = f->dport;
+	return sizeof(t->ipv4);
+}
+
 /* The kernel socket a segment belongs to: its state, or -1 if there is none. */
 SO_INLINE int sk_state_lookup(void *ctx, const struct frame *f, int xdp)
 {
 	struct bpf_sock_tuple t = {};
+	__u32 size = frame_tuple(f, &t);
 	struct bpf_sock *sk;
-	__u32 size;
 	int state;
 
-	if (f->ipv6) {
-		__builtin_memcpy(t.ipv6.saddr, f->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, f->daddr, 16);
-		t.ipv6.sport = f->sport;
-		t.ipv6.dport = f->dport;
-		size = sizeof(t.ipv6);
-	} else {
-		t.ipv4.saddr = f->saddr[0];
-		t.ipv4.daddr = f->daddr[0];
-		t.ipv4.sport = f->sport;
-		t.ipv4.dport = f->dport;
-		size = sizeof(t.ipv4);
-	}
 	/* The helper's prototype differs per context type; the verifier wants each typed. */
 	if (xdp)
 		sk = bpf_skc_lookup_tcp((struct xdp_md *)ctx, &t, size, BPF_F_CURRENT_NETNS, 0);
@@ -439,19 +443,7 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 	}
 
 	/* The kfunc wants a full socket: look the listener up as one. */
-	if (f->ipv6) {
-		__builtin_memcpy(t.ipv6.saddr, f->saddr, 16);
-		__builtin_memcpy(t.ipv6.daddr, f->daddr, 16);
-		t.ipv6.sport = f->sport;
-		t.ipv6.dport = f->dport;
-		size = sizeof(t.ipv6);
-	} else {
-		t.ipv4.saddr = f->saddr[0];
-		t.ipv4.daddr = f->daddr[0];
-		t.ipv4.sport = f->sport;
-		t.ipv4.dport = f->dport;
-		size = sizeof(t.ipv4);
-	}
+	size = frame_tuple(f, &t);
 	sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
 	if (!sk) {
 		*why = GS_TC_NO_LISTENER;
