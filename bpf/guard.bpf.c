@@ -380,12 +380,33 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 	return guard_segment(ctx, cfg, &f, port->flags, why);
 }
 
+/* Leave what XDP learned for the TC program (see GUARD_HINT_MAGIC). */
+SO_INLINE void xdp_hint(struct xdp_md *ctx, __u32 hint)
+{
+	void *meta, *data;
+
+	/* A driver without metadata support: TC looks the socket up itself. */
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32)))
+		return;
+	meta = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if (meta + sizeof(__u32) > data)
+		return;
+	*(__u32 *)meta = hint;
+}
+
 SEC("xdp")
 int so_guard_xdp(struct xdp_md *ctx)
 {
 	enum guard_stat why = GS_XDP_PASS_NOT_TCP;
 	int verdict = guard_xdp(ctx, &why);
 
+	if (why == GS_XDP_PASS_CONN)
+		xdp_hint(ctx, GUARD_HINT_CONN);
+	else if (why == GS_XDP_PASS_COOKIE_ACK)
+		xdp_hint(ctx, GUARD_HINT_COOKIE);
+	else if (why == GS_XDP_PASS_CALM_ACK)
+		xdp_hint(ctx, GUARD_HINT_KERNEL);
 	stat_inc(why);
 	return verdict;
 }
@@ -461,10 +482,22 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 	return err ? TCX_NEXT : TCX_PASS;
 }
 
+/* The metadata so_guard_xdp left in front of the frame, or 0. */
+SO_INLINE __u32 tc_hint(struct __sk_buff *skb)
+{
+	void *meta = (void *)(long)skb->data_meta;
+	void *data = (void *)(long)skb->data;
+
+	if (meta + sizeof(__u32) > data)
+		return 0;
+	return *(__u32 *)meta;
+}
+
 static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
+	__u32 hint = tc_hint(skb);
 	const struct guard_cfg *cfg;
 	const struct guard_port *port;
 	struct frame f = {};
@@ -472,6 +505,11 @@ static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
 	int st;
 
 	*why = GS_TC_PASS;
+	/* XDP found the kernel's socket (or left it to the kernel): nothing to hand off. */
+	if (hint == GUARD_HINT_CONN || hint == GUARD_HINT_KERNEL) {
+		*why = GS_TC_PASS_HINT;
+		return TCX_NEXT;
+	}
 	st = frame_parse(data, data_end, &f);
 	if (st != PARSE_TCP && skb->len > data_end - data) {
 		/* Headers not in the linear part: pull them in and look again. */

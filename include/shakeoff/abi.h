@@ -38,6 +38,16 @@
 /* A cookie time slot is 2^36 ns (68.7 s): a shift, not a division, per SYN. */
 #define GUARD_SLOT_SHIFT 36
 
+/*
+ * XDP leaves its finding in 4 bytes of metadata in front of a segment it
+ * passes, so the TC program need not look the socket up a second time.
+ * Without metadata (a driver that has none) TC looks for itself.
+ */
+#define GUARD_HINT_MAGIC 0x53480000U
+#define GUARD_HINT_CONN (GUARD_HINT_MAGIC | 1) /* a kernel socket owns it */
+#define GUARD_HINT_COOKIE (GUARD_HINT_MAGIC | 2) /* a valid cookie ACK */
+#define GUARD_HINT_KERNEL (GUARD_HINT_MAGIC | 3) /* left to the kernel (auto mode, calm) */
+
 enum guard_cookie_mode {
 	GUARD_COOKIES_ALWAYS = 0, /* every SYN answered at XDP */
 	GUARD_COOKIES_AUTO = 1, /* SYNs go to the kernel until a port is under attack */

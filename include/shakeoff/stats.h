@@ -37,6 +37,7 @@
 	X(XDP_DROP_NO_ROOM, "xdp_drop_no_room", "frame could not be resized for the reply")        \
 	/* TC handoff */                                                                           \
 	X(TC_PASS, "tc_pass", "not a cookie ACK to a listener: left alone")                        \
+	X(TC_PASS_HINT, "tc_pass_hint", "XDP's metadata says a kernel socket owns it: left alone") \
 	X(TC_HANDOFF, "tc_handoff", "cookie ACK handed to the listener")                           \
 	X(TC_NO_LISTENER, "tc_no_listener", "cookie ACK but no listener: kernel answers RST")      \
 	X(TC_BAD_COOKIE, "tc_bad_cookie", "ACK to a listener with an invalid cookie")              \

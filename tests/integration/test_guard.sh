@@ -229,6 +229,9 @@ case_kernel_server() {
 	want_eq "xdp_tx_synack" "$(gstat xdp_tx_synack)" $n || return
 	want_eq "tc_handoff" "$(gstat tc_handoff)" $n || return
 	want_eq "tc_kfunc_error" "$(gstat tc_kfunc_error)" 0 || return
+	# XDP's metadata spares TC a second socket lookup for established segments
+	# (GRO may merge frames, so TC can see fewer than XDP passed).
+	want_range "tc_pass_hint" "$(gstat tc_pass_hint)" 1 "$(gstat xdp_pass_conn)" || return
 	want_eq "kernel Tcp PassiveOpens delta" $((po1 - po0)) $n
 }
 
