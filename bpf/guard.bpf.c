@@ -19,6 +19,7 @@
 
 #include "lib/consts.h"
 #include "lib/parse.h"
+#include "lib/addr.h"
 #include "lib/reply.h"
 #include "lib/cookie.h"
 #include "lib/guard_maps.h"
@@ -65,31 +66,6 @@ SO_INLINE int addr_is_protected(const struct guard_cfg *cfg, const struct frame 
 			return 1;
 	}
 	return 0;
-}
-
-/* Sources no real client has: answering them would reflect or loop. */
-SO_INLINE int src_is_martian(const struct frame *f)
-{
-	if (!f->ipv6) {
-		__u32 s = bpf_ntohl(f->saddr[0]);
-		__u8 top = s >> 24;
-
-		/* 0/8, 127/8, 224/4 multicast, 240/4 reserved and broadcast */
-		if (top == 0 || top == 127 || top >= 224)
-			return 1;
-		return f->saddr[0] == f->daddr[0];
-	}
-	/* ::, ::1, ff00::/8 multicast, ::ffff:0:0/96 mapped */
-	if ((bpf_ntohl(f->saddr[0]) >> 24) == 0xff)
-		return 1;
-	if (f->saddr[0] == 0 && f->saddr[1] == 0) {
-		if (f->saddr[2] == 0 && (f->saddr[3] == 0 || f->saddr[3] == bpf_htonl(1)))
-			return 1;
-		if (f->saddr[2] == bpf_htonl(0xffff))
-			return 1;
-	}
-	return f->saddr[0] == f->daddr[0] && f->saddr[1] == f->daddr[1] &&
-	       f->saddr[2] == f->daddr[2] && f->saddr[3] == f->daddr[3];
 }
 
 /* The frame's 4-tuple as the socket lookup helpers take it; returns its size. */
@@ -361,7 +337,7 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 		*why = GS_XDP_DROP_SPORT_ZERO;
 		return XDP_DROP;
 	}
-	if (src_is_martian(&f)) {
+	if (addr_src_martian(&f)) {
 		*why = GS_XDP_DROP_MARTIAN;
 		return XDP_DROP;
 	}

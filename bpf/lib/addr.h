@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Address checks on parsed frames, shared by guard and serve. */
+#ifndef SO_BPF_ADDR_H
+#define SO_BPF_ADDR_H
+
+#include "parse.h"
+
+/* Sources no real client has: answering them would reflect or loop. */
+SO_INLINE int addr_src_martian(const struct frame *f)
+{
+	if (!f->ipv6) {
+		__u32 s = bpf_ntohl(f->saddr[0]);
+		__u8 top = s >> 24;
+
+		/* 0/8, 127/8, 224/4 multicast, 240/4 reserved and broadcast */
+		if (top == 0 || top == 127 || top >= 224)
+			return 1;
+		return f->saddr[0] == f->daddr[0];
+	}
+	/* ::, ::1, ff00::/8 multicast, ::ffff:0:0/96 mapped */
+	if ((bpf_ntohl(f->saddr[0]) >> 24) == 0xff)
+		return 1;
+	if (f->saddr[0] == 0 && f->saddr[1] == 0) {
+		if (f->saddr[2] == 0 && (f->saddr[3] == 0 || f->saddr[3] == bpf_htonl(1)))
+			return 1;
+		if (f->saddr[2] == bpf_htonl(0xffff))
+			return 1;
+	}
+	return f->saddr[0] == f->daddr[0] && f->saddr[1] == f->daddr[1] &&
+	       f->saddr[2] == f->daddr[2] && f->saddr[3] == f->daddr[3];
+}
+
+#endif /* SO_BPF_ADDR_H */

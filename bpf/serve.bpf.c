@@ -1,0 +1,804 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * serve: the TCP handshake and teardown at XDP, state in serve_flows; data
+ * to the controller over AF_XDP. For TCP to a served (local address, port):
+ *
+ *   no flow:
+ *     SYN              -> SYN-ACK: SYN_RCVD entry (state mode, auto while calm),
+ *                         or a stateless cookie (cookie mode, auto when busy,
+ *                         table full)
+ *     ACK, valid cookie-> ESTABLISHED entry; table full: RST at its ack
+ *     other            -> RST as a closed port (rate-limited per CPU) or drop
+ *   SYN_RCVD:
+ *     ACK of our SYN   -> ESTABLISHED (data or FIN riding along: to the controller)
+ *     other ACK        -> RST at its ack number, entry kept (RFC 9293, as Linux)
+ *     same SYN again   -> SYN-ACK again (rate-limited)
+ *   synchronized, nothing outstanding either way (FIN seq == RCV.NXT, no data,
+ *   everything we sent acknowledged but possibly our FIN):
+ *     FIN              -> ACK; ESTABLISHED -> CLOSE_WAIT, FIN_WAIT_1 -> CLOSING
+ *                         (or TIME_WAIT if it acks our FIN), FIN_WAIT_2 -> TIME_WAIT
+ *     ACK of our FIN   -> FIN_WAIT_1 -> FIN_WAIT_2, CLOSING -> TIME_WAIT,
+ *                         LAST_ACK -> deleted
+ *   TIME_WAIT: the FIN again -> ACK again, 2MSL restarts (last_ns); else dropped
+ *   RST (RFC 5961): seq == RCV.NXT deletes, inside the window a challenge ACK,
+ *   outside dropped. SYN on a synchronized flow: challenge ACK. Challenge and
+ *   duplicate ACKs rate-limited per flow (oow_tick). PAWS (RFC 7323) on every
+ *   non-RST segment of a flow with timestamps; TS.Recent kept by XDP.
+ *   Everything else of a flow -> bpf_redirect_map(serve_xsks, rx queue).
+ *
+ * Flow entry: key 36 + value 64 = 100 bytes. The kernel's HASH map adds a
+ * 48-byte struct htab_elem header and rounds the key to 40: 152 bytes per
+ * preallocated element, plus 16 bytes per bucket (one bucket per entry,
+ * rounded up to a power of two) and per-CPU spare elements.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "lib/consts.h"
+#include "lib/parse.h"
+#include "lib/reply.h"
+#include "lib/addr.h"
+#include "lib/cookie_core.h"
+#include "lib/serve_maps.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define E2BIG 7
+#define EEXIST 17
+
+/* What serve_flow_seg() tells its caller besides XDP verdicts. */
+#define SEG_NO_FLOW (-1) /* no live entry: the no-flow paths decide */
+
+SO_INLINE void stat_inc(__u32 id)
+{
+	__u64 *v = bpf_map_lookup_elem(&serve_stats, &id);
+
+	if (v)
+		*v += 1;
+}
+
+SO_INLINE const struct serve_cfg *cfg_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&serve_cfg, &zero);
+}
+
+SO_INLINE __u64 clock_ns(const struct serve_cfg *cfg)
+{
+	return cfg->now_override_ns ? cfg->now_override_ns : bpf_ktime_get_coarse_ns();
+}
+
+SO_INLINE __u32 ts_tick(__u64 now_ns)
+{
+	return (__u32)(now_ns >> SERVE_TS_SHIFT);
+}
+
+SO_INLINE void halfopen_add(__s64 d)
+{
+	__u32 zero = 0;
+	__s64 *n = bpf_map_lookup_elem(&serve_halfopen, &zero);
+
+	if (n)
+		__sync_fetch_and_add(n, d);
+}
+
+SO_INLINE int addr_served(const struct serve_cfg *cfg, const struct frame *f)
+{
+	__u32 i;
+
+	if (!f->ipv6) {
+		for (i = 0; i < SERVE_MAX_ADDRS; i++) {
+			if (i >= cfg->naddr4)
+				break;
+			if (cfg->addr4[i] == f->daddr[0])
+				return 1;
+		}
+		return 0;
+	}
+	for (i = 0; i < SERVE_MAX_ADDRS; i++) {
+		if (i >= cfg->naddr6)
+			break;
+		if (cfg->addr6[i][0] == f->daddr[0] && cfg->addr6[i][1] == f->daddr[1] &&
+		    cfg->addr6[i][2] == f->daddr[2] && cfg->addr6[i][3] == f->daddr[3])
+			return 1;
+	}
+	return 0;
+}
+
+SO_INLINE int port_served(const struct serve_cfg *cfg, __be16 dport)
+{
+	__u16 p = bpf_ntohs(dport);
+	__u32 i;
+
+#pragma unroll
+	for (i = 0; i < SERVE_MAX_PORTS; i++)
+		if (i < cfg->nports && cfg->ports[i] == p)
+			return 1;
+	return 0;
+}
+
+/* The client's 4-tuple; IPv4 as IPv4-mapped IPv6. */
+SO_INLINE void flow_key_make(const struct frame *f, struct serve_flow_key *k)
+{
+	if (f->ipv6) {
+		__builtin_memcpy(k->raddr, f->saddr, 16);
+		__builtin_memcpy(k->laddr, f->daddr, 16);
+	} else {
+		k->raddr[0] = 0;
+		k->raddr[1] = 0;
+		k->raddr[2] = bpf_htonl(0xffff);
+		k->raddr[3] = f->saddr[0];
+		k->laddr[0] = 0;
+		k->laddr[1] = 0;
+		k->laddr[2] = bpf_htonl(0xffff);
+		k->laddr[3] = f->daddr[0];
+	}
+	k->rport = f->sport;
+	k->lport = f->dport;
+}
+
+SO_INLINE __u32 opt_word(__u8 a, __u8 b, __u8 c, __u8 d)
+{
+	return bpf_htonl(((__u32)a << 24) | ((__u32)b << 16) | ((__u32)c << 8) | d);
+}
+
+/*
+ * The segment's options. The layouts Linux sends (NOP NOP TS on every
+ * segment; its SYN set) are read straight from the packet, anything else goes
+ * through the general parser on a stack copy.
+ */
+SO_INLINE void seg_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
+	/* Masked so the verifier can bound the offset (l4_off is at most a few KB). */
+	__be32 *o = data + (f->l4_off & 0x3fff) + sizeof(struct tcphdr);
+	struct tcp_opt_buf buf;
+
+	__builtin_memset(opts, 0, sizeof(*opts));
+	if (len == 0 || len > TCP_MAX_OPT_LEN)
+		return;
+	if (len == 12 && (void *)(o + 3) <= data_end && o[0] == bpf_htonl(0x0101080a)) {
+		opts->tsval = bpf_ntohl(o[1]);
+		opts->tsecr = bpf_ntohl(o[2]);
+		opts->flags = OPT_TS;
+		return;
+	}
+	if (len == 20 && (void *)(o + 5) <= data_end &&
+	    (o[0] & bpf_htonl(0xffff0000)) == bpf_htonl(0x02040000) &&
+	    o[1] == bpf_htonl(0x0402080a) &&
+	    (o[4] & bpf_htonl(0xffffff00)) == bpf_htonl(0x01030300)) {
+		opts->mss = bpf_ntohl(o[0]) & 0xffff;
+		opts->tsval = bpf_ntohl(o[2]);
+		opts->tsecr = bpf_ntohl(o[3]);
+		opts->wscale = bpf_ntohl(o[4]) & 0xff;
+		if (opts->wscale > TCP_MAX_WSCALE)
+			opts->wscale = TCP_MAX_WSCALE;
+		opts->flags = OPT_MSS | OPT_SACK_PERM | OPT_TS | OPT_WSCALE;
+		return;
+	}
+	if (bpf_xdp_load_bytes(ctx, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
+		return;
+	tcp_opts_parse(&buf, len, opts);
+}
+
+/* A SYN-ACK in Linux's option layout: MSS; SACK_PERM+TS | NOP NOP TS | NOP NOP SACK_PERM; NOP WS. */
+SO_INLINE void synack_fill(struct reply *r, const struct serve_cfg *cfg, const struct frame *f,
+			   __u32 iss, __u32 irs, __u8 flags, __u32 tsval, __u32 tsecr)
+{
+	__u32 ws = opt_word(TCPOPT_NOP, TCPOPT_WINDOW, 3, cfg->wscale);
+
+	r->seq = iss;
+	r->ack_seq = irs + 1;
+	r->flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+	r->window = cfg->win;
+	r->ttl = cfg->ttl;
+	r->opt[0] = opt_word(TCPOPT_MSS, 4, 0, 0) | bpf_htonl(f->ipv6 ? cfg->mss6 : cfg->mss4);
+	r->nopt = 1;
+	if (flags & SF_TS) {
+		if (flags & SF_SACK)
+			r->opt[1] = opt_word(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10);
+		else
+			r->opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10);
+		r->opt[2] = bpf_htonl(tsval);
+		r->opt[3] = bpf_htonl(tsecr);
+		r->nopt = 4;
+		if (flags & SF_WSCALE) {
+			r->opt[4] = ws;
+			r->nopt = 5;
+		}
+	} else if (flags & SF_SACK) {
+		r->opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2);
+		r->nopt = 2;
+		if (flags & SF_WSCALE) {
+			r->opt[2] = ws;
+			r->nopt = 3;
+		}
+	} else if (flags & SF_WSCALE) {
+		r->opt[1] = ws;
+		r->nopt = 2;
+	}
+}
+
+/* What XDP sends on a flow, decided under the entry's lock, built after it. */
+enum plan_kind {
+	PLAN_DROP = 0,
+	PLAN_ACK, /* ACK: seq, ack, window, TS if negotiated */
+	PLAN_RST, /* RST at seq, no ACK */
+	PLAN_SYNACK, /* SYN-ACK again from the entry */
+	PLAN_XSK, /* to the controller */
+	PLAN_NEW_SYN, /* TIME_WAIT entry gone: treat the SYN as for no flow */
+};
+
+struct plan {
+	__u32 kind; /* enum plan_kind */
+	__u32 why; /* enum serve_stat */
+	__u32 seq;
+	__u32 ack;
+	__u32 tsecr;
+	__u32 tsval;
+	__u32 iss;
+	__u32 irs;
+	__u16 window; /* unscaled, as it goes on the wire */
+	__u8 flags; /* enum serve_flow_flags */
+	__u8 del; /* delete the entry after unlocking */
+	__u8 halfopen_done; /* a SYN_RCVD entry left SYN_RCVD */
+};
+
+SO_INLINE int fin_sent(__u8 st)
+{
+	return st == SERVE_FIN_WAIT_1 || st == SERVE_FIN_WAIT_2 || st == SERVE_CLOSING ||
+	       st == SERVE_TIME_WAIT || st == SERVE_LAST_ACK;
+}
+
+SO_INLINE int fin_received(__u8 st)
+{
+	return st == SERVE_CLOSE_WAIT || st == SERVE_LAST_ACK || st == SERVE_CLOSING ||
+	       st == SERVE_TIME_WAIT;
+}
+
+/* Challenge / duplicate ACK, at most one per oow_gap per flow. Under the lock. */
+SO_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, __u32 gap, __u32 why)
+{
+	if ((__u32)(tick - fl->oow_tick) < gap) {
+		p->kind = PLAN_DROP;
+		p->why = SS_DROP_RATE_LIMITED;
+		return;
+	}
+	fl->oow_tick = tick;
+	p->kind = PLAN_ACK;
+	p->why = why;
+}
+
+/* Redirect to the controller's socket on this RX queue; the reason is kept if one is bound. */
+SO_INLINE int to_xsk(struct xdp_md *ctx, __u32 *why)
+{
+	int act = bpf_redirect_map(&serve_xsks, ctx->rx_queue_index, XDP_DROP);
+
+	if (act != XDP_REDIRECT)
+		*why = SS_DROP_NO_XSK;
+	return act;
+}
+
+/*
+ * A segment for an existing flow: the state machine above. Returns an XDP
+ * verdict, or SEG_NO_FLOW when there is no live entry (or a TIME_WAIT entry
+ * gave way to a new SYN). Global: verified once, apart from the main program.
+ */
+__noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const struct tcp_opts *o,
+			      const struct serve_flow_key *key, __u32 *why)
+{
+	const struct serve_cfg *cfg;
+	struct serve_flow *fl;
+	struct plan p = {};
+	struct reply r = {};
+	__u32 tick, gap, seq, ack, len, rcv_nxt, snd_nxt, snd_una;
+	__u8 st, tcpf, ts_seg;
+	__u64 now;
+
+	if (!ctx || !f || !o || !key || !why)
+		return XDP_DROP;
+	cfg = cfg_get();
+	if (!cfg)
+		return XDP_DROP;
+	fl = bpf_map_lookup_elem(&serve_flows, key);
+	if (!fl)
+		return SEG_NO_FLOW;
+
+	now = clock_ns(cfg);
+	tick = ts_tick(now);
+	gap = ((__u64)cfg->oow_gap_ms * 1000000) >> SERVE_TS_SHIFT;
+	tcpf = f->tcp_flags;
+	seq = f->seq;
+	ack = f->ack_seq;
+	len = f->payload_len;
+	ts_seg = !!(o->flags & OPT_TS);
+
+	bpf_spin_lock(&fl->lock);
+	st = fl->state;
+	if (st == SERVE_CLOSED || st >= SERVE_STATE__COUNT) {
+		bpf_spin_unlock(&fl->lock);
+		return SEG_NO_FLOW;
+	}
+	rcv_nxt = fl->rcv_nxt;
+	snd_nxt = fl->snd_nxt;
+	snd_una = fl->snd_una;
+	p.kind = PLAN_DROP;
+
+	if (tcpf & TCP_FLAG_RST) {
+		/* RFC 5961 3.2; in SYN_RCVD too: knowing the 4-tuple must not be enough */
+		if (seq == rcv_nxt) {
+			p.halfopen_done = st == SERVE_SYN_RCVD;
+			fl->state = SERVE_CLOSED;
+			p.del = 1;
+			p.why = SS_DROP_RST_CLOSE;
+		} else if ((__u32)(seq - rcv_nxt) < fl->rcv_wnd) {
+			plan_oow_ack(&p, fl, tick, gap, SS_TX_CHALLENGE_RST);
+		} else {
+			p.why = SS_DROP_RST_OUTSIDE;
+		}
+	} else if ((fl->flags & SF_TS) && ts_seg && (__s32)(o->tsval - fl->ts_recent) < 0) {
+		/* RFC 7323 5.3: PAWS, answered with a duplicate ACK as Linux does */
+		plan_oow_ack(&p, fl, tick, gap, SS_TX_ACK_PAWS);
+	} else if (tcpf & TCP_FLAG_SYN) {
+		if (st == SERVE_SYN_RCVD && seq == fl->irs && !(tcpf & TCP_FLAG_ACK)) {
+			plan_oow_ack(&p, fl, tick, gap, SS_TX_SYNACK_AGAIN);
+			if (p.kind == PLAN_ACK)
+				p.kind = PLAN_SYNACK;
+		} else if (st == SERVE_TIME_WAIT && !(tcpf & TCP_FLAG_ACK) &&
+			   (__s32)(seq - rcv_nxt) > 0) {
+			/* a new connection on the tuple, as Linux accepts in TIME_WAIT */
+			fl->state = SERVE_CLOSED;
+			p.del = 1;
+			p.kind = PLAN_NEW_SYN;
+		} else {
+			plan_oow_ack(&p, fl, tick, gap, SS_TX_CHALLENGE_SYN);
+		}
+	} else if (!(tcpf & TCP_FLAG_ACK)) {
+		p.why = SS_DROP_NO_ACK_FLAG;
+	} else if (st == SERVE_SYN_RCVD) {
+		if (ack != snd_nxt) {
+			/* the half-open state stays: only the real client's ACK may move it */
+			p.kind = PLAN_RST;
+			p.seq = ack;
+			p.why = SS_TX_RST_BAD_ACK;
+		} else if ((__u32)(seq - rcv_nxt) > fl->rcv_wnd) {
+			plan_oow_ack(&p, fl, tick, gap, SS_TX_ACK_OUT_OF_WINDOW);
+		} else {
+			fl->state = SERVE_ESTABLISHED;
+			fl->snd_una = ack;
+			fl->snd_wnd = (__u32)f->window << (fl->snd_wscale & 15);
+			p.halfopen_done = 1;
+			if (len || (tcpf & TCP_FLAG_FIN)) {
+				p.kind = PLAN_XSK;
+				p.why = SS_XSK_HANDSHAKE_DATA;
+			} else {
+				p.why = SS_DROP_ESTABLISHED;
+			}
+		}
+	} else if (st == SERVE_TIME_WAIT) {
+		if ((tcpf & TCP_FLAG_FIN) && !len && seq + 1 == rcv_nxt) {
+			fl->last_ns = now;
+			p.kind = PLAN_ACK;
+			p.why = SS_TX_ACK_FIN_AGAIN;
+		} else {
+			p.why = SS_DROP_TIME_WAIT;
+		}
+	} else {
+		/* All data acknowledged; at most our FIN outstanding. */
+		int quiet = snd_una == snd_nxt || (fin_sent(st) && snd_una + 1 == snd_nxt);
+		int acks_fin = fin_sent(st) && snd_una != snd_nxt && ack == snd_nxt;
+
+		p.kind = PLAN_XSK;
+		p.why = len ? SS_XSK_DATA : (tcpf & TCP_FLAG_FIN) ? SS_XSK_FIN : SS_XSK_ACK;
+		if (quiet && !len && seq == rcv_nxt && (ack == snd_una || acks_fin)) {
+			if ((tcpf & TCP_FLAG_FIN) && !fin_received(st)) {
+				fl->rcv_nxt = rcv_nxt + 1;
+				p.kind = PLAN_ACK;
+				if (st == SERVE_ESTABLISHED) {
+					fl->state = SERVE_CLOSE_WAIT;
+					p.why = SS_TX_ACK_FIN_CLOSE_WAIT;
+				} else if (st == SERVE_FIN_WAIT_1 && !acks_fin) {
+					fl->state = SERVE_CLOSING;
+					p.why = SS_TX_ACK_FIN_CLOSING;
+				} else {
+					/* FIN_WAIT_1 with our FIN acked, FIN_WAIT_2 */
+					fl->state = SERVE_TIME_WAIT;
+					fl->snd_una = snd_nxt;
+					p.why = SS_TX_ACK_FIN_TIME_WAIT;
+				}
+			} else if (!(tcpf & TCP_FLAG_FIN) && acks_fin) {
+				fl->snd_una = snd_nxt;
+				p.kind = PLAN_DROP;
+				if (st == SERVE_FIN_WAIT_1) {
+					fl->state = SERVE_FIN_WAIT_2;
+					p.why = SS_DROP_FIN_ACKED_FW2;
+				} else if (st == SERVE_CLOSING) {
+					fl->state = SERVE_TIME_WAIT;
+					p.why = SS_DROP_FIN_ACKED_TW;
+				} else {
+					fl->state = SERVE_CLOSED;
+					p.del = 1;
+					p.why = SS_DROP_FIN_ACKED_CLOSED;
+				}
+			}
+		}
+	}
+
+	/* RFC 7323 4.3: TS.Recent from segments at or before RCV.NXT that passed PAWS. */
+	if (!(tcpf & TCP_FLAG_RST) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
+	    (__s32)(o->tsval - fl->ts_recent) >= 0)
+		fl->ts_recent = o->tsval;
+	/* TIME_WAIT's clock moves only with the FIN (above) or on entering it. */
+	if (st != SERVE_TIME_WAIT)
+		fl->last_ns = now;
+
+	if (p.kind != PLAN_RST)
+		p.seq = fl->snd_nxt;
+	p.ack = fl->rcv_nxt;
+	p.tsecr = fl->ts_recent;
+	p.tsval = tick + fl->ts_off;
+	p.iss = fl->iss;
+	p.irs = fl->irs;
+	p.flags = fl->flags;
+	{
+		__u32 w = fl->rcv_wnd >> (fl->rcv_wscale & 15);
+
+		p.window = w > 0xffff ? 0xffff : w;
+	}
+	bpf_spin_unlock(&fl->lock);
+
+	if (p.del)
+		bpf_map_delete_elem(&serve_flows, key);
+	if (p.halfopen_done)
+		halfopen_add(-1);
+
+	*why = p.why;
+	switch (p.kind) {
+	case PLAN_XSK:
+		return to_xsk(ctx, why);
+	case PLAN_NEW_SYN:
+		return SEG_NO_FLOW;
+	case PLAN_ACK:
+		r.seq = p.seq;
+		r.ack_seq = p.ack;
+		r.flags = TCP_FLAG_ACK;
+		r.window = p.window;
+		r.ttl = cfg->ttl;
+		if (p.flags & SF_TS) {
+			r.opt[0] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10);
+			r.opt[1] = bpf_htonl(p.tsval);
+			r.opt[2] = bpf_htonl(p.tsecr);
+			r.nopt = 3;
+		}
+		break;
+	case PLAN_RST:
+		r.seq = p.seq;
+		r.flags = TCP_FLAG_RST;
+		r.ttl = cfg->ttl;
+		break;
+	case PLAN_SYNACK:
+		synack_fill(&r, cfg, f, p.iss, p.irs, p.flags, p.tsval, p.tsecr);
+		break;
+	default:
+		return XDP_DROP;
+	}
+	if (reply_build(ctx, f, &r)) {
+		*why = SS_DROP_NO_ROOM;
+		return XDP_DROP;
+	}
+	return XDP_TX;
+}
+
+/* A cookie SYN-ACK for a SYN (stateless) into r; -1 without a key for the slot. */
+SO_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *cfg,
+				 const struct frame *f, const struct tcp_opts *o, __u64 now)
+{
+	__u64 slot = cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now);
+	__u32 idx = slot & (GUARD_KEY_SLOTS - 1);
+	const struct guard_key *k = bpf_map_lookup_elem(&serve_keys, &idx);
+	__u32 mss_idx, ws, payload;
+	__u8 flags = 0;
+	__u64 hash;
+
+	if (!cookie_key_ok(k, slot))
+		return -1;
+	mss_idx = cookie_mss_index((o->flags & OPT_MSS) ? o->mss : 0, f->ipv6);
+	ws = (o->flags & OPT_WSCALE) ? o->wscale : COOKIE_WS_NONE;
+	if (o->flags & OPT_SACK_PERM)
+		flags |= SF_SACK;
+	if (o->flags & OPT_TS)
+		flags |= SF_TS;
+	if (o->flags & OPT_WSCALE)
+		flags |= SF_WSCALE;
+	payload = cookie_payload(slot, mss_idx, ws, flags & SF_SACK, flags & SF_TS);
+	hash = cookie_hash_frame(k, f, f->seq, payload);
+	/* TSval offset from the hash: the final ACK recomputes it, no state needed */
+	synack_fill(r, cfg, f, cookie_from_hash(hash, payload), f->seq, flags,
+		    ts_tick(now) + (__u32)(hash >> 32), o->tsval);
+	return 0;
+}
+
+/* SYN for no flow: SYN_RCVD entry and SYN-ACK, or a cookie. Global: verified once. */
+__noinline int serve_syn(struct xdp_md *ctx, const struct frame *f, const struct tcp_opts *o,
+			 const struct serve_flow_key *key, __u32 *why)
+{
+	const struct serve_cfg *cfg;
+	struct serve_flow v = {};
+	struct reply r = {};
+	__u32 zero = 0, tick, gap, reason = SS_TX_SYNACK_COOKIE;
+	__s64 *halfopen;
+	int cookie, err;
+	__u64 now;
+
+	if (!ctx || !f || !o || !key || !why)
+		return XDP_DROP;
+	cfg = cfg_get();
+	if (!cfg)
+		return XDP_DROP;
+	now = clock_ns(cfg);
+	halfopen = bpf_map_lookup_elem(&serve_halfopen, &zero);
+	cookie = cfg->syn_mode == SERVE_SYN_COOKIE ||
+		 (cfg->syn_mode == SERVE_SYN_AUTO && halfopen && *halfopen > cfg->half_open_max);
+
+	if (!cookie) {
+		tick = ts_tick(now);
+		gap = ((__u64)cfg->oow_gap_ms * 1000000) >> SERVE_TS_SHIFT;
+		v.state = SERVE_SYN_RCVD;
+		if (o->flags & OPT_SACK_PERM)
+			v.flags |= SF_SACK;
+		if (o->flags & OPT_TS)
+			v.flags |= SF_TS;
+		if (o->flags & OPT_WSCALE) {
+			v.flags |= SF_WSCALE;
+			v.snd_wscale = o->wscale;
+			v.rcv_wscale = cfg->wscale;
+		}
+		v.iss = bpf_get_prandom_u32();
+		v.irs = f->seq;
+		v.snd_una = v.iss;
+		v.snd_nxt = v.iss + 1;
+		v.rcv_nxt = f->seq + 1;
+		v.snd_wnd = f->window; /* never scaled in a SYN */
+		v.rcv_wnd = cfg->win;
+		v.ts_recent = o->tsval;
+		v.ts_off = bpf_get_prandom_u32();
+		v.mss = (o->flags & OPT_MSS) ? o->mss : f->ipv6 ? COOKIE_MIN_MSS6 : COOKIE_MIN_MSS4;
+		__builtin_memcpy(v.peer_mac, f->smac, 6);
+		v.oow_tick = tick - gap; /* the first duplicate may be answered at once */
+		v.last_ns = now;
+
+		err = bpf_map_update_elem(&serve_flows, key, &v, BPF_NOEXIST);
+		if (err == -E2BIG) {
+			cookie = 1;
+			reason = SS_TX_SYNACK_FULL;
+		} else if (err) {
+			*why = SS_DROP_INSERT_RACE;
+			return XDP_DROP;
+		} else {
+			halfopen_add(1);
+			synack_fill(&r, cfg, f, v.iss, v.irs, v.flags, tick + v.ts_off,
+				    v.ts_recent);
+			reason = SS_TX_SYNACK;
+		}
+	}
+	if (cookie && cookie_synack_fill(&r, cfg, f, o, now)) {
+		*why = SS_DROP_SYN_NOKEY;
+		return XDP_DROP;
+	}
+	if (reply_build(ctx, f, &r)) {
+		*why = SS_DROP_NO_ROOM;
+		return XDP_DROP;
+	}
+	*why = reason;
+	return XDP_TX;
+}
+
+/*
+ * ACK for no flow: a valid cookie makes the ESTABLISHED entry. Returns a
+ * verdict, or SEG_NO_FLOW if the ACK carries no valid cookie. Global.
+ */
+__noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const struct tcp_opts *o,
+				const struct serve_flow_key *key, __u32 *why)
+{
+	const struct serve_cfg *cfg;
+	const struct guard_key *k;
+	struct cookie_info ci = {};
+	struct serve_flow v = {};
+	struct reply r = {};
+	__u64 now, slot;
+	__u32 idx;
+	int err;
+
+	if (!ctx || !f || !o || !key || !why)
+		return XDP_DROP;
+	cfg = cfg_get();
+	if (!cfg)
+		return XDP_DROP;
+	now = clock_ns(cfg);
+	slot = cookie_ack_slot(f, cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now));
+	idx = slot & (GUARD_KEY_SLOTS - 1);
+	k = bpf_map_lookup_elem(&serve_keys, &idx);
+	if (cookie_verify(f, k, slot, &ci))
+		return SEG_NO_FLOW;
+
+	v.state = SERVE_ESTABLISHED;
+	v.flags = SF_COOKIE;
+	if (ci.sack_ok)
+		v.flags |= SF_SACK;
+	if (ci.ts_ok && (o->flags & OPT_TS))
+		v.flags |= SF_TS;
+	if (ci.wscale_ok) {
+		v.flags |= SF_WSCALE;
+		v.snd_wscale = ci.wscale;
+		v.rcv_wscale = cfg->wscale;
+	}
+	v.iss = f->ack_seq - 1;
+	v.irs = f->seq - 1;
+	v.snd_una = f->ack_seq;
+	v.snd_nxt = f->ack_seq;
+	v.rcv_nxt = f->seq;
+	v.snd_wnd = (__u32)f->window << (v.snd_wscale & 15);
+	v.rcv_wnd = cfg->win;
+	v.ts_recent = o->tsval;
+	v.ts_off = ci.ts_off;
+	v.mss = ci.mss;
+	__builtin_memcpy(v.peer_mac, f->smac, 6);
+	v.oow_tick = ts_tick(now) - (((__u64)cfg->oow_gap_ms * 1000000) >> SERVE_TS_SHIFT);
+	v.last_ns = now;
+
+	err = bpf_map_update_elem(&serve_flows, key, &v, BPF_NOEXIST);
+	if (err == -E2BIG) {
+		/* refused cleanly: the client learns at once, nothing is evicted */
+		r.seq = f->ack_seq;
+		r.flags = TCP_FLAG_RST;
+		r.ttl = cfg->ttl;
+		if (reply_build(ctx, f, &r)) {
+			*why = SS_DROP_NO_ROOM;
+			return XDP_DROP;
+		}
+		*why = SS_TX_RST_TABLE_FULL;
+		return XDP_TX;
+	}
+	if (err) {
+		*why = SS_DROP_INSERT_RACE;
+		return XDP_DROP;
+	}
+	if (f->payload_len || (f->tcp_flags & TCP_FLAG_FIN)) {
+		*why = SS_XSK_HANDSHAKE_DATA;
+		return to_xsk(ctx, why);
+	}
+	*why = SS_DROP_COOKIE_ESTABLISHED;
+	return XDP_DROP;
+}
+
+/* What a closed port answers (RFC 9293 3.10.7.1), within a per-CPU budget. */
+SO_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const struct frame *f,
+		      __u32 *why)
+{
+	__u32 zero = 0;
+	struct serve_rstlim *lim;
+	struct reply r = {};
+	__u64 now;
+
+	if ((f->tcp_flags & TCP_FLAG_RST) || cfg->no_flow == SERVE_NO_FLOW_DROP) {
+		*why = SS_DROP_NO_FLOW;
+		return XDP_DROP;
+	}
+	lim = bpf_map_lookup_elem(&serve_rstlim, &zero);
+	if (!lim)
+		return XDP_DROP;
+	now = clock_ns(cfg);
+	if (now - lim->window_ns >= 1000000000ULL) {
+		lim->window_ns = now;
+		lim->sent = 0;
+	}
+	if (lim->sent >= cfg->rst_per_sec) {
+		*why = SS_DROP_NO_FLOW_LIMITED;
+		return XDP_DROP;
+	}
+	lim->sent++;
+	if (f->tcp_flags & TCP_FLAG_ACK) {
+		r.seq = f->ack_seq;
+		r.flags = TCP_FLAG_RST;
+	} else {
+		r.ack_seq = f->seq + f->payload_len + !!(f->tcp_flags & TCP_FLAG_SYN) +
+			    !!(f->tcp_flags & TCP_FLAG_FIN);
+		r.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+	}
+	r.ttl = cfg->ttl;
+	if (reply_build(ctx, f, &r)) {
+		*why = SS_DROP_NO_ROOM;
+		return XDP_DROP;
+	}
+	*why = SS_TX_RST_NO_FLOW;
+	return XDP_TX;
+}
+
+static int serve_xdp(struct xdp_md *ctx, __u32 *why)
+{
+	void *data = (void *)(long)ctx->data;
+	void *data_end = (void *)(long)ctx->data_end;
+	const struct serve_cfg *cfg;
+	struct serve_flow_key key;
+	struct tcp_opts opts;
+	struct frame f = {};
+	__u8 tcpf;
+	int st, ret;
+
+	st = frame_parse(data, data_end, &f);
+	if (st == PARSE_NOT_TCP) {
+		*why = SS_PASS_NOT_TCP;
+		return XDP_PASS;
+	}
+	if (st == PARSE_SHORT) {
+		*why = SS_PASS_UNPARSED;
+		return XDP_PASS;
+	}
+	cfg = cfg_get();
+	if (!cfg || !addr_served(cfg, &f)) {
+		*why = SS_PASS_UNSERVED;
+		return XDP_PASS;
+	}
+	if (st == PARSE_FRAGMENT) {
+		*why = SS_DROP_FRAGMENT;
+		return XDP_DROP;
+	}
+	if (st == PARSE_IP6_EXT) {
+		*why = SS_DROP_IP6_EXT;
+		return XDP_DROP;
+	}
+	if (!port_served(cfg, f.dport)) {
+		*why = SS_PASS_UNSERVED;
+		return XDP_PASS;
+	}
+	if (st != PARSE_TCP) {
+		*why = SS_DROP_MALFORMED;
+		return XDP_DROP;
+	}
+	/* the group bit: first byte of the destination, wherever it sits in the half */
+	if (((__u8 *)f.dmac)[0] & 1) {
+		*why = SS_DROP_L2_MULTICAST;
+		return XDP_DROP;
+	}
+	if (!f.sport) {
+		*why = SS_DROP_SPORT_ZERO;
+		return XDP_DROP;
+	}
+	if (addr_src_martian(&f)) {
+		*why = SS_DROP_MARTIAN;
+		return XDP_DROP;
+	}
+	tcpf = f.tcp_flags;
+	if ((tcpf & TCP_FLAG_SYN) && (tcpf & (TCP_FLAG_FIN | TCP_FLAG_RST))) {
+		*why = SS_DROP_BAD_FLAGS;
+		return XDP_DROP;
+	}
+
+	flow_key_make(&f, &key);
+	seg_opts(ctx, &f, &opts);
+	ret = serve_flow_seg(ctx, &f, &opts, &key, why);
+	if (ret != SEG_NO_FLOW)
+		return ret;
+	if ((tcpf & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
+		return serve_syn(ctx, &f, &opts, &key, why);
+	if ((tcpf & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_ACK) {
+		ret = serve_cookie_ack(ctx, &f, &opts, &key, why);
+		if (ret != SEG_NO_FLOW)
+			return ret;
+	}
+	return no_flow(ctx, cfg, &f, why);
+}
+
+SEC("xdp")
+int so_serve_xdp(struct xdp_md *ctx)
+{
+	__u32 why = SS_PASS_NOT_TCP;
+	int verdict = serve_xdp(ctx, &why);
+
+	stat_inc(why);
+	return verdict;
+}
