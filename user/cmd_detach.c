@@ -22,7 +22,8 @@ static void detach_usage(FILE *f)
 
 int cmd_detach(int argc, char **argv)
 {
-	static const char *const names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
+	static const char *const names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME,
+					     "so_serve_xdp" };
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	char caps[64], dir[256];
 	const char *ifname;
@@ -50,7 +51,7 @@ int cmd_detach(int argc, char **argv)
 		pr_warn("missing %s: needed to detach programs\n", caps);
 		return EXIT_USAGE;
 	}
-	n = detach_named(ifindex, names, 2);
+	n = detach_named(ifindex, names, 3);
 	if (n < 0) {
 		pr_warn("Failed to detach from %s: %s\n", ifname, strerror(-n));
 		return 1;

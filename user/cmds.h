@@ -8,5 +8,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_conns(int argc, char **argv);
 
 #endif /* SHAKEOFF_CMDS_H */

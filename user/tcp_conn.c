@@ -108,7 +108,11 @@ int tcp_conn_init(struct tcp_stack *st, struct tcb *c, const struct tcp_conn_par
 {
 	const struct tcp_cfg *cfg = &st->cfg;
 
+	/* the glue's pointer is set before init: callbacks made from here may need it */
+	void *glue = c->glue;
+
 	memset(c, 0, sizeof(*c));
+	c->glue = glue;
 	c->sbuf = malloc(cfg->snd_buf);
 	c->rbuf = malloc(cfg->rcv_buf);
 	if (!c->sbuf || !c->rbuf || tmr_reserve(&st->timers, TCP_TIMERS_PER_CONN)) {
