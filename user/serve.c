@@ -42,7 +42,9 @@ struct conn {
 	struct tcb tcb; /* tcb.glue points back here */
 	struct serve_flow_key key;
 	struct conn *next; /* hash chain */
+	struct conn *all_next, *all_prev; /* every connection block, for the walk */
 	struct conn *dead_next; /* released, to be freed outside the engine's calls */
+	__u64 walk_gen; /* the last walk of the flow table that found its entry */
 	__u8 peer_mac[6];
 	bool ipv6;
 	bool released;
@@ -75,7 +77,9 @@ struct serve {
 	struct tcp_stack *stack;
 	const struct tcp_app *app;
 	struct conn **table;
+	struct conn *all;
 	struct conn *dead;
+	__u64 walk_gen;
 	struct halfopen *half;
 	unsigned long nconns;
 	bool importing; /* feeding the engine what XDP already answered: keep its ACKs */
@@ -433,6 +437,11 @@ static struct conn *conn_create(struct serve *s, const struct serve_flow_key *k,
 	}
 	c->next = s->table[h];
 	s->table[h] = c;
+	c->all_next = s->all;
+	if (s->all)
+		s->all->all_prev = c;
+	s->all = c;
+	c->walk_gen = s->walk_gen;
 	s->nconns++;
 	return c;
 }
@@ -445,6 +454,12 @@ static void conn_unlink(struct serve *s, struct conn *c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else
+		s->all = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
 	s->nconns--;
 }
 
@@ -682,9 +697,11 @@ static void walk_entry(struct serve *s, const struct serve_flow_key *k, struct s
 		c = conn_create(s, k, v, 0, now);
 		if (!c)
 			return;
+		c->walk_gen = s->walk_gen;
 		conn_import(s, c, v, now);
 		return;
 	}
+	c->walk_gen = s->walk_gen;
 	conn_import(s, c, v, now);
 	if (!c->released)
 		conn_publish(s, c, v);
@@ -704,6 +721,7 @@ static void flows_walk(struct serve *s, __u64 now)
 
 	for (struct halfopen *h = s->half; h; h = h->next)
 		h->seen = false;
+	s->walk_gen++;
 	do {
 		n = SERVE_BATCH;
 		err = bpf_map_lookup_batch(flows_fd(s), first ? NULL : &in, &in, keys, vals, &n,
@@ -714,13 +732,15 @@ static void flows_walk(struct serve *s, __u64 now)
 	} while (!err);
 
 	/* connection blocks whose entry XDP deleted (RST, ACK of our last FIN) */
-	for (i = 0; i < SERVE_BUCKETS; i++)
-		for (c = s->table[i]; c; c = c->next) {
-			struct serve_flow v;
+	for (c = s->all; c; c = c->all_next) {
+		struct serve_flow v;
 
-			if (!c->released && entry_read(s, &c->key, &v) == -ENOENT)
-				conn_import(s, c, NULL, now);
-		}
+		if (c->released || c->walk_gen == s->walk_gen)
+			continue;
+		/* made after the walk passed its bucket? then the entry is still there */
+		if (entry_read(s, &c->key, &v) == -ENOENT)
+			conn_import(s, c, NULL, now);
+	}
 	/* forget half-open entries that are gone */
 	for (hp = &s->half; *hp;) {
 		struct halfopen *h = *hp;
