@@ -428,8 +428,12 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 		}
 	}
 
-	/* RFC 7323 4.3: TS.Recent from segments at or before RCV.NXT that passed PAWS. */
-	if (!(tcpf & TCP_FLAG_RST) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
+	/*
+	 * RFC 7323 4.3: TS.Recent from segments at or before RCV.NXT that passed
+	 * PAWS; never from a SYN (a SYN on the flow only earns a challenge ACK, and
+	 * must not be able to poison PAWS for the real peer), nor a RST.
+	 */
+	if (!(tcpf & (TCP_FLAG_RST | TCP_FLAG_SYN)) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
 	    (__s32)(o->tsval - fl->ts_recent) >= 0)
 		fl->ts_recent = o->tsval;
 	/* TIME_WAIT's clock moves only with the FIN (above) or on entering it. */
@@ -684,7 +688,13 @@ SO_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const str
 	struct reply r = {};
 	__u64 now;
 
-	if ((f->tcp_flags & TCP_FLAG_RST) || cfg->no_flow == SERVE_NO_FLOW_DROP) {
+	/*
+	 * The port is served, so answer as a listening socket does (RFC 9293
+	 * 3.10.7.2, and Linux): a RST is ignored, a segment without ACK (bare FIN,
+	 * data) is dropped, an ACK gets a RST at its ack number.
+	 */
+	if ((f->tcp_flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) != TCP_FLAG_ACK ||
+	    cfg->no_flow == SERVE_NO_FLOW_DROP) {
 		*why = SS_DROP_NO_FLOW;
 		return XDP_DROP;
 	}
