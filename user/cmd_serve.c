@@ -28,7 +28,8 @@ static void serve_usage(FILE *f)
 		"BPF flow table, this process carries the data over AF_XDP (one socket per RX\n"
 		"queue) and runs every timer. Foreground; SIGINT/SIGTERM detach.\n\n"
 		"  -p, --port N              port to serve\n"
-		"      --app echo|discard    the application (default echo)\n"
+		"      --app echo|discard|close  the application (default echo); close shuts\n"
+		"                            its side as soon as a connection opens\n"
 		"      --syn-mode cookie|state|auto  SYN handling (default auto: stateful until\n"
 		"                            the half-open table passes 256, then cookies)\n"
 		"      --msl SECONDS         TIME_WAIT lasts 2*MSL (default 30)\n"
@@ -73,8 +74,9 @@ int cmd_serve(int argc, char **argv)
 			o.port = v;
 			break;
 		case 'a':
-			if (strcmp(optarg, "echo") && strcmp(optarg, "discard"))
-				return usage_error("serve", "--app takes echo or discard");
+			if (strcmp(optarg, "echo") && strcmp(optarg, "discard") &&
+			    strcmp(optarg, "close"))
+				return usage_error("serve", "--app takes echo, discard or close");
 			o.app = optarg;
 			break;
 		case 's':

@@ -465,7 +465,7 @@ static void conn_unlink(struct serve *s, struct conn *c)
 
 /* Replay to the engine a segment XDP answered on its own (its ACK is not sent again). */
 static void conn_replay(struct serve *s, struct conn *c, __u8 flags, __u32 seq, __u32 ack,
-			__u64 now)
+			__u32 tsval, __u64 now)
 {
 	struct tcp_seg seg = {
 		.seq = seq,
@@ -473,7 +473,8 @@ static void conn_replay(struct serve *s, struct conn *c, __u8 flags, __u32 seq, 
 		.flags = flags,
 		.wnd = (__u16)((c->tcb.snd_wnd >> c->tcb.snd_wscale) & 0xffff),
 		.has_ts = c->tcb.ts_ok,
-		.tsval = c->tcb.ts_recent,
+		/* XDP saw the segment: its TS.Recent is what our next TSecr must echo */
+		.tsval = tsval,
 		.tsecr = 0,
 	};
 
@@ -487,12 +488,14 @@ static void conn_import(struct serve *s, struct conn *c, const struct serve_flow
 {
 	enum tcp_state st = c->tcb.state;
 	__u32 fin_seq = c->tcb.rcv_nxt, our_fin = c->tcb.snd_nxt;
+	__u32 ts =
+		v && (__s32)(v->ts_recent - c->tcb.ts_recent) > 0 ? v->ts_recent : c->tcb.ts_recent;
 
 	if (!v) {
 		if (st == TCP_LAST_ACK || st == TCP_CLOSING)
-			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, now);
+			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, ts, now);
 		else if (st != TCP_TIME_WAIT && st != TCP_CLOSED)
-			conn_replay(s, c, TCP_F_RST, fin_seq, 0, now);
+			conn_replay(s, c, TCP_F_RST, fin_seq, 0, ts, now);
 		return;
 	}
 	if (v->state == c->seen_state && v->last_ns == c->seen_last_ns)
@@ -500,23 +503,23 @@ static void conn_import(struct serve *s, struct conn *c, const struct serve_flow
 	switch (v->state) {
 	case SERVE_CLOSE_WAIT:
 		if (st == TCP_ESTABLISHED)
-			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, c->tcb.snd_una, now);
+			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, c->tcb.snd_una, ts, now);
 		break;
 	case SERVE_FIN_WAIT_2:
 		if (st == TCP_FIN_WAIT_1)
-			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, now);
+			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, ts, now);
 		break;
 	case SERVE_CLOSING:
 		if (st == TCP_FIN_WAIT_1)
-			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, c->tcb.snd_una, now);
+			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, c->tcb.snd_una, ts, now);
 		break;
 	case SERVE_TIME_WAIT:
 		if (st == TCP_FIN_WAIT_1)
-			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, our_fin, now);
+			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, our_fin, ts, now);
 		else if (st == TCP_FIN_WAIT_2)
-			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, our_fin, now);
+			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, our_fin, ts, now);
 		else if (st == TCP_CLOSING)
-			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, now);
+			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, ts, now);
 		else if (st == TCP_TIME_WAIT && v->last_ns != c->seen_last_ns)
 			tcp_timewait_restart(&c->tcb, v->last_ns);
 		break;
@@ -527,15 +530,24 @@ static void conn_import(struct serve *s, struct conn *c, const struct serve_flow
 	c->seen_last_ns = v->last_ns;
 }
 
-/* Write what the connection block knows into the entry; XDP's own fields stay as read. */
+/*
+ * Write what the connection block knows into the entry. The entry is read
+ * again just before, so XDP's own fields (TS.Recent, rate-limit stamps, its
+ * transitions) are as fresh as two system calls allow; if XDP moved the state
+ * since the walk read it, the transition is imported first and the write
+ * waits for the next walk.
+ */
 static void conn_publish(struct serve *s, struct conn *c, struct serve_flow *v)
 {
 	const struct tcb *t = &c->tcb;
 	__u8 want = entry_state_of(t->state);
-	struct serve_flow n = *v;
+	struct serve_flow n;
 
-	if (want == SERVE_CLOSED)
+	if (want == SERVE_CLOSED || entry_read(s, &c->key, v))
 		return;
+	if (v->state != c->seen_state)
+		return;
+	n = *v;
 	n.state = want;
 	n.snd_una = t->snd_una;
 	/* our FIN counts once it is queued: XDP must not think nothing is outstanding */
@@ -865,7 +877,7 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	}
 	s->app = tcp_app_by_name(o->app);
 	if (!s->app) {
-		pr_warn("unknown app '%s' (echo, discard)\n", o->app);
+		pr_warn("unknown app '%s' (echo, discard, close)\n", o->app);
 		return EXIT_USAGE;
 	}
 	err = serve_check_iface(s);

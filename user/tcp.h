@@ -172,6 +172,8 @@ struct tcb {
 	uint8_t *rbuf;
 	uint32_t rbuf_size, rbuf_head; /* rbuf_head holds RCV.USER */
 	struct tcp_range ooo[TCP_OOO_MAX]; /* held out of order, sorted */
+	struct tcp_range dsack; /* RFC 2883: a duplicate to report in the next ACK */
+	bool dsack_pending;
 	uint8_t nooo, ooo_last; /* ooo_last: the range the latest segment went to */
 	bool fin_rcvd; /* peer's FIN seen (maybe not yet in order) */
 	uint32_t rcv_fin_seq;

@@ -33,11 +33,24 @@ const struct tcp_app tcp_app_discard = {
 	.close = close_too,
 };
 
+/* Closes its side as soon as the connection is there: the server-closes-first paths. */
+static void close_at_open(struct tcb *c)
+{
+	tcp_close(c, tcp_now(c));
+}
+
+const struct tcp_app tcp_app_close = {
+	.open = close_at_open,
+	.data = discard_data,
+};
+
 const struct tcp_app *tcp_app_by_name(const char *name)
 {
 	if (!strcmp(name, "echo"))
 		return &tcp_app_echo;
 	if (!strcmp(name, "discard"))
 		return &tcp_app_discard;
+	if (!strcmp(name, "close"))
+		return &tcp_app_close;
 	return NULL;
 }

@@ -10,7 +10,10 @@ extern const struct tcp_app tcp_app_echo;
 /* Takes everything, sends nothing; closes after the peer does. */
 extern const struct tcp_app tcp_app_discard;
 
-/* By name ("echo", "discard"); NULL if unknown. */
+/* Closes its side as soon as the connection opens; takes what arrives (close-path tests). */
+extern const struct tcp_app tcp_app_close;
+
+/* By name ("echo", "discard", "close"); NULL if unknown. */
 const struct tcp_app *tcp_app_by_name(const char *name);
 
 #endif /* SHAKEOFF_TCP_APPS_H */

@@ -247,7 +247,7 @@ void tcp_timewait_restart(struct tcb *c, uint64_t when)
 void tcp_deliver(struct tcb *c, uint64_t now)
 {
 	uint32_t end = c->fin_in ? c->rcv_nxt - 1 : c->rcv_nxt;
-	uint32_t cur, avail;
+	uint32_t cur, avail, maxw;
 
 	if (c->delivering || !c->app || !c->app->data)
 		return;
@@ -274,7 +274,11 @@ void tcp_deliver(struct tcb *c, uint64_t now)
 	/* window update when the app doubled a window that had become small (as Linux does) */
 	cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
 	avail = c->rcv_user + c->rbuf_size - c->rcv_nxt;
-	if (!c->fin_in && 2 * cur <= c->rbuf_size && avail >= 2 * cur && avail - cur >= c->rcv_mss)
+	/* only as much as the window field can say: without scaling 64 KB is all there is */
+	maxw = umin32(c->rbuf_size, 65535U << c->rcv_wscale);
+	if (avail > maxw)
+		avail = maxw;
+	if (!c->fin_in && 2 * cur <= maxw && avail >= 2 * cur && avail - cur >= c->rcv_mss)
 		c->ack_now = true;
 	(void)now;
 }

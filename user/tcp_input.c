@@ -11,6 +11,16 @@
 
 #define PAWS_IDLE TCP_SEC(24ULL * 24 * 3600) /* RFC 7323: TS.Recent older than this is invalid */
 
+/* RFC 2883: the next ACK reports [start, end) as received twice (first SACK block). */
+static void dsack_note(struct tcb *c, uint32_t start, uint32_t end)
+{
+	if (!c->sack_ok || !seq_lt(start, end))
+		return;
+	c->dsack.start = start;
+	c->dsack.end = end;
+	c->dsack_pending = true;
+}
+
 static void ratelimited_ack(struct tcb *c, uint64_t now, uint64_t *counter)
 {
 	if (now - c->last_challenge < c->st->cfg.challenge_gap)
@@ -91,6 +101,7 @@ static void data_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 	if (seq_lt(seq, c->rcv_nxt)) {
 		uint32_t d = c->rcv_nxt - seq;
 
+		dsack_note(c, seq, c->rcv_nxt);
 		ss->dup_segs++;
 		p += d;
 		len -= d;
@@ -290,6 +301,8 @@ void tcp_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 			goto out;
 		ss->dup_segs += check == 1;
 		ss->beyond_wnd += check == 2;
+		if (check == 1 && (seg->len || (seg->flags & TCP_F_FIN)))
+			dsack_note(c, seg->seq, seg->seq + seg->len + !!(seg->flags & TCP_F_FIN));
 		/* data must be answered (the peer may have lost our ACK); bare old ACKs are rate-limited */
 		if (seg->len || (seg->flags & (TCP_F_FIN | TCP_F_SYN)))
 			c->ack_now = true;

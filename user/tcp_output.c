@@ -10,12 +10,19 @@
 #include "tcp_int.h"
 
 /* RFC 2018: the block holding the latest segment first, then the others, lowest first. */
-static unsigned int sack_blocks(const struct tcb *c, struct tcp_range *out)
+static unsigned int sack_blocks(struct tcb *c, struct tcp_range *out)
 {
 	unsigned int max = c->ts_ok ? 3 : 4, n = 0, i;
 
-	if (!c->sack_ok || !c->nooo)
+	if (!c->sack_ok)
 		return 0;
+	/* a duplicate goes first (RFC 2883), reported once */
+	if (c->dsack_pending) {
+		out[n++] = c->dsack;
+		c->dsack_pending = false;
+	}
+	if (!c->nooo)
+		return n;
 	if (c->ooo_last < c->nooo)
 		out[n++] = c->ooo[c->ooo_last];
 	for (i = 0; i < c->nooo && n < max; i++)

@@ -515,6 +515,28 @@ static void test_sack_blocks(void)
 	       "hole filled: ack 300, three blocks left");
 	tl_end();
 	fx_fini();
+
+	fx_init(&opt);
+	tl_begin("D-SACK (RFC 2883): a duplicate is reported first, once");
+	in(0, 100, ISS + 1, TCP_F_ACK);
+	in(0, 100, ISS + 1, TCP_F_ACK);
+	o = last_out();
+	if (ASSERT(o && o->nsack == 1, "one block: the duplicate")) {
+		ASSERT_EQ(o->ack, IRS + 1 + 100, "ack unchanged");
+		ASSERT_EQ(o->sack[0].start, IRS + 1, "D-SACK start");
+		ASSERT_EQ(o->sack[0].end, IRS + 1 + 100, "D-SACK end");
+	}
+	in(200, 100, ISS + 1, TCP_F_ACK);
+	o = last_out();
+	ASSERT(o && o->nsack == 1 && o->sack[0].start == IRS + 1 + 200,
+	       "next ACK: only the out-of-order block, the duplicate is not repeated");
+	in(50, 100, ISS + 1, TCP_F_ACK); /* 50..100 old, 100..150 new */
+	o = last_out();
+	ASSERT(o && o->nsack == 2 && o->sack[0].start == IRS + 1 + 50 &&
+		       o->sack[0].end == IRS + 1 + 100 && o->sack[1].start == IRS + 1 + 200,
+	       "partly old segment: its old part first, then the held block");
+	tl_end();
+	fx_fini();
 }
 
 /* ---- FIN and the close paths ---- */
