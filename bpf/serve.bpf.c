@@ -434,6 +434,8 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	 * must not be able to poison PAWS for the real peer), nor a RST.
 	 */
 	if (!(tcpf & (TCP_FLAG_RST | TCP_FLAG_SYN)) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
+	    /* TIME_WAIT answers a retransmitted FIN with the old TS.Recent, as Linux does */
+	    !(st == SERVE_TIME_WAIT && (tcpf & TCP_FLAG_FIN)) &&
 	    (__s32)(o->tsval - fl->ts_recent) >= 0)
 		fl->ts_recent = o->tsval;
 	/* TIME_WAIT's clock moves only with the FIN (above) or on entering it. */

@@ -153,6 +153,7 @@ struct tcb {
 	uint8_t *sbuf;
 	uint32_t sbuf_size, sbuf_head, sbuf_len;
 	bool fin_queued; /* the app closed: FIN at fin_seq */
+	uint32_t write_start; /* first byte of the latest write into an idle buffer */
 	uint32_t fin_seq;
 	/* congestion control and loss recovery */
 	uint32_t cwnd, ssthresh, bytes_acked, recover, high_rxt;

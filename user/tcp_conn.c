@@ -292,6 +292,9 @@ long tcp_send(struct tcb *c, const void *buf, size_t len, uint64_t now)
 	if (c->fin_queued || (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT))
 		return -EPIPE;
 	n = (uint32_t)(len < tcp_snd_space(c) ? len : tcp_snd_space(c));
+	/* a write into an idle buffer starts a push (see tcp_send_range) */
+	if (n && c->snd_una + c->sbuf_len == c->snd_nxt)
+		c->write_start = c->snd_una + c->sbuf_len;
 	pos = (c->sbuf_head + c->sbuf_len) % c->sbuf_size;
 	first = umin32(n, c->sbuf_size - pos);
 	memcpy(c->sbuf + pos, buf, first);

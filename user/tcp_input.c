@@ -296,6 +296,16 @@ void tcp_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 		goto out;
 	}
 	check = seq_check(c, seg);
+	/*
+	 * RFC 7323 4.3 (and Linux): TS.Recent from any segment at or before
+	 * Last.ACK.sent that passed PAWS, duplicates included: the ACK a
+	 * duplicate earns echoes its TSval.
+	 */
+	if (check != 2 && !(seg->flags & (TCP_F_RST | TCP_F_SYN)) && c->ts_ok && seg->has_ts &&
+	    seq_ge(seg->tsval, c->ts_recent) && seq_le(seg->seq, c->last_ack_sent)) {
+		c->ts_recent = seg->tsval;
+		c->ts_recent_at = now;
+	}
 	if (check) {
 		if (seg->flags & TCP_F_RST)
 			goto out;
@@ -333,11 +343,6 @@ void tcp_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 	if (seq_lt(seg->ack, c->snd_una - c->max_snd_wnd)) { /* RFC 5961 5.2 */
 		ratelimited_ack(c, now, &ss->challenge_acks);
 		goto out;
-	}
-	if (c->ts_ok && seg->has_ts && seq_ge(seg->tsval, c->ts_recent) &&
-	    seq_le(seg->seq, c->last_ack_sent)) {
-		c->ts_recent = seg->tsval;
-		c->ts_recent_at = now;
 	}
 	if (!ack_input(c, seg, now))
 		goto out;

@@ -121,7 +121,12 @@ uint32_t tcp_send_range(struct tcb *c, uint32_t seq, uint32_t len, uint64_t now)
 			seg.data = c->st->scratch;
 		}
 		seg.len = n;
-		if (n == avail)
+		/*
+		 * PSH where Linux puts it: on the segment that empties the buffer, and
+		 * on the first segment of a write the window cuts short (it pushes
+		 * once a write passes half the peer's window).
+		 */
+		if (n == avail || (seq == c->write_start && seq_ge(seq, c->snd_max)))
 			seg.flags |= TCP_F_PSH;
 	}
 	emit(c, &seg, now);

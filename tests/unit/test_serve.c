@@ -811,7 +811,8 @@ e2:
 			if (!ASSERT(clock_set(later), "clock"))
 				goto e3;
 			seg(&s, v6, PKT_FIN | PKT_ACK, c, v.snd_nxt, 0, true, TSV + 4, 0);
-			w = ack_want(SS_TX_ACK_FIN_AGAIN, &v, TSV + 4);
+			/* Linux's TIME_WAIT echoes the TS.Recent it had: the FIN is old news */
+			w = ack_want(SS_TX_ACK_FIN_AGAIN, &v, TSV + 3);
 			if (!step(&r, &s, &w, "FIN retransmitted"))
 				goto e3;
 			if (!check_state(v6, &v, SERVE_TIME_WAIT, "after FIN again"))
