@@ -35,6 +35,8 @@ static void serve_usage(FILE *f)
 		"      --msl SECONDS         TIME_WAIT lasts 2*MSL (default 30)\n"
 		"      --max-flows N         flow table size (default 65536)\n"
 		"      --synack-retries N    SYN-ACK retransmissions in state mode (default 5)\n"
+		"      --no-flow rst|drop    an ACK for no flow: RST as a listener would (default,\n"
+		"                            1000/s per CPU at most) or drop\n"
 		"      --interval SECONDS    seconds between stats lines (default 5, 0: none)\n"
 		"      --json                JSON lines on stdout\n"
 		"  -h, --help                this text\n");
@@ -101,6 +103,14 @@ int cmd_serve(int argc, char **argv)
 		case 'r':
 			if (parse_ulong(optarg, 0, 20, &o.synack_retries))
 				return usage_error("serve", "--synack-retries takes 0-20");
+			break;
+		case 'n':
+			if (!strcmp(optarg, "rst"))
+				o.no_flow = SERVE_NO_FLOW_RST;
+			else if (!strcmp(optarg, "drop"))
+				o.no_flow = SERVE_NO_FLOW_DROP;
+			else
+				return usage_error("serve", "--no-flow takes rst or drop");
 			break;
 		case 'i':
 			if (parse_ulong(optarg, 0, 86400, &interval))

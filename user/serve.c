@@ -85,6 +85,9 @@ struct serve {
 	bool importing; /* feeding the engine what XDP already answered: keep its ACKs */
 	__u64 last_scan;
 	__u64 rx_frames, rx_unknown, tx_frames, tx_drops, synack_rtx, halfopen_expired, gc_deleted;
+	__u64 full_seen; /* table-full refusals at the last check */
+	__u64 last_full_check;
+	bool full; /* refusing new connections: the table is full */
 };
 
 static __u64 mono_ns(void)
@@ -809,7 +812,7 @@ static int serve_configure(struct serve *s, const struct serve_opts *o)
 	cfg->wscale = 7;
 	cfg->ttl = 64;
 	cfg->syn_mode = o->syn_mode;
-	cfg->no_flow = SERVE_NO_FLOW_RST;
+	cfg->no_flow = o->no_flow;
 	cfg->half_open_max = 256;
 	cfg->rst_per_sec = 1000;
 	cfg->oow_gap_ms = 500;
@@ -946,6 +949,43 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	return 0;
 }
 
+static __u64 stat_sum(struct serve *s, __u32 id)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	__u64 vals[ncpu > 0 ? ncpu : 1], sum = 0;
+
+	if (ncpu > 0 && !bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.serve_stats), &id, vals))
+		for (c = 0; c < ncpu; c++)
+			sum += vals[c];
+	return sum;
+}
+
+/* Say once when new connections start being refused for a full table, and when it ends. */
+static void table_full_check(struct serve *s)
+{
+	__u64 n = stat_sum(s, SS_TX_SYNACK_FULL) + stat_sum(s, SS_TX_RST_TABLE_FULL);
+
+	if (n != s->full_seen && !s->full) {
+		s->full = true;
+		if (s->o->json)
+			printf("{\"event\":\"table_full\",\"iface\":\"%s\",\"max_flows\":%lu}\n",
+			       s->o->ifname, s->o->max_flows);
+		else
+			printf("%s: flow table full (%lu flows): new connections refused, "
+			       "established ones kept\n",
+			       s->o->ifname, s->o->max_flows);
+		fflush(stdout);
+	} else if (n == s->full_seen && s->full) {
+		s->full = false;
+		if (s->o->json)
+			printf("{\"event\":\"table_ok\",\"iface\":\"%s\"}\n", s->o->ifname);
+		else
+			printf("%s: flow table has room again\n", s->o->ifname);
+		fflush(stdout);
+	}
+	s->full_seen = n;
+}
+
 int serve_poll(struct serve *s, int max_ms)
 {
 	struct pollfd pfd[SERVE_MAX_PORTS_XSK];
@@ -979,6 +1019,10 @@ int serve_poll(struct serve *s, int max_ms)
 				 slot_now(s->clock_offset));
 		if (n < 0)
 			pr_warn("Failed to rotate cookie keys: %s\n", strerror(-n));
+	}
+	if (now - s->last_full_check >= 1000000000ULL) {
+		s->last_full_check = now;
+		table_full_check(s);
 	}
 	reap_dead(s);
 	for (i = 0; i < s->nports; i++)

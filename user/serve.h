@@ -23,6 +23,7 @@ struct serve_opts {
 	unsigned long msl_sec;
 	unsigned long max_flows;
 	unsigned long synack_retries;
+	int no_flow; /* enum serve_no_flow */
 	bool json;
 };
 
