@@ -5,7 +5,8 @@
 #   make deps       install the Debian packages build, tests, demo and bench need
 #   make test       unit + integration tests (root)
 #   make demo       guard in front of a kernel server on a veth pair (root)
-#   make bench      SYN->reply rates: reflector, guard, kernel, nft synproxy (root)
+#   make bench      SYN->reply rates (reflector, guard, kernel, nft synproxy);
+#                   serve vs a kernel epoll echo server (root)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show the commands
 
@@ -120,4 +121,4 @@ clean:
 	$(Q)rm -rf $(OUTPUT) shakeoff
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'

@@ -114,3 +114,4 @@ echo "guard's own cost per packet (BPF_PROG_TEST_RUN, repeat 2000000):"
 .output/bench/xdp_cost 2000000 | tee "$WORK/cost.txt" | sed '$d'
 printf '{"reflector_pps":%s,"guard_pps":%s,"kernel_pps":%s,"synproxy_pps":%s,"cost_ns":%s}\n' \
 	"$R_REFLECT" "$R_GUARD" "$R_KERNEL" "$R_SYNPROXY" "$(tail -n 1 "$WORK/cost.txt")"
+scripts/bench_serve.sh
