@@ -466,6 +466,29 @@ static void conn_unlink(struct serve *s, struct conn *c)
 	s->nconns--;
 }
 
+/*
+ * The entry under c's key belongs to a newer connection (XDP accepted a SYN on
+ * the tuple in TIME_WAIT): c's job is over, and the entry is not c's to delete.
+ */
+static void conn_retire(struct serve *s, struct conn *c)
+{
+	struct conn **pp;
+
+	for (pp = &s->dead; *pp; pp = &(*pp)->dead_next)
+		if (*pp == c) {
+			*pp = c->dead_next;
+			break;
+		}
+	conn_unlink(s, c);
+	tcp_conn_fini(&c->tcb);
+	free(c);
+}
+
+static bool conn_is_for(const struct conn *c, const struct serve_flow *v)
+{
+	return v->iss == c->tcb.iss && v->irs == c->tcb.irs;
+}
+
 /* Replay to the engine a segment XDP answered on its own (its ACK is not sent again). */
 static void conn_replay(struct serve *s, struct conn *c, __u8 flags, __u32 seq, __u32 ack,
 			__u32 tsval, __u64 now)
@@ -582,6 +605,12 @@ static void on_rx(void *ctx, __u32 queue, const void *data, __u32 len)
 		return;
 	}
 	c = conn_find(s, &p.key);
+	/* a segment for a block in TIME_WAIT may belong to a new connection on the tuple */
+	if (c && (c->tcb.state == TCP_TIME_WAIT || c->released) && !entry_read(s, &p.key, &v) &&
+	    !conn_is_for(c, &v)) {
+		conn_retire(s, c);
+		c = NULL;
+	}
 	if (!c) {
 		if (entry_read(s, &p.key, &v) || v.state == SERVE_SYN_RCVD ||
 		    v.state == SERVE_CLOSED) {
@@ -696,6 +725,10 @@ static void walk_entry(struct serve *s, const struct serve_flow_key *k, struct s
 	struct conn *c = conn_find(s, k);
 	__u64 two_msl = 2ULL * s->o->msl_sec * 1000000000ULL;
 
+	if (c && v->state != SERVE_SYN_RCVD && !conn_is_for(c, v)) {
+		conn_retire(s, c);
+		c = NULL;
+	}
 	if (v->state == SERVE_SYN_RCVD) {
 		halfopen_tick(s, k, v, now);
 		return;
@@ -771,12 +804,16 @@ static void flows_walk(struct serve *s, __u64 now)
 
 static void reap_dead(struct serve *s)
 {
+	struct serve_flow v;
+
 	while (s->dead) {
 		struct conn *c = s->dead;
 
 		s->dead = c->dead_next;
 		conn_unlink(s, c);
-		bpf_map_delete_elem(flows_fd(s), &c->key);
+		/* the tuple may already carry a newer connection: delete only our own entry */
+		if (entry_read(s, &c->key, &v) || conn_is_for(c, &v))
+			bpf_map_delete_elem(flows_fd(s), &c->key);
 		tcp_conn_fini(&c->tcb);
 		free(c);
 	}

@@ -43,8 +43,12 @@ static int seq_check(const struct tcb *c, const struct tcp_seg *seg)
 	uint32_t wnd = c->rcv_user + c->rbuf_size - c->rcv_nxt;
 	uint32_t seg_len = seg->len + !!(seg->flags & (TCP_F_SYN | TCP_F_FIN));
 	uint32_t end = seg->seq + seg_len;
+	uint32_t right = c->rcv_nxt + wnd;
 
-	if (seq_gt(seg->seq, c->rcv_nxt + wnd))
+	/* what we offered counts even where the buffer is short of it (data is cut there) */
+	if (seq_gt(c->rcv_adv, right))
+		right = c->rcv_adv;
+	if (seq_gt(seg->seq, right))
 		return 2;
 	if (seg_len == 0)
 		return seq_lt(seg->seq, c->rcv_nxt) ? 1 : 0;

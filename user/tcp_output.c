@@ -33,8 +33,13 @@ static unsigned int sack_blocks(struct tcb *c, struct tcp_range *out)
 
 static uint16_t rcv_window(struct tcb *c)
 {
+	/*
+	 * Keep one scaling unit of the buffer in reserve: rounding a window up so
+	 * it never shrinks (below) then never offers more than the buffer holds.
+	 */
+	uint32_t slack = (1U << c->rcv_wscale) - 1;
 	uint32_t free = c->rcv_user + c->rbuf_size - c->rcv_nxt;
-	uint32_t raw = free >> c->rcv_wscale;
+	uint32_t raw = (free > slack ? free - slack : 0) >> c->rcv_wscale;
 	uint32_t edge;
 
 	if (raw > 65535)
@@ -42,12 +47,14 @@ static uint16_t rcv_window(struct tcb *c)
 	edge = c->rcv_nxt + (raw << c->rcv_wscale);
 	if (seq_lt(edge, c->rcv_adv)) {
 		/* never shrink what we offered (scaling rounds down) */
-		raw = (c->rcv_adv - c->rcv_nxt + (1U << c->rcv_wscale) - 1) >> c->rcv_wscale;
+		raw = (c->rcv_adv - c->rcv_nxt + slack) >> c->rcv_wscale;
 		if (raw > 65535)
 			raw = 65535;
-	} else {
-		c->rcv_adv = edge;
+		edge = c->rcv_nxt + (raw << c->rcv_wscale);
 	}
+	/* the edge actually offered: what the peer may fill, and what seq_check accepts */
+	if (seq_gt(edge, c->rcv_adv))
+		c->rcv_adv = edge;
 	return (uint16_t)raw;
 }
 
