@@ -45,7 +45,12 @@ def cmd_run(a):
     only = set(a.only.split(",")) if a.only else None
     wire = Wire(a.iface, a.dst_mac, a.cli4, a.srv4, a.cli6, a.srv6)
     out = {"target": a.target, "started": time.time(), "scenarios": {}, "skipped": {}}
-    ports = random.sample(range(20000, 60000), len(SCENARIOS))
+    # client ports: a block of its own per recording when given, so that no
+    # scenario meets a connection a previous recording left on the server
+    if a.port_base:
+        ports = list(range(a.port_base, a.port_base + len(SCENARIOS)))
+    else:
+        ports = random.sample(range(20000, 60000), len(SCENARIOS))
     flows, threads = [], []
 
     def play(sc, f):
@@ -327,6 +332,7 @@ def main():
     p.add_argument("--iface", default="cli0")
     p.add_argument("--dst-mac", required=True)
     p.add_argument("--apps", default="echo=7,closefirst=13")
+    p.add_argument("--port-base", type=int, default=0)
     p.add_argument("--only")
     p.add_argument("--cli4", default="10.99.0.11")
     p.add_argument("--srv4", default="10.99.0.2")

@@ -41,8 +41,15 @@ case_run() {
 conf() { $PY "$CONF/conformance.py" "$@"; }
 
 # record TARGET FILE [APPS]: play every scenario from the client namespace.
+# Every recording takes a block of client ports no earlier one used, so no
+# scenario meets a connection an earlier recording left on the server. The
+# counter lives in a file: record runs in subshells.
 record() {
+	local block
+	block=$(($(cat "$WORK/port_block" 2>/dev/null || echo 20000) + 100))
+	echo $block >"$WORK/port_block"
 	cli $PY "$CONF/conformance.py" run --target "$1" --out "$2" --dst-mac "$SRV_MAC" \
+		--port-base $block \
 		--apps "${3:-echo=$ECHO_PORT,closefirst=$CLOSE_PORT}" --cli4 $SPARE4 --srv4 $SRV_IP4 \
 		--cli6 $SPARE6 --srv6 $SRV_IP6
 }
