@@ -21,6 +21,7 @@
 #include "lib/parse.h"
 #include "lib/addr.h"
 #include "lib/reply.h"
+#include "lib/tcpopt_xdp.h"
 #include "lib/cookie.h"
 #include "lib/guard_maps.h"
 
@@ -105,54 +106,6 @@ SO_INLINE int sk_state_lookup(void *ctx, const struct frame *f, int xdp)
 	return state;
 }
 
-SO_INLINE __u32 opt_word(__u8 a, __u8 b, __u8 c, __u8 d)
-{
-	return bpf_htonl(((__u32)a << 24) | ((__u32)b << 16) | ((__u32)c << 8) | d);
-}
-
-/*
- * The SYN's options. Most SYNs come in one of a few fixed layouts; those are
- * read straight from the packet, anything else goes through the general
- * parser on a stack copy.
- */
-SO_INLINE void syn_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
-	/* Masked so the verifier can bound the offset (l4_off is at most a few KB). */
-	__be32 *o = data + (f->l4_off & 0x3fff) + sizeof(struct tcphdr);
-	struct tcp_opt_buf buf;
-
-	__builtin_memset(opts, 0, sizeof(*opts));
-	if (len == 0 || len > TCP_MAX_OPT_LEN)
-		return;
-	/* Linux: MSS, SACK_PERM, TS, NOP, WS */
-	if (len == 20 && (void *)(o + 5) <= data_end &&
-	    (o[0] & bpf_htonl(0xffff0000)) == bpf_htonl(0x02040000) &&
-	    o[1] == bpf_htonl(0x0402080a) &&
-	    (o[4] & bpf_htonl(0xffffff00)) == bpf_htonl(0x01030300)) {
-		opts->mss = bpf_ntohl(o[0]) & 0xffff;
-		opts->tsval = bpf_ntohl(o[2]);
-		opts->tsecr = bpf_ntohl(o[3]);
-		opts->wscale = bpf_ntohl(o[4]) & 0xff;
-		if (opts->wscale > TCP_MAX_WSCALE)
-			opts->wscale = TCP_MAX_WSCALE;
-		opts->flags = OPT_MSS | OPT_SACK_PERM | OPT_TS | OPT_WSCALE;
-		return;
-	}
-	/* MSS only, as most SYN floods and many stacks send it */
-	if (len == 4 && (void *)(o + 1) <= data_end &&
-	    (o[0] & bpf_htonl(0xffff0000)) == bpf_htonl(0x02040000)) {
-		opts->mss = bpf_ntohl(o[0]) & 0xffff;
-		opts->flags = OPT_MSS;
-		return;
-	}
-	if (bpf_xdp_load_bytes(ctx, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
-		return;
-	tcp_opts_parse(&buf, len, opts);
-}
-
 /* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
 static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
 			enum guard_stat *why)
@@ -170,7 +123,7 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 		*why = GS_XDP_PASS_SYN_NOKEY;
 		return XDP_PASS;
 	}
-	syn_opts(ctx, f, &opts);
+	xdp_tcp_opts(ctx, f, &opts);
 	mss_idx = cookie_mss_index((opts.flags & OPT_MSS) ? opts.mss : 0, f->ipv6);
 	ws = (opts.flags & OPT_WSCALE) ? opts.wscale : COOKIE_WS_NONE;
 	sack = !!(opts.flags & OPT_SACK_PERM);

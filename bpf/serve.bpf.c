@@ -38,6 +38,7 @@
 #include "lib/consts.h"
 #include "lib/parse.h"
 #include "lib/reply.h"
+#include "lib/tcpopt_xdp.h"
 #include "lib/addr.h"
 #include "lib/cookie_core.h"
 #include "lib/serve_maps.h"
@@ -137,52 +138,6 @@ SO_INLINE void flow_key_make(const struct frame *f, struct serve_flow_key *k)
 	}
 	k->rport = f->sport;
 	k->lport = f->dport;
-}
-
-SO_INLINE __u32 opt_word(__u8 a, __u8 b, __u8 c, __u8 d)
-{
-	return bpf_htonl(((__u32)a << 24) | ((__u32)b << 16) | ((__u32)c << 8) | d);
-}
-
-/*
- * The segment's options. The layouts Linux sends (NOP NOP TS on every
- * segment; its SYN set) are read straight from the packet, anything else goes
- * through the general parser on a stack copy.
- */
-SO_INLINE void seg_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
-{
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
-	/* Masked so the verifier can bound the offset (l4_off is at most a few KB). */
-	__be32 *o = data + (f->l4_off & 0x3fff) + sizeof(struct tcphdr);
-	struct tcp_opt_buf buf;
-
-	__builtin_memset(opts, 0, sizeof(*opts));
-	if (len == 0 || len > TCP_MAX_OPT_LEN)
-		return;
-	if (len == 12 && (void *)(o + 3) <= data_end && o[0] == bpf_htonl(0x0101080a)) {
-		opts->tsval = bpf_ntohl(o[1]);
-		opts->tsecr = bpf_ntohl(o[2]);
-		opts->flags = OPT_TS;
-		return;
-	}
-	if (len == 20 && (void *)(o + 5) <= data_end &&
-	    (o[0] & bpf_htonl(0xffff0000)) == bpf_htonl(0x02040000) &&
-	    o[1] == bpf_htonl(0x0402080a) &&
-	    (o[4] & bpf_htonl(0xffffff00)) == bpf_htonl(0x01030300)) {
-		opts->mss = bpf_ntohl(o[0]) & 0xffff;
-		opts->tsval = bpf_ntohl(o[2]);
-		opts->tsecr = bpf_ntohl(o[3]);
-		opts->wscale = bpf_ntohl(o[4]) & 0xff;
-		if (opts->wscale > TCP_MAX_WSCALE)
-			opts->wscale = TCP_MAX_WSCALE;
-		opts->flags = OPT_MSS | OPT_SACK_PERM | OPT_TS | OPT_WSCALE;
-		return;
-	}
-	if (bpf_xdp_load_bytes(ctx, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
-		return;
-	tcp_opts_parse(&buf, len, opts);
 }
 
 /* A SYN-ACK in Linux's option layout: MSS; SACK_PERM+TS | NOP NOP TS | NOP NOP SACK_PERM; NOP WS. */
@@ -791,7 +746,7 @@ static int serve_xdp(struct xdp_md *ctx, __u32 *why)
 	}
 
 	flow_key_make(&f, &key);
-	seg_opts(ctx, &f, &opts);
+	xdp_tcp_opts(ctx, &f, &opts);
 	ret = serve_flow_seg(ctx, &f, &opts, &key, why);
 	if (ret != SEG_NO_FLOW)
 		return ret;
