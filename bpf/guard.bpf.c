@@ -46,27 +46,11 @@ SO_INLINE const struct guard_cfg *cfg_get(void)
 	return bpf_map_lookup_elem(&guard_cfg, &zero);
 }
 
+_Static_assert(GUARD_MAX_ADDRS == ADDR_LIST_MAX, "one address-list walker serves guard and serve");
+
 SO_INLINE int addr_is_protected(const struct guard_cfg *cfg, const struct frame *f)
 {
-	__u32 i;
-
-	if (!f->ipv6) {
-		for (i = 0; i < GUARD_MAX_ADDRS; i++) {
-			if (i >= cfg->naddr4)
-				break;
-			if (cfg->addr4[i] == f->daddr[0])
-				return 1;
-		}
-		return 0;
-	}
-	for (i = 0; i < GUARD_MAX_ADDRS; i++) {
-		if (i >= cfg->naddr6)
-			break;
-		if (cfg->addr6[i][0] == f->daddr[0] && cfg->addr6[i][1] == f->daddr[1] &&
-		    cfg->addr6[i][2] == f->daddr[2] && cfg->addr6[i][3] == f->daddr[3])
-			return 1;
-	}
-	return 0;
+	return addr_dst_listed(cfg->addr4, cfg->naddr4, cfg->addr6, cfg->naddr6, f);
 }
 
 /* The frame's 4-tuple as the socket lookup helpers take it; returns its size. */

@@ -30,4 +30,32 @@ SO_INLINE int addr_src_martian(const struct frame *f)
 	       f->saddr[2] == f->daddr[2] && f->saddr[3] == f->daddr[3];
 }
 
+/* Entries in a local-address list (guard_cfg, serve_cfg). */
+#define ADDR_LIST_MAX 16
+
+/* Is the frame's destination one of the n4/n6 local addresses listed? */
+SO_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4], __u32 n6,
+			      const struct frame *f)
+{
+	__u32 i;
+
+	if (!f->ipv6) {
+		for (i = 0; i < ADDR_LIST_MAX; i++) {
+			if (i >= n4)
+				break;
+			if (addr4[i] == f->daddr[0])
+				return 1;
+		}
+		return 0;
+	}
+	for (i = 0; i < ADDR_LIST_MAX; i++) {
+		if (i >= n6)
+			break;
+		if (addr6[i][0] == f->daddr[0] && addr6[i][1] == f->daddr[1] &&
+		    addr6[i][2] == f->daddr[2] && addr6[i][3] == f->daddr[3])
+			return 1;
+	}
+	return 0;
+}
+
 #endif /* SO_BPF_ADDR_H */
