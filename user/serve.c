@@ -84,6 +84,7 @@ struct serve {
 	unsigned long nconns;
 	bool importing; /* feeding the engine what XDP already answered: keep its ACKs */
 	__u64 last_scan;
+	__u64 last_rx_ns; /* when the rings last had frames: --busy-poll runs from here */
 	__u64 rx_frames, rx_unknown, tx_frames, tx_drops, synack_rtx, halfopen_expired, gc_deleted;
 	__u64 full_seen; /* table-full refusals at the last check */
 	__u64 last_full_check;
@@ -1027,7 +1028,7 @@ int serve_poll(struct serve *s, int max_ms)
 {
 	struct pollfd pfd[SERVE_MAX_PORTS_XSK];
 	__u64 now = mono_ns(), next = tcp_stack_next_timer(s->stack);
-	int i, timeout = max_ms, n;
+	int i, timeout = max_ms, n, got;
 
 	if (next && next > now && (next - now) / 1000000 < (__u64)timeout)
 		timeout = (next - now) / 1000000;
@@ -1035,19 +1036,26 @@ int serve_poll(struct serve *s, int max_ms)
 		timeout = 0;
 	if (timeout > SERVE_SCAN_MS)
 		timeout = SERVE_SCAN_MS;
-	for (i = 0; i < s->nports; i++) {
-		pfd[i].fd = xsk_port_fd(&s->ports[i]);
-		pfd[i].events = POLLIN;
+	/* busy polling: the rings are shared memory, a peek costs no system call */
+	if (now - s->last_rx_ns >= s->o->busy_poll_us * 1000ULL) {
+		for (i = 0; i < s->nports; i++) {
+			pfd[i].fd = xsk_port_fd(&s->ports[i]);
+			pfd[i].events = POLLIN;
+		}
+		poll(pfd, s->nports, timeout);
 	}
-	poll(pfd, s->nports, timeout);
+	got = 0;
 	for (i = 0; i < s->nports; i++) {
 		int rounds = 0;
 
 		do {
 			n = xsk_port_rx(&s->ports[i], on_rx, s, 64);
+			got += n > 0;
 		} while (n > 0 && ++rounds < 16);
 	}
 	now = mono_ns();
+	if (got)
+		s->last_rx_ns = now;
 	tcp_stack_run_timers(s->stack, now);
 	if (now - s->last_scan >= SERVE_SCAN_MS * 1000000ULL) {
 		s->last_scan = now;

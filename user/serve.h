@@ -24,8 +24,12 @@ struct serve_opts {
 	unsigned long max_flows;
 	unsigned long synack_retries;
 	int no_flow; /* enum serve_no_flow */
+	unsigned long busy_poll_us; /* spin on the rings this long after a frame */
 	bool json;
 };
+
+/* --busy-poll default: spans the gap between a client's segments on a veth pair */
+#define SERVE_DEFAULT_BUSY_POLL_US 50
 
 struct serve;
 

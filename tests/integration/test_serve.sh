@@ -493,6 +493,11 @@ case_refusals() {
 			return
 	done
 	refuse "--app foo" "app" srvt "$SHAKEOFF" serve srv0 --port $PORT --app foo || return
+	refuse "--no-flow foo" "no-flow" srvt "$SHAKEOFF" serve srv0 --port $PORT --no-flow foo || return
+	for p in abc -1 2000000; do
+		refuse "--busy-poll '$p'" "busy-poll" srvt "$SHAKEOFF" serve srv0 --port $PORT \
+			--busy-poll "$p" || return
+	done
 	want_eq "XDP on srv0 after the refusals" "$(xdp_name srv0)" none || return
 
 	# serve where guard runs
@@ -518,6 +523,31 @@ case_refusals() {
 	kill -0 "$SERVE_PID" || fail "serve died" || return
 	out=$(client echo $SRV_IP4 --bytes 1000 --close full) || fail "serve no longer echoes: $out" || return
 	echo "    ok: serve still echoes"
+	# busy polling (default --busy-poll) spins only after traffic: idle, serve sleeps
+	local c0 c1 hz
+	hz=$(getconf CLK_TCK)
+	sleep 0.5
+	c0=$(awk '{ print $14 + $15 }' /proc/$SERVE_PID/stat)
+	sleep 2
+	c1=$(awk '{ print $14 + $15 }' /proc/$SERVE_PID/stat)
+	want_range "idle serve's CPU over 2 s (ticks of 1/$hz s)" $((c1 - c0)) 0 $((hz / 10)) || return
+	serve_stop
+
+	# --no-flow drop: ACKs for no flow earn nothing; --busy-poll 0 still serves
+	serve_up "$WORK/serve.log" --no-flow drop --busy-poll 0 || return
+	cli $PY - "$SRV_IP4" "$PORT" <<-'EOF' || fail "scapy could not send" || return
+		import sys
+		from scapy.all import IP, TCP, send
+		for i in range(5):
+		    send(IP(dst=sys.argv[1]) / TCP(sport=40000 + i, dport=int(sys.argv[2]),
+		                                  flags="A", seq=1000, ack=2000), verbose=False)
+	EOF
+	want_eq "ACKs for no flow dropped (--no-flow drop)" "$(sstat_fresh .counters.drop_no_flow)" 5 ||
+		return
+	want_eq "RSTs for no flow" "$(sstat .counters.tx_rst_no_flow)" 0 || return
+	out=$(client echo $SRV_IP4 --bytes 1000 --close full) ||
+		fail "no echo with --busy-poll 0: $out" || return
+	echo "    ok: echo with --busy-poll 0"
 }
 
 # 6. SIGTERM leaves nothing behind; detach cleans up after SIGKILL.
