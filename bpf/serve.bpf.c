@@ -185,6 +185,7 @@ struct plan {
 	__u8 flags; /* enum serve_flow_flags */
 	__u8 del; /* delete the entry after unlocking */
 	__u8 halfopen_done; /* a SYN_RCVD entry left SYN_RCVD */
+	struct serve_xsk_meta meta; /* PLAN_XSK: the entry, for the controller */
 };
 
 SO_INLINE int fin_sent(__u8 st)
@@ -212,10 +213,38 @@ SO_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, _
 	p->why = why;
 }
 
-/* Redirect to the controller's socket on this RX queue; the reason is kept if one is bound. */
-SO_INLINE int to_xsk(struct xdp_md *ctx, __u32 *why)
+/* The entry as the controller needs it with a segment (struct serve_xsk_meta). */
+SO_INLINE void meta_fill(struct serve_xsk_meta *m, const struct serve_flow *fl)
 {
-	int act = bpf_redirect_map(&serve_xsks, ctx->rx_queue_index, XDP_DROP);
+	m->iss = fl->iss;
+	m->irs = fl->irs;
+	m->ts_recent = fl->ts_recent;
+	m->ts_off = fl->ts_off;
+	m->last_ns = fl->last_ns;
+	m->snd_wnd = fl->snd_wnd >> (fl->snd_wscale & 15);
+	m->mss = fl->mss;
+	m->state = fl->state;
+	m->flags = fl->flags;
+	m->wscales = (fl->snd_wscale & 15) << 4 | (fl->rcv_wscale & 15);
+	m->magic = SERVE_META_MAGIC;
+}
+
+/*
+ * Redirect to the controller's socket on this RX queue, the entry in front of
+ * the frame as metadata; the reason is kept if a socket is bound. Without
+ * room for metadata the segment still goes (the controller looks the entry up).
+ */
+SO_INLINE int to_xsk(struct xdp_md *ctx, const struct serve_xsk_meta *m, __u32 *why)
+{
+	int act;
+
+	if (!bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m))) {
+		struct serve_xsk_meta *dst = (void *)(long)ctx->data_meta;
+
+		if ((void *)(dst + 1) <= (void *)(long)ctx->data)
+			__builtin_memcpy(dst, m, sizeof(*m));
+	}
+	act = bpf_redirect_map(&serve_xsks, ctx->rx_queue_index, XDP_DROP);
 
 	if (act != XDP_REDIRECT)
 		*why = SS_DROP_NO_XSK;
@@ -381,6 +410,8 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	if (st != SERVE_TIME_WAIT)
 		fl->last_ns = now;
 
+	if (p.kind == PLAN_XSK)
+		meta_fill(&p.meta, fl);
 	if (p.kind != PLAN_RST)
 		p.seq = fl->snd_nxt;
 	p.ack = fl->rcv_nxt;
@@ -404,7 +435,7 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	*why = p.why;
 	switch (p.kind) {
 	case PLAN_XSK:
-		return to_xsk(ctx, why);
+		return to_xsk(ctx, &p.meta, why);
 	case PLAN_NEW_SYN:
 		return SEG_NO_FLOW;
 	case PLAN_ACK:
@@ -613,8 +644,11 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 		return XDP_DROP;
 	}
 	if (f->payload_len || (f->tcp_flags & TCP_FLAG_FIN)) {
+		struct serve_xsk_meta m;
+
+		meta_fill(&m, &v);
 		*why = SS_XSK_HANDSHAKE_DATA;
-		return to_xsk(ctx, why);
+		return to_xsk(ctx, &m, why);
 	}
 	*why = SS_DROP_COOKIE_ESTABLISHED;
 	return XDP_DROP;

@@ -24,6 +24,19 @@ int so_xsktest(struct xdp_md *ctx)
 		return XDP_PASS;
 	if (eth->h_proto != bpf_htons(0x0800) && eth->h_proto != bpf_htons(0x86DD))
 		return XDP_PASS;
+	/* 32 bytes of metadata, the frame's first payload word eight times */
+	if ((void *)(eth + 1) + 4 <= data_end && !bpf_xdp_adjust_meta(ctx, -32)) {
+		__u32 *meta = (void *)(long)ctx->data_meta, word;
+		int i;
+
+		data = (void *)(long)ctx->data;
+		data_end = (void *)(long)ctx->data_end;
+		if ((void *)(meta + 8) > data || data + sizeof(*eth) + 4 > data_end)
+			return XDP_PASS;
+		word = *(__u32 *)(data + sizeof(*eth));
+		for (i = 0; i < 8; i++)
+			meta[i] = word;
+	}
 	/* no socket on this queue: the kernel gets it */
 	return bpf_redirect_map(&xsktest_xsks, ctx->rx_queue_index, XDP_PASS);
 }

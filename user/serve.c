@@ -85,7 +85,8 @@ struct serve {
 	bool importing; /* feeding the engine what XDP already answered: keep its ACKs */
 	__u64 last_scan;
 	__u64 last_rx_ns; /* when the rings last had frames: --busy-poll runs from here */
-	__u64 rx_frames, rx_unknown, tx_frames, tx_drops, synack_rtx, halfopen_expired, gc_deleted;
+	__u64 rx_frames, rx_unknown, rx_no_meta, tx_frames, tx_drops, synack_rtx, halfopen_expired,
+		gc_deleted;
 	__u64 full_seen; /* table-full refusals at the last check */
 	__u64 last_full_check;
 	bool full; /* refusing new connections: the table is full */
@@ -592,28 +593,61 @@ static void conn_publish(struct serve *s, struct conn *c, struct serve_flow *v)
 
 /* ---- receive ------------------------------------------------------------ */
 
-static void on_rx(void *ctx, __u32 queue, const void *data, __u32 len)
+/*
+ * The entry XDP put in front of the frame (struct serve_xsk_meta), as a
+ * serve_flow with the fields a connection block is made from; false when the
+ * frame came without. The magic is cleared: the buffer returns to the kernel.
+ */
+static bool meta_take(void *data, __u32 headroom, struct serve_flow *v)
+{
+	struct serve_xsk_meta *m = (void *)((__u8 *)data - sizeof(*m));
+
+	if (headroom < sizeof(*m) || m->magic != SERVE_META_MAGIC)
+		return false;
+	m->magic = 0;
+	memset(v, 0, sizeof(*v));
+	v->state = m->state;
+	v->flags = m->flags;
+	v->snd_wscale = m->wscales >> 4;
+	v->rcv_wscale = m->wscales & 15;
+	v->iss = m->iss;
+	v->irs = m->irs;
+	v->snd_wnd = (__u32)m->snd_wnd << v->snd_wscale;
+	v->ts_recent = m->ts_recent;
+	v->ts_off = m->ts_off;
+	v->mss = m->mss;
+	v->last_ns = m->last_ns;
+	return true;
+}
+
+static void on_rx(void *ctx, __u32 queue, void *data, __u32 len, __u32 headroom)
 {
 	struct serve *s = ctx;
 	struct serve_flow v;
 	struct parsed p;
 	struct conn *c;
 	__u64 now = mono_ns();
+	/* the entry as XDP saw it with this segment, or read now */
+	bool have_v = meta_take(data, headroom, &v);
 
 	s->rx_frames++;
 	if (frame_parse_user(data, len, &p)) {
 		s->rx_unknown++;
 		return;
 	}
+	if (!have_v)
+		s->rx_no_meta++;
 	c = conn_find(s, &p.key);
 	/* a segment for a block in TIME_WAIT may belong to a new connection on the tuple */
-	if (c && (c->tcb.state == TCP_TIME_WAIT || c->released) && !entry_read(s, &p.key, &v) &&
-	    !conn_is_for(c, &v)) {
-		conn_retire(s, c);
-		c = NULL;
+	if (c && (c->tcb.state == TCP_TIME_WAIT || c->released)) {
+		have_v = have_v || !entry_read(s, &p.key, &v);
+		if (have_v && !conn_is_for(c, &v)) {
+			conn_retire(s, c);
+			c = NULL;
+		}
 	}
 	if (!c) {
-		if (entry_read(s, &p.key, &v) || v.state == SERVE_SYN_RCVD ||
+		if ((!have_v && entry_read(s, &p.key, &v)) || v.state == SERVE_SYN_RCVD ||
 		    v.state == SERVE_CLOSED) {
 			s->rx_unknown++;
 			return;
@@ -1095,11 +1129,11 @@ void serve_print_stats(struct serve *s, bool json)
 	}
 	if (json) {
 		printf("{\"event\":\"stats\",\"iface\":\"%s\",\"conns\":%lu,\"rx_frames\":%llu,"
-		       "\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
+		       "\"rx_no_meta\":%llu,\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
 		       "\"retrans_segs\":%llu,\"counters\":{",
 		       s->o->ifname, s->nconns, (unsigned long long)s->rx_frames,
-		       (unsigned long long)s->tx_frames, (unsigned long long)s->tx_drops,
-		       (unsigned long long)s->synack_rtx,
+		       (unsigned long long)s->rx_no_meta, (unsigned long long)s->tx_frames,
+		       (unsigned long long)s->tx_drops, (unsigned long long)s->synack_rtx,
 		       (unsigned long long)s->stack->stats.retrans_segs);
 		for (i = 0; i < SS__COUNT; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)sum[i]);

@@ -143,7 +143,8 @@ int xsk_port_rx(struct xsk_port *p, xsk_rx_cb cb, void *ctx, __u32 max)
 	for (i = 0; i < n; i++) {
 		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&p->rx, idx + i);
 
-		cb(ctx, p->queue, xsk_umem__get_data(p->area, d->addr), d->len);
+		cb(ctx, p->queue, xsk_umem__get_data(p->area, d->addr), d->len,
+		   d->addr & ((__u64)XSK_FRAME_SIZE - 1));
 		addrs[i] = d->addr & ~((__u64)XSK_FRAME_SIZE - 1);
 	}
 	xsk_ring_cons__release(&p->rx, n);

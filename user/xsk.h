@@ -43,8 +43,12 @@ int xsk_port_open(struct xsk_port *p, const char *ifname, __u32 queue, int xskma
 void xsk_port_close(struct xsk_port *p);
 int xsk_port_fd(const struct xsk_port *p);
 
-/* Hand each received frame to cb (at most max); returns how many, or -errno. */
-typedef void (*xsk_rx_cb)(void *ctx, __u32 queue, const void *data, __u32 len);
+/*
+ * Hand each received frame to cb (at most max); returns how many, or -errno.
+ * headroom: bytes of the frame's buffer before data, which cb may read and
+ * write (XDP metadata ends at data); the buffer goes back to the kernel after.
+ */
+typedef void (*xsk_rx_cb)(void *ctx, __u32 queue, void *data, __u32 len, __u32 headroom);
 int xsk_port_rx(struct xsk_port *p, xsk_rx_cb cb, void *ctx, __u32 max);
 
 /* A frame buffer to build a frame to send in, or NULL when none is free. */

@@ -152,6 +152,35 @@ struct serve_flow {
 _Static_assert(sizeof(struct serve_flow_key) == SERVE_FLOW_KEY_SIZE, "serve_flow_key size");
 _Static_assert(sizeof(struct serve_flow) == SERVE_FLOW_VALUE_SIZE, "serve_flow is 64 bytes");
 
+/*
+ * What XDP tells the controller about a flow with every segment it redirects:
+ * its entry as XDP left it, in the 32 bytes of XDP metadata that end where the
+ * frame starts (AF_XDP copies metadata along in copy mode). The controller
+ * learns a new flow without a map lookup, and checks that a segment is for the
+ * connection it holds (iss/irs) without one. XDP writes it after unlocking the
+ * entry; the controller zeroes `magic` once read, so a frame without metadata
+ * (bpf_xdp_adjust_meta refused) never shows an older frame's; it then falls
+ * back to BPF_MAP_LOOKUP_ELEM. 32 bytes: the most every kernel since 4.15
+ * accepts.
+ */
+#define SERVE_META_MAGIC 0xa5
+struct serve_xsk_meta {
+	__u32 iss; /* the entry's fields, as in struct serve_flow */
+	__u32 irs;
+	__u32 ts_recent;
+	__u32 ts_off;
+	__u64 last_ns;
+	__u16 snd_wnd; /* the peer's window as on the wire (unscaled) */
+	__u16 mss;
+	__u8 state;
+	__u8 flags;
+	__u8 wscales; /* snd_wscale << 4 | rcv_wscale */
+	__u8 magic; /* SERVE_META_MAGIC; last, next to the frame */
+};
+
+#define SERVE_META_SIZE 32
+_Static_assert(sizeof(struct serve_xsk_meta) == SERVE_META_SIZE, "serve_xsk_meta is 32 bytes");
+
 enum serve_syn_mode {
 	SERVE_SYN_AUTO = 0, /* stateful until half-open > half_open_max, then cookies */
 	SERVE_SYN_STATE = 1, /* SYN_RCVD entry per SYN (cookies only when the table is full) */

@@ -268,6 +268,7 @@ struct run {
 	size_t inlen;
 	uint8_t out[PKT_MAX];
 	uint32_t outlen;
+	uint32_t metalen; /* out starts with this much XDP metadata */
 	int retval;
 	int64_t delta[SS__COUNT];
 	const char *what;
@@ -303,8 +304,11 @@ static bool prog_run(struct run *r, const struct pkt_spec *s, const char *what)
 	r->inlen = pkt_build(s, r->in, sizeof(r->in), NULL);
 	if (!ASSERT(r->inlen, "%s: frame does not fit", what))
 		return false;
+	struct xdp_md ctx_in = { .data_end = r->inlen }, ctx_out = {};
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in, .data_size_in = r->inlen,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
+		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
+		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
+		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
 	if (!ASSERT(stats_read(before), "Failed to read serve_stats"))
 		return false;
 	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.so_serve_xdp), &o);
@@ -312,6 +316,8 @@ static bool prog_run(struct run *r, const struct pkt_spec *s, const char *what)
 		return false;
 	r->retval = (int)o.retval;
 	r->outlen = o.data_size_out;
+	/* test_run hands back the frame from its metadata on; ctx.data says where it starts */
+	r->metalen = ctx_out.data - ctx_out.data_meta;
 	if (!ASSERT(stats_read(after), "Failed to read serve_stats"))
 		return false;
 	for (id = 0; id < SS__COUNT; id++)
@@ -1319,8 +1325,25 @@ static void test_xsk(void)
 	{
 		struct want w = { XDP_REDIRECT, SS_XSK_DATA };
 
+		struct serve_xsk_meta m;
+
 		seg(&s, 0, PKT_ACK | PKT_PSH, ISN + 1, v.snd_nxt, 100, true, TSV + 5, 0);
 		step(&r, &s, &w, "100 bytes of data");
+		/* the entry rides in front of the frame for the controller */
+		if (ASSERT_EQ(r.metalen, (uint32_t)sizeof(m), "metadata length")) {
+			memcpy(&m, r.out, sizeof(m));
+			ASSERT_EQ(m.magic, SERVE_META_MAGIC, "meta magic");
+			ASSERT_EQ(m.state, SERVE_ESTABLISHED, "meta state");
+			ASSERT_EQ(m.iss, v.iss, "meta iss");
+			ASSERT_EQ(m.irs, v.irs, "meta irs");
+			ASSERT_EQ(m.ts_recent, TSV + 5, "meta ts_recent");
+			ASSERT_EQ(m.ts_off, v.ts_off, "meta ts_off");
+			ASSERT_EQ(m.mss, v.mss, "meta mss");
+			ASSERT_EQ(m.flags, v.flags, "meta flags");
+			ASSERT_EQ(m.wscales, v.snd_wscale << 4 | v.rcv_wscale, "meta wscales");
+			ASSERT_EQ((__u32)m.snd_wnd, v.snd_wnd >> v.snd_wscale, "meta window");
+			ASSERT_MEM_EQ(r.out + r.metalen, r.in, r.inlen, "the frame after it");
+		}
 		w.stat = SS_XSK_ACK;
 		seg(&s, 0, PKT_ACK, ISN + 1, v.snd_nxt, 0, true, TSV + 6, 0);
 		step(&r, &s, &w, "pure ACK");

@@ -32,9 +32,11 @@ struct rx_log {
 	unsigned int n;
 	unsigned char last[256];
 	__u32 last_len;
+	__u32 last_meta[8]; /* the 32 bytes before the frame, if there was room */
+	__u32 last_headroom;
 };
 
-static void on_rx(void *ctx, __u32 queue, const void *data, __u32 len)
+static void on_rx(void *ctx, __u32 queue, void *data, __u32 len, __u32 headroom)
 {
 	struct rx_log *log = ctx;
 
@@ -42,6 +44,10 @@ static void on_rx(void *ctx, __u32 queue, const void *data, __u32 len)
 	log->n++;
 	log->last_len = len < sizeof(log->last) ? len : sizeof(log->last);
 	memcpy(log->last, data, log->last_len);
+	log->last_headroom = headroom;
+	if (headroom >= sizeof(log->last_meta))
+		memcpy(log->last_meta, (__u8 *)data - sizeof(log->last_meta),
+		       sizeof(log->last_meta));
 }
 
 /* An Ethernet frame with an IPv4 ethertype and a marker payload (not a valid IP packet:
@@ -157,6 +163,10 @@ out1:
 		goto out2;
 	ASSERT_EQ(log.last_len, (__u32)len, "length");
 	ASSERT_MEM_EQ(log.last, buf, len, "frame");
+	/* copy mode carries XDP metadata along: serve's controller relies on it */
+	ASSERT(log.last_headroom >= 32, "headroom %u before the frame", log.last_headroom);
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(log.last_meta[i], 0x11111111U, "metadata word %d", i);
 out2:
 	tl_end();
 
