@@ -787,3 +787,84 @@ int so_serve_xdp(struct xdp_md *ctx)
 	stat_inc(why);
 	return verdict;
 }
+
+/*
+ * One change of the controller's (struct serve_ctl_op), under the entry's
+ * lock. Global: verified once; op points to the caller's stack copy.
+ */
+__noinline int serve_ctl_apply(struct serve_ctl_op *op)
+{
+	struct serve_flow *fl;
+	__u8 st, res = SERVE_CTL_OK, del = 0, halfopen = 0;
+
+	if (!op)
+		return 0;
+	fl = bpf_map_lookup_elem(&serve_flows, &op->key);
+	if (!fl) {
+		op->result = SERVE_CTL_GONE;
+		op->state = SERVE_CLOSED;
+		return 0;
+	}
+	bpf_spin_lock(&fl->lock);
+	st = fl->state;
+	if (st == SERVE_CLOSED) {
+		res = SERVE_CTL_GONE;
+	} else if (fl->iss != op->iss || fl->irs != op->irs) {
+		res = SERVE_CTL_OTHER;
+	} else if (op->kind == SERVE_CTL_DELETE) {
+		fl->state = SERVE_CLOSED;
+		del = 1;
+		halfopen = st == SERVE_SYN_RCVD;
+	} else if (op->kind == SERVE_CTL_EXPIRE) {
+		if (st == SERVE_SYN_RCVD) {
+			fl->state = SERVE_CLOSED;
+			del = 1;
+			halfopen = 1;
+		} else {
+			res = SERVE_CTL_MOVED;
+		}
+	} else if (op->kind == SERVE_CTL_PUBLISH) {
+		if (st == op->seen_state && op->state > SERVE_SYN_RCVD &&
+		    op->state < SERVE_STATE__COUNT) {
+			fl->state = op->state;
+			fl->snd_una = op->snd_una;
+			fl->snd_nxt = op->snd_nxt;
+			fl->rcv_nxt = op->rcv_nxt;
+			fl->snd_wnd = op->snd_wnd;
+			fl->rcv_wnd = op->rcv_wnd;
+		} else {
+			res = SERVE_CTL_MOVED;
+		}
+	}
+	bpf_spin_unlock(&fl->lock);
+	if (del)
+		bpf_map_delete_elem(&serve_flows, &op->key);
+	if (halfopen)
+		halfopen_add(-1);
+	op->state = st;
+	op->result = res;
+	return 0;
+}
+
+/*
+ * The batch, op by op. ctx may be read and written only at constant offsets:
+ * the loop is unrolled, each op copied to the stack and its outcome back.
+ */
+SEC("syscall")
+int so_serve_ctl(struct serve_ctl *ctx)
+{
+	__u32 i;
+
+#pragma clang loop unroll(full)
+	for (i = 0; i < SERVE_CTL_OPS; i++) {
+		struct serve_ctl_op op;
+
+		if (i >= ctx->n)
+			break;
+		__builtin_memcpy(&op, &ctx->ops[i], sizeof(op));
+		serve_ctl_apply(&op);
+		ctx->ops[i].state = op.state;
+		ctx->ops[i].result = op.result;
+	}
+	return 0;
+}

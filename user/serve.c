@@ -85,6 +85,11 @@ struct serve {
 	bool importing; /* feeding the engine what XDP already answered: keep its ACKs */
 	__u64 last_scan;
 	__u64 last_rx_ns; /* when the rings last had frames: --busy-poll runs from here */
+	struct serve_ctl ctl; /* changes to the flow table waiting for so_serve_ctl */
+	struct conn *ctl_conn[SERVE_CTL_OPS]; /* PUBLISH: whose; NULL for the others */
+	__u8 ctl_want[SERVE_CTL_OPS]; /* PUBLISH: the state written */
+	bool ctl_gc[SERVE_CTL_OPS]; /* DELETE of an expired entry without a block */
+	__u64 ctl_failed; /* so_serve_ctl runs that failed */
 	__u64 rx_frames, rx_unknown, rx_no_meta, tx_frames, tx_drops, synack_rtx, halfopen_expired,
 		gc_deleted;
 	__u64 full_seen; /* table-full refusals at the last check */
@@ -558,37 +563,90 @@ static void conn_import(struct serve *s, struct conn *c, const struct serve_flow
 	c->seen_last_ns = v->last_ns;
 }
 
+/* ---- changes to the flow table: so_serve_ctl ---------------------------- */
+
+/* Run the waiting changes, in the kernel under each entry's lock, and take note of the outcome. */
+static void ctl_flush(struct serve *s)
+{
+	struct serve_ctl *b = &s->ctl;
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = b, .ctx_size_in = sizeof(*b));
+	int err;
+	__u32 i;
+
+	if (!b->n)
+		return;
+	err = bpf_prog_test_run_opts(bpf_program__fd(s->skel->progs.so_serve_ctl), &o);
+	if (err) {
+		if (!s->ctl_failed++)
+			pr_warn("%s: %s failed: %s; flow table changes are lost\n", s->o->ifname,
+				SERVE_CTL_PROG_NAME, strerror(-err));
+		b->n = 0;
+		return;
+	}
+	for (i = 0; i < b->n; i++) {
+		const struct serve_ctl_op *op = &b->ops[i];
+
+		if (op->result != SERVE_CTL_OK)
+			continue;
+		if (op->kind == SERVE_CTL_PUBLISH)
+			s->ctl_conn[i]->seen_state = s->ctl_want[i];
+		else if (op->kind == SERVE_CTL_EXPIRE)
+			s->halfopen_expired++;
+		else if (op->kind == SERVE_CTL_DELETE && s->ctl_gc[i])
+			s->gc_deleted++;
+	}
+	b->n = 0;
+}
+
+/* A change to the entry of connection (k, iss, irs), run at the next ctl_flush(). */
+static struct serve_ctl_op *ctl_add(struct serve *s, __u8 kind, const struct serve_flow_key *k,
+				    __u32 iss, __u32 irs)
+{
+	struct serve_ctl_op *op;
+
+	if (s->ctl.n == SERVE_CTL_OPS)
+		ctl_flush(s);
+	op = &s->ctl.ops[s->ctl.n];
+	memset(op, 0, sizeof(*op));
+	op->key = *k;
+	op->kind = kind;
+	op->iss = iss;
+	op->irs = irs;
+	s->ctl_conn[s->ctl.n] = NULL;
+	s->ctl_gc[s->ctl.n] = false;
+	s->ctl.n++;
+	return op;
+}
+
 /*
- * Write what the connection block knows into the entry. The entry is read
- * again just before, so XDP's own fields (TS.Recent, rate-limit stamps, its
- * transitions) are as fresh as two system calls allow; if XDP moved the state
- * since the walk read it, the transition is imported first and the write
- * waits for the next walk.
+ * Bring the entry up to what the connection block knows, v being the entry
+ * as the walk read it. Written only if XDP has not moved the state since
+ * (so_serve_ctl compares under the lock): otherwise the next walk imports
+ * XDP's transition first. XDP's own fields are never written.
  */
-static void conn_publish(struct serve *s, struct conn *c, struct serve_flow *v)
+static void conn_publish(struct serve *s, struct conn *c, const struct serve_flow *v)
 {
 	const struct tcb *t = &c->tcb;
 	__u8 want = entry_state_of(t->state);
-	struct serve_flow n;
-
-	if (want == SERVE_CLOSED || entry_read(s, &c->key, v))
-		return;
-	if (v->state != c->seen_state)
-		return;
-	n = *v;
-	n.state = want;
-	n.snd_una = t->snd_una;
+	struct serve_ctl_op *op;
 	/* our FIN counts once it is queued: XDP must not think nothing is outstanding */
-	n.snd_nxt = t->snd_max;
-	n.rcv_nxt = t->rcv_nxt;
-	n.snd_wnd = t->snd_wnd;
-	n.rcv_wnd = t->rcv_adv - t->rcv_nxt;
-	if (!memcmp(&n, v, sizeof(n)))
+	__u32 rcv_wnd = t->rcv_adv - t->rcv_nxt;
+
+	if (want == SERVE_CLOSED || v->state != c->seen_state)
 		return;
-	if (!bpf_map_update_elem(flows_fd(s), &c->key, &n, BPF_EXIST | BPF_F_LOCK)) {
-		c->seen_state = want;
-		*v = n;
-	}
+	if (want == v->state && v->snd_una == t->snd_una && v->snd_nxt == t->snd_max &&
+	    v->rcv_nxt == t->rcv_nxt && v->snd_wnd == t->snd_wnd && v->rcv_wnd == rcv_wnd)
+		return;
+	op = ctl_add(s, SERVE_CTL_PUBLISH, &c->key, t->iss, t->irs);
+	op->seen_state = v->state;
+	op->state = want;
+	op->snd_una = t->snd_una;
+	op->snd_nxt = t->snd_max;
+	op->rcv_nxt = t->rcv_nxt;
+	op->snd_wnd = t->snd_wnd;
+	op->rcv_wnd = rcv_wnd;
+	s->ctl_conn[s->ctl.n - 1] = c;
+	s->ctl_want[s->ctl.n - 1] = want;
 }
 
 /* ---- receive ------------------------------------------------------------ */
@@ -684,19 +742,11 @@ static struct halfopen *halfopen_find(struct serve *s, const struct serve_flow_k
 	return h;
 }
 
-static void halfopen_delete(struct serve *s, const struct serve_flow_key *k)
+/* Give up on a half-open entry (unless XDP established it meanwhile). */
+static void halfopen_expire(struct serve *s, const struct serve_flow_key *k,
+			    const struct serve_flow *v)
 {
-	__u32 zero = 0;
-	__s64 n;
-
-	if (bpf_map_delete_elem(flows_fd(s), k))
-		return;
-	/* the half-open count is XDP's gate for auto mode */
-	if (!bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.serve_halfopen), &zero, &n) && n > 0) {
-		n--;
-		bpf_map_update_elem(bpf_map__fd(s->skel->maps.serve_halfopen), &zero, &n, BPF_ANY);
-	}
-	s->halfopen_expired++;
+	ctl_add(s, SERVE_CTL_EXPIRE, k, v->iss, v->irs);
 }
 
 /* SYN-ACK again for a half-open entry, as XDP built it (RFC 6298 backoff: 1, 2, 4 s ...). */
@@ -718,7 +768,7 @@ static void halfopen_tick(struct serve *s, const struct serve_flow_key *k,
 	if (now < h->next_at)
 		return;
 	if (h->tries >= s->o->synack_retries) {
-		halfopen_delete(s, k);
+		halfopen_expire(s, k, v);
 		return;
 	}
 	h->tries++;
@@ -771,8 +821,8 @@ static void walk_entry(struct serve *s, const struct serve_flow_key *k, struct s
 	if (!c) {
 		/* no segment of it reached us yet: XDP may still have moved it on */
 		if (v->state == SERVE_TIME_WAIT && now > v->last_ns + two_msl) {
-			if (!bpf_map_delete_elem(flows_fd(s), k))
-				s->gc_deleted++;
+			ctl_add(s, SERVE_CTL_DELETE, k, v->iss, v->irs);
+			s->ctl_gc[s->ctl.n - 1] = true;
 			return;
 		}
 		if (v->state != SERVE_ESTABLISHED && v->state != SERVE_CLOSE_WAIT)
@@ -814,6 +864,8 @@ static void flows_walk(struct serve *s, __u64 now)
 			walk_entry(s, &keys[i], &vals[i], now);
 	} while (!err);
 
+	ctl_flush(s);
+
 	/* connection blocks whose entry XDP deleted (RST, ACK of our last FIN) */
 	for (c = s->all; c; c = c->all_next) {
 		struct serve_flow v;
@@ -839,19 +891,17 @@ static void flows_walk(struct serve *s, __u64 now)
 
 static void reap_dead(struct serve *s)
 {
-	struct serve_flow v;
-
 	while (s->dead) {
 		struct conn *c = s->dead;
 
 		s->dead = c->dead_next;
 		conn_unlink(s, c);
-		/* the tuple may already carry a newer connection: delete only our own entry */
-		if (entry_read(s, &c->key, &v) || conn_is_for(c, &v))
-			bpf_map_delete_elem(flows_fd(s), &c->key);
+		/* the tuple may already carry a newer connection: only our own entry goes */
+		ctl_add(s, SERVE_CTL_DELETE, &c->key, c->tcb.iss, c->tcb.irs);
 		tcp_conn_fini(&c->tcb);
 		free(c);
 	}
+	ctl_flush(s);
 }
 
 /* ---- setup --------------------------------------------------------------- */
@@ -1129,11 +1179,14 @@ void serve_print_stats(struct serve *s, bool json)
 	}
 	if (json) {
 		printf("{\"event\":\"stats\",\"iface\":\"%s\",\"conns\":%lu,\"rx_frames\":%llu,"
-		       "\"rx_no_meta\":%llu,\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
+		       "\"rx_no_meta\":%llu,\"ctl_failed\":%llu,\"halfopen_expired\":%llu,"
+		       "\"gc_deleted\":%llu,\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
 		       "\"retrans_segs\":%llu,\"counters\":{",
 		       s->o->ifname, s->nconns, (unsigned long long)s->rx_frames,
-		       (unsigned long long)s->rx_no_meta, (unsigned long long)s->tx_frames,
-		       (unsigned long long)s->tx_drops, (unsigned long long)s->synack_rtx,
+		       (unsigned long long)s->rx_no_meta, (unsigned long long)s->ctl_failed,
+		       (unsigned long long)s->halfopen_expired, (unsigned long long)s->gc_deleted,
+		       (unsigned long long)s->tx_frames, (unsigned long long)s->tx_drops,
+		       (unsigned long long)s->synack_rtx,
 		       (unsigned long long)s->stack->stats.retrans_segs);
 		for (i = 0; i < SS__COUNT; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)sum[i]);

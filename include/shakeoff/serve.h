@@ -96,28 +96,24 @@ struct serve_flow_key {
  *
  * Concurrency. XDP does every read-modify-write of an entry under `lock`
  * (bpf_spin_lock around its whole decision). The controller reads with
- * BPF_MAP_LOOKUP_ELEM + BPF_F_LOCK and writes with BPF_MAP_UPDATE_ELEM +
- * BPF_F_LOCK, so neither side ever sees a torn entry. Who writes what:
+ * BPF_MAP_LOOKUP_ELEM + BPF_F_LOCK (or the walk's BPF_MAP_LOOKUP_BATCH +
+ * BPF_F_LOCK), so it never sees a torn entry, and makes every change through
+ * so_serve_ctl (struct serve_ctl below): a compare-and-set under the same
+ * lock, so no write of the controller can undo a transition XDP made in
+ * between. Who writes what:
  *   - XDP only: flags, wscales, iss, irs, ts_off, mss, peer_mac (at creation),
- *     ts_recent, oow_tick, last_ns. The controller writes them back unchanged.
+ *     ts_recent, oow_tick, last_ns.
  *   - XDP while SYN_RCVD (the controller only reads a SYN_RCVD entry, and
- *     deletes it when it gives up, decrementing serve_halfopen).
+ *     expires it when it gives up: SERVE_CTL_EXPIRE, which also takes it off
+ *     serve_halfopen).
  *   - XDP at its teardown transitions (state, rcv_nxt + 1 for a FIN, snd_una
  *     = snd_nxt for the ACK of our FIN); otherwise the controller (snd_*,
- *     rcv_*, state for its own transitions).
+ *     rcv_*, state for its own transitions: SERVE_CTL_PUBLISH, applied only
+ *     while the entry is still in the state the controller last saw).
  * XDP takes a teardown transition only when nothing is outstanding either
- * way, as it reads the entry: the controller therefore publishes SND.NXT
- * (and FIN_WAIT_1 / LAST_ACK) before a segment leaves and RCV.NXT only
- * after it consumed in-order data, so a stale entry makes XDP redirect
- * rather than answer. What BPF_F_LOCK cannot close: a lookup + update pair
- * is not atomic, so a controller write that races an XDP transition of the
- * same flow overwrites it undetectably (the client's FIN taken by XDP while
- * the controller publishes its own FIN, a simultaneous close: the flow then
- * ends through FIN_WAIT_2's timeout; the controller expiring a SYN_RCVD
- * entry just as XDP establishes it; stale ts_recent / oow_tick / last_ns
- * written back, which only loosens PAWS or a rate limit). Closing it needs an
- * in-kernel compare-and-set under the same lock (a so_serve_ctl program run
- * with BPF_PROG_TEST_RUN); not built yet.
+ * way, as it reads the entry: an entry the controller has not brought up to
+ * date shows less sent and less received than the peer has seen, so the
+ * peer's FIN or ACK does not match it and XDP redirects rather than answers.
  * XDP deletes an entry by setting state CLOSED under the lock, then deleting;
  * anyone who sees CLOSED treats the flow as gone.
  */
@@ -180,6 +176,54 @@ struct serve_xsk_meta {
 
 #define SERVE_META_SIZE 32
 _Static_assert(sizeof(struct serve_xsk_meta) == SERVE_META_SIZE, "serve_xsk_meta is 32 bytes");
+
+/*
+ * so_serve_ctl: the controller's changes to the flow table, made in the kernel
+ * under each entry's lock. A BPF_PROG_TYPE_SYSCALL program run with
+ * BPF_PROG_TEST_RUN, ctx = struct serve_ctl (copied back with each op's
+ * result): up to SERVE_CTL_OPS changes per system call. Every op names the
+ * connection by its 4-tuple and (iss, irs), so it never touches a newer
+ * connection on the same tuple.
+ */
+#define SERVE_CTL_PROG_NAME "so_serve_ctl"
+#define SERVE_CTL_OPS 16
+
+enum serve_ctl_kind {
+	SERVE_CTL_NONE = 0,
+	SERVE_CTL_DELETE = 1, /* the connection is over: delete its entry, whatever its state */
+	SERVE_CTL_EXPIRE = 2, /* delete a SYN_RCVD entry if still SYN_RCVD; serve_halfopen - 1 */
+	SERVE_CTL_PUBLISH = 3, /* write state, snd_*, rcv_* if the state is still seen_state */
+};
+
+enum serve_ctl_result {
+	SERVE_CTL_OK = 0,
+	SERVE_CTL_GONE = 1, /* no entry (or one being deleted) */
+	SERVE_CTL_OTHER = 2, /* the tuple holds another connection (iss/irs differ) */
+	SERVE_CTL_MOVED = 3, /* XDP moved the state on: nothing written, `state` says where */
+};
+
+struct serve_ctl_op {
+	struct serve_flow_key key;
+	__u8 kind; /* enum serve_ctl_kind */
+	__u8 seen_state; /* PUBLISH: the entry's state as the controller last saw it */
+	__u8 state; /* PUBLISH: the state to write. Out: the entry's state as found */
+	__u8 result; /* out: enum serve_ctl_result */
+	__u32 iss; /* the connection: must match the entry's */
+	__u32 irs;
+	__u32 snd_una; /* PUBLISH: the controller's fields (struct serve_flow) */
+	__u32 snd_nxt;
+	__u32 rcv_nxt;
+	__u32 snd_wnd;
+	__u32 rcv_wnd;
+};
+
+struct serve_ctl {
+	__u32 n; /* ops used */
+	__u32 pad;
+	struct serve_ctl_op ops[SERVE_CTL_OPS];
+};
+
+_Static_assert(sizeof(struct serve_ctl_op) == 68, "serve_ctl_op: 4-byte fields only");
 
 enum serve_syn_mode {
 	SERVE_SYN_AUTO = 0, /* stateful until half-open > half_open_max, then cookies */

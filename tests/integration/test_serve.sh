@@ -646,6 +646,9 @@ case_syn_modes() {
 	# The entry is given up: 1 + 2 s of retransmissions, then 4 s more.
 	n=$(wait_flows 0 10)
 	want_eq "flows once the controller gave up" "$n" 0 || return
+	want_eq "half-open entries the controller expired" "$(sstat_fresh .halfopen_expired)" 1 ||
+		return
+	want_eq "so_serve_ctl failures" "$(sstat .ctl_failed)" 0 || return
 	kill $sn
 	wait $sn 2>/dev/null
 	cat "$WORK/synack.txt"

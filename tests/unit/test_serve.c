@@ -80,7 +80,7 @@ static const char *const state_names[SERVE_STATE__COUNT] = {
 static struct serve_bpf *skel;
 static int ncpu;
 static uint64_t *percpu_buf;
-static long verifier_insns = -1;
+static long verifier_insns = -1, ctl_insns = -1; /* so_serve_xdp's, so_serve_ctl's */
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -1360,6 +1360,158 @@ out:
 	tl_end();
 }
 
+/* ---------------------------------------------------------------- so_serve_ctl */
+
+/* Run one batch of controller changes; false if the program could not run. */
+static bool ctl_run(struct serve_ctl *b)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o, .ctx_in = b, .ctx_size_in = sizeof(*b));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.so_serve_ctl), &o);
+
+	return ASSERT(!err, "so_serve_ctl: %s", strerror(-err));
+}
+
+static struct serve_ctl_op *ctl_op(struct serve_ctl *b, bool v6, uint8_t kind,
+				   const struct serve_flow *v)
+{
+	struct serve_ctl_op *op = &b->ops[b->n++];
+
+	memset(op, 0, sizeof(*op));
+	key_make(v6, CLI_PORT, &op->key);
+	op->kind = kind;
+	op->iss = v->iss;
+	op->irs = v->irs;
+	return op;
+}
+
+/*
+ * The controller's changes, compare-and-set under the entry's lock: a
+ * PUBLISH lands only on the connection's entry and only while its state is
+ * the one the controller saw, and never touches XDP's fields; DELETE spares
+ * another connection's entry; EXPIRE spares an entry XDP established.
+ */
+static void test_ctl(void)
+{
+	struct serve_flow v, after;
+	struct serve_ctl b;
+	struct serve_ctl_op *op;
+	int fam;
+
+	for (fam = 0; fam < 2; fam++) {
+		bool v6 = fam;
+
+		tl_begin(v6 ? "so_serve_ctl: publish, delete, expire (IPv6)" :
+			      "so_serve_ctl: publish, delete, expire (IPv4)");
+		if (!ASSERT(fixture_reset(), "fixture") || !handshake(v6, &v))
+			goto next;
+
+		/* PUBLISH from the state seen: written, XDP's fields untouched */
+		memset(&b, 0, sizeof(b));
+		op = ctl_op(&b, v6, SERVE_CTL_PUBLISH, &v);
+		op->seen_state = SERVE_ESTABLISHED;
+		op->state = SERVE_LAST_ACK;
+		op->snd_una = v.snd_una + 10;
+		op->snd_nxt = v.snd_nxt + 21;
+		op->rcv_nxt = v.rcv_nxt + 30;
+		op->snd_wnd = 4000;
+		op->rcv_wnd = 5000;
+		/* from a stale view: refused, reports where the entry is */
+		op = ctl_op(&b, v6, SERVE_CTL_PUBLISH, &v);
+		op->seen_state = SERVE_ESTABLISHED;
+		op->state = SERVE_FIN_WAIT_1;
+		/* another connection on the tuple */
+		op = ctl_op(&b, v6, SERVE_CTL_PUBLISH, &v);
+		op->iss ^= 1;
+		op->seen_state = SERVE_LAST_ACK;
+		op->state = SERVE_ESTABLISHED;
+		if (!ctl_run(&b))
+			goto next;
+		ASSERT_EQ(b.ops[0].result, SERVE_CTL_OK, "publish: result");
+		ASSERT_EQ(b.ops[0].state, SERVE_ESTABLISHED, "publish: state found");
+		ASSERT_EQ(b.ops[1].result, SERVE_CTL_MOVED, "stale publish: result");
+		ASSERT_EQ(b.ops[1].state, SERVE_LAST_ACK, "stale publish: state found");
+		ASSERT_EQ(b.ops[2].result, SERVE_CTL_OTHER, "other connection: result");
+		if (!ASSERT(flow_get(v6, &after), "entry after publish"))
+			goto next;
+		ASSERT_EQ(after.state, SERVE_LAST_ACK, "published state");
+		ASSERT_EQ(after.snd_una, v.snd_una + 10, "published snd_una");
+		ASSERT_EQ(after.snd_nxt, v.snd_nxt + 21, "published snd_nxt");
+		ASSERT_EQ(after.rcv_nxt, v.rcv_nxt + 30, "published rcv_nxt");
+		ASSERT_EQ(after.snd_wnd, 4000U, "published snd_wnd");
+		ASSERT_EQ(after.rcv_wnd, 5000U, "published rcv_wnd");
+		ASSERT_EQ(after.ts_recent, v.ts_recent, "ts_recent (XDP's) untouched");
+		ASSERT_EQ(after.last_ns, v.last_ns, "last_ns (XDP's) untouched");
+		ASSERT_EQ(after.oow_tick, v.oow_tick, "oow_tick (XDP's) untouched");
+		ASSERT_EQ(after.iss, v.iss, "iss untouched");
+
+		/* DELETE: not another connection's entry; the connection's own goes */
+		memset(&b, 0, sizeof(b));
+		op = ctl_op(&b, v6, SERVE_CTL_DELETE, &v);
+		op->irs ^= 1;
+		ctl_op(&b, v6, SERVE_CTL_DELETE, &v);
+		ctl_op(&b, v6, SERVE_CTL_DELETE, &v);
+		if (!ctl_run(&b))
+			goto next;
+		ASSERT_EQ(b.ops[0].result, SERVE_CTL_OTHER, "delete of another: result");
+		ASSERT_EQ(b.ops[1].result, SERVE_CTL_OK, "delete: result");
+		ASSERT_EQ(b.ops[2].result, SERVE_CTL_GONE, "delete again: result");
+		ASSERT(!flow_get(v6, &after), "entry still there after delete");
+		ASSERT_EQ(halfopen_get(), 0, "half-open count after deleting an established entry");
+next:
+		tl_end();
+	}
+
+	tl_begin(
+		"so_serve_ctl: EXPIRE takes a half-open entry and its count, not an established one");
+	{
+		struct pkt_spec s;
+		struct run r;
+		struct serve_flow est;
+
+		if (!ASSERT(fixture_reset(), "fixture"))
+			goto out;
+		syn(&s, false);
+		if (!prog_run(&r, &s, "SYN") || !ASSERT(flow_get(false, &v), "SYN_RCVD entry"))
+			goto out;
+		ASSERT_EQ(halfopen_get(), 1, "half-open count after SYN");
+		memset(&b, 0, sizeof(b));
+		op = ctl_op(&b, false, SERVE_CTL_EXPIRE, &v);
+		op->iss ^= 1;
+		ctl_op(&b, false, SERVE_CTL_EXPIRE, &v);
+		if (!ctl_run(&b))
+			goto out;
+		ASSERT_EQ(b.ops[0].result, SERVE_CTL_OTHER, "expire of another: result");
+		ASSERT_EQ(b.ops[1].result, SERVE_CTL_OK, "expire: result");
+		ASSERT(!flow_get(false, &after), "half-open entry still there");
+		ASSERT_EQ(halfopen_get(), 0, "half-open count after expiry");
+
+		if (!handshake(false, &est))
+			goto out;
+		memset(&b, 0, sizeof(b));
+		ctl_op(&b, false, SERVE_CTL_EXPIRE, &est);
+		if (!ctl_run(&b))
+			goto out;
+		ASSERT_EQ(b.ops[0].result, SERVE_CTL_MOVED,
+			  "expire of an established entry: result");
+		ASSERT(flow_get(false, &after) && after.state == SERVE_ESTABLISHED,
+		       "the established entry must stay");
+		ASSERT_EQ(halfopen_get(), 0, "half-open count unchanged");
+
+		/* a full batch: all SERVE_CTL_OPS run */
+		memset(&b, 0, sizeof(b));
+		while (b.n < SERVE_CTL_OPS - 1)
+			ctl_op(&b, false, SERVE_CTL_DELETE, &est)->iss ^= 1;
+		ctl_op(&b, false, SERVE_CTL_DELETE, &est);
+		if (!ctl_run(&b))
+			goto out;
+		ASSERT_EQ(b.ops[0].result, SERVE_CTL_OTHER, "first op of a full batch");
+		ASSERT_EQ(b.ops[SERVE_CTL_OPS - 1].result, SERVE_CTL_OK, "last op of a full batch");
+		ASSERT(!flow_get(false, &after), "entry deleted by the last op of a full batch");
+	}
+out:
+	tl_end();
+}
+
 /* ---------------------------------------------------------------- main */
 
 static int netns_setup(void)
@@ -1391,8 +1543,10 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 
 	vsnprintf(line, sizeof(line), fmt, ap);
 	p = strstr(line, "processed ");
-	if (p && strstr(p, " insns"))
+	if (p && strstr(p, " insns") && strstr(line, "'" SERVE_XDP_PROG_NAME "'"))
 		verifier_insns = strtol(p + 10, NULL, 10);
+	else if (p && strstr(p, " insns") && strstr(line, "'" SERVE_CTL_PROG_NAME "'"))
+		ctl_insns = strtol(p + 10, NULL, 10);
 	if (level == LIBBPF_DEBUG)
 		return 0;
 	return fputs(line, stderr);
@@ -1427,7 +1581,8 @@ int main(void)
 		fprintf(stderr, "Failed to load serve BPF object: %s\n", strerror(-err));
 		return 1;
 	}
-	printf("so_serve_xdp: verifier processed %ld insns\n", verifier_insns);
+	printf("so_serve_xdp: verifier processed %ld insns; so_serve_ctl: %ld\n", verifier_insns,
+	       ctl_insns);
 
 	test_handshake();
 	test_teardown();
@@ -1435,6 +1590,7 @@ int main(void)
 	test_no_flow();
 	test_cookies();
 	test_xsk();
+	test_ctl();
 
 	serve_bpf__destroy(skel);
 	free(percpu_buf);
