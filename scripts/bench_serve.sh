@@ -20,7 +20,9 @@
 # uses even ports first and reuses a TIME_WAIT port after 1 s
 # (tcp_tw_reuse_delay), which caps one address near 32 k connections/s.
 # Server pinned to CPU 1, client to CPU 0 when there are two CPUs or more.
-# serve runs with --msl 1 and --max-flows 65536 (its default). The two servers
+# serve runs with --msl 1 and --max-flows 65536 (its default) and its default
+# --busy-poll (it polls its rings for 50 us after a frame instead of sleeping);
+# the connection rates are measured once more with --busy-poll 0. The servers
 # take turns for BENCH_SERVE_ROUNDS rounds and each figure is the median over
 # the rounds (connections/s also the best round), so that a burst of other
 # load on the machine weighs on both alike.
@@ -178,6 +180,11 @@ for r in $(seq "$ROUNDS"); do
 	srv_up "$WORK/serve.$r.log" 'Ctrl-C to detach' "${SERVE[@]}" --app echo
 	measure serve "$r"
 	srv_down
+	# what busy polling (serve's default --busy-poll) buys: connection rates without it
+	srv_up "$WORK/serve0.$r.log" 'Ctrl-C to detach' "${SERVE[@]}" --app echo --busy-poll 0
+	rate "$WORK/serve0.$r.rate"
+	rate "$WORK/serve0.$r.par" --parallel $PAR
+	srv_down
 	srv_up "$WORK/serve.log" 'Ctrl-C to detach' "${SERVE[@]}" --app discard
 	load bulk --seconds "$SECS" --app discard >"$WORK/serve.$r.discard" ||
 		echo "  bulk discard (serve): failed" >&2
@@ -237,6 +244,12 @@ if rounds > 1:
     row("  best round", fmt(s_best), fmt(k_best), f"{ratio(s_best, k_best):.2f}")
     row("  rounds", "", "", "", "serve " + " ".join(f"{x:.0f}" for x in each("serve", "rate", "rate"))
         + ", kernel " + " ".join(f"{x:.0f}" for x in each("kernel", "rate", "rate")))
+def nobusy(kind, k):
+    s0 = med("serve0", kind, "rate")
+    row("  serve --busy-poll 0", fmt(s0), "", f"{ratio(s0, k):.2f}" if ratio(s0, k) else "",
+        "serve waits in poll() between segments")
+    return s0
+s0_cps = nobusy("rate", k_cps)
 pair("  p50 per connection (us)", "rate", "conn_p50_us", show_ratio=False)
 pair("  p99 per connection (us)", "rate", "conn_p99_us", show_ratio=False)
 def phases(pct):
@@ -251,6 +264,7 @@ s_par, k_par = pair(f"connections/s, {par} in flight", "par", "rate")
 if rounds > 1:
     s_pb, k_pb = max(each("serve", "par", "rate")), max(each("kernel", "par", "rate"))
     row("  best round", fmt(s_pb), fmt(k_pb), f"{ratio(s_pb, k_pb):.2f}")
+s0_par = nobusy("par", k_par)
 pair("  server process CPU (us/conn)", "par", "srv_cpu_us", show_ratio=False)
 pair("  all CPUs busy (us/conn)", "par", "all_cpu_us", show_ratio=False)
 pair("  all CPUs busy (%)", "par", "busy_pct", show_ratio=False)
@@ -295,6 +309,8 @@ summary = {
     "cps_ratio_best": ratio(s_best, k_best),
     f"serve_cps_par{par}": s_par, f"kernel_cps_par{par}": k_par,
     "cps_par_ratio": ratio(s_par, k_par),
+    "serve_nobusy_cps": s0_cps, "nobusy_cps_ratio": ratio(s0_cps, k_cps),
+    f"serve_nobusy_cps_par{par}": s0_par, "nobusy_cps_par_ratio": ratio(s0_par, k_par),
     "serve_lat_p50_us": s_p50, "serve_lat_p99_us": s_p99,
     "kernel_lat_p50_us": k_p50, "kernel_lat_p99_us": k_p99,
     "serve_echo_mbit_s": s_be, "kernel_echo_mbit_s": k_be,
