@@ -1181,13 +1181,17 @@ void serve_print_stats(struct serve *s, bool json)
 		printf("{\"event\":\"stats\",\"iface\":\"%s\",\"conns\":%lu,\"rx_frames\":%llu,"
 		       "\"rx_no_meta\":%llu,\"ctl_failed\":%llu,\"halfopen_expired\":%llu,"
 		       "\"gc_deleted\":%llu,\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
-		       "\"retrans_segs\":%llu,\"counters\":{",
+		       "\"retrans_segs\":%llu,\"spurious_retrans\":%llu,\"undos\":%llu,"
+		       "\"rto_fired\":%llu,\"counters\":{",
 		       s->o->ifname, s->nconns, (unsigned long long)s->rx_frames,
 		       (unsigned long long)s->rx_no_meta, (unsigned long long)s->ctl_failed,
 		       (unsigned long long)s->halfopen_expired, (unsigned long long)s->gc_deleted,
 		       (unsigned long long)s->tx_frames, (unsigned long long)s->tx_drops,
 		       (unsigned long long)s->synack_rtx,
-		       (unsigned long long)s->stack->stats.retrans_segs);
+		       (unsigned long long)s->stack->stats.retrans_segs,
+		       (unsigned long long)s->stack->stats.spurious_retrans,
+		       (unsigned long long)s->stack->stats.undos,
+		       (unsigned long long)s->stack->stats.rto_fired);
 		for (i = 0; i < SS__COUNT; i++)
 			printf("%s\"%s\":%llu", i ? "," : "", names[i], (unsigned long long)sum[i]);
 		printf("}}\n");

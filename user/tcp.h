@@ -31,6 +31,7 @@
 #define TCP_SACK_MAX 4 /* blocks one segment can carry */
 #define TCP_OOO_MAX 16 /* out-of-order ranges held by the receiver */
 #define TCP_SCORE_MAX 32 /* SACKed ranges remembered by the sender */
+#define TCP_REORDER_MAX 64 /* highest DupThresh reordering may raise it to, segments */
 
 #define TCP_MS(x) ((uint64_t)(x)*1000000ULL)
 #define TCP_SEC(x) ((uint64_t)(x)*1000000000ULL)
@@ -105,6 +106,8 @@ struct tcp_stats {
 	uint64_t retrans_segs, rto_fired, fast_retrans, sack_retrans;
 	uint64_t dup_segs, ooo_segs, beyond_wnd, paws_drops;
 	uint64_t challenge_acks, resets_in, probes;
+	uint64_t spurious_retrans; /* retransmissions the peer's D-SACK showed needless */
+	uint64_t undos; /* recoveries undone: every retransmission of them was needless */
 };
 
 struct tcp_stack {
@@ -158,7 +161,14 @@ struct tcb {
 	/* congestion control and loss recovery */
 	uint32_t cwnd, ssthresh, bytes_acked, recover, high_rxt;
 	uint8_t dupacks;
+	uint8_t reordering; /* DupThresh, segments: 3, raised when the peer shows reordering */
 	bool in_recovery;
+	/* undoing a recovery that D-SACKs show was needless (RFC 3708's detection) */
+	bool undo_ok; /* the latest recovery may still be undone (no RTO since) */
+	uint8_t rec_seen; /* segments the peer had beyond the hole when it began */
+	uint16_t undo_retrans; /* its retransmissions not yet D-SACKed */
+	uint32_t undo_seq; /* SND.UNA when it began */
+	uint32_t prior_cwnd, prior_ssthresh;
 	struct tcp_range score[TCP_SCORE_MAX]; /* SACKed by the peer, sorted */
 	uint8_t nscore;
 	/* RTT (RFC 6298): one timed segment at a time, never a retransmitted one */

@@ -140,6 +140,7 @@ int tcp_conn_init(struct tcp_stack *st, struct tcb *c, const struct tcp_conn_par
 	c->snd_wl2 = c->snd_una;
 	c->cwnd = cfg->init_cwnd_segs * tcp_mss(c);
 	c->ssthresh = UINT32_MAX / 2;
+	c->reordering = 3;
 	c->recover = c->snd_una;
 	c->high_rxt = c->snd_una;
 	c->rto = cfg->rto_init;

@@ -160,6 +160,37 @@ static void data_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 		tcp_tmr_arm(c, &c->t_delack, now + c->st->cfg.delack);
 }
 
+/*
+ * RFC 2883: a first SACK block below the ACK, or inside the second block,
+ * reports a duplicate the peer received. One inside the latest recovery
+ * means a retransmission was needless: the hole was reordering, not loss.
+ * DupThresh then rises past what the peer held when recovery began (Linux
+ * raises tp->reordering alike), and once every retransmission of the
+ * recovery proves needless, its window reduction is undone (RFC 3708).
+ */
+static void dsack_check(struct tcb *c, const struct tcp_seg *seg, uint32_t ack)
+{
+	uint32_t s = seg->sack[0].start, e = seg->sack[0].end;
+
+	if (!seq_lt(s, e))
+		return;
+	if (!seq_le(e, ack) &&
+	    !(seg->nsack > 1 && seq_ge(s, seg->sack[1].start) && seq_le(e, seg->sack[1].end)))
+		return;
+	if (!c->undo_ok || seq_lt(s, c->undo_seq) || seq_ge(s, c->recover))
+		return;
+	c->st->stats.spurious_retrans++;
+	if (c->reordering <= c->rec_seen && c->reordering < TCP_REORDER_MAX)
+		c->reordering++;
+	if (c->undo_retrans && !--c->undo_retrans) {
+		c->cwnd = umax32(c->cwnd, c->prior_cwnd);
+		c->ssthresh = umax32(c->ssthresh, c->prior_ssthresh);
+		c->in_recovery = false;
+		c->undo_ok = false;
+		c->st->stats.undos++;
+	}
+}
+
 /* Returns false when the connection ended here (the ACK of our FIN in LAST_ACK). */
 static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 {
@@ -176,8 +207,10 @@ static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 		if (w > c->max_snd_wnd)
 			c->max_snd_wnd = w;
 	}
-	if (c->sack_ok && seg->nsack)
+	if (c->sack_ok && seg->nsack) {
+		dsack_check(c, seg, ack);
 		tcp_sack_update(c, seg);
+	}
 
 	if (seq_gt(ack, c->snd_una)) {
 		uint32_t acked = ack - c->snd_una, data = acked;
@@ -214,6 +247,7 @@ static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 					c->snd_nxt,
 					c->snd_una + tcp_send_range(c, c->snd_una, mss, now));
 				c->st->stats.retrans_segs++;
+				c->undo_retrans++;
 				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
 				if (acked >= mss)
 					c->cwnd += mss;
@@ -223,6 +257,7 @@ static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 				c->high_rxt = c->snd_una + tcp_send_range(c, c->snd_una, mss, now);
 				c->st->stats.sack_retrans++;
 				c->st->stats.retrans_segs++;
+				c->undo_retrans++;
 			}
 		} else if (c->cwnd < c->ssthresh) {
 			c->cwnd += umin32(acked, mss);
@@ -258,13 +293,13 @@ static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 		if (c->in_recovery) {
 			if (dup && !c->sack_ok)
 				c->cwnd += mss; /* Reno inflation: a segment left the network */
-		} else if (c->dupacks >= 3 && seq_ge(c->snd_una, c->recover)) {
+		} else if (c->dupacks >= c->reordering && seq_ge(c->snd_una, c->recover)) {
 			tcp_enter_recovery(c, now);
 		}
 	}
 	/* RFC 6675: SACKed data above SND.UNA can show the loss before three duplicates */
 	if (!c->in_recovery && c->sack_ok && c->nscore && seq_ge(c->snd_una, c->recover) &&
-	    seq_lt(c->snd_una, c->snd_nxt) && tcp_sacked_bytes(c) > 2 * mss)
+	    seq_lt(c->snd_una, c->snd_nxt) && tcp_sacked_bytes(c) > (c->reordering - 1U) * mss)
 		tcp_enter_recovery(c, now);
 	return true;
 }

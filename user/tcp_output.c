@@ -210,6 +210,8 @@ void tcp_rto_fire(struct tmr *t, uint64_t now)
 	c->cwnd = mss;
 	c->bytes_acked = 0;
 	c->in_recovery = false;
+	c->undo_ok = false; /* after a timeout D-SACKs no longer tell which copy arrived */
+	c->reordering = 3; /* a timeout: DupThresh waited too long for duplicates */
 	c->dupacks = 0;
 	c->recover = c->snd_max;
 	c->nscore = 0; /* the receiver may have reneged (RFC 2018) */
@@ -265,7 +267,7 @@ uint32_t tcp_sacked_bytes(const struct tcb *c)
 
 /*
  * RFC 6675's IsLost, simplified: a hole is lost when more than
- * (DupThresh - 1) * SMSS bytes above it were SACKed. Returns the sequence
+ * (DupThresh - 1) * SMSS bytes above it were SACKed (DupThresh: reordering). Returns the sequence
  * below which every hole counts as lost.
  */
 static uint32_t lost_edge(const struct tcb *c)
@@ -275,7 +277,7 @@ static uint32_t lost_edge(const struct tcb *c)
 
 	for (i = (int)c->nscore - 1; i >= 0; i--) {
 		acc += c->score[i].end - c->score[i].start;
-		if (acc > 2 * tcp_mss(c))
+		if (acc > (c->reordering - 1U) * tcp_mss(c))
 			return c->score[i].start;
 	}
 	return c->snd_una;
@@ -316,6 +318,12 @@ void tcp_enter_recovery(struct tcb *c, uint64_t now)
 {
 	uint32_t mss = tcp_mss(c), used;
 
+	c->prior_cwnd = c->cwnd;
+	c->prior_ssthresh = c->ssthresh;
+	c->undo_ok = true;
+	c->undo_retrans = 1;
+	c->undo_seq = c->snd_una;
+	c->rec_seen = (uint8_t)umin32(umax32(c->dupacks, tcp_sacked_bytes(c) / mss), 255);
 	c->ssthresh = umax32((c->snd_nxt - c->snd_una) / 2, 2 * mss);
 	c->cwnd = c->sack_ok ? c->ssthresh : c->ssthresh + 3 * mss;
 	c->recover = c->snd_max;
@@ -359,6 +367,7 @@ void tcp_output(struct tcb *c, uint64_t now)
 			if (hole_len) {
 				used = tcp_send_range(c, hole, umin32(hole_len, mss), now);
 				c->high_rxt = hole + used;
+				c->undo_retrans++;
 				c->st->stats.sack_retrans++;
 				c->st->stats.retrans_segs++;
 				sent = true;
@@ -369,7 +378,7 @@ void tcp_output(struct tcb *c, uint64_t now)
 
 			cong = c->cwnd > flight ? c->cwnd - flight : 0;
 			/* RFC 3042 limited transmit: a new segment for each of the first two duplicates */
-			if (!c->in_recovery && c->dupacks && c->dupacks < 3 &&
+			if (!c->in_recovery && c->dupacks && c->dupacks < c->reordering &&
 			    flight < c->cwnd + c->dupacks * mss)
 				cong = c->cwnd + c->dupacks * mss - flight;
 		}

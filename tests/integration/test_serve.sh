@@ -406,7 +406,7 @@ case_lossy() {
 	echo "    lab: $(lab read cli0 --json | jq -c .tc.counters)"
 	note "100 MB echoed intact over 1.5% loss + 2.5% held back 3 segments, both ways (seed 42): ${secs} s, ${tp} MB/s each way"
 	note "client->server: $os segments, $od dropped, $oo reordered by exactly 3; server->client: $is segments, $id dropped, $io reordered by >= 3"
-	note "serve: retrans_segs $(($(sstat_fresh .retrans_segs) - r0)), tx_drops $(sstat .tx_drops); client kernel: RetransSegs $(($(kstat cli Tcp RetransSegs) - k0)), D-SACKs sent for duplicates it got $(($(kstat cli TcpExt TCPDSACKOldSent) - d0))"
+	note "serve: retrans_segs $(($(sstat_fresh .retrans_segs) - r0)) (D-SACKed as needless: $(sstat .spurious_retrans), recoveries undone $(sstat .undos), RTOs $(sstat .rto_fired)), tx_drops $(sstat .tx_drops); client kernel: RetransSegs $(($(kstat cli Tcp RetransSegs) - k0)), D-SACKs sent for duplicates it got $(($(kstat cli TcpExt TCPDSACKOldSent) - d0))"
 	want_share "client->server loss" "$od" "$os" 10 || return
 	want_share "client->server reordering (3 segments)" "$oo" "$os" 10 || return
 	want_share "server->client loss" "$id" "$is" 10 || return

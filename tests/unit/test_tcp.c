@@ -863,6 +863,97 @@ static void test_fast_retransmit_newreno(void)
 	fx_fini();
 }
 
+/* An ACK of una SACKing [ISS+1+from, ISS+1+to), and a D-SACK block first when dfrom < dto. */
+static void in_sack(uint32_t una, uint32_t from, uint32_t to, uint32_t dfrom, uint32_t dto)
+{
+	struct tcp_seg a = pseg(0, 0, una, TCP_F_ACK);
+
+	if (dfrom < dto) {
+		a.sack[a.nsack].start = ISS + 1 + dfrom;
+		a.sack[a.nsack++].end = ISS + 1 + dto;
+	}
+	if (from < to) {
+		a.sack[a.nsack].start = ISS + 1 + from;
+		a.sack[a.nsack++].end = ISS + 1 + to;
+	}
+	tcp_input(&F.c, &a, F.now);
+}
+
+static void test_reordering(void)
+{
+	struct fx_opt opt = { .sack = true };
+	const struct tcp_seg *s;
+	uint32_t cwnd0, ssthresh0;
+	unsigned int n, i;
+
+	fx_init(&opt);
+	tl_begin("reordering: a D-SACKed retransmission raises DupThresh and undoes the recovery");
+	send_pattern(10000);
+	fresh(&s);
+	cwnd0 = F.c.cwnd;
+	ssthresh0 = F.c.ssthresh;
+	/* segment 1 (1000-2000) comes 3 segments late: 2, 3, 4 SACKed first */
+	in_sack(ISS + 1 + 1000, 2000, 3000, 0, 0);
+	in_sack(ISS + 1 + 1000, 2000, 4000, 0, 0);
+	ASSERT(!F.c.in_recovery, "two duplicates: no recovery yet");
+	in_sack(ISS + 1 + 1000, 2000, 5000, 0, 0);
+	n = fresh(&s);
+	ASSERT(F.c.in_recovery && n >= 1 && s[0].seq == ISS + 1 + 1000,
+	       "three: segment 1 resent (DupThresh 3)");
+	ASSERT(F.c.cwnd < cwnd0, "window reduced");
+	/* the rest arrives, then the late original, then the retransmission: a duplicate */
+	for (i = 6; i <= 10; i++)
+		in_sack(ISS + 1 + 1000, 2000, i * 1000, 0, 0);
+	in_sack(ISS + 1 + 10000, 0, 0, 0, 0);
+	in_sack(ISS + 1 + 10000, 0, 0, 1000, 2000);
+	ASSERT_EQ(F.st.stats.spurious_retrans, 1, "needless retransmission counted");
+	ASSERT_EQ(F.st.stats.undos, 1, "recovery undone");
+	ASSERT_EQ(F.c.reordering, 4, "DupThresh raised past the 3 segments the peer held");
+	ASSERT(F.c.cwnd >= cwnd0 && F.c.ssthresh >= ssthresh0, "window restored: %u/%u", F.c.cwnd,
+	       F.c.ssthresh);
+	ASSERT(!F.c.in_recovery, "out of recovery");
+	in_ack(F.c.snd_nxt, 65535);
+	fresh(&s);
+
+	/* the same reordering again: no retransmission now */
+	send_pattern(10000);
+	fresh(&s);
+	{
+		uint32_t b = F.c.snd_una - ISS - 1;
+
+		in_sack(F.c.snd_una, b + 1000, b + 2000, 0, 0);
+		in_sack(F.c.snd_una, b + 1000, b + 3000, 0, 0);
+		in_sack(F.c.snd_una, b + 1000, b + 4000, 0, 0);
+		n = fresh(&s);
+		for (i = 0; i < n; i++)
+			ASSERT(s[i].seq != F.c.snd_una,
+			       "segment at SND.UNA resent on 3 duplicates");
+		ASSERT(!F.c.in_recovery, "no recovery on 3 duplicates with DupThresh 4");
+		/* a real loss still recovers: a fourth duplicate */
+		in_sack(F.c.snd_una, b + 1000, b + 5000, 0, 0);
+		n = fresh(&s);
+		ASSERT(F.c.in_recovery && n >= 1 && s[0].seq == F.c.snd_una,
+		       "fourth duplicate: fast retransmit");
+		/* a timeout says DupThresh waited too long: back to 3 */
+		advance(TCP_SEC(5));
+		ASSERT(F.st.stats.rto_fired >= 1, "RTO fired");
+		ASSERT_EQ(F.c.reordering, 3, "DupThresh after an RTO");
+	}
+	tl_end();
+	fx_fini();
+
+	fx_init(&opt);
+	tl_begin("reordering: a D-SACK outside the latest recovery changes nothing");
+	send_pattern(5000);
+	fresh(&s);
+	in_ack(ISS + 1 + 5000, 65535);
+	in_sack(ISS + 1 + 5000, 0, 0, 1000, 2000);
+	ASSERT_EQ(F.st.stats.spurious_retrans, 0, "no recovery, nothing needless");
+	ASSERT_EQ(F.c.reordering, 3, "DupThresh stays 3");
+	tl_end();
+	fx_fini();
+}
+
 static void test_sack_retransmit(void)
 {
 	struct fx_opt opt = { .sack = true };
@@ -1324,6 +1415,7 @@ int main(void)
 	test_rto_calc();
 	test_rto_backoff_karn();
 	test_fast_retransmit_newreno();
+	test_reordering();
 	test_sack_retransmit();
 	test_zero_window_persist();
 	test_window_scaling();
