@@ -25,6 +25,7 @@
 
 #include "serve.skel.h"
 #include "attach.h"
+#include "csum.h"
 #include "iface.h"
 #include "log.h"
 #include "serve.h"
@@ -127,25 +128,6 @@ static struct conn *conn_find(struct serve *s, const struct serve_flow_key *k)
 }
 
 /* ---- frames ------------------------------------------------------------ */
-
-static __u32 csum_add(__u32 sum, const void *buf, size_t len)
-{
-	const __u8 *p = buf;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (p[i] << 8) | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
-static __u16 csum_fold16(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
 
 struct parsed {
 	struct serve_flow_key key;
@@ -280,7 +262,7 @@ static __u32 frame_build(const struct serve *s, __u8 *buf, const struct serve_fl
 		buf[l3 + 9] = IPPROTO_TCP;
 		memcpy(buf + l3 + 12, &k->laddr[3], 4);
 		memcpy(buf + l3 + 16, &k->raddr[3], 4);
-		*(__u16 *)(buf + l3 + 10) = csum_fold16(csum_add(0, buf + l3, 20));
+		*(__u16 *)(buf + l3 + 10) = csum_fold(csum_add(0, buf + l3, 20));
 		l4 = l3 + 20;
 		sum = csum_add(0, buf + l3 + 12, 8);
 	}
@@ -298,7 +280,7 @@ static __u32 frame_build(const struct serve *s, __u8 *buf, const struct serve_fl
 		memcpy(th + 20 + olen, data, len);
 	sum += IPPROTO_TCP + tcplen;
 	sum = csum_add(sum, th, tcplen);
-	*(__u16 *)(th + 16) = csum_fold16(sum);
+	*(__u16 *)(th + 16) = csum_fold(sum);
 	return l4 + tcplen;
 }
 
