@@ -26,7 +26,11 @@
 # take turns for BENCH_SERVE_ROUNDS rounds and each figure is the median over
 # the rounds (connections/s also the best round), so that a burst of other
 # load on the machine weighs on both alike.
+# Then the connection rates once more with both servers up and taking 1 s turns
+# (BENCH_SERVE_PAIRS pairs, the idle one stopped with SIGSTOP; the kernel's
+# port passes through serve's XDP untouched): the median of the pairs' ratios.
 #   BENCH_SERVE_SECONDS (default 3) per measurement
+#   BENCH_SERVE_PAIRS   (default 10) interleaved pairs
 #   BENCH_SERVE_ROUNDS  (default 5)
 #   BENCH_SERVE_HOLD    (default 4000) connections held for bytes per flow
 #   BENCH_SERVE_PIN=0   no CPU pinning
@@ -46,12 +50,15 @@ ECHO=.output/bench/epoll_echo
 PY=/usr/bin/python3
 CLI_SRCS=$CLI_IP4,10.99.0.11,10.99.0.12,10.99.0.13
 WORK=$(mktemp -d /tmp/shakeoff-bench-serve.XXXXXX)
-SRV_PID="" HOLD_PID=""
+SRV_PID="" HOLD_PID="" IL_PIDS=""
 PIN_SRV="" PIN_CLI=""
 if [ "${BENCH_SERVE_PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
 	PIN_SRV="taskset -c 1" PIN_CLI="taskset -c 0"
 fi
 cleanup() {
+	# shellcheck disable=SC2086 # a list of pids
+	[ -n "$IL_PIDS" ] && kill -CONT $IL_PIDS 2>/dev/null && kill -TERM $IL_PIDS 2>/dev/null &&
+		wait $IL_PIDS 2>/dev/null
 	[ -n "$HOLD_PID" ] && kill -TERM "$HOLD_PID" 2>/dev/null && wait "$HOLD_PID" 2>/dev/null
 	[ -n "$SRV_PID" ] && kill -TERM "$SRV_PID" 2>/dev/null && wait "$SRV_PID" 2>/dev/null
 	topo_down $TOPO
@@ -192,11 +199,50 @@ for r in $(seq "$ROUNDS"); do
 	echo "  round $r of $ROUNDS done"
 done
 
+# ---- connection rates in interleaved turns -------------------------------------------
+# Both servers up at once: serve on PORT (its XDP on srv0 passes every other port
+# to the kernel untouched, so the kernel's side has XDP too) and epoll_echo on
+# KPORT; the one not measured is frozen with SIGSTOP. Pairs of IL_SECS turns,
+# serve first in odd pairs and the kernel first in even ones: load that comes
+# and goes on the machine hits both halves of a pair alike, and the median of
+# the pairs' ratios is the figure it moves least.
+IL_PAIRS=${BENCH_SERVE_PAIRS:-10} IL_SECS=1 KPORT=$((PORT + 1))
+srv_up "$WORK/il.serve.log" 'Ctrl-C to detach' "${SERVE[@]}" --app echo
+IL_PIDS=$SRV_PID
+srv_up "$WORK/il.kernel.log" 'listening' "$ECHO" --port $KPORT --app echo
+IL_PIDS="$IL_PIDS $SRV_PID"
+read -r IL_SERVE IL_KERNEL <<<"$IL_PIDS"
+SRV_PID=
+il_turn() {	# WHO PAIR
+	local who=$1 i=$2 port=$PORT k
+	if [ "$who" = serve ]; then
+		kill -STOP "$IL_KERNEL" && kill -CONT "$IL_SERVE"
+	else
+		kill -STOP "$IL_SERVE" && kill -CONT "$IL_KERNEL"
+		port=$KPORT
+	fi
+	for k in 1 $PAR; do
+		cli ss -K state time-wait >/dev/null 2>&1
+		timeout $((IL_SECS + 30)) ip netns exec $TOPO-cli $PIN_CLI "$LOAD" rate \
+			--seconds $IL_SECS --src $CLI_SRCS --parallel $k --dst $SRV_IP4 --port $port \
+			>"$WORK/il.$who.$k.$i" || die "tcp_load rate ($who, interleaved)"
+	done
+}
+for i in $(seq "$IL_PAIRS"); do
+	if [ $((i % 2)) = 1 ]; then il_turn serve "$i"; il_turn kernel "$i"
+	else il_turn kernel "$i"; il_turn serve "$i"; fi
+done
+echo "  $IL_PAIRS interleaved pairs done"
+# shellcheck disable=SC2086 # a list of pids
+kill -CONT $IL_PIDS && kill -TERM $IL_PIDS && wait $IL_PIDS 2>/dev/null
+IL_PIDS=
+
 # ---- report: medians over the rounds ---------------------------------------------
 "$LOAD" sizes >"$WORK/sizes"
-$PY - "$WORK" "$ROUNDS" "$PAR" "$SOCK_CACHES" <<'EOF'
+$PY - "$WORK" "$ROUNDS" "$PAR" "$SOCK_CACHES" "$IL_PAIRS" "$IL_SECS" <<'EOF'
 import json, statistics, sys
 work, rounds, par, caches = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+il_pairs, il_secs = int(sys.argv[5]), sys.argv[6]
 
 def lines(path):
     try:
@@ -240,7 +286,16 @@ print()
 row("", "serve", "kernel", "ratio")
 s_cps, k_cps = pair("connections/s, one at a time", "rate", "rate", "target >= 1.5")
 s_best, k_best = max(each("serve", "rate", "rate")), max(each("kernel", "rate", "rate"))
+def paired(kind):
+    # each round runs both servers back to back: the median of the rounds' own
+    # ratios is the figure least moved by load that comes and goes on the machine
+    r = [ratio(rec("serve", i, kind).get("rate"), rec("kernel", i, kind).get("rate"))
+         for i in range(1, rounds + 1)]
+    r = [x for x in r if x is not None]
+    return statistics.median(r) if r else None
+s_pr = paired("rate")
 if rounds > 1:
+    row("  median of the rounds' ratios", "", "", f"{s_pr:.2f}")
     row("  best round", fmt(s_best), fmt(k_best), f"{ratio(s_best, k_best):.2f}")
     row("  rounds", "", "", "", "serve " + " ".join(f"{x:.0f}" for x in each("serve", "rate", "rate"))
         + ", kernel " + " ".join(f"{x:.0f}" for x in each("kernel", "rate", "rate")))
@@ -261,7 +316,9 @@ pair("  server process CPU (us/conn)", "rate", "srv_cpu_us", show_ratio=False)
 pair("  all CPUs busy (us/conn)", "rate", "all_cpu_us", "client and softirq included",
      show_ratio=False)
 s_par, k_par = pair(f"connections/s, {par} in flight", "par", "rate")
+par_pr = paired("par")
 if rounds > 1:
+    row("  median of the rounds' ratios", "", "", f"{par_pr:.2f}")
     s_pb, k_pb = max(each("serve", "par", "rate")), max(each("kernel", "par", "rate"))
     row("  best round", fmt(s_pb), fmt(k_pb), f"{ratio(s_pb, k_pb):.2f}")
 s0_par = nobusy("par", k_par)
@@ -271,6 +328,24 @@ pair("  all CPUs busy (%)", "par", "busy_pct", show_ratio=False)
 row("  failed connections (all runs)",
     str(sum(total("serve", k, e) for k in ("rate", "par") for e in ("err_connect", "err_echo"))),
     str(sum(total("kernel", k, e) for k in ("rate", "par") for e in ("err_connect", "err_echo"))))
+def il_rec(who, k, i):
+    l = lines(f"{work}/il.{who}.{k}.{i}")
+    return l[0] if l else {}
+il_ratio, il_failed = {}, 0
+for k in ("1", par):
+    sv = [il_rec("serve", k, i).get("rate") for i in range(1, il_pairs + 1)]
+    kv = [il_rec("kernel", k, i).get("rate") for i in range(1, il_pairs + 1)]
+    rs = [ratio(a, b) for a, b in zip(sv, kv) if ratio(a, b)]
+    il_ratio[k] = statistics.median(rs) if rs else None
+    il_failed += sum(il_rec(w, k, i).get(e, 0) for w in ("serve", "kernel")
+                     for i in range(1, il_pairs + 1) for e in ("err_connect", "err_echo"))
+    sv, kv = [x for x in sv if x], [x for x in kv if x]
+    row("connections/s, " + ("one at a time" if k == "1" else f"{par} in flight"),
+        fmt(statistics.median(sv) if sv else None), fmt(statistics.median(kv) if kv else None),
+        f"{il_ratio[k]:.2f}" if il_ratio[k] else "",
+        f"interleaved: median of {len(rs)} pairs' ratios, {il_secs} s turns"
+        + ("; target >= 1.5" if k == "1" else ""))
+row("  failed connections (interleaved)", str(il_failed), "")
 s_p50, k_p50 = pair("echo round trip p50 (us)", "lat", "p50_us")
 s_p99, k_p99 = pair("echo round trip p99 (us)", "lat", "p99_us")
 s_be, k_be = pair("one flow through echo (Mbit/s)", "echo", "mbit_s")
@@ -306,7 +381,9 @@ for r in range(1, rounds + 1):
 print(f"  serve counters (round {rounds}): {last}")
 summary = {
     "serve_cps": s_cps, "kernel_cps": k_cps, "cps_ratio": ratio(s_cps, k_cps),
-    "cps_ratio_best": ratio(s_best, k_best),
+    "cps_ratio_best": ratio(s_best, k_best), "cps_ratio_paired": s_pr,
+    "cps_par_ratio_paired": par_pr, "cps_ratio_interleaved": il_ratio["1"],
+    "cps_par_ratio_interleaved": il_ratio[par],
     f"serve_cps_par{par}": s_par, f"kernel_cps_par{par}": k_par,
     "cps_par_ratio": ratio(s_par, k_par),
     "serve_nobusy_cps": s0_cps, "nobusy_cps_ratio": ratio(s0_cps, k_cps),
