@@ -292,7 +292,7 @@ def paired(kind):
     r = [ratio(rec("serve", i, kind).get("rate"), rec("kernel", i, kind).get("rate"))
          for i in range(1, rounds + 1)]
     r = [x for x in r if x is not None]
-    return statistics.median(r) if r else None
+    return round(statistics.median(r), 2) if r else None
 s_pr = paired("rate")
 if rounds > 1:
     row("  median of the rounds' ratios", "", "", f"{s_pr:.2f}")
@@ -336,7 +336,7 @@ for k in ("1", par):
     sv = [il_rec("serve", k, i).get("rate") for i in range(1, il_pairs + 1)]
     kv = [il_rec("kernel", k, i).get("rate") for i in range(1, il_pairs + 1)]
     rs = [ratio(a, b) for a, b in zip(sv, kv) if ratio(a, b)]
-    il_ratio[k] = statistics.median(rs) if rs else None
+    il_ratio[k] = round(statistics.median(rs), 2) if rs else None
     il_failed += sum(il_rec(w, k, i).get(e, 0) for w in ("serve", "kernel")
                      for i in range(1, il_pairs + 1) for e in ("err_connect", "err_echo"))
     sv, kv = [x for x in sv if x], [x for x in kv if x]
