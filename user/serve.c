@@ -462,6 +462,12 @@ static void conn_unlink(struct serve *s, struct conn *c)
 static void conn_retire(struct serve *s, struct conn *c)
 {
 	struct conn **pp;
+	__u32 i;
+
+	/* a change still waiting for so_serve_ctl must not report back to a freed block */
+	for (i = 0; i < s->ctl.n; i++)
+		if (s->ctl_conn[i] == c)
+			s->ctl.ops[i].kind = SERVE_CTL_NONE;
 
 	for (pp = &s->dead; *pp; pp = &(*pp)->dead_next)
 		if (*pp == c) {
@@ -570,7 +576,7 @@ static void ctl_flush(struct serve *s)
 
 		if (op->result != SERVE_CTL_OK)
 			continue;
-		if (op->kind == SERVE_CTL_PUBLISH)
+		if (op->kind == SERVE_CTL_PUBLISH && s->ctl_conn[i])
 			s->ctl_conn[i]->seen_state = s->ctl_want[i];
 		else if (op->kind == SERVE_CTL_EXPIRE)
 			s->halfopen_expired++;
@@ -611,7 +617,6 @@ static void conn_publish(struct serve *s, struct conn *c, const struct serve_flo
 	const struct tcb *t = &c->tcb;
 	__u8 want = entry_state_of(t->state);
 	struct serve_ctl_op *op;
-	/* our FIN counts once it is queued: XDP must not think nothing is outstanding */
 	__u32 rcv_wnd = t->rcv_adv - t->rcv_nxt;
 
 	if (want == SERVE_CLOSED || v->state != c->seen_state)
@@ -623,6 +628,7 @@ static void conn_publish(struct serve *s, struct conn *c, const struct serve_flo
 	op->seen_state = v->state;
 	op->state = want;
 	op->snd_una = t->snd_una;
+	/* our FIN counts once it is queued: XDP must not think nothing is outstanding */
 	op->snd_nxt = t->snd_max;
 	op->rcv_nxt = t->rcv_nxt;
 	op->snd_wnd = t->snd_wnd;
