@@ -34,6 +34,7 @@
 #include <shakeoff/cookie.h>
 #include "guard.skel.h"
 
+#include "netns.h"
 #include "pkt.h"
 #include "testlib.h"
 
@@ -1855,22 +1856,8 @@ static int ifaddr_add(const char *label, const uint8_t addr[4])
 static int netns_setup(void)
 {
 	static const uint8_t a1[4] = { 10, 0, 0, 1 }, a2[4] = { 10, 0, 0, 2 };
-	struct ifreq ifr;
-	int fd, err = 0;
+	int err = netns_lo_up();
 
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		err = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr))
-		err = -errno;
-	close(fd);
 	if (err)
 		return err;
 	/* Local addresses for the one real connection (test_sockets). */

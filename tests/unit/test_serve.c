@@ -39,6 +39,7 @@
 #include <shakeoff/cookie.h>
 #include "serve.skel.h"
 
+#include "netns.h"
 #include "pkt.h"
 #include "testlib.h"
 
@@ -1514,27 +1515,6 @@ out:
 
 /* ---------------------------------------------------------------- main */
 
-static int netns_setup(void)
-{
-	struct ifreq ifr;
-	int fd, err = 0;
-
-	if (unshare(CLONE_NEWNET))
-		return -errno;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr))
-		err = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* libbpf's debug output carries the verifier's statistics; keep "processed N insns". */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
@@ -1559,7 +1539,7 @@ int main(void)
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print);
-	err = netns_setup();
+	err = netns_lo_up();
 	if (err) {
 		fprintf(stderr, "Failed to set up a network namespace: %s\n", strerror(-err));
 		return 1;
