@@ -45,9 +45,10 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h include/shakeoff/*.h)
 
-USER_SRCS := $(wildcard user/*.c)
+ROOMS := cmd core guard serve tcp apps
+USER_SRCS := user/main.c $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
-USER_HDRS := $(wildcard user/*.h include/shakeoff/*.h)
+USER_HDRS := $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.h)) $(wildcard include/shakeoff/*.h)
 
 # Unit tests link the user modules they test, minus main().
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
@@ -75,8 +76,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUTPUT)/user
+$(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 shakeoff: $(USER_OBJS)
@@ -114,7 +116,7 @@ install: all
 	$(Q)install -m 0755 shakeoff $(DESTDIR)$(PREFIX)/sbin/shakeoff
 
 format:
-	$(Q)clang-format -i $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.[ch] tests/unit/*.[ch])
+	$(Q)clang-format -i $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.c $(foreach r,$(ROOMS),user/$(r)/*.[ch]) tests/unit/*.[ch])
 
 clean:
 	$(call msg,CLEAN,)

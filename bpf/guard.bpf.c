@@ -22,7 +22,7 @@
 #include "lib/addr.h"
 #include "lib/reply.h"
 #include "lib/tcpopt_xdp.h"
-#include "lib/cookie.h"
+#include "lib/guard_cookie.h"
 #include "lib/guard_maps.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,

@@ -3,9 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cmds.h"
-#include "log.h"
-#include "opts.h"
+#include "cmd/cmds.h"
+#include "core/log.h"
+#include "core/opts.h"
 
 struct cmd {
 	const char *name;

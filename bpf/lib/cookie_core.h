@@ -8,7 +8,7 @@
 #ifndef SO_BPF_COOKIE_CORE_H
 #define SO_BPF_COOKIE_CORE_H
 
-#include <shakeoff/abi.h>
+#include <shakeoff/guard_abi.h>
 #include <shakeoff/cookie.h>
 #include "parse.h"
 

@@ -3,8 +3,8 @@
 #ifndef SO_BPF_GUARD_MAPS_H
 #define SO_BPF_GUARD_MAPS_H
 
-#include <shakeoff/abi.h>
-#include <shakeoff/stats.h>
+#include <shakeoff/guard_abi.h>
+#include <shakeoff/guard_stats.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

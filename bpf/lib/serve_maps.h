@@ -3,7 +3,7 @@
 #ifndef SO_BPF_SERVE_MAPS_H
 #define SO_BPF_SERVE_MAPS_H
 
-#include <shakeoff/serve.h>
+#include <shakeoff/serve_abi.h>
 
 /* max_entries is --max-flows, set by the controller before load. */
 struct {

@@ -52,7 +52,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 
-#include "tcp.h" /* sizes mode: the serve controller's engine */
+#include "tcp/tcp.h" /* sizes mode: the serve controller's engine */
 
 #define TL_MAX_SAMPLES (4u << 20)
 

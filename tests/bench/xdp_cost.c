@@ -21,7 +21,7 @@
 #include <linux/tcp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <shakeoff/abi.h>
+#include <shakeoff/guard_abi.h>
 
 #include "guard.skel.h"
 #include "synbench.skel.h"

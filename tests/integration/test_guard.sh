@@ -15,7 +15,7 @@ ECHO_PORT=8007
 # check that detach stays inside its own namespace.
 PAIR_IDX=$((20000 + RANDOM % 30000))
 CLI1_IP4=10.99.1.1 SRV1_IP4=10.99.1.2
-STATS_H=$ROOT/include/shakeoff/stats.h
+STATS_H=$ROOT/include/shakeoff/guard_stats.h
 
 # Idiom: `condition || fail "why" || return` ends a case as failed, with the reason in its log.
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csum.h"
+#include "core/csum.h"
 #include "testlib.h"
 
 static uint32_t ref_add(uint32_t sum, const uint8_t *p, size_t len)

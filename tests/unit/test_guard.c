@@ -29,8 +29,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include <shakeoff/abi.h>
-#include <shakeoff/stats.h>
+#include <shakeoff/guard_abi.h>
+#include <shakeoff/guard_stats.h>
 #include <shakeoff/cookie.h>
 #include "guard.skel.h"
 

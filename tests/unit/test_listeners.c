@@ -21,9 +21,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "listeners.h"
-#include "opts.h"
-#include "tcinfo.h"
+#include "core/listeners.h"
+#include "core/opts.h"
+#include "core/tcinfo.h"
 
 #define DEV "so0"
 #define TCX_INGRESS 46

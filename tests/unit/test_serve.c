@@ -35,7 +35,7 @@
 #include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
-#include <shakeoff/serve.h>
+#include <shakeoff/serve_abi.h>
 #include <shakeoff/cookie.h>
 #include "serve.skel.h"
 

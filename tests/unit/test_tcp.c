@@ -12,10 +12,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "tcp.h"
-#include "tcp_apps.h"
-#include "tcp_int.h"
-#include "tcp_timer.h"
+#include "tcp/tcp.h"
+#include "apps/apps.h"
+#include "tcp/tcp_int.h"
+#include "tcp/timer.h"
 
 #include "testlib.h"
 

@@ -22,8 +22,8 @@
 #include <bpf/libbpf.h>
 
 #include "testlib.h"
-#include "iface.h"
-#include "xsk.h"
+#include "core/iface.h"
+#include "serve/xsk.h"
 #include "xsktest.skel.h"
 
 #define TEST_ETHERTYPE 0x0800

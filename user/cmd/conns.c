@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shakeoff conns: serve's flow table, found through the program on the interface. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <shakeoff/serve_abi.h>
+
+#include "core/attach.h"
+#include "cmd/cmds.h"
+#include "core/iface.h"
+#include "core/log.h"
+#include "core/opts.h"
+
+static const char *const state_names[SERVE_STATE__COUNT] = {
+	[SERVE_CLOSED] = "CLOSED",	     [SERVE_SYN_RCVD] = "SYN_RCVD",
+	[SERVE_ESTABLISHED] = "ESTABLISHED", [SERVE_FIN_WAIT_1] = "FIN_WAIT_1",
+	[SERVE_FIN_WAIT_2] = "FIN_WAIT_2",   [SERVE_CLOSING] = "CLOSING",
+	[SERVE_TIME_WAIT] = "TIME_WAIT",     [SERVE_CLOSE_WAIT] = "CLOSE_WAIT",
+	[SERVE_LAST_ACK] = "LAST_ACK",
+};
+
+static void addr_str(const __be32 *a, __be16 port, char *buf, size_t len)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!a[0] && !a[1] && a[2] == htonl(0xffff)) {
+		inet_ntop(AF_INET, &a[3], ip, sizeof(ip));
+		snprintf(buf, len, "%s:%u", ip, ntohs(port));
+	} else {
+		inet_ntop(AF_INET6, a, ip, sizeof(ip));
+		snprintf(buf, len, "[%s]:%u", ip, ntohs(port));
+	}
+}
+
+int cmd_conns(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
+	struct serve_flow_key key, next;
+	struct serve_flow v;
+	struct prog_ref p;
+	struct timespec ts;
+	bool json = false, first = true, have = false;
+	int c, fd, ifindex, n = 0;
+	__u64 now;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'j') {
+			json = true;
+			continue;
+		}
+		if (c == 'h') {
+			printf("Usage: shakeoff conns IFACE [--json]\n\n"
+			       "List serve's flows on IFACE: client, local address, state, sequence\n"
+			       "numbers, bytes each way and age. Works from any process in IFACE's\n"
+			       "network namespace, also another `ip netns exec`.\n");
+			return 0;
+		}
+		return usage_error("conns", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind + 1 != argc)
+		return usage_error("conns",
+				   optind >= argc ? "missing IFACE" : "too many arguments");
+	ifindex = iface_index(argv[optind]);
+	if (ifindex < 0) {
+		pr_warn("unknown interface '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	if (xdp_prog_on(ifindex, &p) || !p.id || strcmp(p.name, SERVE_XDP_PROG_NAME)) {
+		pr_warn("no shakeoff serve on %s\n", argv[optind]);
+		return 1;
+	}
+	fd = prog_map_fd(p.id, SERVE_MAP_FLOWS);
+	if (fd < 0) {
+		pr_warn("Failed to open map %s: %s\n", SERVE_MAP_FLOWS, strerror(-fd));
+		return 1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	if (json)
+		printf("{\"iface\":\"%s\",\"flows\":[", argv[optind]);
+	else
+		printf("%-46s %-46s %-11s %10s %10s %10s %10s %10s %8s\n", "client", "local",
+		       "state", "snd_una", "snd_nxt", "rcv_nxt", "bytes_out", "bytes_in", "age_s");
+	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		char ra[64], la[64];
+		const char *st;
+		double age;
+
+		key = next;
+		have = true;
+		if (bpf_map_lookup_elem_flags(fd, &key, &v, BPF_F_LOCK))
+			continue;
+		addr_str(key.raddr, key.rport, ra, sizeof(ra));
+		addr_str(key.laddr, key.lport, la, sizeof(la));
+		st = v.state < SERVE_STATE__COUNT ? state_names[v.state] : "?";
+		age = now > v.last_ns ? (now - v.last_ns) / 1e9 : 0;
+		if (json)
+			printf("%s{\"client\":\"%s\",\"local\":\"%s\",\"state\":\"%s\",\"iss\":%u,"
+			       "\"irs\":%u,\"snd_una\":%u,\"snd_nxt\":%u,\"rcv_nxt\":%u,"
+			       "\"bytes_out\":%u,\"bytes_in\":%u,\"idle_s\":%.3f}",
+			       first ? "" : ",", ra, la, st, v.iss, v.irs, v.snd_una, v.snd_nxt,
+			       v.rcv_nxt, v.snd_una - v.iss - 1, v.rcv_nxt - v.irs - 1, age);
+		else
+			printf("%-46s %-46s %-11s %10u %10u %10u %10u %10u %8.1f\n", ra, la, st,
+			       v.snd_una, v.snd_nxt, v.rcv_nxt, v.snd_una - v.iss - 1,
+			       v.rcv_nxt - v.irs - 1, age);
+		first = false;
+		n++;
+	}
+	if (json)
+		printf("],\"count\":%d}\n", n);
+	close(fd);
+	return 0;
+}

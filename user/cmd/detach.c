@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shakeoff detach: remove what a guard (also a crashed one) left on an interface. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <shakeoff/guard_abi.h>
+
+#include "core/attach.h"
+#include "cmd/cmds.h"
+#include "core/iface.h"
+#include "core/log.h"
+#include "core/opts.h"
+#include "core/sysenv.h"
+
+static void detach_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: shakeoff detach IFACE\n\n"
+		"Remove shakeoff's XDP and TC programs from IFACE and its pins under\n" SHAKEOFF_PIN_ROOT
+		"/IFACE. Nothing else on IFACE is touched.\n");
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const char *const names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME,
+					     "so_serve_xdp" };
+	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
+	char caps[64], dir[256];
+	const char *ifname;
+	int c, ifindex, n;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			detach_usage(stdout);
+			return 0;
+		}
+		return usage_error("detach", "unknown option '%s'", argv[optind - 1]);
+	}
+	if (optind + 1 != argc)
+		return usage_error("detach",
+				   optind >= argc ? "missing IFACE" : "too many arguments");
+	ifname = argv[optind];
+	ifindex = iface_index(ifname);
+	if (ifindex < 0) {
+		pr_warn("unknown interface '%s'\n", ifname);
+		return EXIT_USAGE;
+	}
+	if (sysenv_check_caps(caps, sizeof(caps))) {
+		pr_warn("missing %s: needed to detach programs\n", caps);
+		return EXIT_USAGE;
+	}
+	n = detach_named(ifindex, names, 3);
+	if (n < 0) {
+		pr_warn("Failed to detach from %s: %s\n", ifname, strerror(-n));
+		return 1;
+	}
+	if (!bpffs_ensure()) {
+		snprintf(dir, sizeof(dir), "%s/%s", SHAKEOFF_PIN_ROOT, ifname);
+		pin_dir_remove(dir);
+	}
+	if (n)
+		printf("detached %d program(s) from %s\n", n, ifname);
+	else
+		printf("nothing of shakeoff's on %s\n", ifname);
+	return 0;
+}

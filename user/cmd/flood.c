@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shakeoff flood: TCP segments from spoofed sources, out of an interface at
+ * XDP speed. bpf/flood.bpf.c writes each segment into a frame that
+ * BPF_PROG_RUN with BPF_F_TEST_XDP_LIVE_FRAMES hands it, and returns XDP_TX,
+ * which the kernel turns into a transmit on the interface given as the
+ * context's ingress_ifindex. We run the program in chunks of `repeat` frames
+ * from one thread per CPU, sleep between chunks to hold --rate, and count what
+ * was sent in the program's per-CPU map.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/neighbour.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <shakeoff/flood.h>
+#include "flood.skel.h"
+#include "core/iface.h"
+#include "core/log.h"
+#include "core/opts.h"
+
+#define CMD "flood"
+#define DEFAULT_SRC4 "198.18.0.0/15"
+#define DEFAULT_SRC6 "2001:db8::/64"
+#define DEFAULT_DURATION 5.0
+#define DEFAULT_BATCH 64
+#define MAX_BATCH 256
+/*
+ * Each BPF_PROG_RUN call costs a fixed setup and teardown (page pool, memory
+ * model; ~25 ms on a 6.18 VM) on top of the per-frame work, so unpaced runs
+ * size chunks for CHUNK_NS of work, and paced runs send one chunk per tick of
+ * a few times the fixed cost. The kernel stops a run at once on a signal.
+ */
+#define CHUNK_NS 250000000.0
+#define FIRST_CHUNK 65536
+#define TICK_MIN_NS 10000000.0
+#define TICK_MAX_NS 1000000000.0
+#define NSEC_PER_SEC 1000000000ULL
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: shakeoff flood IFACE --dst IP --dport N [OPTIONS]\n"
+		"\n"
+		"Send TCP segments from spoofed sources out of IFACE, built in XDP and sent\n"
+		"with BPF_PROG_RUN live frames. Every segment has a random sequence number\n"
+		"(and ack number for ack/fin) and valid IP and TCP checksums. Lab use only.\n"
+		"\n"
+		"Options:\n"
+		"  --dst IP              destination address; its family picks IPv4 or IPv6\n"
+		"  --dport N             destination port\n"
+		"  --kind KIND           syn (default; MSS, SACK_PERM, TS, NOP, WS 7 like Linux),\n"
+		"                        ack, rst, or fin (FIN+ACK)\n"
+		"  --src CIDR            source addresses (default " DEFAULT_SRC4 ", the\n"
+		"                        benchmark range, or " DEFAULT_SRC6 "); for IPv6 at\n"
+		"                        most the low 64 bits vary\n"
+		"  --sport-range A-B     source ports (default 1024-65535)\n"
+		"  --sequential          walk sources in order (addresses first, then ports)\n"
+		"                        instead of drawing them at random\n"
+		"  --count N             stop after N segments\n"
+		"  --duration S          stop after S seconds (default %.0f unless --count is given)\n"
+		"  --rate PPS            at most PPS segments per second (default: as fast as\n"
+		"                        possible)\n"
+		"  --threads N           senders, one per CPU (default 1)\n"
+		"  --batch N             frames per XDP batch, 1-%d (default %d)\n"
+		"  --dst-mac MAC         destination MAC (default: the kernel's neighbour entry\n"
+		"                        for --dst on IFACE; ping --dst first to create one)\n"
+		"  --src-mac MAC         source MAC (default: IFACE's own)\n"
+		"  --json                print the result as one JSON object\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"A veth delivers XDP_TX frames only if its peer runs a native-mode XDP program\n"
+		"(otherwise they vanish uncounted): run `shakeoff lab attach PEER count` (or\n"
+		"pass) on the receiving side. \"sent\" counts the program's XDP_TX verdicts;\n"
+		"frames the interface then could not queue show up as its tx_dropped.\n",
+		DEFAULT_DURATION, MAX_BATCH, DEFAULT_BATCH);
+}
+
+static const char *kind_name(int kind)
+{
+	switch (kind) {
+	case FLOOD_SYN:
+		return "syn";
+	case FLOOD_ACK:
+		return "ack";
+	case FLOOD_RST:
+		return "rst";
+	default:
+		return "fin";
+	}
+}
+
+static int kind_parse(const char *s)
+{
+	int k;
+
+	for (k = FLOOD_SYN; k <= FLOOD_FIN; k++)
+		if (!strcmp(s, kind_name(k)))
+			return k;
+	return -1;
+}
+
+/* Does one RTM_NEWNEIGH entry resolve dst on ifindex? Copies the MAC if so. */
+static bool neigh_match(struct nlmsghdr *nh, int ifindex, const struct ip_addr *dst, __u8 mac[6])
+{
+	struct ndmsg *nd = NLMSG_DATA(nh);
+	int alen = dst->family == AF_INET ? 4 : 16;
+	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*nd));
+	bool dst_ok = false, mac_ok = false;
+	__u8 found[6];
+	struct rtattr *rta;
+
+	if (len < 0 || nd->ndm_ifindex != ifindex || nd->ndm_family != dst->family)
+		return false;
+	if (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED) || nd->ndm_state == NUD_NONE)
+		return false;
+	for (rta = (struct rtattr *)((char *)nd + NLMSG_ALIGN(sizeof(*nd))); RTA_OK(rta, len);
+	     rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == (unsigned int)alen)
+			dst_ok = !memcmp(RTA_DATA(rta), dst->bytes, alen);
+		else if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6) {
+			memcpy(found, RTA_DATA(rta), 6);
+			mac_ok = true;
+		}
+	}
+	if (dst_ok && mac_ok)
+		memcpy(mac, found, 6);
+	return dst_ok && mac_ok;
+}
+
+/* The kernel's neighbour entry for dst on ifindex (a netlink dump); -ENOENT if none. */
+static int neigh_lookup(int ifindex, const struct ip_addr *dst, __u8 mac[6])
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ndmsg nd;
+	} req = {};
+	static char buf[32768];
+	bool found = false, done = false;
+	int fd, err = 0;
+	ssize_t n;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	req.nh.nlmsg_len = sizeof(req);
+	req.nh.nlmsg_type = RTM_GETNEIGH;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.nh.nlmsg_seq = 1;
+	req.nd.ndm_family = dst->family;
+	if (send(fd, &req, sizeof(req), 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (!done) {
+		struct nlmsghdr *nh;
+
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n < 0) {
+			err = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				err = e->error ? e->error : -EPROTO;
+				goto out;
+			}
+			if (nh->nlmsg_type == RTM_NEWNEIGH && !found &&
+			    neigh_match(nh, ifindex, dst, mac))
+				found = true;
+		}
+	}
+	err = found ? 0 : -ENOENT;
+out:
+	close(fd);
+	return err;
+}
+
+/* Source prefix → base address (host bits cleared), bits that vary and their mask. */
+static void src_setup(const struct ip_addr *src, unsigned int prefix, struct flood_cfg *cfg)
+{
+	unsigned int bits;
+	__u64 mask;
+
+	if (src->family == AF_INET) {
+		bits = 32 - prefix;
+		mask = bits >= 32 ? 0xffffffffULL : (1ULL << bits) - 1;
+		memcpy(cfg->saddr, src->bytes, 4);
+		cfg->saddr[0] &= htonl(~(__u32)mask);
+	} else {
+		bits = 128 - prefix > 64 ? 64 : 128 - prefix;
+		mask = bits >= 64 ? ~0ULL : (1ULL << bits) - 1;
+		memcpy(cfg->saddr, src->bytes, 16);
+		cfg->saddr[2] &= htonl(~(__u32)(mask >> 32));
+		cfg->saddr[3] &= htonl(~(__u32)mask);
+	}
+	cfg->host_bits = bits;
+	cfg->host_mask = mask;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* SIGUSR1 only interrupts a sender's BPF_PROG_RUN; the handler has nothing to do. */
+static void on_wakeup(int sig)
+{
+	(void)sig;
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
+}
+
+/* What the sender threads share. */
+struct flood_run {
+	int prog_fd;
+	__u8 frame[128];
+	__u32 frame_len;
+	int ifindex;
+	__u32 batch;
+	double rate; /* per thread; 0: unpaced */
+	__u64 deadline; /* CLOCK_MONOTONIC ns; 0: none */
+	bool bounded; /* budget limits the run */
+	__u64 budget; /* frames left to hand out (atomic) */
+	int err; /* first error (atomic) */
+	int running; /* senders not finished yet (atomic) */
+	volatile int expired; /* the deadline passed; set by the main thread */
+};
+
+struct sender {
+	pthread_t thread;
+	struct flood_run *run;
+	int cpu; /* -1: not pinned */
+};
+
+/* Take up to want frames from the shared budget. */
+static __u64 budget_take(struct flood_run *run, __u64 want)
+{
+	__u64 left = __atomic_load_n(&run->budget, __ATOMIC_RELAXED), take;
+
+	if (!run->bounded)
+		return want;
+	do {
+		if (!left)
+			return 0;
+		take = left < want ? left : want;
+	} while (!__atomic_compare_exchange_n(&run->budget, &left, left - take, false,
+					      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return take;
+}
+
+/* Sleep until t (CLOCK_MONOTONIC), in slices so the end of the run stops us soon. */
+static void sleep_until(const struct flood_run *run, __u64 t)
+{
+	struct timespec ts;
+	__u64 now;
+
+	while (!stop && !run->expired && (now = now_ns()) < t) {
+		__u64 d = t - now > 50000000ULL ? 50000000ULL : t - now;
+
+		ts.tv_sec = d / NSEC_PER_SEC;
+		ts.tv_nsec = d % NSEC_PER_SEC;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void *sender_main(void *arg)
+{
+	struct sender *s = arg;
+	struct flood_run *run = s->run;
+	struct xdp_md ctx = {
+		.data_end = run->frame_len,
+		.ingress_ifindex = run->ifindex,
+	};
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = run->frame, .data_size_in = run->frame_len,
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = run->batch);
+	double frame_ns = 200, call_ns = 25000000;
+	__u64 start, done = 0;
+	bool first = true;
+	int err;
+
+	if (s->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(s->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	start = now_ns();
+	while (!stop && !run->expired) {
+		double tick = TICK_MIN_NS, want;
+		__u64 n, t0, t1, wall;
+
+		t0 = now_ns();
+		if (run->rate) {
+			if (call_ns * 4 > tick)
+				tick = call_ns * 4 > TICK_MAX_NS ? TICK_MAX_NS : call_ns * 4;
+			want = ceil(run->rate * tick / NSEC_PER_SEC);
+		} else {
+			want = first ? FIRST_CHUNK : CHUNK_NS / frame_ns;
+		}
+		n = budget_take(run, want < 1 ? 1 : want > (1U << 30) ? (1U << 30) : (__u64)want);
+		if (!n)
+			break;
+		opts.repeat = n;
+		err = bpf_prog_test_run_opts(run->prog_fd, &opts);
+		t1 = now_ns();
+		if (err) {
+			/* a signal or the deadline interrupts the run; anything else is fatal */
+			if (err != -EINTR || !(stop || run->expired)) {
+				int zero = 0;
+
+				__atomic_compare_exchange_n(&run->err, &zero, err, false,
+							    __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+				stop = 1;
+			}
+			break;
+		}
+		done += n;
+		first = false;
+		wall = t1 - t0;
+		/*
+		 * Wall time per frame, fixed cost included: the kernel's own average
+		 * (opts.duration) leaves out the softirq work our frames cause on
+		 * this CPU, which can be most of it.
+		 */
+		frame_ns = (double)wall / n;
+		if (opts.duration)
+			call_ns = (call_ns + fmax(0, wall - (double)n * opts.duration)) / 2;
+		if (run->rate)
+			sleep_until(run, start + (__u64)(done / run->rate * NSEC_PER_SEC));
+	}
+	__atomic_fetch_sub(&run->running, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * The interface's tx_dropped counter: frames the driver could not take (a
+ * veth whose peer's ring is full). -1 if unknown.
+ */
+static long long iface_tx_dropped(const char *ifname)
+{
+	char path[128];
+	long long v = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/statistics/tx_dropped", ifname);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%lld", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/* Sum the per-CPU flood_state of the loaded program. */
+static int state_sum(int map_fd, struct flood_state *sum)
+{
+	struct flood_state *vals;
+	int ncpus, cpu, err;
+	__u32 zero = 0;
+
+	memset(sum, 0, sizeof(*sum));
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus < 0)
+		return ncpus;
+	vals = calloc(ncpus, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(map_fd, &zero, vals);
+	if (!err) {
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			sum->tx += vals[cpu].tx;
+			sum->short_frame += vals[cpu].short_frame;
+		}
+	}
+	free(vals);
+	return err;
+}
+
+/* CPUs we may run on, in order; returns how many (at most max). */
+static int usable_cpus(int *cpus, int max)
+{
+	cpu_set_t set;
+	int i, n = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 0;
+	for (i = 0; i < CPU_SETSIZE && n < max; i++)
+		if (CPU_ISSET(i, &set))
+			cpus[n++] = i;
+	return n;
+}
+
+static const struct option flood_opts[] = { { "dst", required_argument, NULL, 'd' },
+					    { "dport", required_argument, NULL, 'p' },
+					    { "kind", required_argument, NULL, 'k' },
+					    { "src", required_argument, NULL, 's' },
+					    { "sport-range", required_argument, NULL, 'P' },
+					    { "sequential", no_argument, NULL, 'S' },
+					    { "count", required_argument, NULL, 'c' },
+					    { "duration", required_argument, NULL, 'D' },
+					    { "rate", required_argument, NULL, 'r' },
+					    { "threads", required_argument, NULL, 't' },
+					    { "batch", required_argument, NULL, 'b' },
+					    { "dst-mac", required_argument, NULL, 'M' },
+					    { "src-mac", required_argument, NULL, 'm' },
+					    { "json", no_argument, NULL, 'j' },
+					    { "help", no_argument, NULL, 'h' },
+					    {} };
+
+struct flood_args {
+	const char *ifname;
+	int ifindex;
+	struct ip_addr dst;
+	struct ip_addr src;
+	unsigned int src_prefix;
+	unsigned long dport;
+	int kind; /* enum flood_kind */
+	__u16 sport_lo, sport_hi;
+	bool sequential;
+	unsigned long count; /* 0: unbounded */
+	double duration; /* 0: unbounded */
+	unsigned long rate; /* 0: unpaced */
+	unsigned long threads;
+	unsigned long batch;
+	bool have_dmac, have_smac;
+	__u8 dmac[6], smac[6];
+	bool json;
+};
+
+/* Fills a from the command line; returns -1 to go on, else the exit code. */
+static int flood_parse(int argc, char **argv, struct flood_args *a)
+{
+	const char *src_arg = NULL;
+	bool have_dst = false;
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	a->kind = FLOOD_SYN;
+	a->sport_lo = 1024;
+	a->sport_hi = 65535;
+	a->threads = 1;
+	a->batch = DEFAULT_BATCH;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":h", flood_opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd':
+			if (parse_ip(optarg, &a->dst))
+				return usage_error(CMD, "--dst wants an IP address, got '%s'",
+						   optarg);
+			have_dst = true;
+			break;
+		case 'p':
+			if (parse_ulong(optarg, 1, 65535, &a->dport))
+				return usage_error(CMD, "--dport wants 1-65535, got '%s'", optarg);
+			break;
+		case 'k':
+			a->kind = kind_parse(optarg);
+			if (a->kind < 0)
+				return usage_error(
+					CMD, "--kind wants syn, ack, rst or fin, got '%s'", optarg);
+			break;
+		case 's':
+			src_arg = optarg;
+			break;
+		case 'P':
+			if (parse_port_range(optarg, &a->sport_lo, &a->sport_hi))
+				return usage_error(
+					CMD, "--sport-range wants A-B within 1-65535, got '%s'",
+					optarg);
+			break;
+		case 'S':
+			a->sequential = true;
+			break;
+		case 'c':
+			if (parse_ulong(optarg, 1, ULONG_MAX, &a->count))
+				return usage_error(CMD, "--count wants a positive number, got '%s'",
+						   optarg);
+			break;
+		case 'D':
+			if (parse_double(optarg, 0.001, 1e7, &a->duration))
+				return usage_error(CMD, "--duration wants seconds > 0, got '%s'",
+						   optarg);
+			break;
+		case 'r':
+			if (parse_ulong(optarg, 1, 1000000000, &a->rate))
+				return usage_error(CMD, "--rate wants 1-1000000000 pps, got '%s'",
+						   optarg);
+			break;
+		case 't':
+			if (parse_ulong(optarg, 1, CPU_SETSIZE, &a->threads))
+				return usage_error(
+					CMD, "--threads wants a positive number, got '%s'", optarg);
+			break;
+		case 'b':
+			if (parse_ulong(optarg, 1, MAX_BATCH, &a->batch))
+				return usage_error(CMD, "--batch wants 1-%d, got '%s'", MAX_BATCH,
+						   optarg);
+			break;
+		case 'M':
+			if (parse_mac(optarg, a->dmac))
+				return usage_error(
+					CMD, "--dst-mac wants aa:bb:cc:dd:ee:ff, got '%s'", optarg);
+			a->have_dmac = true;
+			break;
+		case 'm':
+			if (parse_mac(optarg, a->smac))
+				return usage_error(
+					CMD, "--src-mac wants aa:bb:cc:dd:ee:ff, got '%s'", optarg);
+			a->have_smac = true;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case ':':
+			return usage_error(CMD, "option '%s' wants a value", argv[optind - 1]);
+		default:
+			return usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (argc - optind != 1)
+		return usage_error(CMD, "wants exactly one IFACE");
+	a->ifname = argv[optind];
+	if (!have_dst)
+		return usage_error(CMD, "--dst is required");
+	if (!a->dport)
+		return usage_error(CMD, "--dport is required");
+	if (!src_arg)
+		src_arg = a->dst.family == AF_INET ? DEFAULT_SRC4 : DEFAULT_SRC6;
+	if (parse_cidr(src_arg, &a->src, &a->src_prefix))
+		return usage_error(CMD, "--src wants an address or CIDR, got '%s'", src_arg);
+	if (a->src.family != a->dst.family)
+		return usage_error(CMD, "--src and --dst must be of the same family");
+	if (!a->count && !a->duration)
+		a->duration = DEFAULT_DURATION;
+	return -1;
+}
+
+/* The interface and both MACs; returns -1 to go on, else the exit code. */
+static int flood_resolve(struct flood_args *a)
+{
+	char buf[INET6_ADDRSTRLEN];
+	int err;
+
+	a->ifindex = iface_index(a->ifname);
+	if (a->ifindex < 0) {
+		pr_warn("no interface named '%s'\n", a->ifname);
+		return EXIT_USAGE;
+	}
+	if (!a->have_smac) {
+		err = iface_mac(a->ifname, a->smac);
+		if (err) {
+			pr_warn("Failed to read the MAC address of %s: %s\n", a->ifname,
+				strerror(-err));
+			return EXIT_USAGE;
+		}
+	}
+	if (!a->have_dmac) {
+		err = neigh_lookup(a->ifindex, &a->dst, a->dmac);
+		if (err == -ENOENT) {
+			pr_warn("no neighbour entry for %s on %s: ping it first or give --dst-mac\n",
+				ip_str(&a->dst, buf, sizeof(buf)), a->ifname);
+			return EXIT_USAGE;
+		}
+		if (err) {
+			pr_warn("Failed to read the neighbour table: %s\n", strerror(-err));
+			return 1;
+		}
+	}
+	return -1;
+}
+
+static void flood_configure(const struct flood_args *a, struct flood_cfg *cfg)
+{
+	memcpy(cfg->dmac, a->dmac, 6);
+	memcpy(cfg->smac, a->smac, 6);
+	cfg->ipv6 = a->dst.family == AF_INET6;
+	cfg->kind = a->kind;
+	cfg->sequential = a->sequential;
+	src_setup(&a->src, a->src_prefix, cfg);
+	memcpy(cfg->daddr, a->dst.bytes, cfg->ipv6 ? 16 : 4);
+	cfg->dport = htons(a->dport);
+	cfg->sport_lo = a->sport_lo;
+	cfg->sport_count = a->sport_hi - a->sport_lo + 1;
+}
+
+/* Run the senders until done, a deadline or a signal; returns how many ran. */
+static unsigned long flood_senders(struct flood_run *run, unsigned long threads)
+{
+	struct sender *senders;
+	int cpus[CPU_SETSIZE];
+	unsigned long i;
+	int err;
+
+	senders = calloc(threads, sizeof(*senders));
+	if (!senders)
+		return 0;
+	if (threads > 1 && usable_cpus(cpus, CPU_SETSIZE) < (int)threads)
+		threads = 1;
+	run->running = threads;
+	for (i = 0; i < threads; i++) {
+		senders[i].run = run;
+		senders[i].cpu = threads > 1 ? cpus[i] : -1;
+		err = pthread_create(&senders[i].thread, NULL, sender_main, &senders[i]);
+		if (err) {
+			pr_warn("Failed to start sender thread: %s\n", strerror(err));
+			__atomic_fetch_sub(&run->running, threads - i, __ATOMIC_RELEASE);
+			stop = 1;
+			threads = i;
+			break;
+		}
+	}
+	/*
+	 * A signal reaches one thread, and a sender only looks at the clock
+	 * between chunks. On a signal or at the deadline, interrupt each sender
+	 * with its own SIGUSR1, again every tick, since one may be just about to
+	 * enter the kernel.
+	 */
+	while (__atomic_load_n(&run->running, __ATOMIC_ACQUIRE) > 0) {
+		if (run->deadline && now_ns() >= run->deadline)
+			run->expired = 1;
+		if (stop || run->expired)
+			for (i = 0; i < threads; i++)
+				pthread_kill(senders[i].thread, SIGUSR1);
+		usleep(1000);
+	}
+	for (i = 0; i < threads; i++)
+		pthread_join(senders[i].thread, NULL);
+	free(senders);
+	return threads;
+}
+
+static void flood_report(const struct flood_args *a, const struct flood_state *sum, double secs,
+			 long long dropped)
+{
+	double pps = secs > 0 ? sum->tx / secs : 0;
+	char buf[INET6_ADDRSTRLEN], dropbuf[24] = "null";
+
+	ip_str(&a->dst, buf, sizeof(buf));
+	if (a->json) {
+		if (dropped >= 0)
+			snprintf(dropbuf, sizeof(dropbuf), "%lld", dropped);
+		printf("{\"iface\":\"%s\",\"kind\":\"%s\",\"family\":\"%s\",\"dst\":\"%s\","
+		       "\"dport\":%lu,\"sent\":%llu,\"aborted\":%llu,\"tx_dropped\":%s,"
+		       "\"seconds\":%.3f,\"pps\":%.0f,\"threads\":%lu,\"batch\":%lu}\n",
+		       a->ifname, kind_name(a->kind), a->dst.family == AF_INET ? "ipv4" : "ipv6",
+		       buf, a->dport, (unsigned long long)sum->tx,
+		       (unsigned long long)sum->short_frame, dropbuf, secs, pps, a->threads,
+		       a->batch);
+		return;
+	}
+	printf("sent %llu %s segments to %s port %lu on %s in %.3f s: %.0f pps\n",
+	       (unsigned long long)sum->tx, kind_name(a->kind), buf, a->dport, a->ifname, secs,
+	       pps);
+	if (dropped > 0)
+		printf("%s dropped %lld frames meanwhile (tx_dropped; a full peer ring on veth)\n",
+		       a->ifname, dropped);
+	if (sum->short_frame)
+		printf("aborted %llu frames too short for the segment\n",
+		       (unsigned long long)sum->short_frame);
+}
+
+int cmd_flood(int argc, char **argv)
+{
+	struct flood_bpf *skel = NULL;
+	struct flood_args a;
+	struct flood_run run = {};
+	struct flood_state sum;
+	struct sigaction sa = {};
+	long long drop_start, drop_end;
+	__u64 t_start, t_end;
+	int err, serr, cpus[CPU_SETSIZE];
+
+	err = flood_parse(argc, argv, &a);
+	if (err >= 0)
+		return err;
+	if (a.threads > 1 && (unsigned long)usable_cpus(cpus, CPU_SETSIZE) < a.threads)
+		return usage_error(CMD, "--threads %lu, but fewer CPUs are usable", a.threads);
+	err = flood_resolve(&a);
+	if (err >= 0)
+		return err;
+
+	skel = flood_bpf__open();
+	if (!skel) {
+		pr_warn("Failed to open BPF object flood: %s\n", strerror(errno));
+		return 1;
+	}
+	flood_configure(&a, (struct flood_cfg *)&skel->rodata->flood_cfg);
+	err = flood_bpf__load(skel);
+	if (err) {
+		pr_warn("Failed to load BPF program %s: %s\n", FLOOD_PROG_NAME, strerror(-err));
+		err = 1;
+		goto out;
+	}
+
+	run.prog_fd = bpf_program__fd(skel->progs.so_flood);
+	run.frame_len = flood_frame_len(a.dst.family == AF_INET6, a.kind);
+	run.ifindex = a.ifindex;
+	run.batch = a.batch;
+	run.rate = a.rate ? (double)a.rate / a.threads : 0;
+	run.bounded = a.count > 0;
+	run.budget = a.count;
+
+	stop = 0;
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_wakeup;
+	sigaction(SIGUSR1, &sa, NULL);
+
+	drop_start = iface_tx_dropped(a.ifname);
+	t_start = now_ns();
+	if (a.duration)
+		run.deadline = t_start + (__u64)(a.duration * NSEC_PER_SEC);
+	if (!flood_senders(&run, a.threads))
+		err = 1;
+	t_end = now_ns();
+	drop_end = iface_tx_dropped(a.ifname);
+
+	if (run.err) {
+		pr_warn("Failed to run %s on %s: %s\n", FLOOD_PROG_NAME, a.ifname,
+			strerror(-run.err));
+		if (run.err == -EINVAL || run.err == -EOPNOTSUPP)
+			pr_warn("the kernel may lack BPF_F_TEST_XDP_LIVE_FRAMES (Linux 5.18+)\n");
+		err = 1;
+	}
+	serr = state_sum(bpf_map__fd(skel->maps.flood_state), &sum);
+	if (serr) {
+		pr_warn("Failed to read map %s: %s\n", FLOOD_MAP_STATE, strerror(-serr));
+		err = 1;
+		goto out;
+	}
+	flood_report(&a, &sum, (t_end - t_start) / 1e9,
+		     drop_start >= 0 && drop_end >= drop_start ? drop_end - drop_start : -1);
+out:
+	flood_bpf__destroy(skel);
+	return err;
+}

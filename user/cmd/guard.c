@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shakeoff guard: the foreground controller of the SYN-cookie shield. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <linux/if_link.h>
+#include <netinet/in.h>
+
+#include "cmd/cmds.h"
+#include "guard/guard.h"
+#include "core/iface.h"
+#include "core/log.h"
+#include "core/opts.h"
+#include "guard/counters.h"
+
+#define GUARD_TICK_MS 250
+
+static volatile sig_atomic_t guard_exiting;
+
+static void guard_on_signal(int sig)
+{
+	(void)sig;
+	guard_exiting = 1;
+}
+
+static void guard_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: shakeoff guard IFACE --ports PORTS [OPTIONS]\n\n"
+		"Answer SYNs to the protected ports with SYN cookies in XDP and hand each\n"
+		"verified final ACK to the kernel listener (TC ingress). Runs in the foreground;\n"
+		"SIGINT/SIGTERM detach exactly what it attached.\n\n"
+		"  -p, --ports LIST          ports to protect: 80,443,8000-8010\n"
+		"  -a, --addr IP             protect this local address (repeatable; default:\n"
+		"                            every address of IFACE)\n"
+		"      --cookies always|auto always (default): every SYN gets a cookie;\n"
+		"                            auto: SYNs go to the kernel until a port sees more\n"
+		"                            than --syn-threshold SYN/s\n"
+		"      --syn-threshold PPS   SYN/s per port that turns cookies on (default 1000)\n"
+		"      --xdp-mode native|generic  (default: native where the driver has it)\n"
+		"      --mss N               MSS we announce (default: MTU-40, IPv6 MTU-60)\n"
+		"      --wscale N            window scale we announce, 0-14 (default: as Linux)\n"
+		"      --ttl N               TTL / hop limit of our replies (default 64)\n"
+		"      --key-file FILE       derive cookie keys from FILE's secret (16+ bytes) and\n"
+		"                            the wall clock: hosts sharing FILE accept each\n"
+		"                            other's cookies\n"
+		"      --fix-sysctls         set conflicting TCP sysctls to 1 instead of refusing\n"
+		"      --interval SECONDS    seconds between stats lines (default 5, 0: none)\n"
+		"      --json                JSON lines on stdout\n"
+		"  -h, --help                this text\n");
+}
+
+static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
+		       unsigned long *interval)
+{
+	static const struct option longopts[] = { { "ports", required_argument, NULL, 'p' },
+						  { "addr", required_argument, NULL, 'a' },
+						  { "cookies", required_argument, NULL, 'c' },
+						  { "syn-threshold", required_argument, NULL, 'T' },
+						  { "xdp-mode", required_argument, NULL, 'x' },
+						  { "mss", required_argument, NULL, 'm' },
+						  { "wscale", required_argument, NULL, 'w' },
+						  { "ttl", required_argument, NULL, 't' },
+						  { "key-file", required_argument, NULL, 'k' },
+						  { "fix-sysctls", no_argument, NULL, 'F' },
+						  { "interval", required_argument, NULL, 'i' },
+						  { "json", no_argument, NULL, 'j' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
+	unsigned long v;
+	int c;
+
+	o->mode = GUARD_COOKIES_ALWAYS;
+	o->syn_threshold = 1000;
+	o->wscale = -1;
+	o->ttl = 64;
+	*interval = 5;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":p:a:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_port_list(optarg, o->ports, &o->nports))
+				return usage_error("guard", "bad port list '%s'", optarg);
+			break;
+		case 'a':
+			if (o->naddrs >= 2 * GUARD_MAX_ADDRS)
+				return usage_error("guard", "at most %d --addr",
+						   2 * GUARD_MAX_ADDRS);
+			if (parse_ip(optarg, &o->addrs[o->naddrs]))
+				return usage_error("guard", "bad address '%s'", optarg);
+			o->naddrs++;
+			break;
+		case 'c':
+			if (!strcmp(optarg, "always"))
+				o->mode = GUARD_COOKIES_ALWAYS;
+			else if (!strcmp(optarg, "auto"))
+				o->mode = GUARD_COOKIES_AUTO;
+			else
+				return usage_error("guard", "--cookies takes always or auto");
+			break;
+		case 'T':
+			if (parse_ulong(optarg, 1, 1000000000UL, &o->syn_threshold))
+				return usage_error("guard", "bad --syn-threshold '%s'", optarg);
+			break;
+		case 'x':
+			if (!strcmp(optarg, "native"))
+				o->xdp_flags = XDP_FLAGS_DRV_MODE;
+			else if (!strcmp(optarg, "generic"))
+				o->xdp_flags = XDP_FLAGS_SKB_MODE;
+			else
+				return usage_error("guard", "--xdp-mode takes native or generic");
+			break;
+		case 'm':
+			if (parse_ulong(optarg, 536, 65495, &v))
+				return usage_error("guard", "--mss takes 536-65495");
+			o->mss = v;
+			break;
+		case 'w':
+			if (parse_ulong(optarg, 0, 14, &v))
+				return usage_error("guard", "--wscale takes 0-14");
+			o->wscale = v;
+			break;
+		case 't':
+			if (parse_ulong(optarg, 1, 255, &v))
+				return usage_error("guard", "--ttl takes 1-255");
+			o->ttl = v;
+			break;
+		case 'k':
+			o->key_file = optarg;
+			break;
+		case 'F':
+			o->fix_sysctls = true;
+			break;
+		case 'i':
+			if (parse_ulong(optarg, 0, 86400, interval))
+				return usage_error("guard", "bad --interval '%s'", optarg);
+			break;
+		case 'j':
+			*json = true;
+			break;
+		case 'h':
+			guard_usage(stdout);
+			return -1;
+		case ':':
+			return usage_error("guard", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("guard", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("guard", "missing IFACE");
+	if (optind + 1 < argc)
+		return usage_error("guard", "unexpected argument '%s'", argv[optind + 1]);
+	o->ifname = argv[optind];
+	if (!o->nports)
+		return usage_error("guard", "--ports is required");
+	return 0;
+}
+
+static int guard_default_addrs(struct guard_opts *o)
+{
+	unsigned int i, n4 = 0, n6 = 0;
+	int n;
+
+	if (!o->naddrs) {
+		n = iface_addrs(o->ifname, o->addrs, 2 * GUARD_MAX_ADDRS);
+		if (n < 0) {
+			pr_warn("Failed to list the addresses of %s: %s\n", o->ifname,
+				strerror(-n));
+			return 1;
+		}
+		if (!n) {
+			pr_warn("%s has no IP address: add one or give --addr\n", o->ifname);
+			return EXIT_USAGE;
+		}
+		o->naddrs = n;
+	}
+	for (i = 0; i < o->naddrs; i++) {
+		if (o->addrs[i].family == AF_INET)
+			n4++;
+		else
+			n6++;
+	}
+	if (n4 > GUARD_MAX_ADDRS || n6 > GUARD_MAX_ADDRS) {
+		pr_warn("at most %d addresses per family can be protected\n", GUARD_MAX_ADDRS);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static void guard_announce(const struct guard_opts *o, bool json)
+{
+	char buf[INET6_ADDRSTRLEN];
+	unsigned int i, n = 0;
+
+	if (json) {
+		printf("{\"event\":\"attached\",\"iface\":\"%s\",\"cookies\":\"%s\",\"ports\":[",
+		       o->ifname, o->mode == GUARD_COOKIES_AUTO ? "auto" : "always");
+		for (i = 0; i < 65536; i++)
+			if (o->ports[i])
+				printf("%s%u", n++ ? "," : "", i);
+		printf("],\"addrs\":[");
+		for (i = 0; i < o->naddrs; i++)
+			printf("%s\"%s\"", i ? "," : "", ip_str(&o->addrs[i], buf, sizeof(buf)));
+		printf("]}\n");
+	} else {
+		printf("guard on %s: %u port(s), %u address(es), cookies %s; Ctrl-C to detach\n",
+		       o->ifname, o->nports, o->naddrs,
+		       o->mode == GUARD_COOKIES_AUTO ? "auto" : "always");
+	}
+	fflush(stdout);
+}
+
+static double now_sec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int cmd_guard(int argc, char **argv)
+{
+	struct timespec tick = { 0, GUARD_TICK_MS * 1000000L };
+	struct guard_opts *o = calloc(1, sizeof(*o));
+	__u64 prev[GS__COUNT] = {}, cur[GS__COUNT];
+	unsigned long interval;
+	struct sigaction sa = {};
+	double last_print;
+	struct guard g;
+	bool json = false;
+	int err;
+
+	if (!o)
+		return 1;
+	err = guard_parse(argc, argv, o, &json, &interval);
+	if (err) {
+		free(o);
+		return err < 0 ? 0 : err;
+	}
+	if (iface_index(o->ifname) < 0) {
+		pr_warn("unknown interface '%s'\n", o->ifname);
+		free(o);
+		return EXIT_USAGE;
+	}
+	err = guard_default_addrs(o);
+	if (err) {
+		free(o);
+		return err;
+	}
+
+	sa.sa_handler = guard_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	err = guard_start(&g, o);
+	if (err)
+		goto out;
+	guard_announce(o, json);
+
+	last_print = now_sec();
+	while (!guard_exiting) {
+		nanosleep(&tick, NULL);
+		if (guard_exiting)
+			break;
+		err = guard_tick(&g, GUARD_TICK_MS, json);
+		if (err)
+			break;
+		if (interval && now_sec() - last_print >= interval &&
+		    !stats_read(guard_stats_fd(&g), cur)) {
+			stats_print_rates(stdout, o->ifname, cur, prev, now_sec() - last_print,
+					  json);
+			memcpy(prev, cur, sizeof(prev));
+			last_print = now_sec();
+		}
+	}
+	if (!stats_read(guard_stats_fd(&g), cur)) {
+		if (json) {
+			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":", o->ifname);
+			stats_print(stdout, cur, true);
+			printf("}\n");
+		} else {
+			printf("guard on %s detached\n", o->ifname);
+		}
+	}
+out:
+	guard_stop(&g);
+	free(o);
+	return err;
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-2.0
+/* shakeoff stats: guard's counters, found through the program on the interface. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <shakeoff/guard_abi.h>
+
+#include "core/attach.h"
+#include "cmd/cmds.h"
+#include "core/iface.h"
+#include "core/log.h"
+#include "core/opts.h"
+#include "guard/counters.h"
+
+static volatile sig_atomic_t stats_exiting;
+
+static void stats_on_signal(int sig)
+{
+	(void)sig;
+	stats_exiting = 1;
+}
+
+static void stats_usage(FILE *f)
+{
+	fprintf(f, "Usage: shakeoff stats IFACE [--json] [--watch SECONDS]\n\n"
+		   "Print guard's counters on IFACE (every verdict, by reason). Works from any\n"
+		   "process in IFACE's network namespace, also another `ip netns exec`.\n\n"
+		   "      --json             one JSON object (per interval with --watch)\n"
+		   "  -w, --watch SECONDS    print again every SECONDS, with rates\n"
+		   "  -h, --help             this text\n");
+}
+
+/* The stats map of the guard on ifindex: via its XDP program, else its TC program. */
+static int stats_find(int ifindex)
+{
+	struct prog_ref p, tc[16];
+	int i, n;
+
+	if (!xdp_prog_on(ifindex, &p) && p.id && !strcmp(p.name, GUARD_XDP_PROG_NAME))
+		return prog_map_fd(p.id, GUARD_MAP_STATS);
+	n = tcx_progs_on(ifindex, tc, 16);
+	for (i = 0; i < n; i++)
+		if (!strcmp(tc[i].name, GUARD_TC_PROG_NAME))
+			return prog_map_fd(tc[i].id, GUARD_MAP_STATS);
+	return -ENOENT;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
+						  { "watch", required_argument, NULL, 'w' },
+						  { "help", no_argument, NULL, 'h' },
+						  {} };
+	__u64 prev[GS__COUNT], cur[GS__COUNT];
+	unsigned long watch = 0;
+	struct sigaction sa = {};
+	bool json = false;
+	const char *ifname;
+	int c, fd, ifindex, err;
+
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":w:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'w':
+			if (parse_ulong(optarg, 1, 86400, &watch))
+				return usage_error("stats", "bad --watch '%s'", optarg);
+			break;
+		case 'h':
+			stats_usage(stdout);
+			return 0;
+		case ':':
+			return usage_error("stats", "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return usage_error("stats", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("stats",
+				   optind >= argc ? "missing IFACE" : "too many arguments");
+	ifname = argv[optind];
+	ifindex = iface_index(ifname);
+	if (ifindex < 0) {
+		pr_warn("unknown interface '%s'\n", ifname);
+		return EXIT_USAGE;
+	}
+	fd = stats_find(ifindex);
+	if (fd < 0) {
+		if (fd == -EPERM)
+			pr_warn("missing CAP_BPF/CAP_SYS_ADMIN to read guard's maps\n");
+		else
+			pr_warn("no shakeoff guard on %s\n", ifname);
+		return fd == -EPERM ? EXIT_USAGE : 1;
+	}
+	err = stats_read(fd, cur);
+	if (err) {
+		pr_warn("Failed to read map %s: %s\n", GUARD_MAP_STATS, strerror(-err));
+		close(fd);
+		return 1;
+	}
+	if (!watch) {
+		if (json) {
+			printf("{\"iface\":\"%s\",\"counters\":", ifname);
+			stats_print(stdout, cur, true);
+			printf("}\n");
+		} else {
+			stats_print(stdout, cur, false);
+		}
+		close(fd);
+		return 0;
+	}
+	sa.sa_handler = stats_on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	while (!stats_exiting) {
+		memcpy(prev, cur, sizeof(prev));
+		sleep(watch);
+		if (stats_exiting)
+			break;
+		if (stats_read(fd, cur)) {
+			pr_warn("guard on %s is gone\n", ifname);
+			break;
+		}
+		stats_print_rates(stdout, ifname, cur, prev, watch, json);
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "core/attach.h"
+#include "core/log.h"
+
+int prog_ref_by_id(__u32 id, struct prog_ref *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	memset(p, 0, sizeof(*p));
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return -errno;
+	p->id = id;
+	memcpy(p->name, info.name, sizeof(p->name) - 1);
+	return 0;
+}
+
+int xdp_prog_on(int ifindex, struct prog_ref *p)
+{
+	__u32 id = 0;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	err = bpf_xdp_query_id(ifindex, 0, &id);
+	if (err)
+		return err;
+	return id ? prog_ref_by_id(id, p) : 0;
+}
+
+int tcx_progs_on(int ifindex, struct prog_ref *out, int max)
+{
+	LIBBPF_OPTS(bpf_prog_query_opts, q);
+	__u32 ids[64];
+	int i, n = 0;
+
+	q.prog_ids = ids;
+	q.prog_cnt = 64;
+	if (bpf_prog_query_opts(ifindex, SO_BPF_TCX_INGRESS, &q))
+		return errno == ENOENT ? 0 : -errno;
+	for (i = 0; i < (int)q.prog_cnt && n < max; i++)
+		if (!prog_ref_by_id(ids[i], &out[n]))
+			n++;
+	return n;
+}
+
+int xdp_link_attach(int prog_fd, int ifindex, __u32 mode)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, opts, .flags = mode);
+	int fd = bpf_link_create(prog_fd, ifindex, BPF_XDP, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int tcx_link_attach(int prog_fd, int ifindex)
+{
+	int fd = bpf_link_create(prog_fd, ifindex, SO_BPF_TCX_INGRESS, NULL);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static bool name_in(const char *name, const char *const *names, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (!strncmp(name, names[i], 15))
+			return true;
+	return false;
+}
+
+int detach_named(int ifindex, const char *const *names, int n)
+{
+	struct prog_ref here[17], p;
+	int nhere, removed = 0, i;
+	__u32 id = 0;
+
+	/*
+	 * Interface indexes repeat across network namespaces and link info does
+	 * not say which one a link is in: only links whose program is attached
+	 * here, on this interface of this namespace, are ours to remove.
+	 */
+	nhere = tcx_progs_on(ifindex, here, 16);
+	if (nhere < 0)
+		nhere = 0;
+	if (!xdp_prog_on(ifindex, &here[nhere]) && here[nhere].id)
+		nhere++;
+
+	while (!bpf_link_get_next_id(id, &id)) {
+		struct bpf_link_info info = {};
+		__u32 len = sizeof(info);
+		bool attached_here = false;
+		int fd = bpf_link_get_fd_by_id(id);
+
+		if (fd < 0)
+			continue;
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
+		    (info.type != BPF_LINK_TYPE_XDP && info.type != SO_BPF_LINK_TYPE_TCX) ||
+		    /* xdp.ifindex and tcx.ifindex share the union's first word */
+		    info.xdp.ifindex != (__u32)ifindex) {
+			close(fd);
+			continue;
+		}
+		for (i = 0; i < nhere; i++)
+			if (here[i].id == info.prog_id && name_in(here[i].name, names, n))
+				attached_here = true;
+		if (attached_here) {
+			if (bpf_link_detach(fd))
+				pr_warn("Failed to detach link %u: %s\n", id, strerror(errno));
+			else
+				removed++;
+		}
+		close(fd);
+	}
+
+	/* A legacy (netlink) XDP attachment has no link. */
+	if (!xdp_prog_on(ifindex, &p) && p.id && name_in(p.name, names, n)) {
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+		__u32 modes[] = { XDP_FLAGS_DRV_MODE, XDP_FLAGS_SKB_MODE, 0 };
+		size_t k;
+
+		for (k = 0; k < sizeof(modes) / sizeof(modes[0]); k++)
+			if (!bpf_xdp_detach(ifindex, modes[k], &o)) {
+				removed++;
+				break;
+			}
+	}
+	return removed;
+}
+
+int prog_map_fd(__u32 prog_id, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 map_ids[32], len = sizeof(info), i;
+	int fd, err;
+
+	fd = bpf_prog_get_fd_by_id(prog_id);
+	if (fd < 0)
+		return -errno;
+	info.nr_map_ids = 32;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return -errno;
+	for (i = 0; i < info.nr_map_ids && i < 32; i++) {
+		struct bpf_map_info mi = {};
+		__u32 mlen = sizeof(mi);
+		int mfd = bpf_map_get_fd_by_id(map_ids[i]);
+
+		if (mfd < 0)
+			continue;
+		if (!bpf_obj_get_info_by_fd(mfd, &mi, &mlen) && !strncmp(mi.name, name, 15))
+			return mfd;
+		close(mfd);
+	}
+	return -ENOENT;
+}

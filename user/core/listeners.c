@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+
+#include "core/listeners.h"
+#include "core/log.h"
+
+/* The kernel never builds a dump skb larger than this (netlink_recvmsg caps it). */
+#define DIAG_BUF_SIZE 32768
+
+struct scan_ctx {
+	const bool *want;
+	const struct ip_addr *addrs;
+	unsigned int naddrs;
+	bool *out4;
+	bool *out6;
+};
+
+/* bytes == NULL: the wildcard address, which matches every address of the family. */
+static bool addr_wanted(const struct scan_ctx *c, int family, const __u8 *bytes)
+{
+	size_t n = family == AF_INET ? 4 : 16;
+	unsigned int i;
+
+	if (!c->naddrs)
+		return true;
+	for (i = 0; i < c->naddrs; i++) {
+		if (c->addrs[i].family != family)
+			continue;
+		if (!bytes || !memcmp(c->addrs[i].bytes, bytes, n))
+			return true;
+	}
+	return false;
+}
+
+static bool v6only_attr(const struct nlmsghdr *nlh, const struct inet_diag_msg *m)
+{
+	int len = nlh->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+	const struct rtattr *rta = (const struct rtattr *)(m + 1);
+
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type == INET_DIAG_SKV6ONLY && RTA_PAYLOAD(rta) >= 1)
+			return *(const __u8 *)RTA_DATA(rta);
+	return false;
+}
+
+static void listener_add(const struct scan_ctx *c, const struct nlmsghdr *nlh)
+{
+	static const __u8 zero[16], v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const struct inet_diag_msg *m = NLMSG_DATA(nlh);
+	const __u8 *src = (const __u8 *)m->id.idiag_src;
+	__u16 port;
+
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+		return;
+	port = ntohs(m->id.idiag_sport);
+	if (!c->want[port])
+		return;
+
+	if (m->idiag_family == AF_INET) {
+		if (!memcmp(src, zero, 4))
+			src = NULL;
+		if (addr_wanted(c, AF_INET, src))
+			c->out4[port] = true;
+	} else if (m->idiag_family == AF_INET6) {
+		if (!memcmp(src, zero, 16)) {
+			if (addr_wanted(c, AF_INET6, NULL))
+				c->out6[port] = true;
+			if (!v6only_attr(nlh, m) && addr_wanted(c, AF_INET, NULL))
+				c->out4[port] = true;
+		} else if (!memcmp(src, v4mapped, 12)) {
+			if (addr_wanted(c, AF_INET, src + 12))
+				c->out4[port] = true;
+		} else if (addr_wanted(c, AF_INET6, src)) {
+			c->out6[port] = true;
+		}
+	}
+}
+
+static int diag_dump(int fd, __u8 family, __u32 seq, const struct scan_ctx *c, char *buf)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 req;
+	} msg = {
+		.nlh = {
+			.nlmsg_len = sizeof(msg),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = seq,
+		},
+		.req = {
+			.sdiag_family = family,
+			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = 1 << TCP_LISTEN,
+		},
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+
+	for (;;) {
+		struct nlmsghdr *nlh;
+		ssize_t len;
+
+		len = recv(fd, buf, DIAG_BUF_SIZE, MSG_TRUNC);
+		if (len < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (len == 0)
+			return -EIO;
+		if (len > DIAG_BUF_SIZE)
+			return -EMSGSIZE;
+		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
+			if (nlh->nlmsg_seq != seq)
+				continue;
+			if (nlh->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(nlh);
+
+				if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					return -EIO;
+				return e->error ? e->error : -EIO;
+			}
+			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+				listener_add(c, nlh);
+		}
+	}
+}
+
+int listeners_scan(const bool *want, const struct ip_addr *addrs, unsigned int naddrs, bool *out4,
+		   bool *out6)
+{
+	static const __u8 families[] = { AF_INET, AF_INET6 };
+	struct scan_ctx c = {
+		.want = want,
+		.addrs = addrs,
+		.naddrs = naddrs,
+		.out4 = out4,
+		.out6 = out6,
+	};
+	char buf[DIAG_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+	unsigned int i;
+	int fd, err = 0;
+
+	memset(out4, 0, 65536 * sizeof(*out4));
+	memset(out6, 0, 65536 * sizeof(*out6));
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0) {
+		err = -errno;
+		pr_debug("Failed to open sock_diag socket: %s\n", strerror(-err));
+		return err;
+	}
+	for (i = 0; i < sizeof(families); i++) {
+		err = diag_dump(fd, families[i], i + 1, &c, buf);
+		/* A kernel built without IPv6 has no AF_INET6 diag handler: no IPv6 listeners. */
+		if (err == -ENOENT && families[i] == AF_INET6)
+			err = 0;
+		if (err) {
+			pr_debug("Failed to dump TCP listeners (%s): %s\n",
+				 families[i] == AF_INET ? "IPv4" : "IPv6", strerror(-err));
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/opts.h"
+
+int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_double(const char *s, double min, double max, double *out)
+{
+	double v;
+	char *end;
+
+	if (!s || !*s || *s == ' ')
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || !(v >= min && v <= max))
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int parse_port_range(const char *s, __u16 *lo, __u16 *hi)
+{
+	char buf[32], *dash;
+	unsigned long a, b;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	dash = strchr(buf, '-');
+	if (dash)
+		*dash++ = '\0';
+	if (parse_ulong(buf, 1, 65535, &a))
+		return -EINVAL;
+	b = a;
+	if (dash && parse_ulong(dash, 1, 65535, &b))
+		return -EINVAL;
+	if (b < a)
+		return -EINVAL;
+	*lo = a;
+	*hi = b;
+	return 0;
+}
+
+int parse_port_list(const char *s, bool ports[65536], unsigned int *count)
+{
+	char *copy, *tok, *save = NULL;
+	unsigned int n = 0;
+	int err = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	copy = strdup(s);
+	if (!copy)
+		return -ENOMEM;
+	if (copy[strlen(copy) - 1] == ',') {
+		free(copy);
+		return -EINVAL;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		__u16 lo, hi;
+		unsigned int p;
+
+		if (parse_port_range(tok, &lo, &hi)) {
+			err = -EINVAL;
+			break;
+		}
+		for (p = lo; p <= hi; p++) {
+			if (!ports[p])
+				n++;
+			ports[p] = true;
+		}
+	}
+	free(copy);
+	if (!err && !n)
+		err = -EINVAL;
+	if (!err)
+		*count = n;
+	return err;
+}
+
+int parse_ip(const char *s, struct ip_addr *a)
+{
+	memset(a, 0, sizeof(*a));
+	if (!s)
+		return -EINVAL;
+	if (inet_pton(AF_INET, s, a->bytes) == 1) {
+		a->family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, a->bytes) == 1) {
+		a->family = AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int parse_cidr(const char *s, struct ip_addr *a, unsigned int *prefix)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	unsigned long p;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (parse_ip(buf, a))
+		return -EINVAL;
+	p = a->family == AF_INET ? 32 : 128;
+	if (slash && parse_ulong(slash, 0, p, &p))
+		return -EINVAL;
+	*prefix = p;
+	return 0;
+}
+
+int parse_mac(const char *s, __u8 mac[6])
+{
+	unsigned int b[6];
+	char tail;
+	int i;
+
+	if (!s || sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+			 &tail) != 6)
+		return -EINVAL;
+	if (strlen(s) != 17)
+		return -EINVAL;
+	for (i = 0; i < 6; i++)
+		mac[i] = b[i];
+	return 0;
+}
+
+const char *ip_str(const struct ip_addr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family, a->bytes, buf, len))
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "shakeoff %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	/* one line, so scripts and journald keep the reason and the hint together */
+	fprintf(stderr, " (try 'shakeoff %s --help')\n", cmd);
+	return EXIT_USAGE;
+}

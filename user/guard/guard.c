@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+/* guard's controller: open -> check -> configure -> load -> pin -> attach, then timers. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/if_link.h>
+#include <netinet/in.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "guard.skel.h"
+#include "core/attach.h"
+#include "guard/guard.h"
+#include "core/iface.h"
+#include "core/listeners.h"
+#include "core/log.h"
+#include "core/sysenv.h"
+#include "core/tcinfo.h"
+
+static const char *const guard_prog_names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
+
+/* Sysctls whose value 0 would make the kernel refuse what a cookie promises. */
+static const struct {
+	const char *name;
+	const char *why;
+} guard_sysctls[] = {
+	{ "net.ipv4.tcp_syncookies", "bpf_sk_assign_tcp_reqsk needs it on" },
+	{ "net.ipv4.tcp_sack", "our SYN-ACKs grant SACK" },
+	{ "net.ipv4.tcp_timestamps", "our SYN-ACKs grant timestamps" },
+	{ "net.ipv4.tcp_window_scaling", "our SYN-ACKs grant window scaling" },
+};
+
+static int guard_check_system(const struct guard_opts *o)
+{
+	char caps[64];
+	size_t i;
+	int err;
+
+	err = sysenv_check_caps(caps, sizeof(caps));
+	if (err == -EPERM) {
+		pr_warn("missing %s: guard loads BPF programs and attaches them to %s\n", caps,
+			o->ifname);
+		return EXIT_USAGE;
+	}
+	err = sysenv_has_kfunc("bpf_sk_assign_tcp_reqsk");
+	if (err) {
+		pr_warn("kernel %s lacks bpf_sk_assign_tcp_reqsk: guard needs Linux 6.9 or later%s\n",
+			sysenv_kernel_release(), err == -ENOENT ? "" : " (no BTF to check)");
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(guard_sysctls) / sizeof(guard_sysctls[0]); i++) {
+		long v;
+
+		if (sysctl_read(guard_sysctls[i].name, &v)) {
+			pr_warn("Failed to read sysctl %s: %s\n", guard_sysctls[i].name,
+				strerror(errno));
+			return EXIT_USAGE;
+		}
+		if (v != 0)
+			continue;
+		if (!o->fix_sysctls) {
+			pr_warn("%s=0 but %s: set it to 1, or pass --fix-sysctls\n",
+				guard_sysctls[i].name, guard_sysctls[i].why);
+			return EXIT_USAGE;
+		}
+		if (sysctl_write(guard_sysctls[i].name, 1)) {
+			pr_warn("Failed to set %s=1: %s\n", guard_sysctls[i].name, strerror(errno));
+			return EXIT_USAGE;
+		}
+		pr_info("set %s=1 (--fix-sysctls)\n", guard_sysctls[i].name);
+	}
+	return 0;
+}
+
+/* Refuse to share the interface, except with what a dead guard left behind. */
+static int guard_check_iface(struct guard *g)
+{
+	const char *ifname = g->o->ifname;
+	struct prog_ref p;
+	char what[160];
+	int err;
+
+	err = xdp_prog_on(g->ifindex, &p);
+	if (err) {
+		pr_warn("Failed to query XDP on %s: %s\n", ifname, strerror(-err));
+		return 1;
+	}
+	if (p.id && !strcmp(p.name, GUARD_XDP_PROG_NAME)) {
+		struct guard_cfg cfg = {};
+		__u32 zero = 0;
+		int fd = prog_map_fd(p.id, GUARD_MAP_CFG);
+
+		if (fd >= 0) {
+			bpf_map_lookup_elem(fd, &zero, &cfg);
+			close(fd);
+		}
+		if (pid_is_shakeoff(cfg.owner_pid) && (pid_t)cfg.owner_pid != getpid()) {
+			pr_warn("a guard already runs on %s (pid %u); stop it first\n", ifname,
+				cfg.owner_pid);
+			return EXIT_USAGE;
+		}
+		pr_info("removing what a stopped guard (pid %u) left on %s\n", cfg.owner_pid,
+			ifname);
+		detach_named(g->ifindex, guard_prog_names, 2);
+	} else if (p.id && !strncmp(p.name, "so_serve", 8)) {
+		pr_warn("shakeoff serve runs on %s: guard and serve cannot share an interface\n",
+			ifname);
+		return EXIT_USAGE;
+	} else if (p.id) {
+		pr_warn("%s already has XDP program '%s' (id %u); shakeoff will not replace it\n",
+			ifname, p.name, p.id);
+		return EXIT_USAGE;
+	}
+	err = tc_ingress_foreign(g->ifindex, GUARD_TC_PROG_NAME, what, sizeof(what));
+	if (err > 0) {
+		pr_warn("%s already has TC ingress %s; shakeoff will not disturb it\n", ifname,
+			what);
+		return EXIT_USAGE;
+	}
+	if (err < 0)
+		pr_debug("could not list TC filters on %s: %s\n", ifname, strerror(-err));
+	return 0;
+}
+
+static unsigned int ilog2_u64(__u64 v)
+{
+	unsigned int r = 0;
+
+	while (v >>= 1)
+		r++;
+	return r;
+}
+
+/* The window scale Linux would announce, from the largest receive buffer allowed. */
+static int default_wscale(void)
+{
+	long rmem_max = 0, tcp_rmem[3] = { 0, 0, 0 };
+	FILE *f = fopen("/proc/sys/net/ipv4/tcp_rmem", "re");
+	__u64 space;
+	int ws;
+
+	if (f) {
+		if (fscanf(f, "%ld %ld %ld", &tcp_rmem[0], &tcp_rmem[1], &tcp_rmem[2]) != 3)
+			tcp_rmem[2] = 0;
+		fclose(f);
+	}
+	sysctl_read("net.core.rmem_max", &rmem_max);
+	space = tcp_rmem[2] > rmem_max ? tcp_rmem[2] : rmem_max;
+	ws = space ? (int)ilog2_u64(space) - 15 : 7;
+	return ws < 0 ? 0 : ws > 14 ? 14 : ws;
+}
+
+static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
+{
+	const struct guard_opts *o = g->o;
+	int mtu = iface_mtu(o->ifname);
+	unsigned int i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (mtu < 0) {
+		pr_warn("Failed to read the MTU of %s: %s\n", o->ifname, strerror(-mtu));
+		return 1;
+	}
+	for (i = 0; i < o->naddrs; i++) {
+		const struct ip_addr *a = &o->addrs[i];
+
+		if (a->family == AF_INET && cfg->naddr4 < GUARD_MAX_ADDRS)
+			memcpy(&cfg->addr4[cfg->naddr4++], a->bytes, 4);
+		else if (a->family == AF_INET6 && cfg->naddr6 < GUARD_MAX_ADDRS)
+			memcpy(cfg->addr6[cfg->naddr6++], a->bytes, 16);
+	}
+	cfg->mss4 = o->mss ? o->mss : (unsigned int)mtu - 40;
+	cfg->mss6 = o->mss ? (o->mss > 20 ? o->mss - 20 : o->mss) : (unsigned int)mtu - 60;
+	if (o->mss && cfg->mss6 < 1220)
+		cfg->mss6 = 1220;
+	cfg->win4 = 65535 / cfg->mss4 * cfg->mss4;
+	cfg->win6 = 65535 / cfg->mss6 * cfg->mss6;
+	cfg->wscale = o->wscale >= 0 ? o->wscale : default_wscale();
+	cfg->ttl = o->ttl;
+	cfg->mode = o->mode;
+	cfg->owner_pid = getpid();
+	cfg->clock_offset_ns = g->clock_offset;
+	return 0;
+}
+
+static int guard_scan_listeners(struct guard *g)
+{
+	bool *n4, *n6;
+	unsigned int i;
+	int err, fd = bpf_map__fd(g->skel->maps.guard_ports);
+
+	n4 = calloc(65536, sizeof(bool));
+	n6 = calloc(65536, sizeof(bool));
+	if (!n4 || !n6) {
+		free(n4);
+		free(n6);
+		return -ENOMEM;
+	}
+	err = listeners_scan(g->o->ports, g->o->addrs, g->o->naddrs, n4, n6);
+	for (i = 0; !err && i < g->nports; i++) {
+		__u32 port = g->port_list[i];
+		struct guard_port v;
+
+		if (n4[port] == g->listen4[port] && n6[port] == g->listen6[port])
+			continue;
+		if (bpf_map_lookup_elem(fd, &port, &v)) {
+			err = -errno;
+			break;
+		}
+		v.flags &= ~(PORT_LISTEN4 | PORT_LISTEN6);
+		v.flags |= (n4[port] ? PORT_LISTEN4 : 0) | (n6[port] ? PORT_LISTEN6 : 0);
+		if (bpf_map_update_elem(fd, &port, &v, BPF_ANY)) {
+			err = -errno;
+			break;
+		}
+		pr_debug("port %u: listener v4 %d v6 %d\n", port, n4[port], n6[port]);
+		g->listen4[port] = n4[port];
+		g->listen6[port] = n6[port];
+	}
+	free(n4);
+	free(n6);
+	return err;
+}
+
+static int guard_configure(struct guard *g)
+{
+	struct guard_cfg cfg;
+	unsigned int i;
+	__u32 zero = 0;
+	int err;
+
+	if (guard_fill_cfg(g, &cfg))
+		return 1;
+	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.guard_cfg), &zero, &cfg, BPF_ANY)) {
+		pr_warn("Failed to write map guard_cfg: %s\n", strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < g->nports; i++) {
+		__u32 port = g->port_list[i];
+		struct guard_port v = { .flags = PORT_PROTECTED };
+
+		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.guard_ports), &port, &v,
+					BPF_ANY)) {
+			pr_warn("Failed to write map guard_ports: %s\n", strerror(errno));
+			return 1;
+		}
+	}
+	err = keys_refresh(bpf_map__fd(g->skel->maps.guard_keys), &g->keys,
+			   slot_now(g->clock_offset));
+	if (err < 0) {
+		pr_warn("Failed to write map guard_keys: %s\n", strerror(-err));
+		return 1;
+	}
+	err = guard_scan_listeners(g);
+	if (err) {
+		pr_warn("Failed to list TCP listeners: %s\n", strerror(-err));
+		return 1;
+	}
+	pr_debug("cfg: %u IPv4 + %u IPv6 addresses, mss %u/%u, wscale %u, ttl %u\n", cfg.naddr4,
+		 cfg.naddr6, cfg.mss4, cfg.mss6, cfg.wscale, cfg.ttl);
+	return 0;
+}
+
+static int guard_pin(struct guard *g)
+{
+	struct bpf_map *map;
+	char path[256];
+	int err;
+
+	err = bpffs_ensure();
+	if (!err) {
+		snprintf(g->pin_dir, sizeof(g->pin_dir), "%s/%s", SHAKEOFF_PIN_ROOT, g->o->ifname);
+		pin_dir_remove(g->pin_dir);
+		err = mkdir_p(g->pin_dir);
+	}
+	if (err) {
+		pr_warn("Failed to prepare pin directory %s: %s\n", g->pin_dir, strerror(-err));
+		g->pin_dir[0] = '\0';
+		return 1;
+	}
+	bpf_object__for_each_map(map, g->skel->obj)
+	{
+		if (!strncmp(bpf_map__name(map), "guard_", 6)) {
+			snprintf(path, sizeof(path), "%s/%s", g->pin_dir, bpf_map__name(map));
+			err = bpf_map__pin(map, path);
+			if (err) {
+				pr_warn("Failed to pin map %s: %s\n", path, strerror(-err));
+				return 1;
+			}
+		}
+	}
+	return 0;
+}
+
+static int guard_attach(struct guard *g)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char path[256];
+	int err;
+
+	/* TC first: a cookie ACK must never find XDP without the handoff behind it. */
+	g->tc_link = tcx_link_attach(bpf_program__fd(g->skel->progs.so_guard_tc), g->ifindex);
+	if (g->tc_link < 0) {
+		pr_warn("Failed to attach TC ingress program to %s: %s\n", g->o->ifname,
+			strerror(-g->tc_link));
+		return 1;
+	}
+	g->xdp_link = xdp_link_attach(bpf_program__fd(g->skel->progs.so_guard_xdp), g->ifindex,
+				      g->o->xdp_flags);
+	if (g->xdp_link < 0) {
+		pr_warn("Failed to attach XDP program to %s%s: %s\n", g->o->ifname,
+			g->o->xdp_flags == XDP_FLAGS_DRV_MODE ? " in native mode" : "",
+			strerror(-g->xdp_link));
+		return 1;
+	}
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(g->skel->progs.so_guard_xdp), &info, &len))
+		g->xdp_prog_id = info.id;
+	if (g->pin_dir[0]) {
+		snprintf(path, sizeof(path), "%s/link_xdp", g->pin_dir);
+		err = bpf_obj_pin(g->xdp_link, path);
+		snprintf(path, sizeof(path), "%s/link_tc", g->pin_dir);
+		err = err ?: bpf_obj_pin(g->tc_link, path);
+		if (err)
+			pr_warn("Failed to pin links in %s: %s\n", g->pin_dir, strerror(errno));
+	}
+	return 0;
+}
+
+int guard_start(struct guard *g, const struct guard_opts *o)
+{
+	unsigned int i;
+	int err;
+
+	memset(g, 0, sizeof(*g));
+	g->o = o;
+	g->xdp_link = -1;
+	g->tc_link = -1;
+	g->ifindex = iface_index(o->ifname);
+	if (g->ifindex < 0) {
+		pr_warn("unknown interface '%s'\n", o->ifname);
+		return EXIT_USAGE;
+	}
+	err = guard_check_system(o);
+	if (err)
+		return err;
+	if (o->key_file) {
+		err = keys_from_file(o->key_file, &g->keys);
+		if (err) {
+			pr_warn("Failed to read key file %s: %s\n", o->key_file,
+				err == -ENODATA ? "needs at least 16 bytes of secret" :
+						  strerror(-err));
+			return EXIT_USAGE;
+		}
+	} else {
+		keys_random(&g->keys);
+	}
+	g->clock_offset = clock_tai_offset();
+
+	g->port_list = calloc(o->nports, sizeof(*g->port_list));
+	g->listen4 = calloc(65536, sizeof(bool));
+	g->listen6 = calloc(65536, sizeof(bool));
+	g->syn_prev = calloc(o->nports, sizeof(*g->syn_prev));
+	g->calm_ticks = calloc(o->nports, sizeof(*g->calm_ticks));
+	if (!g->port_list || !g->listen4 || !g->listen6 || !g->syn_prev || !g->calm_ticks)
+		return 1;
+	for (i = 0; i < 65536; i++)
+		if (o->ports[i])
+			g->port_list[g->nports++] = i;
+
+	err = guard_check_iface(g);
+	if (err)
+		return err;
+
+	{
+		/* With -v, the verifier's statistics for each program, also on success. */
+		LIBBPF_OPTS(bpf_object_open_opts, oo,
+			    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+
+		g->skel = guard_bpf__open_opts(&oo);
+		if (!g->skel || guard_bpf__load(g->skel)) {
+			pr_warn("Failed to load guard's BPF programs: %s (run with -v for the verifier log)\n",
+				strerror(errno));
+			return 1;
+		}
+	}
+	err = guard_configure(g);
+	err = err ?: guard_pin(g);
+	err = err ?: guard_attach(g);
+	if (err)
+		return err;
+	return 0;
+}
+
+/* Auto mode: move ports in and out of PORT_UNDER_ATTACK by their SYN rate. */
+static int guard_flood_check(struct guard *g, unsigned int tick_ms, bool json)
+{
+	int ncpu = libbpf_num_possible_cpus(), c;
+	int rate_fd = bpf_map__fd(g->skel->maps.guard_synrate);
+	int ports_fd = bpf_map__fd(g->skel->maps.guard_ports);
+	__u64 vals[ncpu > 0 ? ncpu : 1];
+	unsigned int i;
+
+	if (ncpu <= 0 || !tick_ms)
+		return 0;
+	for (i = 0; i < g->nports; i++) {
+		__u32 port = g->port_list[i];
+		struct guard_port v;
+		__u64 sum = 0;
+		double rate;
+		bool attack;
+
+		if (bpf_map_lookup_elem(rate_fd, &port, vals) ||
+		    bpf_map_lookup_elem(ports_fd, &port, &v))
+			return -errno;
+		for (c = 0; c < ncpu; c++)
+			sum += vals[c];
+		rate = (sum - g->syn_prev[i]) * 1000.0 / tick_ms;
+		g->syn_prev[i] = sum;
+		attack = v.flags & PORT_UNDER_ATTACK;
+		if (!attack && rate > g->o->syn_threshold) {
+			v.flags |= PORT_UNDER_ATTACK;
+			g->calm_ticks[i] = 0;
+		} else if (attack && rate < g->o->syn_threshold / 2.0) {
+			/* Calm for a few seconds before trusting the kernel again. */
+			if (++g->calm_ticks[i] * tick_ms < 3000)
+				continue;
+			v.flags &= ~PORT_UNDER_ATTACK;
+		} else {
+			g->calm_ticks[i] = 0;
+			continue;
+		}
+		if (bpf_map_update_elem(ports_fd, &port, &v, BPF_ANY))
+			return -errno;
+		if (json)
+			printf("{\"event\":\"%s\",\"iface\":\"%s\",\"port\":%u,\"syn_rate\":%.0f}\n",
+			       attack ? "calm" : "flood", g->o->ifname, port, rate);
+		else
+			printf("%s: port %u %s (%.0f SYN/s)\n", g->o->ifname, port,
+			       attack ? "calm again: SYNs go to the kernel" :
+					"under SYN flood: answering with cookies",
+			       rate);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
+{
+	__u32 id = 0;
+	int err;
+
+	if (bpf_xdp_query_id(g->ifindex, 0, &id) || id != g->xdp_prog_id) {
+		pr_warn("guard's XDP program was removed from %s by someone else; stopping\n",
+			g->o->ifname);
+		return 1;
+	}
+	err = keys_refresh(bpf_map__fd(g->skel->maps.guard_keys), &g->keys,
+			   slot_now(g->clock_offset));
+	if (err < 0) {
+		pr_warn("Failed to rotate cookie keys: %s\n", strerror(-err));
+		return 1;
+	}
+	if (err > 0)
+		pr_debug("wrote %d cookie key(s)\n", err);
+	err = guard_scan_listeners(g);
+	if (err)
+		pr_warn("Failed to list TCP listeners: %s\n", strerror(-err));
+	if (g->o->mode == GUARD_COOKIES_AUTO) {
+		err = guard_flood_check(g, tick_ms, json);
+		if (err)
+			pr_warn("Failed to read SYN rates: %s\n", strerror(-err));
+	}
+	return 0;
+}
+
+int guard_stats_fd(const struct guard *g)
+{
+	return bpf_map__fd(g->skel->maps.guard_stats);
+}
+
+void guard_stop(struct guard *g)
+{
+	/* XDP first: cookie ACKs already on their way still meet the handoff. */
+	if (g->xdp_link >= 0) {
+		bpf_link_detach(g->xdp_link);
+		close(g->xdp_link);
+	}
+	if (g->tc_link >= 0) {
+		bpf_link_detach(g->tc_link);
+		close(g->tc_link);
+	}
+	if (g->pin_dir[0])
+		pin_dir_remove(g->pin_dir);
+	guard_bpf__destroy(g->skel);
+	free(g->port_list);
+	free(g->listen4);
+	free(g->listen6);
+	free(g->syn_prev);
+	free(g->calm_ticks);
+	memset(g, 0, sizeof(*g));
+	g->xdp_link = -1;
+	g->tc_link = -1;
+}

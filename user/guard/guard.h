@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* A running guard: the loaded programs, their configuration, attachments and pins. */
+#ifndef SHAKEOFF_GUARD_H
+#define SHAKEOFF_GUARD_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <shakeoff/guard_abi.h>
+#include <shakeoff/guard_stats.h>
+
+#include "guard/keys.h"
+#include "core/opts.h"
+
+struct guard_bpf;
+
+struct guard_opts {
+	const char *ifname;
+	bool ports[65536];
+	unsigned int nports;
+	struct ip_addr addrs[2 * GUARD_MAX_ADDRS];
+	unsigned int naddrs; /* 0: the interface's own */
+	int mode; /* enum guard_cookie_mode */
+	unsigned long syn_threshold; /* SYN/s per port that turns cookies on (auto) */
+	__u32 xdp_flags; /* 0, XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
+	unsigned int mss; /* 0: from the MTU */
+	int wscale; /* -1: as Linux would choose from tcp_rmem */
+	unsigned int ttl;
+	const char *key_file;
+	bool fix_sysctls;
+};
+
+struct guard {
+	const struct guard_opts *o;
+	struct guard_bpf *skel;
+	int ifindex;
+	int xdp_link;
+	int tc_link;
+	__u32 xdp_prog_id;
+	char pin_dir[128];
+	struct key_source keys;
+	__s64 clock_offset;
+	__u16 *port_list; /* the protected ports, ascending */
+	unsigned int nports;
+	bool *listen4; /* [65536] */
+	bool *listen6;
+	/* auto mode */
+	__u64 *syn_prev; /* per protected port: SYNs counted at the last tick */
+	__u8 *calm_ticks; /* per protected port: ticks below threshold/2 while under attack */
+};
+
+/*
+ * Check the system, load, configure, pin and attach. Returns 0, or an exit
+ * code (EXIT_USAGE for what the user must fix, 1 otherwise) after printing
+ * one line saying why.
+ */
+int guard_start(struct guard *g, const struct guard_opts *o);
+/* Keys, listeners, flood detection. tick_ms: time since the last call. Returns 0 or an exit code. */
+int guard_tick(struct guard *g, unsigned int tick_ms, bool json);
+int guard_stats_fd(const struct guard *g);
+/* Detach exactly what we attached and remove our pins. */
+void guard_stop(struct guard *g);
+
+#endif /* SHAKEOFF_GUARD_H */

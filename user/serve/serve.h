@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * serve's controller: the XDP flow table, one AF_XDP port per RX queue and the
+ * TCP engine, glued together. XDP owns the handshake and the teardown
+ * segments it can answer alone; the controller carries the data, runs every
+ * timer, and keeps the flow table and its connection blocks in step.
+ */
+#ifndef SHAKEOFF_SERVE_USER_H
+#define SHAKEOFF_SERVE_USER_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <shakeoff/serve_abi.h>
+
+#include "guard/keys.h"
+#include "core/opts.h"
+
+struct serve_opts {
+	const char *ifname;
+	__u16 port;
+	const char *app; /* echo | discard */
+	int syn_mode; /* enum serve_syn_mode */
+	unsigned long msl_sec;
+	unsigned long max_flows;
+	unsigned long synack_retries;
+	int no_flow; /* enum serve_no_flow */
+	unsigned long busy_poll_us; /* spin on the rings this long after a frame */
+	bool json;
+};
+
+/* --busy-poll default: spans the gap between a client's segments on a veth pair */
+#define SERVE_DEFAULT_BUSY_POLL_US 50
+
+struct serve;
+
+/* Check, load, configure, attach, open the AF_XDP ports. 0 or an exit code (after a message). */
+int serve_start(struct serve **sp, const struct serve_opts *o);
+/* One turn of the event loop: wait at most max_ms for frames or timers. 0 or an exit code. */
+int serve_poll(struct serve *s, int max_ms);
+/* Counters (summed over CPUs) and the controller's own figures, one line or JSON. */
+void serve_print_stats(struct serve *s, bool json);
+void serve_stop(struct serve *s);
+
+#endif /* SHAKEOFF_SERVE_USER_H */

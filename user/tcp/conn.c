@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The TCP engine's frame: stack and connection set-up, the app calls, state
+ * changes, delivery to the app, and the rule that every entry point ends in
+ * tcp_leave() (output, then release of a connection that reached CLOSED).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/tcp_int.h"
+
+#define TCP_TIMERS_PER_CONN 5
+
+static const char *const state_names[] = {
+	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_FIN_WAIT_1] = "FIN_WAIT_1",
+	[TCP_FIN_WAIT_2] = "FIN_WAIT_2",   [TCP_CLOSING] = "CLOSING",
+	[TCP_TIME_WAIT] = "TIME_WAIT",	   [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_LAST_ACK] = "LAST_ACK",	   [TCP_CLOSED] = "CLOSED",
+};
+
+const char *tcp_state_name(enum tcp_state s)
+{
+	return (unsigned int)s <= TCP_CLOSED ? state_names[s] : "?";
+}
+
+void tcp_cfg_default(struct tcp_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->snd_buf = 256 * 1024;
+	cfg->rcv_buf = 256 * 1024;
+	cfg->msl = TCP_SEC(30);
+	cfg->delack = TCP_MS(40);
+	cfg->rto_init = TCP_SEC(1);
+	cfg->rto_min = TCP_MS(200);
+	cfg->rto_max = TCP_SEC(60);
+	cfg->idle = TCP_SEC(600);
+	cfg->challenge_gap = TCP_MS(500);
+	cfg->max_retries = 15;
+	cfg->ts_shift = 20;
+	cfg->init_cwnd_segs = 10;
+}
+
+int tcp_stack_init(struct tcp_stack *st, const struct tcp_cfg *cfg, const struct tcp_ops *ops,
+		   void *ctx)
+{
+	memset(&st->stats, 0, sizeof(st->stats));
+	st->cfg = *cfg;
+	st->ops = ops;
+	st->ctx = ctx;
+	tmr_heap_init(&st->timers);
+	return 0;
+}
+
+void tcp_stack_fini(struct tcp_stack *st)
+{
+	tmr_heap_fini(&st->timers);
+}
+
+uint64_t tcp_stack_next_timer(const struct tcp_stack *st)
+{
+	return tmr_next(&st->timers);
+}
+
+void tcp_stack_run_timers(struct tcp_stack *st, uint64_t now)
+{
+	st->now = now;
+	tmr_run(&st->timers, now);
+}
+
+void tcp_tmr_arm(struct tcb *c, struct tmr *t, uint64_t when)
+{
+	/* cannot fail: tcp_conn_init reserved a slot for every timer of c */
+	tmr_arm(&c->st->timers, t, when);
+}
+
+void tcp_tmr_cancel(struct tcb *c, struct tmr *t)
+{
+	tmr_cancel(&c->st->timers, t);
+}
+
+static void idle_fire(struct tmr *t, uint64_t now)
+{
+	struct tcb *c = container_of(t, struct tcb, t_idle);
+	uint64_t idle = c->st->cfg.idle;
+
+	if (now - c->last_seen < idle) {
+		tcp_tmr_arm(c, t, c->last_seen + idle);
+		return;
+	}
+	tcp_enter(c);
+	tcp_send_rst(c, now);
+	tcp_reset_conn(c, -ETIMEDOUT, now);
+	tcp_leave(c, now);
+}
+
+static void wait_fire(struct tmr *t, uint64_t now)
+{
+	struct tcb *c = container_of(t, struct tcb, t_wait);
+
+	tcp_enter(c);
+	tcp_set_state(c, TCP_CLOSED, now);
+	tcp_leave(c, now);
+}
+
+int tcp_conn_init(struct tcp_stack *st, struct tcb *c, const struct tcp_conn_params *p,
+		  const struct tcp_app *app, uint64_t now)
+{
+	const struct tcp_cfg *cfg = &st->cfg;
+
+	/* the glue's pointer is set before init: callbacks made from here may need it */
+	void *glue = c->glue;
+
+	memset(c, 0, sizeof(*c));
+	c->glue = glue;
+	c->sbuf = malloc(cfg->snd_buf);
+	c->rbuf = malloc(cfg->rcv_buf);
+	if (!c->sbuf || !c->rbuf || tmr_reserve(&st->timers, TCP_TIMERS_PER_CONN)) {
+		free(c->sbuf);
+		free(c->rbuf);
+		c->sbuf = c->rbuf = NULL;
+		return -ENOMEM;
+	}
+	c->st = st;
+	st->now = now;
+	c->app = app;
+	c->state = TCP_ESTABLISHED;
+	c->sbuf_size = cfg->snd_buf;
+	c->rbuf_size = cfg->rcv_buf;
+
+	c->iss = p->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = p->iss + 1;
+	c->peer_mss = p->peer_mss ? p->peer_mss : 536;
+	c->snd_wscale = p->snd_wscale > 14 ? 14 : p->snd_wscale;
+	c->rcv_wscale = p->rcv_wscale > 14 ? 14 : p->rcv_wscale;
+	c->sack_ok = p->sack_ok;
+	c->ts_ok = p->ts_ok;
+	c->snd_wnd = c->max_snd_wnd = (uint32_t)p->peer_wnd << c->snd_wscale;
+	c->snd_wl1 = p->irs + 1;
+	c->snd_wl2 = c->snd_una;
+	c->cwnd = cfg->init_cwnd_segs * tcp_mss(c);
+	c->ssthresh = UINT32_MAX / 2;
+	c->reordering = 3;
+	c->recover = c->snd_una;
+	c->high_rxt = c->snd_una;
+	c->rto = cfg->rto_init;
+
+	c->irs = p->irs;
+	c->rcv_nxt = c->rcv_user = c->last_ack_sent = p->irs + 1;
+	/* the SYN-ACK's window is never scaled */
+	c->rcv_adv = c->rcv_nxt + (p->our_wnd ? umin32(p->our_wnd, c->rbuf_size) : c->rbuf_size);
+	c->rcv_mss = umin32(536, p->our_mss ? p->our_mss : 536);
+	c->ts_recent = p->ts_recent;
+	c->ts_recent_at = now;
+	c->ts_offset = p->ts_offset;
+	c->last_seen = now;
+	c->last_challenge = now - cfg->challenge_gap;
+
+	tmr_setup(&c->t_rto, tcp_rto_fire);
+	tmr_setup(&c->t_persist, tcp_persist_fire);
+	tmr_setup(&c->t_delack, tcp_delack_fire);
+	tmr_setup(&c->t_wait, wait_fire);
+	tmr_setup(&c->t_idle, idle_fire);
+	if (cfg->idle)
+		tcp_tmr_arm(c, &c->t_idle, now + cfg->idle);
+
+	tcp_enter(c);
+	if (c->app && c->app->open)
+		c->app->open(c);
+	tcp_leave(c, now);
+	return 0;
+}
+
+void tcp_conn_fini(struct tcb *c)
+{
+	if (!c->st)
+		return;
+	tcp_tmr_cancel(c, &c->t_rto);
+	tcp_tmr_cancel(c, &c->t_persist);
+	tcp_tmr_cancel(c, &c->t_delack);
+	tcp_tmr_cancel(c, &c->t_wait);
+	tcp_tmr_cancel(c, &c->t_idle);
+	tmr_reserve(&c->st->timers, -TCP_TIMERS_PER_CONN);
+	free(c->sbuf);
+	free(c->rbuf);
+	c->sbuf = c->rbuf = NULL;
+	c->st = NULL;
+}
+
+void tcp_enter(struct tcb *c)
+{
+	c->depth++;
+}
+
+void tcp_leave(struct tcb *c, uint64_t now)
+{
+	if (c->depth > 1) {
+		c->depth--;
+		return;
+	}
+	if (c->state != TCP_CLOSED)
+		tcp_output(c, now);
+	c->depth--;
+	if (c->state == TCP_CLOSED && !c->released) {
+		c->released = true;
+		if (c->st->ops->release)
+			c->st->ops->release(c->st->ctx, c);
+	}
+}
+
+static void tell_done(struct tcb *c, int err)
+{
+	if (c->done_told)
+		return;
+	c->done_told = true;
+	if (c->app && c->app->done)
+		c->app->done(c, err);
+}
+
+void tcp_set_state(struct tcb *c, enum tcp_state s, uint64_t now)
+{
+	c->state = s;
+	if (s != TCP_TIME_WAIT && s != TCP_CLOSED)
+		return;
+	tcp_tmr_cancel(c, &c->t_rto);
+	tcp_tmr_cancel(c, &c->t_persist);
+	tcp_tmr_cancel(c, &c->t_delack);
+	tcp_tmr_cancel(c, &c->t_idle);
+	if (s == TCP_TIME_WAIT)
+		tcp_tmr_arm(c, &c->t_wait, now + 2 * c->st->cfg.msl);
+	else
+		tcp_tmr_cancel(c, &c->t_wait);
+	tell_done(c, 0);
+}
+
+void tcp_reset_conn(struct tcb *c, int err, uint64_t now)
+{
+	tell_done(c, err);
+	tcp_set_state(c, TCP_CLOSED, now);
+}
+
+void tcp_timewait_restart(struct tcb *c, uint64_t when)
+{
+	if (c->state == TCP_TIME_WAIT)
+		tcp_tmr_arm(c, &c->t_wait, when + 2 * c->st->cfg.msl);
+}
+
+void tcp_deliver(struct tcb *c, uint64_t now)
+{
+	uint32_t end = c->fin_in ? c->rcv_nxt - 1 : c->rcv_nxt;
+	uint32_t cur, avail, maxw;
+
+	if (c->delivering || !c->app || !c->app->data)
+		return;
+	c->delivering = true;
+	while (c->rcv_user != end && c->state != TCP_CLOSED) {
+		uint32_t avail = end - c->rcv_user;
+		uint32_t chunk = umin32(avail, c->rbuf_size - c->rbuf_head);
+		size_t n = c->app->data(c, c->rbuf + c->rbuf_head, chunk);
+
+		if (n > chunk)
+			n = chunk;
+		c->rcv_user += (uint32_t)n;
+		c->rbuf_head = (c->rbuf_head + (uint32_t)n) % c->rbuf_size;
+		if (n < chunk)
+			break;
+	}
+	if (c->fin_in && c->rcv_user == end && !c->fin_told && c->state != TCP_CLOSED) {
+		c->fin_told = true;
+		if (c->app->close)
+			c->app->close(c);
+	}
+	c->delivering = false;
+
+	/* window update when the app doubled a window that had become small (as Linux does) */
+	cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
+	avail = c->rcv_user + c->rbuf_size - c->rcv_nxt;
+	/* only as much as the window field can say: without scaling 64 KB is all there is */
+	maxw = umin32(c->rbuf_size, 65535U << c->rcv_wscale);
+	if (avail > maxw)
+		avail = maxw;
+	if (!c->fin_in && 2 * cur <= maxw && avail >= 2 * cur && avail - cur >= c->rcv_mss)
+		c->ack_now = true;
+	(void)now;
+}
+
+long tcp_send(struct tcb *c, const void *buf, size_t len, uint64_t now)
+{
+	uint32_t n, pos, first;
+
+	c->st->now = now;
+
+	if (c->fin_queued || (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT))
+		return -EPIPE;
+	n = (uint32_t)(len < tcp_snd_space(c) ? len : tcp_snd_space(c));
+	/* a write into an idle buffer starts a push (see tcp_send_range) */
+	if (n && c->snd_una + c->sbuf_len == c->snd_nxt)
+		c->write_start = c->snd_una + c->sbuf_len;
+	pos = (c->sbuf_head + c->sbuf_len) % c->sbuf_size;
+	first = umin32(n, c->sbuf_size - pos);
+	memcpy(c->sbuf + pos, buf, first);
+	memcpy(c->sbuf, (const uint8_t *)buf + first, n - first);
+	c->sbuf_len += n;
+	tcp_enter(c);
+	tcp_leave(c, now);
+	return n;
+}
+
+void tcp_close(struct tcb *c, uint64_t now)
+{
+	c->st->now = now;
+	if (c->fin_queued)
+		return;
+	if (c->state == TCP_ESTABLISHED)
+		tcp_set_state(c, TCP_FIN_WAIT_1, now);
+	else if (c->state == TCP_CLOSE_WAIT)
+		tcp_set_state(c, TCP_LAST_ACK, now);
+	else
+		return;
+	c->fin_queued = true;
+	c->fin_seq = c->snd_una + c->sbuf_len;
+	tcp_enter(c);
+	tcp_leave(c, now);
+}
+
+void tcp_abort(struct tcb *c, uint64_t now)
+{
+	c->st->now = now;
+	if (c->state == TCP_CLOSED)
+		return;
+	tcp_enter(c);
+	if (c->state != TCP_TIME_WAIT)
+		tcp_send_rst(c, now);
+	tcp_reset_conn(c, -ECONNABORTED, now);
+	tcp_leave(c, now);
+}
+
+void tcp_recv_resume(struct tcb *c, uint64_t now)
+{
+	c->st->now = now;
+	if (c->state == TCP_CLOSED)
+		return;
+	tcp_enter(c);
+	tcp_deliver(c, now);
+	tcp_leave(c, now);
+}
