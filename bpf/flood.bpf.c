@@ -56,21 +56,21 @@ struct seg {
 	__u32 rnd; /* IPv4 id, IPv6 flow label */
 };
 
-SO_INLINE __u8 kind_flags(__u32 kind)
+SHAKEOFF_INLINE __u8 kind_flags(__u32 kind)
 {
 	switch (kind) {
 	case FLOOD_SYN:
-		return TCP_FLAG_SYN;
+		return TCP_F_SYN;
 	case FLOOD_ACK:
-		return TCP_FLAG_ACK;
+		return TCP_F_ACK;
 	case FLOOD_RST:
-		return TCP_FLAG_RST;
+		return TCP_F_RST;
 	default:
-		return TCP_FLAG_FIN | TCP_FLAG_ACK;
+		return TCP_F_FIN | TCP_F_ACK;
 	}
 }
 
-SO_INLINE __u16 kind_window(__u32 kind, __u32 ipv6)
+SHAKEOFF_INLINE __u16 kind_window(__u32 kind, __u32 ipv6)
 {
 	switch (kind) {
 	case FLOOD_SYN:
@@ -87,7 +87,7 @@ SO_INLINE __u16 kind_window(__u32 kind, __u32 ipv6)
  * generator: one helper call per segment instead of five. Spoofed sources
  * need variety, not secrecy.
  */
-SO_INLINE __u64 rng_next(struct flood_state *st)
+SHAKEOFF_INLINE __u64 rng_next(struct flood_state *st)
 {
 	__u64 x = st->rng;
 
@@ -101,7 +101,7 @@ SO_INLINE __u64 rng_next(struct flood_state *st)
 }
 
 /* The source address and port: random, or the next step of the walk. */
-SO_INLINE void seg_source(struct flood_state *st, struct seg *s)
+SHAKEOFF_INLINE void seg_source(struct flood_state *st, struct seg *s)
 {
 	__u32 ipv6 = flood_cfg.ipv6, zero = 0, i;
 	__u64 host, idx = 0, port_idx, *next;
@@ -132,7 +132,7 @@ SO_INLINE void seg_source(struct flood_state *st, struct seg *s)
 	}
 }
 
-SO_INLINE void eth_write(struct ethhdr *eth, __be16 proto)
+SHAKEOFF_INLINE void eth_write(struct ethhdr *eth, __be16 proto)
 {
 	int i;
 
@@ -146,7 +146,7 @@ SO_INLINE void eth_write(struct ethhdr *eth, __be16 proto)
 }
 
 /* Writes the TCP header and options; returns the TCP part of the checksum sum. */
-SO_INLINE __u32 tcp_write(struct tcphdr *th, __be32 *opt, const struct seg *s, __u32 tcp_len)
+SHAKEOFF_INLINE __u32 tcp_write(struct tcphdr *th, __be32 *opt, const struct seg *s, __u32 tcp_len)
 {
 	__u32 kind = flood_cfg.kind;
 	__be16 doff_flags = bpf_htons(((tcp_len / 4) << 12) | kind_flags(kind));
@@ -176,10 +176,10 @@ SO_INLINE __u32 tcp_write(struct tcphdr *th, __be32 *opt, const struct seg *s, _
 		/* Linux's order: MSS, SACK_PERM, TS, NOP, WS */
 		__u32 mss = flood_cfg.ipv6 ? FLOOD_MSS6 : FLOOD_MSS4;
 
-		__be32 o0 = bpf_htonl((TCPOPT_MSS << 24) | (4 << 16) | mss);
-		__be32 o1 = bpf_htonl((TCPOPT_SACK_PERM << 24) | (2 << 16) |
-				      (TCPOPT_TIMESTAMP << 8) | 10);
-		__be32 o4 = bpf_htonl((TCPOPT_NOP << 24) | (TCPOPT_WINDOW << 16) | (3 << 8) |
+		__be32 o0 = bpf_htonl((TCP_OPT_MSS << 24) | (4 << 16) | mss);
+		__be32 o1 = bpf_htonl((TCP_OPT_SACK_PERM << 24) | (2 << 16) |
+				      (TCP_OPT_TS << 8) | 10);
+		__be32 o4 = bpf_htonl((TCP_OPT_NOP << 24) | (TCP_OPT_WS << 16) | (3 << 8) |
 				      FLOOD_WSCALE);
 
 		opt[0] = o0;
@@ -195,7 +195,7 @@ SO_INLINE __u32 tcp_write(struct tcphdr *th, __be32 *opt, const struct seg *s, _
 	return sum;
 }
 
-SO_INLINE int build4(void *data, void *data_end, const struct seg *s)
+SHAKEOFF_INLINE int build4(void *data, void *data_end, const struct seg *s)
 {
 	__u32 tcp_len = flood_tcp_len(flood_cfg.kind);
 	struct ethhdr *eth = data;
@@ -240,7 +240,7 @@ SO_INLINE int build4(void *data, void *data_end, const struct seg *s)
 	return 0;
 }
 
-SO_INLINE int build6(void *data, void *data_end, const struct seg *s)
+SHAKEOFF_INLINE int build6(void *data, void *data_end, const struct seg *s)
 {
 	__u32 tcp_len = flood_tcp_len(flood_cfg.kind);
 	struct ethhdr *eth = data;

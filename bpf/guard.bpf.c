@@ -30,7 +30,7 @@ extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 
 char LICENSE[] SEC("license") = "GPL";
 
-SO_INLINE void stat_inc(enum guard_stat id)
+SHAKEOFF_INLINE void stat_inc(enum guard_stat id)
 {
 	__u32 key = id;
 	__u64 *v = bpf_map_lookup_elem(&guard_stats, &key);
@@ -39,7 +39,7 @@ SO_INLINE void stat_inc(enum guard_stat id)
 		*v += 1;
 }
 
-SO_INLINE const struct guard_cfg *cfg_get(void)
+SHAKEOFF_INLINE const struct guard_cfg *cfg_get(void)
 {
 	__u32 zero = 0;
 
@@ -48,13 +48,13 @@ SO_INLINE const struct guard_cfg *cfg_get(void)
 
 _Static_assert(GUARD_MAX_ADDRS == ADDR_LIST_MAX, "one address-list walker serves guard and serve");
 
-SO_INLINE int addr_is_protected(const struct guard_cfg *cfg, const struct frame *f)
+SHAKEOFF_INLINE int addr_is_protected(const struct guard_cfg *cfg, const struct frame *f)
 {
 	return addr_dst_listed(cfg->addr4, cfg->naddr4, cfg->addr6, cfg->naddr6, f);
 }
 
 /* The frame's 4-tuple as the socket lookup helpers take it; returns its size. */
-SO_INLINE __u32 frame_tuple(const struct frame *f, struct bpf_sock_tuple *t)
+SHAKEOFF_INLINE __u32 frame_tuple(const struct frame *f, struct bpf_sock_tuple *t)
 {
 	if (f->ipv6) {
 		__builtin_memcpy(t->ipv6.saddr, f->saddr, 16);
@@ -71,7 +71,7 @@ SO_INLINE __u32 frame_tuple(const struct frame *f, struct bpf_sock_tuple *t)
 }
 
 /* The kernel socket a segment belongs to: its state, or -1 if there is none. */
-SO_INLINE int sk_state_lookup(void *ctx, const struct frame *f, int xdp)
+SHAKEOFF_INLINE int sk_state_lookup(void *ctx, const struct frame *f, int xdp)
 {
 	struct bpf_sock_tuple t = {};
 	__u32 size = frame_tuple(f, &t);
@@ -97,9 +97,10 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	__u64 now = bpf_ktime_get_coarse_ns();
 	__u64 slot = cookie_now_slot(cfg, now);
 	const struct guard_key *k = cookie_key(slot);
+	struct tcp_synack_opt so = {};
 	struct tcp_opts opts;
 	struct reply r = {};
-	__u32 mss_idx, ws, payload, tsval;
+	__u32 mss_idx, ws, payload, tsval = 0;
 	__u64 hash;
 	int sack, ts;
 
@@ -117,35 +118,25 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 
 	r.seq = cookie_from_hash(hash, payload);
 	r.ack_seq = f->seq + 1;
-	r.flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+	r.flags = TCP_F_SYN | TCP_F_ACK;
 	r.window = f->ipv6 ? cfg->win6 : cfg->win4;
 	r.ttl = cfg->ttl;
-	/* Linux's option order, so the answer looks like any Linux SYN-ACK. */
-	r.opt[0] = opt_word(TCPOPT_MSS, 4, 0, 0) | bpf_htonl(f->ipv6 ? cfg->mss6 : cfg->mss4);
-	r.nopt = 1;
-	if (ts) {
+	if (ts)
 		/*
 		 * Ticks of 2^20 ns (1.05 ms, within RFC 7323's 1 ms..1 s): BPF has no
 		 * multiply-high, so a division by 10^6 would be a real DIV per SYN.
 		 * A per-flow offset from the hash keeps our uptime private.
 		 */
 		tsval = (__u32)(now >> 20) + (__u32)(hash >> 32);
-		if (sack)
-			r.opt[1] = opt_word(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10);
-		else
-			r.opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10);
-		r.opt[2] = bpf_htonl(tsval);
-		r.opt[3] = bpf_htonl(opts.tsval);
-		r.nopt = 4;
-	} else if (sack) {
-		r.opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2);
-		r.nopt = 2;
-	}
-	if (ws != COOKIE_WS_NONE) {
-		if (r.nopt < REPLY_MAX_OPT_WORDS)
-			r.opt[r.nopt & 7] = opt_word(TCPOPT_NOP, TCPOPT_WINDOW, 3, cfg->wscale);
-		r.nopt++;
-	}
+	/* Linux's option order, so the answer looks like any Linux SYN-ACK. */
+	so.mss = f->ipv6 ? cfg->mss6 : cfg->mss4;
+	so.wscale = cfg->wscale;
+	so.sack = sack;
+	so.ts = ts;
+	so.ws = ws != COOKIE_WS_NONE;
+	so.tsval = tsval;
+	so.tsecr = opts.tsval;
+	r.nopt = tcp_synack_opts(r.opt, &so);
 	if (reply_build(ctx, f, &r)) {
 		*why = GS_XDP_DROP_NO_ROOM;
 		return XDP_DROP;
@@ -162,7 +153,7 @@ static int guard_rst(struct xdp_md *ctx, const struct guard_cfg *cfg, const stru
 
 	r.seq = 0;
 	r.ack_seq = f->seq + 1 + f->payload_len;
-	r.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+	r.flags = TCP_F_RST | TCP_F_ACK;
 	r.ttl = cfg->ttl;
 	if (reply_build(ctx, f, &r)) {
 		*why = GS_XDP_DROP_NO_ROOM;
@@ -200,12 +191,12 @@ static int guard_segment(struct xdp_md *ctx, const struct guard_cfg *cfg, const 
 	int state = sk_state_lookup(ctx, f, 1);
 	struct cookie_info ci;
 
-	if (state >= 0 && state != TCP_STATE_LISTEN) {
+	if (state >= 0 && state != TCP_LISTEN) {
 		*why = GS_XDP_PASS_CONN;
 		return XDP_PASS;
 	}
 	/* A cookie answers only an ACK: no SYN, no RST (data and FIN may ride along). */
-	if ((f->tcp_flags & (TCP_FLAG_ACK | TCP_FLAG_SYN | TCP_FLAG_RST)) != TCP_FLAG_ACK) {
+	if ((f->tcp_flags & (TCP_F_ACK | TCP_F_SYN | TCP_F_RST)) != TCP_F_ACK) {
 		*why = GS_XDP_DROP_NO_CONN;
 		return XDP_DROP;
 	}
@@ -214,7 +205,7 @@ static int guard_segment(struct xdp_md *ctx, const struct guard_cfg *cfg, const 
 		return XDP_PASS;
 	}
 	/* While calm in auto mode the kernel may have sent cookies of its own. */
-	if (state == TCP_STATE_LISTEN && cfg->mode == GUARD_COOKIES_AUTO &&
+	if (state == TCP_LISTEN && cfg->mode == GUARD_COOKIES_AUTO &&
 	    !(port_flags & PORT_UNDER_ATTACK)) {
 		*why = GS_XDP_PASS_CALM_ACK;
 		return XDP_PASS;
@@ -278,23 +269,23 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 		*why = GS_XDP_DROP_MARTIAN;
 		return XDP_DROP;
 	}
-	if (f.tcp_flags & TCP_FLAG_SYN) {
-		if (f.tcp_flags & TCP_FLAG_FIN) {
+	if (f.tcp_flags & TCP_F_SYN) {
+		if (f.tcp_flags & TCP_F_FIN) {
 			*why = GS_XDP_DROP_SYN_FIN;
 			return XDP_DROP;
 		}
-		if (f.tcp_flags & TCP_FLAG_RST) {
+		if (f.tcp_flags & TCP_F_RST) {
 			*why = GS_XDP_DROP_SYN_RST;
 			return XDP_DROP;
 		}
-		if (!(f.tcp_flags & TCP_FLAG_ACK))
+		if (!(f.tcp_flags & TCP_F_ACK))
 			return guard_syn(ctx, cfg, &f, port->flags, why);
 	}
 	return guard_segment(ctx, cfg, &f, port->flags, why);
 }
 
 /* Leave what XDP learned for the TC program (see GUARD_HINT_MAGIC). */
-SO_INLINE void xdp_hint(struct xdp_md *ctx, __u32 hint)
+SHAKEOFF_INLINE void xdp_hint(struct xdp_md *ctx, __u32 hint)
 {
 	void *meta, *data;
 
@@ -325,7 +316,7 @@ int so_guard_xdp(struct xdp_md *ctx)
 }
 
 /* The ACK's timestamps, for the kernel's TS.Recent and its TSval offset. */
-SO_INLINE void ack_opts(struct __sk_buff *skb, const struct frame *f, struct tcp_opts *opts)
+SHAKEOFF_INLINE void ack_opts(struct __sk_buff *skb, const struct frame *f, struct tcp_opts *opts)
 {
 	struct tcp_opt_buf buf;
 	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
@@ -350,7 +341,7 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 	int state, err;
 
 	state = sk_state_lookup(skb, f, 0);
-	if (state >= 0 && state != TCP_STATE_LISTEN) {
+	if (state >= 0 && state != TCP_LISTEN) {
 		*why = GS_TC_PASS;
 		return TCX_NEXT;
 	}
@@ -383,7 +374,7 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 		*why = GS_TC_NO_LISTENER;
 		return TCX_NEXT;
 	}
-	if (sk->state != TCP_STATE_LISTEN) {
+	if (sk->state != TCP_LISTEN) {
 		bpf_sk_release(sk);
 		*why = GS_TC_PASS;
 		return TCX_NEXT;
@@ -396,7 +387,7 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 }
 
 /* The metadata so_guard_xdp left in front of the frame, or 0. */
-SO_INLINE __u32 tc_hint(struct __sk_buff *skb)
+SHAKEOFF_INLINE __u32 tc_hint(struct __sk_buff *skb)
 {
 	void *meta = (void *)(long)skb->data_meta;
 	void *data = (void *)(long)skb->data;
@@ -434,7 +425,7 @@ static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
 	}
 	if (st != PARSE_TCP)
 		return TCX_NEXT;
-	if ((f.tcp_flags & (TCP_FLAG_ACK | TCP_FLAG_SYN | TCP_FLAG_RST)) != TCP_FLAG_ACK)
+	if ((f.tcp_flags & (TCP_F_ACK | TCP_F_SYN | TCP_F_RST)) != TCP_F_ACK)
 		return TCX_NEXT;
 	cfg = cfg_get();
 	if (!cfg || !addr_is_protected(cfg, &f))

@@ -82,7 +82,7 @@ struct {
 	__type(value, __u64);
 } lab_rng SEC(".maps");
 
-SO_INLINE struct lab_stats *stats_get(void)
+SHAKEOFF_INLINE struct lab_stats *stats_get(void)
 {
 	__u32 zero = 0;
 
@@ -110,7 +110,7 @@ int so_lab_reflect(struct xdp_md *ctx)
 	return XDP_TX;
 }
 
-SO_INLINE enum lab_stat tcp_kind(int status, const struct frame *f)
+SHAKEOFF_INLINE enum lab_stat tcp_kind(int status, const struct frame *f)
 {
 	__u8 fl = f->tcp_flags;
 
@@ -118,13 +118,13 @@ SO_INLINE enum lab_stat tcp_kind(int status, const struct frame *f)
 		return LAB_S_NOT_TCP;
 	if (status != PARSE_TCP)
 		return LAB_S_TCP_OTHER;
-	if (fl & TCP_FLAG_RST)
+	if (fl & TCP_F_RST)
 		return LAB_S_RST;
-	if (fl & TCP_FLAG_SYN)
-		return (fl & TCP_FLAG_ACK) ? LAB_S_SYNACK : LAB_S_SYN;
-	if (fl & TCP_FLAG_FIN)
+	if (fl & TCP_F_SYN)
+		return (fl & TCP_F_ACK) ? LAB_S_SYNACK : LAB_S_SYN;
+	if (fl & TCP_F_FIN)
 		return LAB_S_FIN;
-	if ((fl & ~(TCP_FLAG_ECE | TCP_FLAG_CWR)) == TCP_FLAG_ACK && !f->payload_len)
+	if ((fl & ~(TCP_F_ECE | TCP_F_CWR)) == TCP_F_ACK && !f->payload_len)
 		return LAB_S_ACK;
 	return LAB_S_TCP_OTHER;
 }
@@ -169,7 +169,7 @@ int so_lab_pass(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-SO_INLINE __u64 splitmix64(__u64 x)
+SHAKEOFF_INLINE __u64 splitmix64(__u64 x)
 {
 	x += 0x9e3779b97f4a7c15ULL;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -178,7 +178,7 @@ SO_INLINE __u64 splitmix64(__u64 x)
 }
 
 /* The next 32-bit draw of this CPU's stream idx; it starts from seed, CPU id and idx. */
-SO_INLINE __u32 rng_next(__u32 idx)
+SHAKEOFF_INLINE __u32 rng_next(__u32 idx)
 {
 	__u64 *state = bpf_map_lookup_elem(&lab_rng, &idx);
 	__u64 x;
@@ -211,7 +211,7 @@ int so_lab_drop(struct xdp_md *ctx)
 		return XDP_PASS;
 	s->c[LAB_S_RX]++;
 	if (frame_parse(data, data_end, &f) == PARSE_TCP &&
-	    (f.payload_len || (f.tcp_flags & TCP_FLAG_FIN))) {
+	    (f.payload_len || (f.tcp_flags & TCP_F_FIN))) {
 		s->c[LAB_S_LOSSY]++;
 		if (rng_next(0) < drop_threshold) {
 			s->c[LAB_S_DROP]++;
@@ -258,7 +258,7 @@ struct {
 } lab_synacks SEC(".maps");
 
 /* Make skb len bytes long and copy buf over it; 0 or a negative error. */
-SO_INLINE int skb_rewrite(struct __sk_buff *skb, void *buf, __u32 len)
+SHAKEOFF_INLINE int skb_rewrite(struct __sk_buff *skb, void *buf, __u32 len)
 {
 	int err;
 
@@ -272,7 +272,7 @@ SO_INLINE int skb_rewrite(struct __sk_buff *skb, void *buf, __u32 len)
 	return bpf_skb_store_bytes(skb, 0, buf, len, BPF_F_RECOMPUTE_CSUM);
 }
 
-SO_INLINE bool held_flow(const struct lab_held *h, const struct frame *f)
+SHAKEOFF_INLINE bool held_flow(const struct lab_held *h, const struct frame *f)
 {
 	return h->ipv6 == f->ipv6 && h->sport == f->sport && h->dport == f->dport &&
 	       h->saddr[0] == f->saddr[0] && h->daddr[0] == f->daddr[0] &&
@@ -292,7 +292,7 @@ enum {
  * Send the held segment of h (owned by this CPU: state BUSY) right after the
  * frame skb. h is empty after, whatever happened.
  */
-SO_INLINE int held_release(struct __sk_buff *skb, struct lab_held *h, int dir)
+SHAKEOFF_INLINE int held_release(struct __sk_buff *skb, struct lab_held *h, int dir)
 {
 	__u32 mark = skb->mark, zero = 0, len = skb->len, hlen = h->len;
 	struct lab_scratch *sc;
@@ -333,7 +333,7 @@ out:
 }
 
 /* Hold skb (a single data segment of flow f) back in h; 0 when it is held. */
-SO_INLINE int held_take(struct __sk_buff *skb, struct lab_held *h, const struct frame *f)
+SHAKEOFF_INLINE int held_take(struct __sk_buff *skb, struct lab_held *h, const struct frame *f)
 {
 	__u32 len = skb->len;
 
@@ -357,7 +357,7 @@ SO_INLINE int held_take(struct __sk_buff *skb, struct lab_held *h, const struct 
 	return 0;
 }
 
-SO_INLINE int lossy(struct __sk_buff *skb, int dir)
+SHAKEOFF_INLINE int lossy(struct __sk_buff *skb, int dir)
 {
 	struct lab_stats *s = stats_get();
 	__u32 idx = dir, zero = 0, segs;
@@ -383,8 +383,8 @@ SO_INLINE int lossy(struct __sk_buff *skb, int dir)
 		return TC_ACT_OK;
 
 	if (dir == LAB_DIR_IN && drop_synacks &&
-	    (f.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) ==
-		    (TCP_FLAG_SYN | TCP_FLAG_ACK)) {
+	    (f.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
+		    (TCP_F_SYN | TCP_F_ACK)) {
 		__u64 *n = bpf_map_lookup_elem(&lab_synacks, &zero);
 
 		if (n && __sync_fetch_and_add(n, 1) < drop_synacks) {
@@ -396,9 +396,9 @@ SO_INLINE int lossy(struct __sk_buff *skb, int dir)
 	h = bpf_map_lookup_elem(&lab_held, &idx);
 	if (!h)
 		return TC_ACT_OK;
-	data_seg = f.payload_len && !(f.tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_RST));
+	data_seg = f.payload_len && !(f.tcp_flags & (TCP_F_SYN | TCP_F_RST));
 	segs = skb->gso_segs > 1 ? skb->gso_segs : 1;
-	if (f.payload_len || (f.tcp_flags & TCP_FLAG_FIN)) {
+	if (f.payload_len || (f.tcp_flags & TCP_F_FIN)) {
 		s->c[dir == LAB_DIR_OUT ? LAB_S_OUT_SEGS : LAB_S_IN_SEGS] += segs;
 		if (rng_next(idx) < drop_threshold) {
 			s->c[dir == LAB_DIR_OUT ? LAB_S_OUT_DROP : LAB_S_IN_DROP] += segs;

@@ -51,7 +51,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* What serve_flow_seg() tells its caller besides XDP verdicts. */
 #define SEG_NO_FLOW (-1) /* no live entry: the no-flow paths decide */
 
-SO_INLINE void stat_inc(__u32 id)
+SHAKEOFF_INLINE void stat_inc(__u32 id)
 {
 	__u64 *v = bpf_map_lookup_elem(&serve_stats, &id);
 
@@ -59,24 +59,24 @@ SO_INLINE void stat_inc(__u32 id)
 		*v += 1;
 }
 
-SO_INLINE const struct serve_cfg *cfg_get(void)
+SHAKEOFF_INLINE const struct serve_cfg *cfg_get(void)
 {
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&serve_cfg, &zero);
 }
 
-SO_INLINE __u64 clock_ns(const struct serve_cfg *cfg)
+SHAKEOFF_INLINE __u64 clock_ns(const struct serve_cfg *cfg)
 {
 	return cfg->now_override_ns ? cfg->now_override_ns : bpf_ktime_get_coarse_ns();
 }
 
-SO_INLINE __u32 ts_tick(__u64 now_ns)
+SHAKEOFF_INLINE __u32 ts_tick(__u64 now_ns)
 {
 	return (__u32)(now_ns >> SERVE_TS_SHIFT);
 }
 
-SO_INLINE void halfopen_add(__s64 d)
+SHAKEOFF_INLINE void halfopen_add(__s64 d)
 {
 	__u32 zero = 0;
 	__s64 *n = bpf_map_lookup_elem(&serve_halfopen, &zero);
@@ -87,12 +87,12 @@ SO_INLINE void halfopen_add(__s64 d)
 
 _Static_assert(SERVE_MAX_ADDRS == ADDR_LIST_MAX, "one address-list walker serves guard and serve");
 
-SO_INLINE int addr_served(const struct serve_cfg *cfg, const struct frame *f)
+SHAKEOFF_INLINE int addr_served(const struct serve_cfg *cfg, const struct frame *f)
 {
 	return addr_dst_listed(cfg->addr4, cfg->naddr4, cfg->addr6, cfg->naddr6, f);
 }
 
-SO_INLINE int port_served(const struct serve_cfg *cfg, __be16 dport)
+SHAKEOFF_INLINE int port_served(const struct serve_cfg *cfg, __be16 dport)
 {
 	__u16 p = bpf_ntohs(dport);
 	__u32 i;
@@ -105,7 +105,7 @@ SO_INLINE int port_served(const struct serve_cfg *cfg, __be16 dport)
 }
 
 /* The client's 4-tuple; IPv4 as IPv4-mapped IPv6. */
-SO_INLINE void flow_key_make(const struct frame *f, struct serve_flow_key *k)
+SHAKEOFF_INLINE void flow_key_make(const struct frame *f, struct serve_flow_key *k)
 {
 	if (f->ipv6) {
 		__builtin_memcpy(k->raddr, f->saddr, 16);
@@ -124,42 +124,26 @@ SO_INLINE void flow_key_make(const struct frame *f, struct serve_flow_key *k)
 	k->lport = f->dport;
 }
 
-/* A SYN-ACK in Linux's option layout: MSS; SACK_PERM+TS | NOP NOP TS | NOP NOP SACK_PERM; NOP WS. */
-SO_INLINE void synack_fill(struct reply *r, const struct serve_cfg *cfg, const struct frame *f,
-			   __u32 iss, __u32 irs, __u8 flags, __u32 tsval, __u32 tsecr)
+/* A SYN-ACK for the flow (iss, irs) with the options it negotiated (SF_*). */
+SHAKEOFF_INLINE void synack_fill(struct reply *r, const struct serve_cfg *cfg, const struct frame *f,
+				 __u32 iss, __u32 irs, __u8 flags, __u32 tsval, __u32 tsecr)
 {
-	__u32 ws = opt_word(TCPOPT_NOP, TCPOPT_WINDOW, 3, cfg->wscale);
+	struct tcp_synack_opt so = {
+		.mss = f->ipv6 ? cfg->mss6 : cfg->mss4,
+		.wscale = cfg->wscale,
+		.sack = !!(flags & SF_SACK),
+		.ts = !!(flags & SF_TS),
+		.ws = !!(flags & SF_WSCALE),
+		.tsval = tsval,
+		.tsecr = tsecr,
+	};
 
 	r->seq = iss;
 	r->ack_seq = irs + 1;
-	r->flags = TCP_FLAG_SYN | TCP_FLAG_ACK;
+	r->flags = TCP_F_SYN | TCP_F_ACK;
 	r->window = cfg->win;
 	r->ttl = cfg->ttl;
-	r->opt[0] = opt_word(TCPOPT_MSS, 4, 0, 0) | bpf_htonl(f->ipv6 ? cfg->mss6 : cfg->mss4);
-	r->nopt = 1;
-	if (flags & SF_TS) {
-		if (flags & SF_SACK)
-			r->opt[1] = opt_word(TCPOPT_SACK_PERM, 2, TCPOPT_TIMESTAMP, 10);
-		else
-			r->opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10);
-		r->opt[2] = bpf_htonl(tsval);
-		r->opt[3] = bpf_htonl(tsecr);
-		r->nopt = 4;
-		if (flags & SF_WSCALE) {
-			r->opt[4] = ws;
-			r->nopt = 5;
-		}
-	} else if (flags & SF_SACK) {
-		r->opt[1] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_SACK_PERM, 2);
-		r->nopt = 2;
-		if (flags & SF_WSCALE) {
-			r->opt[2] = ws;
-			r->nopt = 3;
-		}
-	} else if (flags & SF_WSCALE) {
-		r->opt[1] = ws;
-		r->nopt = 2;
-	}
+	r->nopt = tcp_synack_opts(r->opt, &so);
 }
 
 /* What XDP sends on a flow, decided under the entry's lock, built after it. */
@@ -188,20 +172,20 @@ struct plan {
 	struct serve_xsk_meta meta; /* PLAN_XSK: the entry, for the controller */
 };
 
-SO_INLINE int fin_sent(__u8 st)
+SHAKEOFF_INLINE int fin_sent(__u8 st)
 {
-	return st == SERVE_FIN_WAIT_1 || st == SERVE_FIN_WAIT_2 || st == SERVE_CLOSING ||
-	       st == SERVE_TIME_WAIT || st == SERVE_LAST_ACK;
+	return st == TCPS_FIN_WAIT_1 || st == TCPS_FIN_WAIT_2 || st == TCPS_CLOSING ||
+	       st == TCPS_TIME_WAIT || st == TCPS_LAST_ACK;
 }
 
-SO_INLINE int fin_received(__u8 st)
+SHAKEOFF_INLINE int fin_received(__u8 st)
 {
-	return st == SERVE_CLOSE_WAIT || st == SERVE_LAST_ACK || st == SERVE_CLOSING ||
-	       st == SERVE_TIME_WAIT;
+	return st == TCPS_CLOSE_WAIT || st == TCPS_LAST_ACK || st == TCPS_CLOSING ||
+	       st == TCPS_TIME_WAIT;
 }
 
 /* Challenge / duplicate ACK, at most one per oow_gap per flow. Under the lock. */
-SO_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, __u32 gap, __u32 why)
+SHAKEOFF_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, __u32 gap, __u32 why)
 {
 	if ((__u32)(tick - fl->oow_tick) < gap) {
 		p->kind = PLAN_DROP;
@@ -214,7 +198,7 @@ SO_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, _
 }
 
 /* The entry as the controller needs it with a segment (struct serve_xsk_meta). */
-SO_INLINE void meta_fill(struct serve_xsk_meta *m, const struct serve_flow *fl)
+SHAKEOFF_INLINE void meta_fill(struct serve_xsk_meta *m, const struct serve_flow *fl)
 {
 	m->iss = fl->iss;
 	m->irs = fl->irs;
@@ -234,7 +218,7 @@ SO_INLINE void meta_fill(struct serve_xsk_meta *m, const struct serve_flow *fl)
  * the frame as metadata; the reason is kept if a socket is bound. Without
  * room for metadata the segment still goes (the controller looks the entry up).
  */
-SO_INLINE int to_xsk(struct xdp_md *ctx, const struct serve_xsk_meta *m, __u32 *why)
+SHAKEOFF_INLINE int to_xsk(struct xdp_md *ctx, const struct serve_xsk_meta *m, __u32 *why)
 {
 	int act;
 
@@ -287,7 +271,7 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 
 	bpf_spin_lock(&fl->lock);
 	st = fl->state;
-	if (st == SERVE_CLOSED || st >= SERVE_STATE__COUNT) {
+	if (st == TCPS_CLOSED || st >= TCPS__COUNT) {
 		bpf_spin_unlock(&fl->lock);
 		return SEG_NO_FLOW;
 	}
@@ -296,11 +280,11 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	snd_una = fl->snd_una;
 	p.kind = PLAN_DROP;
 
-	if (tcpf & TCP_FLAG_RST) {
+	if (tcpf & TCP_F_RST) {
 		/* RFC 5961 3.2; in SYN_RCVD too: knowing the 4-tuple must not be enough */
 		if (seq == rcv_nxt) {
-			p.halfopen_done = st == SERVE_SYN_RCVD;
-			fl->state = SERVE_CLOSED;
+			p.halfopen_done = st == TCPS_SYN_RCVD;
+			fl->state = TCPS_CLOSED;
 			p.del = 1;
 			p.why = SS_DROP_RST_CLOSE;
 		} else if ((__u32)(seq - rcv_nxt) < fl->rcv_wnd) {
@@ -311,23 +295,23 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	} else if ((fl->flags & SF_TS) && ts_seg && (__s32)(o->tsval - fl->ts_recent) < 0) {
 		/* RFC 7323 5.3: PAWS, answered with a duplicate ACK as Linux does */
 		plan_oow_ack(&p, fl, tick, gap, SS_TX_ACK_PAWS);
-	} else if (tcpf & TCP_FLAG_SYN) {
-		if (st == SERVE_SYN_RCVD && seq == fl->irs && !(tcpf & TCP_FLAG_ACK)) {
+	} else if (tcpf & TCP_F_SYN) {
+		if (st == TCPS_SYN_RCVD && seq == fl->irs && !(tcpf & TCP_F_ACK)) {
 			plan_oow_ack(&p, fl, tick, gap, SS_TX_SYNACK_AGAIN);
 			if (p.kind == PLAN_ACK)
 				p.kind = PLAN_SYNACK;
-		} else if (st == SERVE_TIME_WAIT && !(tcpf & TCP_FLAG_ACK) &&
+		} else if (st == TCPS_TIME_WAIT && !(tcpf & TCP_F_ACK) &&
 			   (__s32)(seq - rcv_nxt) > 0) {
 			/* a new connection on the tuple, as Linux accepts in TIME_WAIT */
-			fl->state = SERVE_CLOSED;
+			fl->state = TCPS_CLOSED;
 			p.del = 1;
 			p.kind = PLAN_NEW_SYN;
 		} else {
 			plan_oow_ack(&p, fl, tick, gap, SS_TX_CHALLENGE_SYN);
 		}
-	} else if (!(tcpf & TCP_FLAG_ACK)) {
+	} else if (!(tcpf & TCP_F_ACK)) {
 		p.why = SS_DROP_NO_ACK_FLAG;
-	} else if (st == SERVE_SYN_RCVD) {
+	} else if (st == TCPS_SYN_RCVD) {
 		if (ack != snd_nxt) {
 			/* the half-open state stays: only the real client's ACK may move it */
 			p.kind = PLAN_RST;
@@ -336,19 +320,19 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 		} else if ((__u32)(seq - rcv_nxt) > fl->rcv_wnd) {
 			plan_oow_ack(&p, fl, tick, gap, SS_TX_ACK_OUT_OF_WINDOW);
 		} else {
-			fl->state = SERVE_ESTABLISHED;
+			fl->state = TCPS_ESTABLISHED;
 			fl->snd_una = ack;
 			fl->snd_wnd = (__u32)f->window << (fl->snd_wscale & 15);
 			p.halfopen_done = 1;
-			if (len || (tcpf & TCP_FLAG_FIN)) {
+			if (len || (tcpf & TCP_F_FIN)) {
 				p.kind = PLAN_XSK;
 				p.why = SS_XSK_HANDSHAKE_DATA;
 			} else {
 				p.why = SS_DROP_ESTABLISHED;
 			}
 		}
-	} else if (st == SERVE_TIME_WAIT) {
-		if ((tcpf & TCP_FLAG_FIN) && !len && seq + 1 == rcv_nxt) {
+	} else if (st == TCPS_TIME_WAIT) {
+		if ((tcpf & TCP_F_FIN) && !len && seq + 1 == rcv_nxt) {
 			fl->last_ns = now;
 			p.kind = PLAN_ACK;
 			p.why = SS_TX_ACK_FIN_AGAIN;
@@ -361,34 +345,34 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 		int acks_fin = fin_sent(st) && snd_una != snd_nxt && ack == snd_nxt;
 
 		p.kind = PLAN_XSK;
-		p.why = len ? SS_XSK_DATA : (tcpf & TCP_FLAG_FIN) ? SS_XSK_FIN : SS_XSK_ACK;
+		p.why = len ? SS_XSK_DATA : (tcpf & TCP_F_FIN) ? SS_XSK_FIN : SS_XSK_ACK;
 		if (quiet && !len && seq == rcv_nxt && (ack == snd_una || acks_fin)) {
-			if ((tcpf & TCP_FLAG_FIN) && !fin_received(st)) {
+			if ((tcpf & TCP_F_FIN) && !fin_received(st)) {
 				fl->rcv_nxt = rcv_nxt + 1;
 				p.kind = PLAN_ACK;
-				if (st == SERVE_ESTABLISHED) {
-					fl->state = SERVE_CLOSE_WAIT;
+				if (st == TCPS_ESTABLISHED) {
+					fl->state = TCPS_CLOSE_WAIT;
 					p.why = SS_TX_ACK_FIN_CLOSE_WAIT;
-				} else if (st == SERVE_FIN_WAIT_1 && !acks_fin) {
-					fl->state = SERVE_CLOSING;
+				} else if (st == TCPS_FIN_WAIT_1 && !acks_fin) {
+					fl->state = TCPS_CLOSING;
 					p.why = SS_TX_ACK_FIN_CLOSING;
 				} else {
 					/* FIN_WAIT_1 with our FIN acked, FIN_WAIT_2 */
-					fl->state = SERVE_TIME_WAIT;
+					fl->state = TCPS_TIME_WAIT;
 					fl->snd_una = snd_nxt;
 					p.why = SS_TX_ACK_FIN_TIME_WAIT;
 				}
-			} else if (!(tcpf & TCP_FLAG_FIN) && acks_fin) {
+			} else if (!(tcpf & TCP_F_FIN) && acks_fin) {
 				fl->snd_una = snd_nxt;
 				p.kind = PLAN_DROP;
-				if (st == SERVE_FIN_WAIT_1) {
-					fl->state = SERVE_FIN_WAIT_2;
+				if (st == TCPS_FIN_WAIT_1) {
+					fl->state = TCPS_FIN_WAIT_2;
 					p.why = SS_DROP_FIN_ACKED_FW2;
-				} else if (st == SERVE_CLOSING) {
-					fl->state = SERVE_TIME_WAIT;
+				} else if (st == TCPS_CLOSING) {
+					fl->state = TCPS_TIME_WAIT;
 					p.why = SS_DROP_FIN_ACKED_TW;
 				} else {
-					fl->state = SERVE_CLOSED;
+					fl->state = TCPS_CLOSED;
 					p.del = 1;
 					p.why = SS_DROP_FIN_ACKED_CLOSED;
 				}
@@ -401,13 +385,13 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	 * PAWS; never from a SYN (a SYN on the flow only earns a challenge ACK, and
 	 * must not be able to poison PAWS for the real peer), nor a RST.
 	 */
-	if (!(tcpf & (TCP_FLAG_RST | TCP_FLAG_SYN)) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
+	if (!(tcpf & (TCP_F_RST | TCP_F_SYN)) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
 	    /* TIME_WAIT answers a retransmitted FIN with the old TS.Recent, as Linux does */
-	    !(st == SERVE_TIME_WAIT && (tcpf & TCP_FLAG_FIN)) &&
+	    !(st == TCPS_TIME_WAIT && (tcpf & TCP_F_FIN)) &&
 	    (__s32)(o->tsval - fl->ts_recent) >= 0)
 		fl->ts_recent = o->tsval;
 	/* TIME_WAIT's clock moves only with the FIN (above) or on entering it. */
-	if (st != SERVE_TIME_WAIT)
+	if (st != TCPS_TIME_WAIT)
 		fl->last_ns = now;
 
 	if (p.kind == PLAN_XSK)
@@ -441,19 +425,15 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	case PLAN_ACK:
 		r.seq = p.seq;
 		r.ack_seq = p.ack;
-		r.flags = TCP_FLAG_ACK;
+		r.flags = TCP_F_ACK;
 		r.window = p.window;
 		r.ttl = cfg->ttl;
-		if (p.flags & SF_TS) {
-			r.opt[0] = opt_word(TCPOPT_NOP, TCPOPT_NOP, TCPOPT_TIMESTAMP, 10);
-			r.opt[1] = bpf_htonl(p.tsval);
-			r.opt[2] = bpf_htonl(p.tsecr);
-			r.nopt = 3;
-		}
+		if (p.flags & SF_TS)
+			r.nopt = tcp_ts_opt(r.opt, p.tsval, p.tsecr);
 		break;
 	case PLAN_RST:
 		r.seq = p.seq;
-		r.flags = TCP_FLAG_RST;
+		r.flags = TCP_F_RST;
 		r.ttl = cfg->ttl;
 		break;
 	case PLAN_SYNACK:
@@ -470,7 +450,7 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 }
 
 /* A cookie SYN-ACK for a SYN (stateless) into r; -1 without a key for the slot. */
-SO_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *cfg,
+SHAKEOFF_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *cfg,
 				 const struct frame *f, const struct tcp_opts *o, __u64 now)
 {
 	__u64 slot = cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now);
@@ -523,7 +503,7 @@ __noinline int serve_syn(struct xdp_md *ctx, const struct frame *f, const struct
 	if (!cookie) {
 		tick = ts_tick(now);
 		gap = ((__u64)cfg->oow_gap_ms * 1000000) >> SERVE_TS_SHIFT;
-		v.state = SERVE_SYN_RCVD;
+		v.state = TCPS_SYN_RCVD;
 		if (o->flags & OPT_SACK_PERM)
 			v.flags |= SF_SACK;
 		if (o->flags & OPT_TS)
@@ -601,7 +581,7 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 	if (cookie_verify(f, k, slot, &ci))
 		return SEG_NO_FLOW;
 
-	v.state = SERVE_ESTABLISHED;
+	v.state = TCPS_ESTABLISHED;
 	v.flags = SF_COOKIE;
 	if (ci.sack_ok)
 		v.flags |= SF_SACK;
@@ -630,7 +610,7 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 	if (err == -E2BIG) {
 		/* refused cleanly: the client learns at once, nothing is evicted */
 		r.seq = f->ack_seq;
-		r.flags = TCP_FLAG_RST;
+		r.flags = TCP_F_RST;
 		r.ttl = cfg->ttl;
 		if (reply_build(ctx, f, &r)) {
 			*why = SS_DROP_NO_ROOM;
@@ -643,7 +623,7 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 		*why = SS_DROP_INSERT_RACE;
 		return XDP_DROP;
 	}
-	if (f->payload_len || (f->tcp_flags & TCP_FLAG_FIN)) {
+	if (f->payload_len || (f->tcp_flags & TCP_F_FIN)) {
 		struct serve_xsk_meta m;
 
 		meta_fill(&m, &v);
@@ -655,7 +635,7 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 }
 
 /* What a closed port answers (RFC 9293 3.10.7.1), within a per-CPU budget. */
-SO_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const struct frame *f,
+SHAKEOFF_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const struct frame *f,
 		      __u32 *why)
 {
 	__u32 zero = 0;
@@ -668,7 +648,7 @@ SO_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const str
 	 * 3.10.7.2, and Linux): a RST is ignored, a segment without ACK (bare FIN,
 	 * data) is dropped, an ACK gets a RST at its ack number.
 	 */
-	if ((f->tcp_flags & (TCP_FLAG_RST | TCP_FLAG_ACK)) != TCP_FLAG_ACK ||
+	if ((f->tcp_flags & (TCP_F_RST | TCP_F_ACK)) != TCP_F_ACK ||
 	    cfg->no_flow == SERVE_NO_FLOW_DROP) {
 		*why = SS_DROP_NO_FLOW;
 		return XDP_DROP;
@@ -686,13 +666,13 @@ SO_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const str
 		return XDP_DROP;
 	}
 	lim->sent++;
-	if (f->tcp_flags & TCP_FLAG_ACK) {
+	if (f->tcp_flags & TCP_F_ACK) {
 		r.seq = f->ack_seq;
-		r.flags = TCP_FLAG_RST;
+		r.flags = TCP_F_RST;
 	} else {
-		r.ack_seq = f->seq + f->payload_len + !!(f->tcp_flags & TCP_FLAG_SYN) +
-			    !!(f->tcp_flags & TCP_FLAG_FIN);
-		r.flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+		r.ack_seq = f->seq + f->payload_len + !!(f->tcp_flags & TCP_F_SYN) +
+			    !!(f->tcp_flags & TCP_F_FIN);
+		r.flags = TCP_F_RST | TCP_F_ACK;
 	}
 	r.ttl = cfg->ttl;
 	if (reply_build(ctx, f, &r)) {
@@ -758,7 +738,7 @@ static int serve_xdp(struct xdp_md *ctx, __u32 *why)
 		return XDP_DROP;
 	}
 	tcpf = f.tcp_flags;
-	if ((tcpf & TCP_FLAG_SYN) && (tcpf & (TCP_FLAG_FIN | TCP_FLAG_RST))) {
+	if ((tcpf & TCP_F_SYN) && (tcpf & (TCP_F_FIN | TCP_F_RST))) {
 		*why = SS_DROP_BAD_FLAGS;
 		return XDP_DROP;
 	}
@@ -768,9 +748,9 @@ static int serve_xdp(struct xdp_md *ctx, __u32 *why)
 	ret = serve_flow_seg(ctx, &f, &opts, &key, why);
 	if (ret != SEG_NO_FLOW)
 		return ret;
-	if ((tcpf & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_SYN)
+	if ((tcpf & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN)
 		return serve_syn(ctx, &f, &opts, &key, why);
-	if ((tcpf & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) == TCP_FLAG_ACK) {
+	if ((tcpf & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == TCP_F_ACK) {
 		ret = serve_cookie_ack(ctx, &f, &opts, &key, why);
 		if (ret != SEG_NO_FLOW)
 			return ret;
@@ -802,30 +782,30 @@ __noinline int serve_ctl_apply(struct serve_ctl_op *op)
 	fl = bpf_map_lookup_elem(&serve_flows, &op->key);
 	if (!fl) {
 		op->result = SERVE_CTL_GONE;
-		op->state = SERVE_CLOSED;
+		op->state = TCPS_CLOSED;
 		return 0;
 	}
 	bpf_spin_lock(&fl->lock);
 	st = fl->state;
-	if (st == SERVE_CLOSED) {
+	if (st == TCPS_CLOSED) {
 		res = SERVE_CTL_GONE;
 	} else if (fl->iss != op->iss || fl->irs != op->irs) {
 		res = SERVE_CTL_OTHER;
 	} else if (op->kind == SERVE_CTL_DELETE) {
-		fl->state = SERVE_CLOSED;
+		fl->state = TCPS_CLOSED;
 		del = 1;
-		halfopen = st == SERVE_SYN_RCVD;
+		halfopen = st == TCPS_SYN_RCVD;
 	} else if (op->kind == SERVE_CTL_EXPIRE) {
-		if (st == SERVE_SYN_RCVD) {
-			fl->state = SERVE_CLOSED;
+		if (st == TCPS_SYN_RCVD) {
+			fl->state = TCPS_CLOSED;
 			del = 1;
 			halfopen = 1;
 		} else {
 			res = SERVE_CTL_MOVED;
 		}
 	} else if (op->kind == SERVE_CTL_PUBLISH) {
-		if (st == op->seen_state && op->state > SERVE_SYN_RCVD &&
-		    op->state < SERVE_STATE__COUNT) {
+		if (st == op->seen_state && op->state > TCPS_SYN_RCVD &&
+		    op->state < TCPS__COUNT) {
 			fl->state = op->state;
 			fl->snd_una = op->snd_una;
 			fl->snd_nxt = op->snd_nxt;

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* Address checks on parsed frames, shared by guard and serve. */
-#ifndef SO_BPF_ADDR_H
-#define SO_BPF_ADDR_H
+#ifndef SHAKEOFF_BPF_ADDR_H
+#define SHAKEOFF_BPF_ADDR_H
 
 #include "parse.h"
 
 /* Sources no real client has: answering them would reflect or loop. */
-SO_INLINE int addr_src_martian(const struct frame *f)
+SHAKEOFF_INLINE int addr_src_martian(const struct frame *f)
 {
 	if (!f->ipv6) {
 		__u32 s = bpf_ntohl(f->saddr[0]);
@@ -34,7 +34,7 @@ SO_INLINE int addr_src_martian(const struct frame *f)
 #define ADDR_LIST_MAX 16
 
 /* Is the frame's destination one of the n4/n6 local addresses listed? */
-SO_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4], __u32 n6,
+SHAKEOFF_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4], __u32 n6,
 			      const struct frame *f)
 {
 	__u32 i;
@@ -58,4 +58,4 @@ SO_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr
 	return 0;
 }
 
-#endif /* SO_BPF_ADDR_H */
+#endif /* SHAKEOFF_BPF_ADDR_H */

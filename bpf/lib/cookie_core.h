@@ -5,8 +5,8 @@
  * Every program checks cookies with cookie_verify() here; the layout and the
  * hash live in include/shakeoff/cookie.h.
  */
-#ifndef SO_BPF_COOKIE_CORE_H
-#define SO_BPF_COOKIE_CORE_H
+#ifndef SHAKEOFF_BPF_COOKIE_CORE_H
+#define SHAKEOFF_BPF_COOKIE_CORE_H
 
 #include <shakeoff/guard_abi.h>
 #include <shakeoff/cookie.h>
@@ -24,7 +24,7 @@ struct cookie_info {
 };
 
 /* The current cookie slot: a fixed one for tests, else wall-clock based. */
-SO_INLINE __u64 cookie_slot_now(__u64 slot_override, __s64 clock_offset_ns, __u64 now_ns)
+SHAKEOFF_INLINE __u64 cookie_slot_now(__u64 slot_override, __s64 clock_offset_ns, __u64 now_ns)
 {
 	if (slot_override)
 		return slot_override;
@@ -32,12 +32,12 @@ SO_INLINE __u64 cookie_slot_now(__u64 slot_override, __s64 clock_offset_ns, __u6
 }
 
 /* A key from a key map is usable for `slot` only if it was written for it. */
-SO_INLINE int cookie_key_ok(const struct guard_key *k, __u64 slot)
+SHAKEOFF_INLINE int cookie_key_ok(const struct guard_key *k, __u64 slot)
 {
 	return k && k->slot == slot && (k->k0 || k->k1);
 }
 
-SO_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct frame *f, __u32 isn,
+SHAKEOFF_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct frame *f, __u32 isn,
 				  __u32 payload)
 {
 	if (f->ipv6)
@@ -48,7 +48,7 @@ SO_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct frame 
 }
 
 /* The slot the cookie in an ACK (ack - 1) claims, given the current one. */
-SO_INLINE __u64 cookie_ack_slot(const struct frame *f, __u64 now_slot)
+SHAKEOFF_INLINE __u64 cookie_ack_slot(const struct frame *f, __u64 now_slot)
 {
 	return cookie_slot(f->ack_seq - 1, now_slot);
 }
@@ -58,7 +58,7 @@ SO_INLINE __u64 cookie_ack_slot(const struct frame *f, __u64 now_slot)
  * under k, the key of `slot` (from cookie_ack_slot()). Returns 0 and fills
  * *ci when valid, -1 otherwise (also when k is NULL or not slot's key).
  */
-SO_INLINE int cookie_verify(const struct frame *f, const struct guard_key *k, __u64 slot,
+SHAKEOFF_INLINE int cookie_verify(const struct frame *f, const struct guard_key *k, __u64 slot,
 			    struct cookie_info *ci)
 {
 	__u32 cookie = f->ack_seq - 1;
@@ -83,4 +83,4 @@ SO_INLINE int cookie_verify(const struct frame *f, const struct guard_key *k, __
 	return 0;
 }
 
-#endif /* SO_BPF_COOKIE_CORE_H */
+#endif /* SHAKEOFF_BPF_COOKIE_CORE_H */

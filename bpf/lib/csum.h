@@ -5,24 +5,24 @@
  * reused. All inputs are raw wire-order values; the one's complement sum is
  * byte-order independent as long as every word is added the same way.
  */
-#ifndef SO_BPF_CSUM_H
-#define SO_BPF_CSUM_H
+#ifndef SHAKEOFF_BPF_CSUM_H
+#define SHAKEOFF_BPF_CSUM_H
 
-SO_INLINE __u32 csum_add16(__u32 sum, __be16 v)
+SHAKEOFF_INLINE __u32 csum_add16(__u32 sum, __be16 v)
 {
 	return sum + (__u16)v;
 }
 
-SO_INLINE __u32 csum_add32(__u32 sum, __be32 v)
+SHAKEOFF_INLINE __u32 csum_add32(__u32 sum, __be32 v)
 {
 	return sum + (v & 0xffff) + (v >> 16);
 }
 
-SO_INLINE __sum16 csum_fold(__u32 sum)
+SHAKEOFF_INLINE __sum16 csum_fold(__u32 sum)
 {
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (__sum16)~sum;
 }
 
-#endif /* SO_BPF_CSUM_H */
+#endif /* SHAKEOFF_BPF_CSUM_H */

@@ -3,19 +3,19 @@
  * guard's cookies: the map-free cookie code of cookie_core.h bound to guard's
  * clock (guard_cfg) and keys (guard_keys).
  */
-#ifndef SO_BPF_COOKIE_H
-#define SO_BPF_COOKIE_H
+#ifndef SHAKEOFF_BPF_COOKIE_H
+#define SHAKEOFF_BPF_COOKIE_H
 
 #include "cookie_core.h"
 #include "guard_maps.h"
 
-SO_INLINE __u64 cookie_now_slot(const struct guard_cfg *cfg, __u64 now_ns)
+SHAKEOFF_INLINE __u64 cookie_now_slot(const struct guard_cfg *cfg, __u64 now_ns)
 {
 	return cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now_ns);
 }
 
 /* The key of a slot, or NULL if the controller has not provided it. */
-SO_INLINE const struct guard_key *cookie_key(__u64 slot)
+SHAKEOFF_INLINE const struct guard_key *cookie_key(__u64 slot)
 {
 	__u32 idx = slot & (GUARD_KEY_SLOTS - 1);
 	const struct guard_key *k = bpf_map_lookup_elem(&guard_keys, &idx);
@@ -42,4 +42,4 @@ __noinline int cookie_check(const struct frame *f, struct cookie_info *ci)
 	return cookie_verify(f, cookie_key(slot), slot, ci);
 }
 
-#endif /* SO_BPF_COOKIE_H */
+#endif /* SHAKEOFF_BPF_COOKIE_H */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* guard's maps. Layouts and names come from include/shakeoff/abi.h. */
-#ifndef SO_BPF_GUARD_MAPS_H
-#define SO_BPF_GUARD_MAPS_H
+#ifndef SHAKEOFF_BPF_GUARD_MAPS_H
+#define SHAKEOFF_BPF_GUARD_MAPS_H
 
 #include <shakeoff/guard_abi.h>
 #include <shakeoff/guard_stats.h>
@@ -42,4 +42,4 @@ struct {
 	__type(value, __u64);
 } guard_synrate SEC(".maps");
 
-#endif /* SO_BPF_GUARD_MAPS_H */
+#endif /* SHAKEOFF_BPF_GUARD_MAPS_H */

@@ -10,8 +10,8 @@
  * can still decide on a fragment by its addresses or a bad TCP header by its
  * ports.
  */
-#ifndef SO_BPF_PARSE_H
-#define SO_BPF_PARSE_H
+#ifndef SHAKEOFF_BPF_PARSE_H
+#define SHAKEOFF_BPF_PARSE_H
 
 #include "consts.h"
 
@@ -48,7 +48,7 @@ struct frame {
 };
 
 /* Walk L2 and IP; returns the IP protocol's parse status. */
-SO_INLINE int frame_parse(void *data, void *data_end, struct frame *f)
+SHAKEOFF_INLINE int frame_parse(void *data, void *data_end, struct frame *f)
 {
 	struct ethhdr *eth = data;
 	__u32 l3_len, ip_payload;
@@ -222,26 +222,26 @@ __noinline int tcp_opts_parse(const struct tcp_opt_buf *buf, __u64 len, struct t
 			continue;
 		}
 		kind = buf->bytes[pos];
-		if (kind == TCPOPT_EOL)
+		if (kind == TCP_OPT_EOL)
 			break;
-		if (kind == TCPOPT_NOP)
+		if (kind == TCP_OPT_NOP)
 			continue;
 		if (pos + 1 >= len || pos + 1 >= TCP_MAX_OPT_LEN)
 			break;
 		olen = buf->bytes[pos + 1];
 		if (olen < 2 || pos + olen > len)
 			break;
-		if (kind == TCPOPT_MSS && olen == 4 && pos + 3 < TCP_MAX_OPT_LEN) {
+		if (kind == TCP_OPT_MSS && olen == 4 && pos + 3 < TCP_MAX_OPT_LEN) {
 			out->mss = ((__u16)buf->bytes[pos + 2] << 8) | buf->bytes[pos + 3];
 			out->flags |= OPT_MSS;
-		} else if (kind == TCPOPT_WINDOW && olen == 3 && pos + 2 < TCP_MAX_OPT_LEN) {
+		} else if (kind == TCP_OPT_WS && olen == 3 && pos + 2 < TCP_MAX_OPT_LEN) {
 			out->wscale = buf->bytes[pos + 2];
 			if (out->wscale > TCP_MAX_WSCALE)
 				out->wscale = TCP_MAX_WSCALE;
 			out->flags |= OPT_WSCALE;
-		} else if (kind == TCPOPT_SACK_PERM && olen == 2) {
+		} else if (kind == TCP_OPT_SACK_PERM && olen == 2) {
 			out->flags |= OPT_SACK_PERM;
-		} else if (kind == TCPOPT_TIMESTAMP && olen == 10 && pos + 9 < TCP_MAX_OPT_LEN) {
+		} else if (kind == TCP_OPT_TS && olen == 10 && pos + 9 < TCP_MAX_OPT_LEN) {
 			out->tsval = ((__u32)buf->bytes[pos + 2] << 24) |
 				     ((__u32)buf->bytes[pos + 3] << 16) |
 				     ((__u32)buf->bytes[pos + 4] << 8) | buf->bytes[pos + 5];
@@ -255,4 +255,4 @@ __noinline int tcp_opts_parse(const struct tcp_opt_buf *buf, __u64 len, struct t
 	return 0;
 }
 
-#endif /* SO_BPF_PARSE_H */
+#endif /* SHAKEOFF_BPF_PARSE_H */

@@ -10,8 +10,8 @@
  * The frame is resized first. It grows at the head, never the tail: veth
  * cannot grow the tail of a locally generated frame.
  */
-#ifndef SO_BPF_REPLY_H
-#define SO_BPF_REPLY_H
+#ifndef SHAKEOFF_BPF_REPLY_H
+#define SHAKEOFF_BPF_REPLY_H
 
 #include "consts.h"
 #include "csum.h"
@@ -29,7 +29,7 @@ struct reply {
 	__be32 opt[REPLY_MAX_OPT_WORDS]; /* options, wire order */
 };
 
-SO_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply *r, __u32 tcp_len)
+SHAKEOFF_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply *r, __u32 tcp_len)
 {
 	__u32 sum = 0;
 	__u32 i;
@@ -65,7 +65,7 @@ SO_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply
  * Returns 0 when the frame holds the reply, -1 when it could not be resized.
  * Inlined: as a global function it cost the SYN path 6 ns (spills, reloads).
  */
-SO_INLINE int reply_build(struct xdp_md *ctx, const struct frame *f, const struct reply *r)
+SHAKEOFF_INLINE int reply_build(struct xdp_md *ctx, const struct frame *f, const struct reply *r)
 {
 	__u32 nopt, ip_len, tcp_len, nvlan, l3_off, i;
 	void *data, *data_end;
@@ -177,4 +177,4 @@ SO_INLINE int reply_build(struct xdp_md *ctx, const struct frame *f, const struc
 	return 0;
 }
 
-#endif /* SO_BPF_REPLY_H */
+#endif /* SHAKEOFF_BPF_REPLY_H */

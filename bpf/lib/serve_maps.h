@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* serve's maps. Layouts and names come from include/shakeoff/serve.h. */
-#ifndef SO_BPF_SERVE_MAPS_H
-#define SO_BPF_SERVE_MAPS_H
+#ifndef SHAKEOFF_BPF_SERVE_MAPS_H
+#define SHAKEOFF_BPF_SERVE_MAPS_H
 
 #include <shakeoff/serve_abi.h>
 
@@ -58,4 +58,4 @@ struct {
 	__type(value, struct serve_rstlim);
 } serve_rstlim SEC(".maps");
 
-#endif /* SO_BPF_SERVE_MAPS_H */
+#endif /* SHAKEOFF_BPF_SERVE_MAPS_H */

@@ -1,15 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* TCP options in XDP: building option words, and reading a segment's options. */
-#ifndef SO_BPF_TCPOPT_XDP_H
-#define SO_BPF_TCPOPT_XDP_H
+/* TCP options in XDP: reading a segment's options (shakeoff/tcp_wire.h writes them). */
+#ifndef SHAKEOFF_BPF_TCPOPT_XDP_H
+#define SHAKEOFF_BPF_TCPOPT_XDP_H
 
 #include "consts.h"
 #include "parse.h"
-
-SO_INLINE __u32 opt_word(__u8 a, __u8 b, __u8 c, __u8 d)
-{
-	return bpf_htonl(((__u32)a << 24) | ((__u32)b << 16) | ((__u32)c << 8) | d);
-}
 
 /*
  * A segment's options. The layouts most segments come in are read straight
@@ -17,7 +12,7 @@ SO_INLINE __u32 opt_word(__u8 a, __u8 b, __u8 c, __u8 d)
  * lone MSS (most SYN floods, many stacks); anything else goes through the
  * general parser on a stack copy.
  */
-SO_INLINE void xdp_tcp_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
+SHAKEOFF_INLINE void xdp_tcp_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -60,4 +55,4 @@ SO_INLINE void xdp_tcp_opts(struct xdp_md *ctx, const struct frame *f, struct tc
 	tcp_opts_parse(&buf, len, opts);
 }
 
-#endif /* SO_BPF_TCPOPT_XDP_H */
+#endif /* SHAKEOFF_BPF_TCPOPT_XDP_H */

@@ -24,9 +24,7 @@
 #include <linux/types.h> /* BPF code has these from vmlinux.h */
 #endif
 
-#ifndef SO_INLINE
-#define SO_INLINE static inline __attribute__((always_inline))
-#endif
+#include <shakeoff/inline.h>
 
 #define COOKIE_HASH_SHIFT 10
 #define COOKIE_PAYLOAD_MASK 0x3ffU
@@ -47,7 +45,7 @@
  * MSS tables, as switches: clang-14 mis-emits BTF for small static const
  * arrays in BPF objects. Index 0 is the family's minimum.
  */
-SO_INLINE __u16 cookie_mss4(__u32 idx)
+SHAKEOFF_INLINE __u16 cookie_mss4(__u32 idx)
 {
 	switch (idx & COOKIE_MSS_MASK) {
 	case 0:
@@ -69,7 +67,7 @@ SO_INLINE __u16 cookie_mss4(__u32 idx)
 	}
 }
 
-SO_INLINE __u16 cookie_mss6(__u32 idx)
+SHAKEOFF_INLINE __u16 cookie_mss6(__u32 idx)
 {
 	switch (idx & COOKIE_MSS_MASK) {
 	case 0:
@@ -91,13 +89,13 @@ SO_INLINE __u16 cookie_mss6(__u32 idx)
 	}
 }
 
-SO_INLINE __u16 cookie_mss_value(__u32 idx, int ipv6)
+SHAKEOFF_INLINE __u16 cookie_mss_value(__u32 idx, int ipv6)
 {
 	return ipv6 ? cookie_mss6(idx) : cookie_mss4(idx);
 }
 
 /* The largest table entry not above the client's MSS (the minimum if none). */
-SO_INLINE __u32 cookie_mss_index(__u16 mss, int ipv6)
+SHAKEOFF_INLINE __u32 cookie_mss_index(__u16 mss, int ipv6)
 {
 	__u32 i;
 
@@ -107,7 +105,7 @@ SO_INLINE __u32 cookie_mss_index(__u16 mss, int ipv6)
 	return 0;
 }
 
-SO_INLINE __u32 cookie_payload(__u64 slot, __u32 mss_idx, __u32 wscale, int sack, int ts)
+SHAKEOFF_INLINE __u32 cookie_payload(__u64 slot, __u32 mss_idx, __u32 wscale, int sack, int ts)
 {
 	return ((__u32)(slot & 1) << COOKIE_SLOT_SHIFT) | (mss_idx << COOKIE_MSS_SHIFT) |
 	       ((wscale & COOKIE_WS_MASK) << COOKIE_WS_SHIFT) | (sack ? COOKIE_SACK : 0) |
@@ -121,7 +119,7 @@ struct sip_state {
 
 #define SIP_ROTL(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
 
-SO_INLINE void sip_round(struct sip_state *s)
+SHAKEOFF_INLINE void sip_round(struct sip_state *s)
 {
 	s->v0 += s->v1;
 	s->v1 = SIP_ROTL(s->v1, 13);
@@ -139,7 +137,7 @@ SO_INLINE void sip_round(struct sip_state *s)
 	s->v2 = SIP_ROTL(s->v2, 32);
 }
 
-SO_INLINE void sip_init(struct sip_state *s, __u64 k0, __u64 k1)
+SHAKEOFF_INLINE void sip_init(struct sip_state *s, __u64 k0, __u64 k1)
 {
 	s->v0 = k0 ^ 0x736f6d6570736575ULL;
 	s->v1 = k1 ^ 0x646f72616e646f6dULL;
@@ -147,7 +145,7 @@ SO_INLINE void sip_init(struct sip_state *s, __u64 k0, __u64 k1)
 	s->v3 = k1 ^ 0x7465646279746573ULL;
 }
 
-SO_INLINE void sip_word(struct sip_state *s, __u64 m)
+SHAKEOFF_INLINE void sip_word(struct sip_state *s, __u64 m)
 {
 	s->v3 ^= m;
 	sip_round(s);
@@ -156,7 +154,7 @@ SO_INLINE void sip_word(struct sip_state *s, __u64 m)
 }
 
 /* last: the final block, the message length in the top byte over the tail bytes */
-SO_INLINE __u64 sip_final(struct sip_state *s, __u64 last)
+SHAKEOFF_INLINE __u64 sip_final(struct sip_state *s, __u64 last)
 {
 	sip_word(s, last);
 	s->v2 ^= 0xff;
@@ -176,7 +174,7 @@ SO_INLINE __u64 sip_final(struct sip_state *s, __u64 last)
  * which ride in SipHash's final block at no extra cost. The high 32 bits of
  * the result also serve as the per-flow TSval offset.
  */
-SO_INLINE __u64 cookie_hash4(__u64 k0, __u64 k1, __be32 saddr, __be32 daddr, __be16 sport,
+SHAKEOFF_INLINE __u64 cookie_hash4(__u64 k0, __u64 k1, __be32 saddr, __be32 daddr, __be16 sport,
 			     __be16 dport, __u32 isn, __u32 payload)
 {
 	struct sip_state s;
@@ -187,7 +185,7 @@ SO_INLINE __u64 cookie_hash4(__u64 k0, __u64 k1, __be32 saddr, __be32 daddr, __b
 	return sip_final(&s, (18ULL << 56) | (payload & 0xffff));
 }
 
-SO_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, const __be32 *daddr,
+SHAKEOFF_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, const __be32 *daddr,
 			     __be16 sport, __be16 dport, __u32 isn, __u32 payload)
 {
 	struct sip_state s;
@@ -201,13 +199,13 @@ SO_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, const __be
 	return sip_final(&s, (42ULL << 56) | (payload & 0xffff));
 }
 
-SO_INLINE __u32 cookie_from_hash(__u64 hash, __u32 payload)
+SHAKEOFF_INLINE __u32 cookie_from_hash(__u64 hash, __u32 payload)
 {
 	return ((__u32)hash << COOKIE_HASH_SHIFT) | payload;
 }
 
 /* The slot a cookie claims to come from, given the current one. */
-SO_INLINE __u64 cookie_slot(__u32 cookie, __u64 now_slot)
+SHAKEOFF_INLINE __u64 cookie_slot(__u32 cookie, __u64 now_slot)
 {
 	__u32 parity = (cookie >> COOKIE_SLOT_SHIFT) & 1;
 

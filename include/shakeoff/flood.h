@@ -8,12 +8,10 @@
  * Byte order is noted per field: "be" fields are in network byte order,
  * everything else is host order.
  */
-#ifndef SO_FLOOD_H
-#define SO_FLOOD_H
+#ifndef SHAKEOFF_FLOOD_H
+#define SHAKEOFF_FLOOD_H
 
-#ifndef SO_INLINE
-#define SO_INLINE static inline __attribute__((always_inline))
-#endif
+#include <shakeoff/inline.h>
 
 #define FLOOD_PROG_NAME "so_flood"
 #define FLOOD_MAP_STATE "flood_state"
@@ -52,14 +50,14 @@ struct flood_state {
 /* Frame sizes: Ethernet + IPv4/IPv6 + TCP, 20 bytes of options on SYNs only. */
 #define FLOOD_SYN_OPT_LEN 20
 
-SO_INLINE __u32 flood_tcp_len(__u32 kind)
+SHAKEOFF_INLINE __u32 flood_tcp_len(__u32 kind)
 {
 	return 20 + (kind == FLOOD_SYN ? FLOOD_SYN_OPT_LEN : 0);
 }
 
-SO_INLINE __u32 flood_frame_len(__u32 ipv6, __u32 kind)
+SHAKEOFF_INLINE __u32 flood_frame_len(__u32 ipv6, __u32 kind)
 {
 	return 14 + (ipv6 ? 40 : 20) + flood_tcp_len(kind);
 }
 
-#endif /* SO_FLOOD_H */
+#endif /* SHAKEOFF_FLOOD_H */

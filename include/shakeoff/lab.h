@@ -4,8 +4,8 @@
  * and map names as the kernel stores them, and the counters. Included by the
  * BPF object after vmlinux.h and by user space after linux/types.h.
  */
-#ifndef SO_LAB_H
-#define SO_LAB_H
+#ifndef SHAKEOFF_LAB_H
+#define SHAKEOFF_LAB_H
 
 /* Every lab program's name starts with this; `lab detach` removes nothing else. */
 #define LAB_PROG_PREFIX "so_lab_"
@@ -113,4 +113,4 @@ struct lab_stats {
 	__u64 c[LAB_S__COUNT];
 };
 
-#endif /* SO_LAB_H */
+#endif /* SHAKEOFF_LAB_H */

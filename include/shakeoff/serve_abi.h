@@ -26,6 +26,7 @@
 #endif
 
 #include "guard_abi.h" /* struct guard_key, GUARD_KEY_SLOTS, GUARD_SLOT_SHIFT: the cookie is guard's */
+#include "tcp_state.h" /* serve_flow.state */
 
 /* Program name as the kernel stores it; guard refuses interfaces with a so_serve* program. */
 #define SERVE_XDP_PROG_NAME "so_serve_xdp"
@@ -53,20 +54,6 @@
  * so both sides' TSvals of a flow are one monotonic sequence.
  */
 #define SERVE_TS_SHIFT 20
-
-/* Connection states (RFC 9293 names). CLOSED = 0: an entry being deleted. */
-enum serve_state {
-	SERVE_CLOSED = 0, /* dead: about to be deleted; treated as "no flow" */
-	SERVE_SYN_RCVD = 1,
-	SERVE_ESTABLISHED = 2,
-	SERVE_FIN_WAIT_1 = 3, /* we sent FIN (CTL), not yet acknowledged */
-	SERVE_FIN_WAIT_2 = 4,
-	SERVE_CLOSING = 5,
-	SERVE_TIME_WAIT = 6,
-	SERVE_CLOSE_WAIT = 7,
-	SERVE_LAST_ACK = 8,
-	SERVE_STATE__COUNT,
-};
 
 /* serve_flow.flags: what the handshake negotiated. Written by XDP at creation only. */
 enum serve_flow_flags {
@@ -119,7 +106,7 @@ struct serve_flow_key {
  */
 struct serve_flow {
 	struct bpf_spin_lock lock; /* taken by XDP; BPF_F_LOCK from the controller */
-	__u8 state; /* enum serve_state; XDP and CTL (see above) */
+	__u8 state; /* enum tcp_state; XDP and CTL (see above) */
 	__u8 flags; /* enum serve_flow_flags; XDP at creation */
 	__u8 snd_wscale; /* the peer's window shift (0 without SF_WSCALE); XDP at creation */
 	__u8 rcv_wscale; /* our window shift (0 without SF_WSCALE); XDP at creation */

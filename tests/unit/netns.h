@@ -3,8 +3,8 @@
  * A network namespace of the test's own with lo up, so BPF_PROG_TEST_RUN and
  * sockets touch nothing of the machine's. Include after defining _GNU_SOURCE.
  */
-#ifndef SO_TEST_NETNS_H
-#define SO_TEST_NETNS_H
+#ifndef SHAKEOFF_TEST_NETNS_H
+#define SHAKEOFF_TEST_NETNS_H
 
 #include <errno.h>
 #include <sched.h>
@@ -37,4 +37,4 @@ static inline int netns_lo_up(void)
 	return err;
 }
 
-#endif /* SO_TEST_NETNS_H */
+#endif /* SHAKEOFF_TEST_NETNS_H */

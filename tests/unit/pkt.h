@@ -9,8 +9,8 @@
  * Struct fields are in network byte order, as on the wire; pkt_spec fields
  * are in host order unless they are byte arrays.
  */
-#ifndef SO_TEST_PKT_H
-#define SO_TEST_PKT_H
+#ifndef SHAKEOFF_TEST_PKT_H
+#define SHAKEOFF_TEST_PKT_H
 
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -501,4 +501,4 @@ static inline void pkt_tcp_opts(const struct pkt_view *v, struct pkt_tcpopts *o)
 	}
 }
 
-#endif /* SO_TEST_PKT_H */
+#endif /* SHAKEOFF_TEST_PKT_H */

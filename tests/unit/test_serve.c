@@ -73,11 +73,6 @@ static const char *const stat_names[SS__COUNT] = {
 #undef STAT_NAME
 };
 
-static const char *const state_names[SERVE_STATE__COUNT] = {
-	"CLOSED",  "SYN_RCVD",	"ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
-	"CLOSING", "TIME_WAIT", "CLOSE_WAIT",  "LAST_ACK",
-};
-
 static struct serve_bpf *skel;
 static int ncpu;
 static uint64_t *percpu_buf;
@@ -483,8 +478,8 @@ static bool check_state(bool v6, struct serve_flow *v, int state, const char *wh
 {
 	if (!ASSERT(flow_get(v6, v), "%s: flow entry missing", what))
 		return false;
-	return ASSERT(v->state == state, "%s: state: expected %s, got %s", what, state_names[state],
-		      v->state < SERVE_STATE__COUNT ? state_names[v->state] : "?");
+	return ASSERT(v->state == state, "%s: state: expected %s, got %s", what, tcp_state_name(state),
+		      tcp_state_name(v->state));
 }
 
 static bool check_gone(bool v6, const char *what)
@@ -514,7 +509,7 @@ static bool handshake(bool v6, struct serve_flow *v)
 		run_dump(&r);
 		return false;
 	}
-	if (!check_state(v6, v, SERVE_SYN_RCVD, "after SYN"))
+	if (!check_state(v6, v, TCPS_SYN_RCVD, "after SYN"))
 		return false;
 	{
 		struct want w = { XDP_TX,
@@ -564,7 +559,7 @@ static bool handshake(bool v6, struct serve_flow *v)
 		if (!step(&r, &s, &w, "final ACK"))
 			return false;
 	}
-	if (!check_state(v6, v, SERVE_ESTABLISHED, "after the final ACK"))
+	if (!check_state(v6, v, TCPS_ESTABLISHED, "after the final ACK"))
 		return false;
 	ok = ASSERT_EQ(v->snd_una, v->iss + 1, "entry SND.UNA after the final ACK") && ok;
 	ok = ASSERT_EQ(v->snd_wnd, 502u << 7, "entry SND.WND (scaled)") && ok;
@@ -606,7 +601,7 @@ static void test_handshake(void)
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e1;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, SERVE_SYN_RCVD, "SYN"))
+		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e1;
 		{
 			struct want w = { XDP_TX,
@@ -628,7 +623,7 @@ static void test_handshake(void)
 			w.tsval = tsval_of(&v, NOW_NS + GAP_NS + (2 << 20));
 			if (!step(&r, &s, &w, "SYN again after the gap"))
 				goto e1;
-			check_state(v6, &v, SERVE_SYN_RCVD, "after the duplicates");
+			check_state(v6, &v, TCPS_SYN_RCVD, "after the duplicates");
 			ASSERT_EQ(halfopen_get(), 1, "half-open count");
 		}
 e1:
@@ -639,7 +634,7 @@ e1:
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e2;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, SERVE_SYN_RCVD, "SYN"))
+		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e2;
 		{
 			struct want w = { XDP_TX, SS_TX_RST_BAD_ACK, PKT_RST, v.iss + 77, 0, 0, 0 };
@@ -647,14 +642,14 @@ e1:
 			seg(&s, v6, PKT_ACK, ISN + 1, v.iss + 77, 0, true, TSV, 0);
 			if (!step(&r, &s, &w, "bad ACK"))
 				goto e2;
-			if (!check_state(v6, &v, SERVE_SYN_RCVD, "after the bad ACK"))
+			if (!check_state(v6, &v, TCPS_SYN_RCVD, "after the bad ACK"))
 				goto e2;
 			ASSERT_EQ(halfopen_get(), 1, "half-open count");
 			/* the real client still completes */
 			seg(&s, v6, PKT_ACK, ISN + 1, v.iss + 1, 0, true, TSV, 0);
 			w = (struct want){ XDP_DROP, SS_DROP_ESTABLISHED };
 			if (step(&r, &s, &w, "good ACK"))
-				check_state(v6, &v, SERVE_ESTABLISHED, "after the good ACK");
+				check_state(v6, &v, TCPS_ESTABLISHED, "after the good ACK");
 		}
 e2:
 		tl_end();
@@ -665,14 +660,14 @@ e2:
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e3;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, SERVE_SYN_RCVD, "SYN"))
+		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e3;
 		{
 			struct want w = { XDP_DROP, SS_DROP_NO_XSK };
 
 			seg(&s, v6, PKT_ACK | PKT_PSH, ISN + 1, v.iss + 1, 20, true, TSV, 0);
 			if (step(&r, &s, &w, "ACK with 20 bytes"))
-				check_state(v6, &v, SERVE_ESTABLISHED, "after the ACK with data");
+				check_state(v6, &v, TCPS_ESTABLISHED, "after the ACK with data");
 			ASSERT_EQ(v.rcv_nxt, ISN + 1,
 				  "RCV.NXT untouched: the controller takes the data");
 			ASSERT_EQ(halfopen_get(), 0, "half-open count");
@@ -685,7 +680,7 @@ e3:
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e4;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, SERVE_SYN_RCVD, "SYN"))
+		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e4;
 		{
 			struct want w = { XDP_TX,  SS_TX_CHALLENGE_RST,
@@ -698,7 +693,7 @@ e3:
 			seg(&s, v6, PKT_RST, ISN + 100, 0, 0, false, 0, 0);
 			if (!step(&r, &s, &w, "RST in window"))
 				goto e4;
-			if (!check_state(v6, &v, SERVE_SYN_RCVD, "after the in-window RST"))
+			if (!check_state(v6, &v, TCPS_SYN_RCVD, "after the in-window RST"))
 				goto e4;
 			seg(&s, v6, PKT_RST, ISN + 1, 0, 0, false, 0, 0);
 			if (!step(&r, &s, &del, "RST at RCV.NXT"))
@@ -747,11 +742,11 @@ static void test_teardown(void)
 			if (!step(&r, &s, &w, "FIN"))
 				goto e1;
 		}
-		if (!check_state(v6, &v, SERVE_CLOSE_WAIT, "after FIN"))
+		if (!check_state(v6, &v, TCPS_CLOSE_WAIT, "after FIN"))
 			goto e1;
 		ASSERT_EQ(v.rcv_nxt, c + 1, "RCV.NXT counts the FIN");
 		/* the controller closes: FIN sent, LAST_ACK */
-		if (!flow_to(v6, &v, SERVE_LAST_ACK, true))
+		if (!flow_to(v6, &v, TCPS_LAST_ACK, true))
 			goto e1;
 		seg(&s, v6, PKT_ACK, c + 1, v.snd_nxt, 0, true, TSV + 3, 0);
 		{
@@ -768,23 +763,23 @@ e1:
 		if (!ASSERT(fixture_reset(), "fixture") || !handshake(v6, &v))
 			goto e2;
 		v.snd_nxt += 100; /* the controller sent 100 bytes */
-		if (!flow_to(v6, &v, SERVE_ESTABLISHED, false))
+		if (!flow_to(v6, &v, TCPS_ESTABLISHED, false))
 			goto e2;
 		{
 			struct want w = { XDP_DROP, SS_DROP_NO_XSK };
 
 			seg(&s, v6, PKT_FIN | PKT_ACK, c, v.snd_una, 0, true, TSV + 2, 0);
 			if (step(&r, &s, &w, "FIN, our data outstanding"))
-				check_state(v6, &v, SERVE_ESTABLISHED, "unchanged");
+				check_state(v6, &v, TCPS_ESTABLISHED, "unchanged");
 			seg(&s, v6, PKT_FIN | PKT_ACK, c, v.snd_nxt, 0, true, TSV + 2, 0);
 			if (step(&r, &s, &w, "FIN acking our data (controller must see the ACK)"))
-				check_state(v6, &v, SERVE_ESTABLISHED, "unchanged");
+				check_state(v6, &v, TCPS_ESTABLISHED, "unchanged");
 			seg(&s, v6, PKT_FIN | PKT_ACK, c, v.snd_una, 10, true, TSV + 2, 0);
 			if (step(&r, &s, &w, "FIN with data"))
-				check_state(v6, &v, SERVE_ESTABLISHED, "unchanged");
+				check_state(v6, &v, TCPS_ESTABLISHED, "unchanged");
 			seg(&s, v6, PKT_FIN | PKT_ACK, c + 5, v.snd_una, 0, true, TSV + 2, 0);
 			if (step(&r, &s, &w, "FIN beyond RCV.NXT (data missing)"))
-				check_state(v6, &v, SERVE_ESTABLISHED, "unchanged");
+				check_state(v6, &v, TCPS_ESTABLISHED, "unchanged");
 		}
 e2:
 		tl_end();
@@ -793,7 +788,7 @@ e2:
 			 "FIN again -> ACK again, 2MSL restarted",
 			 FAM(v6));
 		if (!ASSERT(fixture_reset(), "fixture") || !handshake(v6, &v) ||
-		    !flow_to(v6, &v, SERVE_FIN_WAIT_1, true))
+		    !flow_to(v6, &v, TCPS_FIN_WAIT_1, true))
 			goto e3;
 		{
 			struct want w = { XDP_DROP, SS_DROP_FIN_ACKED_FW2 };
@@ -803,7 +798,7 @@ e2:
 			seg(&s, v6, PKT_ACK, c, v.snd_nxt, 0, true, TSV + 2, 0);
 			if (!step(&r, &s, &w, "ACK of our FIN"))
 				goto e3;
-			if (!check_state(v6, &v, SERVE_FIN_WAIT_2, "after the ACK"))
+			if (!check_state(v6, &v, TCPS_FIN_WAIT_2, "after the ACK"))
 				goto e3;
 			ASSERT_EQ(v.snd_una, v.snd_nxt, "SND.UNA covers our FIN");
 			seg(&s, v6, PKT_FIN | PKT_ACK, c, v.snd_nxt, 0, true, TSV + 3, 0);
@@ -812,7 +807,7 @@ e2:
 			w = ack_want(SS_TX_ACK_FIN_TIME_WAIT, &want_v, TSV + 3);
 			if (!step(&r, &s, &w, "FIN"))
 				goto e3;
-			if (!check_state(v6, &v, SERVE_TIME_WAIT, "after FIN"))
+			if (!check_state(v6, &v, TCPS_TIME_WAIT, "after FIN"))
 				goto e3;
 			ASSERT_EQ(v.last_ns, NOW_NS, "TIME_WAIT from now");
 			if (!ASSERT(clock_set(later), "clock"))
@@ -822,7 +817,7 @@ e2:
 			w = ack_want(SS_TX_ACK_FIN_AGAIN, &v, TSV + 3);
 			if (!step(&r, &s, &w, "FIN retransmitted"))
 				goto e3;
-			if (!check_state(v6, &v, SERVE_TIME_WAIT, "after FIN again"))
+			if (!check_state(v6, &v, TCPS_TIME_WAIT, "after FIN again"))
 				goto e3;
 			ASSERT_EQ(v.last_ns, later, "2MSL restarted");
 			seg(&s, v6, PKT_ACK, c + 1, v.snd_nxt, 0, true, TSV + 5, 0);
@@ -830,7 +825,7 @@ e2:
 			if (!ASSERT(clock_set(later + GAP_NS), "clock") ||
 			    !step(&r, &s, &w, "ACK in TIME_WAIT"))
 				goto e3;
-			if (check_state(v6, &v, SERVE_TIME_WAIT, "after the ACK"))
+			if (check_state(v6, &v, TCPS_TIME_WAIT, "after the ACK"))
 				ASSERT_EQ(v.last_ns, later, "an ACK does not restart 2MSL");
 		}
 e3:
@@ -839,7 +834,7 @@ e3:
 		tl_begin("%s FIN_WAIT_1 + FIN (ours unacked) -> ACK, CLOSING; ACK -> TIME_WAIT",
 			 FAM(v6));
 		if (!ASSERT(fixture_reset(), "fixture") || !handshake(v6, &v) ||
-		    !flow_to(v6, &v, SERVE_FIN_WAIT_1, true))
+		    !flow_to(v6, &v, TCPS_FIN_WAIT_1, true))
 			goto e4;
 		{
 			struct serve_flow want_v = v;
@@ -850,19 +845,19 @@ e3:
 			seg(&s, v6, PKT_FIN | PKT_ACK, c, v.snd_una, 0, true, TSV + 2, 0);
 			if (!step(&r, &s, &w, "FIN crossing ours"))
 				goto e4;
-			if (!check_state(v6, &v, SERVE_CLOSING, "after FIN"))
+			if (!check_state(v6, &v, TCPS_CLOSING, "after FIN"))
 				goto e4;
 			w = (struct want){ XDP_DROP, SS_DROP_FIN_ACKED_TW };
 			seg(&s, v6, PKT_ACK, c + 1, v.snd_nxt, 0, true, TSV + 3, 0);
 			if (step(&r, &s, &w, "ACK of our FIN"))
-				check_state(v6, &v, SERVE_TIME_WAIT, "after the ACK");
+				check_state(v6, &v, TCPS_TIME_WAIT, "after the ACK");
 		}
 e4:
 		tl_end();
 
 		tl_begin("%s FIN_WAIT_1 + FIN acking ours -> ACK, TIME_WAIT", FAM(v6));
 		if (!ASSERT(fixture_reset(), "fixture") || !handshake(v6, &v) ||
-		    !flow_to(v6, &v, SERVE_FIN_WAIT_1, true))
+		    !flow_to(v6, &v, TCPS_FIN_WAIT_1, true))
 			goto e5;
 		{
 			struct serve_flow want_v = v;
@@ -872,7 +867,7 @@ e4:
 			w = ack_want(SS_TX_ACK_FIN_TIME_WAIT, &want_v, TSV + 2);
 			seg(&s, v6, PKT_FIN | PKT_ACK, c, v.snd_nxt, 0, true, TSV + 2, 0);
 			if (step(&r, &s, &w, "FIN|ACK"))
-				if (check_state(v6, &v, SERVE_TIME_WAIT, "after FIN"))
+				if (check_state(v6, &v, TCPS_TIME_WAIT, "after FIN"))
 					ASSERT_EQ(v.snd_una, v.snd_nxt, "SND.UNA covers our FIN");
 		}
 e5:
@@ -880,7 +875,7 @@ e5:
 
 		tl_begin("%s TIME_WAIT + SYN with a higher seq -> new SYN_RCVD entry", FAM(v6));
 		if (!ASSERT(fixture_reset(), "fixture") || !handshake(v6, &v) ||
-		    !flow_to(v6, &v, SERVE_TIME_WAIT, true))
+		    !flow_to(v6, &v, TCPS_TIME_WAIT, true))
 			goto e6;
 		{
 			struct pkt_view pv;
@@ -893,7 +888,7 @@ e5:
 			if (!ASSERT(r.retval == XDP_TX && r.delta[SS_TX_SYNACK] == 1,
 				    "answered with a SYN-ACK, tx_synack"))
 				goto e6;
-			if (check_state(v6, &v, SERVE_SYN_RCVD, "after the new SYN") &&
+			if (check_state(v6, &v, TCPS_SYN_RCVD, "after the new SYN") &&
 			    check_reply_ip(&s, &r, &pv)) {
 				ASSERT_EQ(v.irs, ISN + 1000, "IRS of the new connection");
 				ASSERT_EQ(pv.tcp->flags, PKT_SYN | PKT_ACK, "SYN-ACK flags");
@@ -939,7 +934,7 @@ static void test_rfc5961(void)
 			seg(&s, v6, PKT_RST, c + WIN - 1, 0, 0, false, 0, 0);
 			if (!step(&r, &s, &in, "RST at the window's last byte"))
 				goto e1;
-			if (!check_state(v6, &v, SERVE_ESTABLISHED, "after the challenge"))
+			if (!check_state(v6, &v, TCPS_ESTABLISHED, "after the challenge"))
 				goto e1;
 			seg(&s, v6, PKT_RST, c + 1, 0, 0, false, 0, 0);
 			if (!step(&r, &s, &lim, "second in-window RST within the gap"))
@@ -977,7 +972,7 @@ e1:
 			}
 			if (!step(&r, &s, &lim, "SYN again within the gap"))
 				goto e2;
-			if (!check_state(v6, &v, SERVE_ESTABLISHED, "after the SYNs"))
+			if (!check_state(v6, &v, TCPS_ESTABLISHED, "after the SYNs"))
 				goto e2;
 			if (!ASSERT(clock_set(NOW_NS + GAP_NS + (2 << 20)), "clock"))
 				goto e2;
@@ -985,7 +980,7 @@ e1:
 			seg(&s, v6, PKT_ACK, c, v.snd_nxt, 0, true, TSV - 5, 0);
 			if (!step(&r, &s, &paws, "ACK with an old TSval"))
 				goto e2;
-			if (check_state(v6, &v, SERVE_ESTABLISHED, "after PAWS"))
+			if (check_state(v6, &v, TCPS_ESTABLISHED, "after PAWS"))
 				ASSERT_EQ(v.ts_recent, TSV + 1, "TS.Recent not moved back");
 		}
 e2:
@@ -1000,7 +995,7 @@ e2:
 			seg(&s, v6, PKT_ACK | PKT_PSH, c, v.snd_nxt, 20, true, TSV + 9, 0);
 			if (!step(&r, &s, &w, "20 bytes of data"))
 				goto e3;
-			if (check_state(v6, &v, SERVE_ESTABLISHED, "after data"))
+			if (check_state(v6, &v, TCPS_ESTABLISHED, "after data"))
 				ASSERT_EQ(v.ts_recent, TSV + 9, "TS.Recent from the data segment");
 			seg(&s, v6, PKT_ACK, c + 20, v.snd_nxt, 0, true, TSV + 10, 0);
 			if (!step(&r, &s, &w, "pure ACK"))
@@ -1188,7 +1183,7 @@ static void test_cookies(void)
 			seg(&s, v6, PKT_ACK, ISN + 1, cookie + 1, 0, true, TSV + 1, tsval);
 			if (!step(&r, &s, &ok, "ACK with the cookie"))
 				goto e1;
-			if (!check_state(v6, &v, SERVE_ESTABLISHED, "after the cookie ACK"))
+			if (!check_state(v6, &v, TCPS_ESTABLISHED, "after the cookie ACK"))
 				goto e1;
 			ASSERT_EQ(v.iss, cookie, "ISS = cookie");
 			ASSERT_EQ(v.irs, ISN, "IRS");
@@ -1208,7 +1203,7 @@ static void test_cookies(void)
 			want_v.rcv_nxt = ISN + 2;
 			w = ack_want(SS_TX_ACK_FIN_CLOSE_WAIT, &want_v, TSV + 2);
 			if (step(&r, &s, &w, "FIN"))
-				check_state(v6, &v, SERVE_CLOSE_WAIT, "after FIN");
+				check_state(v6, &v, TCPS_CLOSE_WAIT, "after FIN");
 		}
 e1:
 		tl_end();
@@ -1219,7 +1214,7 @@ e1:
 			goto e2;
 		for (i = 0; i < SERVE_TEST_FLOWS; i++) {
 			struct serve_flow_key k;
-			struct serve_flow f = { .state = SERVE_ESTABLISHED, .iss = i };
+			struct serve_flow f = { .state = TCPS_ESTABLISHED, .iss = i };
 
 			key_make(v6, 1000 + i, &k);
 			if (!ASSERT(!bpf_map__update_elem(skel->maps.serve_flows, &k, sizeof(k), &f,
@@ -1245,7 +1240,7 @@ e1:
 			key_make(v6, 1000, &k);
 			bpf_map__delete_elem(skel->maps.serve_flows, &k, sizeof(k), 0);
 			if (step(&r, &s, &ok, "cookie ACK after room was made"))
-				check_state(v6, &v, SERVE_ESTABLISHED, "cookie flow");
+				check_state(v6, &v, TCPS_ESTABLISHED, "cookie flow");
 		}
 e2:
 		tl_end();
@@ -1334,7 +1329,7 @@ static void test_xsk(void)
 		if (ASSERT_EQ(r.metalen, (uint32_t)sizeof(m), "metadata length")) {
 			memcpy(&m, r.out, sizeof(m));
 			ASSERT_EQ(m.magic, SERVE_META_MAGIC, "meta magic");
-			ASSERT_EQ(m.state, SERVE_ESTABLISHED, "meta state");
+			ASSERT_EQ(m.state, TCPS_ESTABLISHED, "meta state");
 			ASSERT_EQ(m.iss, v.iss, "meta iss");
 			ASSERT_EQ(m.irs, v.irs, "meta irs");
 			ASSERT_EQ(m.ts_recent, TSV + 5, "meta ts_recent");
@@ -1409,8 +1404,8 @@ static void test_ctl(void)
 		/* PUBLISH from the state seen: written, XDP's fields untouched */
 		memset(&b, 0, sizeof(b));
 		op = ctl_op(&b, v6, SERVE_CTL_PUBLISH, &v);
-		op->seen_state = SERVE_ESTABLISHED;
-		op->state = SERVE_LAST_ACK;
+		op->seen_state = TCPS_ESTABLISHED;
+		op->state = TCPS_LAST_ACK;
 		op->snd_una = v.snd_una + 10;
 		op->snd_nxt = v.snd_nxt + 21;
 		op->rcv_nxt = v.rcv_nxt + 30;
@@ -1418,23 +1413,23 @@ static void test_ctl(void)
 		op->rcv_wnd = 5000;
 		/* from a stale view: refused, reports where the entry is */
 		op = ctl_op(&b, v6, SERVE_CTL_PUBLISH, &v);
-		op->seen_state = SERVE_ESTABLISHED;
-		op->state = SERVE_FIN_WAIT_1;
+		op->seen_state = TCPS_ESTABLISHED;
+		op->state = TCPS_FIN_WAIT_1;
 		/* another connection on the tuple */
 		op = ctl_op(&b, v6, SERVE_CTL_PUBLISH, &v);
 		op->iss ^= 1;
-		op->seen_state = SERVE_LAST_ACK;
-		op->state = SERVE_ESTABLISHED;
+		op->seen_state = TCPS_LAST_ACK;
+		op->state = TCPS_ESTABLISHED;
 		if (!ctl_run(&b))
 			goto next;
 		ASSERT_EQ(b.ops[0].result, SERVE_CTL_OK, "publish: result");
-		ASSERT_EQ(b.ops[0].state, SERVE_ESTABLISHED, "publish: state found");
+		ASSERT_EQ(b.ops[0].state, TCPS_ESTABLISHED, "publish: state found");
 		ASSERT_EQ(b.ops[1].result, SERVE_CTL_MOVED, "stale publish: result");
-		ASSERT_EQ(b.ops[1].state, SERVE_LAST_ACK, "stale publish: state found");
+		ASSERT_EQ(b.ops[1].state, TCPS_LAST_ACK, "stale publish: state found");
 		ASSERT_EQ(b.ops[2].result, SERVE_CTL_OTHER, "other connection: result");
 		if (!ASSERT(flow_get(v6, &after), "entry after publish"))
 			goto next;
-		ASSERT_EQ(after.state, SERVE_LAST_ACK, "published state");
+		ASSERT_EQ(after.state, TCPS_LAST_ACK, "published state");
 		ASSERT_EQ(after.snd_una, v.snd_una + 10, "published snd_una");
 		ASSERT_EQ(after.snd_nxt, v.snd_nxt + 21, "published snd_nxt");
 		ASSERT_EQ(after.rcv_nxt, v.rcv_nxt + 30, "published rcv_nxt");
@@ -1494,7 +1489,7 @@ next:
 			goto out;
 		ASSERT_EQ(b.ops[0].result, SERVE_CTL_MOVED,
 			  "expire of an established entry: result");
-		ASSERT(flow_get(false, &after) && after.state == SERVE_ESTABLISHED,
+		ASSERT(flow_get(false, &after) && after.state == TCPS_ESTABLISHED,
 		       "the established entry must stay");
 		ASSERT_EQ(halfopen_get(), 0, "half-open count unchanged");
 

@@ -551,7 +551,7 @@ static void test_peer_fin_half_close(void)
 		"half-close: peer's FIN takes one number, we keep sending, then close (LAST_ACK -> CLOSED)");
 	in(0, 10, ISS + 1, TCP_F_ACK | TCP_F_FIN);
 	ASSERT_EQ(F.c.rcv_nxt, IRS + 1 + 11, "RCV.NXT past data and FIN");
-	ASSERT_EQ(F.c.state, TCP_CLOSE_WAIT, "CLOSE_WAIT");
+	ASSERT_EQ(F.c.state, TCPS_CLOSE_WAIT, "CLOSE_WAIT");
 	ASSERT(F.peer_closed && rx_is_pattern(10), "app got the data, then the close");
 	o = last_out();
 	ASSERT(o && o->ack == IRS + 12, "FIN acked at once");
@@ -566,11 +566,11 @@ static void test_peer_fin_half_close(void)
 	}
 	in(11, 0, ISS + 1 + 3500, TCP_F_ACK);
 	tcp_close(&F.c, F.now);
-	ASSERT_EQ(F.c.state, TCP_LAST_ACK, "LAST_ACK");
+	ASSERT_EQ(F.c.state, TCPS_LAST_ACK, "LAST_ACK");
 	o = last_out();
 	ASSERT(o && (o->flags & TCP_F_FIN) && o->seq == ISS + 1 + 3500, "FIN at the end of data");
 	in(11, 0, ISS + 1 + 3501, TCP_F_ACK);
-	ASSERT_EQ(F.c.state, TCP_CLOSED, "CLOSED");
+	ASSERT_EQ(F.c.state, TCPS_CLOSED, "CLOSED");
 	ASSERT(F.released && F.done && F.done_err == 0, "released, app told");
 	tl_end();
 	fx_fini();
@@ -588,24 +588,24 @@ static void test_active_close_timewait(void)
 	tcp_close(&F.c, F.now);
 	o = last_out();
 	ASSERT(o && o->seq == ISS + 101 && !o->len && (o->flags & TCP_F_FIN), "FIN after the data");
-	ASSERT_EQ(F.c.state, TCP_FIN_WAIT_1, "FIN_WAIT_1");
+	ASSERT_EQ(F.c.state, TCPS_FIN_WAIT_1, "FIN_WAIT_1");
 	in(0, 0, ISS + 1 + 100, TCP_F_ACK);
-	ASSERT_EQ(F.c.state, TCP_FIN_WAIT_1, "data acked, FIN not: still FIN_WAIT_1");
+	ASSERT_EQ(F.c.state, TCPS_FIN_WAIT_1, "data acked, FIN not: still FIN_WAIT_1");
 	in(0, 0, ISS + 1 + 101, TCP_F_ACK);
-	ASSERT_EQ(F.c.state, TCP_FIN_WAIT_2, "FIN acked: FIN_WAIT_2");
+	ASSERT_EQ(F.c.state, TCPS_FIN_WAIT_2, "FIN acked: FIN_WAIT_2");
 	in(0, 0, ISS + 102, TCP_F_ACK | TCP_F_FIN);
-	ASSERT_EQ(F.c.state, TCP_TIME_WAIT, "TIME_WAIT");
+	ASSERT_EQ(F.c.state, TCPS_TIME_WAIT, "TIME_WAIT");
 	o = last_out();
 	ASSERT(o && o->ack == IRS + 2 && o->flags == TCP_F_ACK, "peer FIN acked");
 	advance(TCP_MS(1500));
-	ASSERT_EQ(F.c.state, TCP_TIME_WAIT, "still TIME_WAIT at 1.5 s (2MSL = 2 s)");
+	ASSERT_EQ(F.c.state, TCPS_TIME_WAIT, "still TIME_WAIT at 1.5 s (2MSL = 2 s)");
 	before = F.nout;
 	in(0, 0, ISS + 102, TCP_F_ACK | TCP_F_FIN);
 	ASSERT_EQ(F.nout, before + 1, "retransmitted FIN acked again");
 	advance(TCP_MS(1999));
-	ASSERT_EQ(F.c.state, TCP_TIME_WAIT, "2MSL restarted from the retransmitted FIN");
+	ASSERT_EQ(F.c.state, TCPS_TIME_WAIT, "2MSL restarted from the retransmitted FIN");
 	advance(TCP_MS(1));
-	ASSERT_EQ(F.c.state, TCP_CLOSED, "CLOSED after 2MSL");
+	ASSERT_EQ(F.c.state, TCPS_CLOSED, "CLOSED after 2MSL");
 	ASSERT(F.released, "released");
 	tl_end();
 	fx_fini();
@@ -621,13 +621,13 @@ static void test_simultaneous_close(void)
 	o = last_out();
 	ASSERT(o && o->flags == (TCP_F_FIN | TCP_F_ACK) && o->seq == ISS + 1, "our FIN");
 	in(0, 0, ISS + 1, TCP_F_ACK | TCP_F_FIN); /* crossed: theirs does not ack ours */
-	ASSERT_EQ(F.c.state, TCP_CLOSING, "CLOSING");
+	ASSERT_EQ(F.c.state, TCPS_CLOSING, "CLOSING");
 	o = last_out();
 	ASSERT(o && o->ack == IRS + 2 && o->seq == ISS + 2, "their FIN acked");
 	in(1, 0, ISS + 2, TCP_F_ACK);
-	ASSERT_EQ(F.c.state, TCP_TIME_WAIT, "TIME_WAIT");
+	ASSERT_EQ(F.c.state, TCPS_TIME_WAIT, "TIME_WAIT");
 	advance(TCP_SEC(2));
-	ASSERT_EQ(F.c.state, TCP_CLOSED, "CLOSED");
+	ASSERT_EQ(F.c.state, TCPS_CLOSED, "CLOSED");
 	tl_end();
 	fx_fini();
 
@@ -635,7 +635,7 @@ static void test_simultaneous_close(void)
 	tl_begin("close: FIN_WAIT_1 and a FIN acking ours go straight to TIME_WAIT");
 	tcp_close(&F.c, F.now);
 	in(0, 0, ISS + 2, TCP_F_ACK | TCP_F_FIN);
-	ASSERT_EQ(F.c.state, TCP_TIME_WAIT, "TIME_WAIT");
+	ASSERT_EQ(F.c.state, TCPS_TIME_WAIT, "TIME_WAIT");
 	tl_end();
 	fx_fini();
 
@@ -648,7 +648,7 @@ static void test_simultaneous_close(void)
 	ASSERT(F.nout == F.seen + 1 && o->flags == (TCP_F_FIN | TCP_F_ACK) && o->seq == ISS + 1,
 	       "FIN again after 1 s");
 	in(0, 0, ISS + 2, TCP_F_ACK);
-	ASSERT_EQ(F.c.state, TCP_FIN_WAIT_2, "FIN_WAIT_2");
+	ASSERT_EQ(F.c.state, TCPS_FIN_WAIT_2, "FIN_WAIT_2");
 	tl_end();
 	fx_fini();
 }
@@ -667,7 +667,7 @@ static void test_rst(void)
 	o = last_out();
 	ASSERT(F.nout == F.seen + 1 && o->flags == TCP_F_ACK && o->ack == IRS + 101,
 	       "challenge ACK at RCV.NXT");
-	ASSERT_EQ(F.c.state, TCP_ESTABLISHED, "still ESTABLISHED");
+	ASSERT_EQ(F.c.state, TCPS_ESTABLISHED, "still ESTABLISHED");
 	before = F.nout;
 	in(600, 0, 0, TCP_F_RST);
 	ASSERT_EQ(F.nout, before, "second challenge within 500 ms rate-limited");
@@ -679,7 +679,7 @@ static void test_rst(void)
 	ASSERT_EQ(F.nout, before + 1, "SYN on the flow: challenge ACK");
 	ASSERT_EQ(F.st.stats.challenge_acks, 2, "challenge ACKs counted");
 	in(100, 0, 0, TCP_F_RST);
-	ASSERT_EQ(F.c.state, TCP_CLOSED, "exact RST: CLOSED");
+	ASSERT_EQ(F.c.state, TCPS_CLOSED, "exact RST: CLOSED");
 	ASSERT(F.done && F.done_err == -ECONNRESET && F.released, "app told ECONNRESET, released");
 	tl_end();
 	fx_fini();
@@ -820,7 +820,7 @@ static void test_rto_backoff_karn(void)
 	tl_begin("RTO: gives up after 15 retries with RST, app told ETIMEDOUT");
 	send_pattern(100);
 	advance(TCP_SEC(3600));
-	ASSERT_EQ(F.c.state, TCP_CLOSED, "CLOSED");
+	ASSERT_EQ(F.c.state, TCPS_CLOSED, "CLOSED");
 	ASSERT(last_out() && (last_out()->flags & TCP_F_RST), "RST sent");
 	ASSERT(F.done_err == -ETIMEDOUT && F.released, "ETIMEDOUT, released");
 	ASSERT_EQ(F.st.stats.rto_fired, 15, "15 retransmissions");
@@ -1109,7 +1109,7 @@ static void frame_arrive(struct tmr *t, uint64_t now)
 	struct host *h = &f->l->h[f->to];
 
 	f->seg.data = f->data;
-	if (h->c.st && h->c.state != TCP_CLOSED)
+	if (h->c.st && h->c.state != TCPS_CLOSED)
 		tcp_input(&h->c, &f->seg, now);
 	free(f);
 }
@@ -1178,7 +1178,7 @@ static void client_pump(struct host *h)
 {
 	uint8_t buf[16384];
 
-	while (h->sent < h->total && tcp_snd_space(&h->c) && h->c.state == TCP_ESTABLISHED) {
+	while (h->sent < h->total && tcp_snd_space(&h->c) && h->c.state == TCPS_ESTABLISHED) {
 		size_t n = sizeof(buf), i;
 		long w;
 
@@ -1321,7 +1321,7 @@ static void test_apps(void)
 	F.c.app = &tcp_app_discard;
 	in(0, 3000, ISS + 1, TCP_F_ACK);
 	in(3000, 0, ISS + 1, TCP_F_ACK | TCP_F_FIN);
-	ASSERT_EQ(F.c.state, TCP_LAST_ACK, "discard closed after the peer: LAST_ACK");
+	ASSERT_EQ(F.c.state, TCPS_LAST_ACK, "discard closed after the peer: LAST_ACK");
 	ASSERT(last_out() && (last_out()->flags & TCP_F_FIN) && last_out()->ack == IRS + 3002,
 	       "our FIN acks theirs");
 	tl_end();
@@ -1337,10 +1337,10 @@ static void test_idle(void)
 	advance(TCP_SEC(300));
 	in(0, 10, ISS + 1, TCP_F_ACK);
 	advance(TCP_SEC(500));
-	ASSERT_EQ(F.c.state, TCP_ESTABLISHED,
+	ASSERT_EQ(F.c.state, TCPS_ESTABLISHED,
 		  "alive 800 s after start, 500 s after the last segment");
 	advance(TCP_SEC(100));
-	ASSERT_EQ(F.c.state, TCP_CLOSED, "closed 600 s after the last segment");
+	ASSERT_EQ(F.c.state, TCPS_CLOSED, "closed 600 s after the last segment");
 	ASSERT(last_out() && (last_out()->flags & TCP_F_RST) && F.done_err == -ETIMEDOUT,
 	       "RST, ETIMEDOUT");
 	tl_end();

@@ -5,8 +5,8 @@
  * what was expected and what came, printed under the case's FAIL line.
  * tl_summary() prints "N passed, N failed" and gives the exit status.
  */
-#ifndef SO_TEST_TESTLIB_H
-#define SO_TEST_TESTLIB_H
+#ifndef SHAKEOFF_TEST_TESTLIB_H
+#define SHAKEOFF_TEST_TESTLIB_H
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -137,4 +137,4 @@ static inline int tl_summary(void)
 	return tl.failed ? 1 : 0;
 }
 
-#endif /* SO_TEST_TESTLIB_H */
+#endif /* SHAKEOFF_TEST_TESTLIB_H */

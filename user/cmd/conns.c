@@ -16,14 +16,6 @@
 #include "core/log.h"
 #include "core/opts.h"
 
-static const char *const state_names[SERVE_STATE__COUNT] = {
-	[SERVE_CLOSED] = "CLOSED",	     [SERVE_SYN_RCVD] = "SYN_RCVD",
-	[SERVE_ESTABLISHED] = "ESTABLISHED", [SERVE_FIN_WAIT_1] = "FIN_WAIT_1",
-	[SERVE_FIN_WAIT_2] = "FIN_WAIT_2",   [SERVE_CLOSING] = "CLOSING",
-	[SERVE_TIME_WAIT] = "TIME_WAIT",     [SERVE_CLOSE_WAIT] = "CLOSE_WAIT",
-	[SERVE_LAST_ACK] = "LAST_ACK",
-};
-
 static void addr_str(const __be32 *a, __be16 port, char *buf, size_t len)
 {
 	char ip[INET6_ADDRSTRLEN];
@@ -101,7 +93,7 @@ int cmd_conns(int argc, char **argv)
 			continue;
 		addr_str(key.raddr, key.rport, ra, sizeof(ra));
 		addr_str(key.laddr, key.lport, la, sizeof(la));
-		st = v.state < SERVE_STATE__COUNT ? state_names[v.state] : "?";
+		st = tcp_state_name(v.state);
 		age = now > v.last_ns ? (now - v.last_ns) / 1e9 : 0;
 		if (json)
 			printf("%s{\"client\":\"%s\",\"local\":\"%s\",\"state\":\"%s\",\"iss\":%u,"

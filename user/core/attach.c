@@ -48,7 +48,7 @@ int tcx_progs_on(int ifindex, struct prog_ref *out, int max)
 
 	q.prog_ids = ids;
 	q.prog_cnt = 64;
-	if (bpf_prog_query_opts(ifindex, SO_BPF_TCX_INGRESS, &q))
+	if (bpf_prog_query_opts(ifindex, SHAKEOFF_BPF_TCX_INGRESS, &q))
 		return errno == ENOENT ? 0 : -errno;
 	for (i = 0; i < (int)q.prog_cnt && n < max; i++)
 		if (!prog_ref_by_id(ids[i], &out[n]))
@@ -66,7 +66,7 @@ int xdp_link_attach(int prog_fd, int ifindex, __u32 mode)
 
 int tcx_link_attach(int prog_fd, int ifindex)
 {
-	int fd = bpf_link_create(prog_fd, ifindex, SO_BPF_TCX_INGRESS, NULL);
+	int fd = bpf_link_create(prog_fd, ifindex, SHAKEOFF_BPF_TCX_INGRESS, NULL);
 
 	return fd < 0 ? -errno : fd;
 }
@@ -107,7 +107,7 @@ int detach_named(int ifindex, const char *const *names, int n)
 		if (fd < 0)
 			continue;
 		if (bpf_obj_get_info_by_fd(fd, &info, &len) ||
-		    (info.type != BPF_LINK_TYPE_XDP && info.type != SO_BPF_LINK_TYPE_TCX) ||
+		    (info.type != BPF_LINK_TYPE_XDP && info.type != SHAKEOFF_BPF_LINK_TYPE_TCX) ||
 		    /* xdp.ifindex and tcx.ifindex share the union's first word */
 		    info.xdp.ifindex != (__u32)ifindex) {
 			close(fd);

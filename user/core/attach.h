@@ -12,8 +12,8 @@
 #include <linux/types.h>
 
 /* Not in this libbpf's (6.1) UAPI headers; the kernel has them since 6.6. */
-#define SO_BPF_TCX_INGRESS 46
-#define SO_BPF_LINK_TYPE_TCX 11
+#define SHAKEOFF_BPF_TCX_INGRESS 46
+#define SHAKEOFF_BPF_LINK_TYPE_TCX 11
 
 struct prog_ref {
 	__u32 id; /* 0: none */

@@ -15,8 +15,8 @@
 #include "core/tcinfo.h"
 
 /* Not in this libbpf's (6.1) UAPI headers; the kernel has it since 6.6. */
-#ifndef SO_BPF_TCX_INGRESS
-#define SO_BPF_TCX_INGRESS 46
+#ifndef SHAKEOFF_BPF_TCX_INGRESS
+#define SHAKEOFF_BPF_TCX_INGRESS 46
 #endif
 
 /* The kernel never builds a dump skb larger than this (netlink_recvmsg caps it). */
@@ -69,7 +69,7 @@ static int tcx_foreign(int ifindex, const char *skip_name, char *buf, size_t len
 
 	q.prog_ids = ids;
 	q.prog_cnt = 64;
-	err = bpf_prog_query_opts(ifindex, SO_BPF_TCX_INGRESS, &q);
+	err = bpf_prog_query_opts(ifindex, SHAKEOFF_BPF_TCX_INGRESS, &q);
 	if (err) {
 		err = -errno;
 		/* EINVAL: a kernel without tcx, where nothing can be attached there either. */

@@ -213,7 +213,7 @@ static int frame_parse_user(const __u8 *d, __u32 len, struct parsed *p)
 		} else if (kind == 5 && olen >= 10 && (olen - 2) % 8 == 0) {
 			__u32 n = (olen - 2) / 8, b;
 
-			for (b = 0; b < n && p->seg.nsack < TCP_SACK_MAX; b++) {
+			for (b = 0; b < n && p->seg.nsack < TCP_SACK_BLOCKS_MAX; b++) {
 				p->seg.sack[p->seg.nsack].start =
 					ntohl(*(const __u32 *)(th + i + 2 + 8 * b));
 				p->seg.sack[p->seg.nsack].end =
@@ -312,34 +312,27 @@ static void on_emit(void *ctx, struct tcb *t, const struct tcp_seg *seg)
 {
 	struct serve *s = ctx;
 	struct conn *c = t->glue;
-	__u8 opts[40];
-	__u32 olen = 0, i;
+	__be32 opts[TCP_MAX_OPT_WORDS];
+	__u32 n = 0, i;
 
 	/* XDP already acknowledged what an import replays. */
 	if (s->importing && !seg->len && !(seg->flags & (TCP_F_FIN | TCP_F_SYN | TCP_F_RST)))
 		return;
-	if (seg->has_ts) {
-		opts[olen++] = 1;
-		opts[olen++] = 1;
-		opts[olen++] = 8;
-		opts[olen++] = 10;
-		*(__u32 *)(opts + olen) = htonl(seg->tsval);
-		*(__u32 *)(opts + olen + 4) = htonl(seg->tsecr);
-		olen += 8;
-	}
+	if (seg->has_ts)
+		n = tcp_ts_opt(opts, seg->tsval, seg->tsecr);
 	if (seg->nsack) {
-		opts[olen++] = 1;
-		opts[olen++] = 1;
-		opts[olen++] = 5;
-		opts[olen++] = 2 + 8 * seg->nsack;
-		for (i = 0; i < seg->nsack && olen + 8 <= sizeof(opts); i++) {
-			*(__u32 *)(opts + olen) = htonl(seg->sack[i].start);
-			*(__u32 *)(opts + olen + 4) = htonl(seg->sack[i].end);
-			olen += 8;
+		__u32 blocks = seg->nsack;
+
+		if (blocks > (TCP_MAX_OPT_WORDS - n - 1) / 2)
+			blocks = (TCP_MAX_OPT_WORDS - n - 1) / 2;
+		opts[n++] = tcp_sack_opt_head(blocks);
+		for (i = 0; i < blocks; i++) {
+			opts[n++] = htonl(seg->sack[i].start);
+			opts[n++] = htonl(seg->sack[i].end);
 		}
 	}
 	frame_send(s, c->queue, &c->key, c->ipv6, c->peer_mac, seg->seq, seg->ack, seg->flags,
-		   seg->wnd, opts, olen, seg->data, seg->len);
+		   seg->wnd, (const __u8 *)opts, 4 * n, seg->data, seg->len);
 }
 
 static void on_release(void *ctx, struct tcb *t)
@@ -360,28 +353,6 @@ static const struct tcp_ops serve_tcp_ops = {
 };
 
 /* ---- flow entries and connection blocks ---------------------------------- */
-
-static __u8 entry_state_of(enum tcp_state st)
-{
-	switch (st) {
-	case TCP_ESTABLISHED:
-		return SERVE_ESTABLISHED;
-	case TCP_FIN_WAIT_1:
-		return SERVE_FIN_WAIT_1;
-	case TCP_FIN_WAIT_2:
-		return SERVE_FIN_WAIT_2;
-	case TCP_CLOSING:
-		return SERVE_CLOSING;
-	case TCP_TIME_WAIT:
-		return SERVE_TIME_WAIT;
-	case TCP_CLOSE_WAIT:
-		return SERVE_CLOSE_WAIT;
-	case TCP_LAST_ACK:
-		return SERVE_LAST_ACK;
-	default:
-		return SERVE_CLOSED;
-	}
-}
 
 static int flows_fd(const struct serve *s)
 {
@@ -421,7 +392,7 @@ static struct conn *conn_create(struct serve *s, const struct serve_flow_key *k,
 	c->queue = queue;
 	memcpy(c->peer_mac, v->peer_mac, 6);
 	c->tcb.glue = c;
-	c->seen_state = SERVE_ESTABLISHED;
+	c->seen_state = TCPS_ESTABLISHED;
 	c->seen_last_ns = v->last_ns;
 	if (tcp_conn_init(s->stack, &c->tcb, &p, s->app, now)) {
 		free(c);
@@ -513,35 +484,35 @@ static void conn_import(struct serve *s, struct conn *c, const struct serve_flow
 		v && (__s32)(v->ts_recent - c->tcb.ts_recent) > 0 ? v->ts_recent : c->tcb.ts_recent;
 
 	if (!v) {
-		if (st == TCP_LAST_ACK || st == TCP_CLOSING)
+		if (st == TCPS_LAST_ACK || st == TCPS_CLOSING)
 			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, ts, now);
-		else if (st != TCP_TIME_WAIT && st != TCP_CLOSED)
+		else if (st != TCPS_TIME_WAIT && st != TCPS_CLOSED)
 			conn_replay(s, c, TCP_F_RST, fin_seq, 0, ts, now);
 		return;
 	}
 	if (v->state == c->seen_state && v->last_ns == c->seen_last_ns)
 		return;
 	switch (v->state) {
-	case SERVE_CLOSE_WAIT:
-		if (st == TCP_ESTABLISHED)
+	case TCPS_CLOSE_WAIT:
+		if (st == TCPS_ESTABLISHED)
 			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, c->tcb.snd_una, ts, now);
 		break;
-	case SERVE_FIN_WAIT_2:
-		if (st == TCP_FIN_WAIT_1)
+	case TCPS_FIN_WAIT_2:
+		if (st == TCPS_FIN_WAIT_1)
 			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, ts, now);
 		break;
-	case SERVE_CLOSING:
-		if (st == TCP_FIN_WAIT_1)
+	case TCPS_CLOSING:
+		if (st == TCPS_FIN_WAIT_1)
 			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, c->tcb.snd_una, ts, now);
 		break;
-	case SERVE_TIME_WAIT:
-		if (st == TCP_FIN_WAIT_1)
+	case TCPS_TIME_WAIT:
+		if (st == TCPS_FIN_WAIT_1)
 			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, our_fin, ts, now);
-		else if (st == TCP_FIN_WAIT_2)
+		else if (st == TCPS_FIN_WAIT_2)
 			conn_replay(s, c, TCP_F_FIN | TCP_F_ACK, fin_seq, our_fin, ts, now);
-		else if (st == TCP_CLOSING)
+		else if (st == TCPS_CLOSING)
 			conn_replay(s, c, TCP_F_ACK, fin_seq, our_fin, ts, now);
-		else if (st == TCP_TIME_WAIT && v->last_ns != c->seen_last_ns)
+		else if (st == TCPS_TIME_WAIT && v->last_ns != c->seen_last_ns)
 			tcp_timewait_restart(&c->tcb, v->last_ns);
 		break;
 	default:
@@ -615,11 +586,11 @@ static struct serve_ctl_op *ctl_add(struct serve *s, __u8 kind, const struct ser
 static void conn_publish(struct serve *s, struct conn *c, const struct serve_flow *v)
 {
 	const struct tcb *t = &c->tcb;
-	__u8 want = entry_state_of(t->state);
+	__u8 want = t->state; /* the engine and the flow table share enum tcp_state */
 	struct serve_ctl_op *op;
 	__u32 rcv_wnd = t->rcv_adv - t->rcv_nxt;
 
-	if (want == SERVE_CLOSED || v->state != c->seen_state)
+	if (want == TCPS_CLOSED || v->state != c->seen_state)
 		return;
 	if (want == v->state && v->snd_una == t->snd_una && v->snd_nxt == t->snd_max &&
 	    v->rcv_nxt == t->rcv_nxt && v->snd_wnd == t->snd_wnd && v->rcv_wnd == rcv_wnd)
@@ -685,7 +656,7 @@ static void on_rx(void *ctx, __u32 queue, void *data, __u32 len, __u32 headroom)
 		s->rx_no_meta++;
 	c = conn_find(s, &p.key);
 	/* a segment for a block in TIME_WAIT may belong to a new connection on the tuple */
-	if (c && (c->tcb.state == TCP_TIME_WAIT || c->released)) {
+	if (c && (c->tcb.state == TCPS_TIME_WAIT || c->released)) {
 		have_v = have_v || !entry_read(s, &p.key, &v);
 		if (have_v && !conn_is_for(c, &v)) {
 			conn_retire(s, c);
@@ -693,8 +664,8 @@ static void on_rx(void *ctx, __u32 queue, void *data, __u32 len, __u32 headroom)
 		}
 	}
 	if (!c) {
-		if ((!have_v && entry_read(s, &p.key, &v)) || v.state == SERVE_SYN_RCVD ||
-		    v.state == SERVE_CLOSED) {
+		if ((!have_v && entry_read(s, &p.key, &v)) || v.state == TCPS_SYN_RCVD ||
+		    v.state == TCPS_CLOSED) {
 			s->rx_unknown++;
 			return;
 		}
@@ -743,8 +714,9 @@ static void halfopen_tick(struct serve *s, const struct serve_flow_key *k,
 {
 	struct halfopen *h = halfopen_find(s, k, true);
 	bool v4 = k->raddr[2] == htonl(0xffff) && !k->raddr[0] && !k->raddr[1];
-	__u8 opts[20];
-	__u32 olen = 0, mss = v4 ? s->cfg.mss4 : s->cfg.mss6;
+	struct tcp_synack_opt so = { 0 };
+	__be32 opts[TCP_SYNACK_OPT_WORDS];
+	__u32 olen;
 
 	if (!h)
 		return;
@@ -761,34 +733,16 @@ static void halfopen_tick(struct serve *s, const struct serve_flow_key *k,
 	}
 	h->tries++;
 	h->next_at = now + (1000000000ULL << h->tries);
-	opts[olen++] = 2;
-	opts[olen++] = 4;
-	opts[olen++] = mss >> 8;
-	opts[olen++] = mss & 0xff;
-	if (v->flags & SF_TS) {
-		__u32 tsval = (__u32)(now >> SERVE_TS_SHIFT) + v->ts_off;
-
-		opts[olen++] = (v->flags & SF_SACK) ? 4 : 1;
-		opts[olen++] = (v->flags & SF_SACK) ? 2 : 1;
-		opts[olen++] = 8;
-		opts[olen++] = 10;
-		*(__u32 *)(opts + olen) = htonl(tsval);
-		*(__u32 *)(opts + olen + 4) = htonl(v->ts_recent);
-		olen += 8;
-	} else if (v->flags & SF_SACK) {
-		opts[olen++] = 1;
-		opts[olen++] = 1;
-		opts[olen++] = 4;
-		opts[olen++] = 2;
-	}
-	if (v->flags & SF_WSCALE) {
-		opts[olen++] = 1;
-		opts[olen++] = 3;
-		opts[olen++] = 3;
-		opts[olen++] = v->rcv_wscale;
-	}
+	so.mss = v4 ? s->cfg.mss4 : s->cfg.mss6;
+	so.wscale = v->rcv_wscale;
+	so.sack = !!(v->flags & SF_SACK);
+	so.ts = !!(v->flags & SF_TS);
+	so.ws = !!(v->flags & SF_WSCALE);
+	so.tsval = (__u32)(now >> SERVE_TS_SHIFT) + v->ts_off;
+	so.tsecr = v->ts_recent;
+	olen = 4 * tcp_synack_opts(opts, &so);
 	if (!frame_send(s, 0, k, !v4, v->peer_mac, v->iss, v->irs + 1, TCP_F_SYN | TCP_F_ACK,
-			s->cfg.win, opts, olen, NULL, 0))
+			s->cfg.win, (const __u8 *)opts, olen, NULL, 0))
 		s->synack_rtx++;
 }
 
@@ -798,22 +752,22 @@ static void walk_entry(struct serve *s, const struct serve_flow_key *k, struct s
 	struct conn *c = conn_find(s, k);
 	__u64 two_msl = 2ULL * s->o->msl_sec * 1000000000ULL;
 
-	if (c && v->state != SERVE_SYN_RCVD && !conn_is_for(c, v)) {
+	if (c && v->state != TCPS_SYN_RCVD && !conn_is_for(c, v)) {
 		conn_retire(s, c);
 		c = NULL;
 	}
-	if (v->state == SERVE_SYN_RCVD) {
+	if (v->state == TCPS_SYN_RCVD) {
 		halfopen_tick(s, k, v, now);
 		return;
 	}
 	if (!c) {
 		/* no segment of it reached us yet: XDP may still have moved it on */
-		if (v->state == SERVE_TIME_WAIT && now > v->last_ns + two_msl) {
+		if (v->state == TCPS_TIME_WAIT && now > v->last_ns + two_msl) {
 			ctl_add(s, SERVE_CTL_DELETE, k, v->iss, v->irs);
 			s->ctl_gc[s->ctl.n - 1] = true;
 			return;
 		}
-		if (v->state != SERVE_ESTABLISHED && v->state != SERVE_CLOSE_WAIT)
+		if (v->state != TCPS_ESTABLISHED && v->state != TCPS_CLOSE_WAIT)
 			return;
 		c = conn_create(s, k, v, 0, now);
 		if (!c)

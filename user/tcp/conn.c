@@ -12,18 +12,6 @@
 
 #define TCP_TIMERS_PER_CONN 5
 
-static const char *const state_names[] = {
-	[TCP_ESTABLISHED] = "ESTABLISHED", [TCP_FIN_WAIT_1] = "FIN_WAIT_1",
-	[TCP_FIN_WAIT_2] = "FIN_WAIT_2",   [TCP_CLOSING] = "CLOSING",
-	[TCP_TIME_WAIT] = "TIME_WAIT",	   [TCP_CLOSE_WAIT] = "CLOSE_WAIT",
-	[TCP_LAST_ACK] = "LAST_ACK",	   [TCP_CLOSED] = "CLOSED",
-};
-
-const char *tcp_state_name(enum tcp_state s)
-{
-	return (unsigned int)s <= TCP_CLOSED ? state_names[s] : "?";
-}
-
 void tcp_cfg_default(struct tcp_cfg *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -99,7 +87,7 @@ static void wait_fire(struct tmr *t, uint64_t now)
 	struct tcb *c = container_of(t, struct tcb, t_wait);
 
 	tcp_enter(c);
-	tcp_set_state(c, TCP_CLOSED, now);
+	tcp_set_state(c, TCPS_CLOSED, now);
 	tcp_leave(c, now);
 }
 
@@ -124,7 +112,7 @@ int tcp_conn_init(struct tcp_stack *st, struct tcb *c, const struct tcp_conn_par
 	c->st = st;
 	st->now = now;
 	c->app = app;
-	c->state = TCP_ESTABLISHED;
+	c->state = TCPS_ESTABLISHED;
 	c->sbuf_size = cfg->snd_buf;
 	c->rbuf_size = cfg->rcv_buf;
 
@@ -198,10 +186,10 @@ void tcp_leave(struct tcb *c, uint64_t now)
 		c->depth--;
 		return;
 	}
-	if (c->state != TCP_CLOSED)
+	if (c->state != TCPS_CLOSED)
 		tcp_output(c, now);
 	c->depth--;
-	if (c->state == TCP_CLOSED && !c->released) {
+	if (c->state == TCPS_CLOSED && !c->released) {
 		c->released = true;
 		if (c->st->ops->release)
 			c->st->ops->release(c->st->ctx, c);
@@ -220,13 +208,13 @@ static void tell_done(struct tcb *c, int err)
 void tcp_set_state(struct tcb *c, enum tcp_state s, uint64_t now)
 {
 	c->state = s;
-	if (s != TCP_TIME_WAIT && s != TCP_CLOSED)
+	if (s != TCPS_TIME_WAIT && s != TCPS_CLOSED)
 		return;
 	tcp_tmr_cancel(c, &c->t_rto);
 	tcp_tmr_cancel(c, &c->t_persist);
 	tcp_tmr_cancel(c, &c->t_delack);
 	tcp_tmr_cancel(c, &c->t_idle);
-	if (s == TCP_TIME_WAIT)
+	if (s == TCPS_TIME_WAIT)
 		tcp_tmr_arm(c, &c->t_wait, now + 2 * c->st->cfg.msl);
 	else
 		tcp_tmr_cancel(c, &c->t_wait);
@@ -236,12 +224,12 @@ void tcp_set_state(struct tcb *c, enum tcp_state s, uint64_t now)
 void tcp_reset_conn(struct tcb *c, int err, uint64_t now)
 {
 	tell_done(c, err);
-	tcp_set_state(c, TCP_CLOSED, now);
+	tcp_set_state(c, TCPS_CLOSED, now);
 }
 
 void tcp_timewait_restart(struct tcb *c, uint64_t when)
 {
-	if (c->state == TCP_TIME_WAIT)
+	if (c->state == TCPS_TIME_WAIT)
 		tcp_tmr_arm(c, &c->t_wait, when + 2 * c->st->cfg.msl);
 }
 
@@ -253,7 +241,7 @@ void tcp_deliver(struct tcb *c, uint64_t now)
 	if (c->delivering || !c->app || !c->app->data)
 		return;
 	c->delivering = true;
-	while (c->rcv_user != end && c->state != TCP_CLOSED) {
+	while (c->rcv_user != end && c->state != TCPS_CLOSED) {
 		uint32_t avail = end - c->rcv_user;
 		uint32_t chunk = umin32(avail, c->rbuf_size - c->rbuf_head);
 		size_t n = c->app->data(c, c->rbuf + c->rbuf_head, chunk);
@@ -265,7 +253,7 @@ void tcp_deliver(struct tcb *c, uint64_t now)
 		if (n < chunk)
 			break;
 	}
-	if (c->fin_in && c->rcv_user == end && !c->fin_told && c->state != TCP_CLOSED) {
+	if (c->fin_in && c->rcv_user == end && !c->fin_told && c->state != TCPS_CLOSED) {
 		c->fin_told = true;
 		if (c->app->close)
 			c->app->close(c);
@@ -290,7 +278,7 @@ long tcp_send(struct tcb *c, const void *buf, size_t len, uint64_t now)
 
 	c->st->now = now;
 
-	if (c->fin_queued || (c->state != TCP_ESTABLISHED && c->state != TCP_CLOSE_WAIT))
+	if (c->fin_queued || (c->state != TCPS_ESTABLISHED && c->state != TCPS_CLOSE_WAIT))
 		return -EPIPE;
 	n = (uint32_t)(len < tcp_snd_space(c) ? len : tcp_snd_space(c));
 	/* a write into an idle buffer starts a push (see tcp_send_range) */
@@ -311,10 +299,10 @@ void tcp_close(struct tcb *c, uint64_t now)
 	c->st->now = now;
 	if (c->fin_queued)
 		return;
-	if (c->state == TCP_ESTABLISHED)
-		tcp_set_state(c, TCP_FIN_WAIT_1, now);
-	else if (c->state == TCP_CLOSE_WAIT)
-		tcp_set_state(c, TCP_LAST_ACK, now);
+	if (c->state == TCPS_ESTABLISHED)
+		tcp_set_state(c, TCPS_FIN_WAIT_1, now);
+	else if (c->state == TCPS_CLOSE_WAIT)
+		tcp_set_state(c, TCPS_LAST_ACK, now);
 	else
 		return;
 	c->fin_queued = true;
@@ -326,10 +314,10 @@ void tcp_close(struct tcb *c, uint64_t now)
 void tcp_abort(struct tcb *c, uint64_t now)
 {
 	c->st->now = now;
-	if (c->state == TCP_CLOSED)
+	if (c->state == TCPS_CLOSED)
 		return;
 	tcp_enter(c);
-	if (c->state != TCP_TIME_WAIT)
+	if (c->state != TCPS_TIME_WAIT)
 		tcp_send_rst(c, now);
 	tcp_reset_conn(c, -ECONNABORTED, now);
 	tcp_leave(c, now);
@@ -338,7 +326,7 @@ void tcp_abort(struct tcb *c, uint64_t now)
 void tcp_recv_resume(struct tcb *c, uint64_t now)
 {
 	c->st->now = now;
-	if (c->state == TCP_CLOSED)
+	if (c->state == TCPS_CLOSED)
 		return;
 	tcp_enter(c);
 	tcp_deliver(c, now);

@@ -62,14 +62,14 @@ static void enter_fin_state(struct tcb *c, uint64_t now)
 	c->fin_in = true;
 	c->ack_now = true;
 	switch (c->state) {
-	case TCP_ESTABLISHED:
-		tcp_set_state(c, TCP_CLOSE_WAIT, now);
+	case TCPS_ESTABLISHED:
+		tcp_set_state(c, TCPS_CLOSE_WAIT, now);
 		break;
-	case TCP_FIN_WAIT_1: /* our FIN unacked (ack_input moves us on when it is) */
-		tcp_set_state(c, TCP_CLOSING, now);
+	case TCPS_FIN_WAIT_1: /* our FIN unacked (ack_input moves us on when it is) */
+		tcp_set_state(c, TCPS_CLOSING, now);
 		break;
-	case TCP_FIN_WAIT_2:
-		tcp_set_state(c, TCP_TIME_WAIT, now);
+	case TCPS_FIN_WAIT_2:
+		tcp_set_state(c, TCPS_TIME_WAIT, now);
 		break;
 	default:
 		break;
@@ -94,8 +94,8 @@ static void data_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 
 	if (!len && !fin)
 		return;
-	if (c->state != TCP_ESTABLISHED && c->state != TCP_FIN_WAIT_1 &&
-	    c->state != TCP_FIN_WAIT_2) {
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
+	    c->state != TCPS_FIN_WAIT_2) {
 		/* the peer's FIN is behind us: nothing more can come */
 		c->ack_now = true;
 		return;
@@ -275,12 +275,12 @@ static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 		else
 			tcp_rto_arm(c, now);
 		if (fin_acked) {
-			if (c->state == TCP_FIN_WAIT_1) {
-				tcp_set_state(c, TCP_FIN_WAIT_2, now);
-			} else if (c->state == TCP_CLOSING) {
-				tcp_set_state(c, TCP_TIME_WAIT, now);
-			} else if (c->state == TCP_LAST_ACK) {
-				tcp_set_state(c, TCP_CLOSED, now);
+			if (c->state == TCPS_FIN_WAIT_1) {
+				tcp_set_state(c, TCPS_FIN_WAIT_2, now);
+			} else if (c->state == TCPS_CLOSING) {
+				tcp_set_state(c, TCPS_TIME_WAIT, now);
+			} else if (c->state == TCPS_LAST_ACK) {
+				tcp_set_state(c, TCPS_CLOSED, now);
 				return false;
 			}
 		}
@@ -318,14 +318,14 @@ void tcp_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 	struct tcp_stats *ss = &c->st->stats;
 	int check;
 
-	if (c->state == TCP_CLOSED)
+	if (c->state == TCPS_CLOSED)
 		return;
 	c->st->now = now;
 	tcp_enter(c);
 	ss->segs_in++;
 	ss->bytes_in += seg->len;
 	c->last_seen = now;
-	if (c->state == TCP_TIME_WAIT) {
+	if (c->state == TCPS_TIME_WAIT) {
 		timewait_input(c, seg, now);
 		goto out;
 	}

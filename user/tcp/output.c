@@ -186,8 +186,8 @@ void tcp_rto_arm(struct tcb *c, uint64_t now)
 
 static bool can_send(const struct tcb *c)
 {
-	return c->state == TCP_ESTABLISHED || c->state == TCP_CLOSE_WAIT ||
-	       c->state == TCP_FIN_WAIT_1 || c->state == TCP_LAST_ACK || c->state == TCP_CLOSING;
+	return c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT ||
+	       c->state == TCPS_FIN_WAIT_1 || c->state == TCPS_LAST_ACK || c->state == TCPS_CLOSING;
 }
 
 void tcp_rto_fire(struct tmr *t, uint64_t now)
@@ -416,6 +416,6 @@ void tcp_output(struct tcb *c, uint64_t now)
 	    !tmr_armed(&c->t_rto))
 		tcp_tmr_arm(c, &c->t_persist, now + tcp_rto_backed_off(c, c->persist_backoff));
 ack:
-	if (c->ack_now && !sent && c->state != TCP_CLOSED)
+	if (c->ack_now && !sent && c->state != TCPS_CLOSED)
 		tcp_send_ack(c, now);
 }

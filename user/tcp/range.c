@@ -47,7 +47,7 @@ void tcp_sack_update(struct tcb *c, const struct tcp_seg *seg)
 {
 	unsigned int i;
 
-	for (i = 0; i < seg->nsack && i < TCP_SACK_MAX; i++) {
+	for (i = 0; i < seg->nsack && i < TCP_SACK_BLOCKS_MAX; i++) {
 		uint32_t s = seq_max(seg->sack[i].start, c->snd_una);
 		uint32_t e = seq_min(seg->sack[i].end, c->snd_max);
 

@@ -20,15 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <shakeoff/tcp_state.h>
+#include <shakeoff/tcp_wire.h>
+
 #include "tcp/timer.h"
 
-#define TCP_F_FIN 0x01
-#define TCP_F_SYN 0x02
-#define TCP_F_RST 0x04
-#define TCP_F_PSH 0x08
-#define TCP_F_ACK 0x10
-
-#define TCP_SACK_MAX 4 /* blocks one segment can carry */
 #define TCP_OOO_MAX 16 /* out-of-order ranges held by the receiver */
 #define TCP_SCORE_MAX 32 /* SACKed ranges remembered by the sender */
 #define TCP_REORDER_MAX 64 /* highest DupThresh reordering may raise it to, segments */
@@ -48,23 +44,11 @@ struct tcp_seg {
 	bool has_ts;
 	uint32_t tsval, tsecr;
 	uint8_t nsack;
-	struct tcp_range sack[TCP_SACK_MAX];
+	struct tcp_range sack[TCP_SACK_BLOCKS_MAX];
 	const uint8_t *data; /* output: valid only during emit() */
 	uint32_t len;
 };
 
-enum tcp_state {
-	TCP_ESTABLISHED,
-	TCP_FIN_WAIT_1,
-	TCP_FIN_WAIT_2,
-	TCP_CLOSING,
-	TCP_TIME_WAIT,
-	TCP_CLOSE_WAIT,
-	TCP_LAST_ACK,
-	TCP_CLOSED,
-};
-
-const char *tcp_state_name(enum tcp_state s);
 
 struct tcp_cfg {
 	uint32_t snd_buf; /* bytes of unacknowledged + unsent data per connection */
