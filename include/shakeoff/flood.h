@@ -11,6 +11,10 @@
 #ifndef SHAKEOFF_FLOOD_H
 #define SHAKEOFF_FLOOD_H
 
+#ifndef __bpf__
+#include <linux/types.h> /* BPF code has these from vmlinux.h */
+#endif
+
 #include <shakeoff/inline.h>
 
 #define FLOOD_PROG_NAME "so_flood"

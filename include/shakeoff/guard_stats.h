@@ -7,6 +7,10 @@
 #ifndef SHAKEOFF_STATS_H
 #define SHAKEOFF_STATS_H
 
+#ifndef __bpf__
+#include <linux/types.h> /* BPF code has these from vmlinux.h */
+#endif
+
 /* X(id, name, help) */
 #define GUARD_STATS(X)                                                                             \
 	/* XDP: passed to the kernel untouched */                                                  \

@@ -7,6 +7,10 @@
 #ifndef SHAKEOFF_LAB_H
 #define SHAKEOFF_LAB_H
 
+#ifndef __bpf__
+#include <linux/types.h> /* BPF code has these from vmlinux.h */
+#endif
+
 /* Every lab program's name starts with this; `lab detach` removes nothing else. */
 #define LAB_PROG_PREFIX "so_lab_"
 #define LAB_MAP_STATS "lab_stats"

@@ -273,17 +273,17 @@ int cmd_guard(int argc, char **argv)
 		if (err)
 			break;
 		if (interval && now_sec() - last_print >= interval &&
-		    !stats_read(guard_stats_fd(&g), cur)) {
-			stats_print_rates(stdout, o->ifname, cur, prev, now_sec() - last_print,
+		    !guard_counters_read(guard_stats_fd(&g), cur)) {
+			guard_counters_print_rates(stdout, o->ifname, cur, prev, now_sec() - last_print,
 					  json);
 			memcpy(prev, cur, sizeof(prev));
 			last_print = now_sec();
 		}
 	}
-	if (!stats_read(guard_stats_fd(&g), cur)) {
+	if (!guard_counters_read(guard_stats_fd(&g), cur)) {
 		if (json) {
 			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":", o->ifname);
-			stats_print(stdout, cur, true);
+			guard_counters_print(stdout, cur, true);
 			printf("}\n");
 		} else {
 			printf("guard on %s detached\n", o->ifname);

@@ -98,7 +98,7 @@ int cmd_stats(int argc, char **argv)
 			pr_warn("no shakeoff guard on %s\n", ifname);
 		return fd == -EPERM ? EXIT_USAGE : 1;
 	}
-	err = stats_read(fd, cur);
+	err = guard_counters_read(fd, cur);
 	if (err) {
 		pr_warn("Failed to read map %s: %s\n", GUARD_MAP_STATS, strerror(-err));
 		close(fd);
@@ -107,10 +107,10 @@ int cmd_stats(int argc, char **argv)
 	if (!watch) {
 		if (json) {
 			printf("{\"iface\":\"%s\",\"counters\":", ifname);
-			stats_print(stdout, cur, true);
+			guard_counters_print(stdout, cur, true);
 			printf("}\n");
 		} else {
-			stats_print(stdout, cur, false);
+			guard_counters_print(stdout, cur, false);
 		}
 		close(fd);
 		return 0;
@@ -123,11 +123,11 @@ int cmd_stats(int argc, char **argv)
 		sleep(watch);
 		if (stats_exiting)
 			break;
-		if (stats_read(fd, cur)) {
+		if (guard_counters_read(fd, cur)) {
 			pr_warn("guard on %s is gone\n", ifname);
 			break;
 		}
-		stats_print_rates(stdout, ifname, cur, prev, watch, json);
+		guard_counters_print_rates(stdout, ifname, cur, prev, watch, json);
 	}
 	close(fd);
 	return 0;

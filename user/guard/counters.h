@@ -8,15 +8,12 @@
 #include <linux/types.h>
 #include <shakeoff/guard_stats.h>
 
-extern const char *const guard_stat_names[GS__COUNT];
-extern const char *const guard_stat_help[GS__COUNT];
-
 /* Sum every counter over the CPUs; 0 or -errno. */
-int stats_read(int map_fd, __u64 out[GS__COUNT]);
+int guard_counters_read(int map_fd, __u64 out[GS__COUNT]);
 /* All counters, one "name value" line each, or one JSON object (no newline). */
-void stats_print(FILE *f, const __u64 v[GS__COUNT], bool json);
+void guard_counters_print(FILE *f, const __u64 v[GS__COUNT], bool json);
 /* The short periodic line: rates of the counters that moved since prev. */
-void stats_print_rates(FILE *f, const char *ifname, const __u64 now[GS__COUNT],
-		       const __u64 prev[GS__COUNT], double secs, bool json);
+void guard_counters_print_rates(FILE *f, const char *ifname, const __u64 now[GS__COUNT],
+				 const __u64 prev[GS__COUNT], double secs, bool json);
 
 #endif /* SHAKEOFF_STATS_USER_H */
