@@ -4,12 +4,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <shakeoff/guard_abi.h>
+#include <shakeoff/serve_abi.h>
 
 #include "core/attach.h"
 #include "cmd/cmds.h"
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
+#include "core/pins.h"
 #include "core/sysenv.h"
 
 static void detach_usage(FILE *f)
@@ -23,7 +25,7 @@ static void detach_usage(FILE *f)
 int cmd_detach(int argc, char **argv)
 {
 	static const char *const names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME,
-					     "so_serve_xdp" };
+					     SERVE_XDP_PROG_NAME };
 	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	char caps[64], dir[256];
 	const char *ifname;
@@ -51,15 +53,13 @@ int cmd_detach(int argc, char **argv)
 		pr_warn("missing %s: needed to detach programs\n", caps);
 		return EXIT_USAGE;
 	}
-	n = detach_named(ifindex, names, 3);
+	n = detach_named(ifindex, names, sizeof(names) / sizeof(names[0]));
 	if (n < 0) {
 		pr_warn("Failed to detach from %s: %s\n", ifname, strerror(-n));
 		return 1;
 	}
-	if (!bpffs_ensure()) {
-		snprintf(dir, sizeof(dir), "%s/%s", SHAKEOFF_PIN_ROOT, ifname);
+	if (!bpffs_ensure() && !pin_dir_path(ifname, dir, sizeof(dir)))
 		pin_dir_remove(dir);
-	}
 	if (n)
 		printf("detached %d program(s) from %s\n", n, ifname);
 	else

@@ -23,15 +23,14 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
-#include <linux/neighbour.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 #include <linux/types.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include <shakeoff/flood.h>
 #include "flood.skel.h"
+#include "core/clock.h"
+#include "core/percpu.h"
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -117,90 +116,6 @@ static int kind_parse(const char *s)
 	return -1;
 }
 
-/* Does one RTM_NEWNEIGH entry resolve dst on ifindex? Copies the MAC if so. */
-static bool neigh_match(struct nlmsghdr *nh, int ifindex, const struct ip_addr *dst, __u8 mac[6])
-{
-	struct ndmsg *nd = NLMSG_DATA(nh);
-	int alen = dst->family == AF_INET ? 4 : 16;
-	int len = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*nd));
-	bool dst_ok = false, mac_ok = false;
-	__u8 found[6];
-	struct rtattr *rta;
-
-	if (len < 0 || nd->ndm_ifindex != ifindex || nd->ndm_family != dst->family)
-		return false;
-	if (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED) || nd->ndm_state == NUD_NONE)
-		return false;
-	for (rta = (struct rtattr *)((char *)nd + NLMSG_ALIGN(sizeof(*nd))); RTA_OK(rta, len);
-	     rta = RTA_NEXT(rta, len)) {
-		if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == (unsigned int)alen)
-			dst_ok = !memcmp(RTA_DATA(rta), dst->bytes, alen);
-		else if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6) {
-			memcpy(found, RTA_DATA(rta), 6);
-			mac_ok = true;
-		}
-	}
-	if (dst_ok && mac_ok)
-		memcpy(mac, found, 6);
-	return dst_ok && mac_ok;
-}
-
-/* The kernel's neighbour entry for dst on ifindex (a netlink dump); -ENOENT if none. */
-static int neigh_lookup(int ifindex, const struct ip_addr *dst, __u8 mac[6])
-{
-	struct {
-		struct nlmsghdr nh;
-		struct ndmsg nd;
-	} req = {};
-	static char buf[32768];
-	bool found = false, done = false;
-	int fd, err = 0;
-	ssize_t n;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	req.nh.nlmsg_len = sizeof(req);
-	req.nh.nlmsg_type = RTM_GETNEIGH;
-	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	req.nh.nlmsg_seq = 1;
-	req.nd.ndm_family = dst->family;
-	if (send(fd, &req, sizeof(req), 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while (!done) {
-		struct nlmsghdr *nh;
-
-		n = recv(fd, buf, sizeof(buf), 0);
-		if (n < 0) {
-			err = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n); nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				err = e->error ? e->error : -EPROTO;
-				goto out;
-			}
-			if (nh->nlmsg_type == RTM_NEWNEIGH && !found &&
-			    neigh_match(nh, ifindex, dst, mac))
-				found = true;
-		}
-	}
-	err = found ? 0 : -ENOENT;
-out:
-	close(fd);
-	return err;
-}
-
 /* Source prefix → base address (host bits cleared), bits that vary and their mask. */
 static void src_setup(const struct ip_addr *src, unsigned int prefix, struct flood_cfg *cfg)
 {
@@ -235,14 +150,6 @@ static void on_signal(int sig)
 static void on_wakeup(int sig)
 {
 	(void)sig;
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
 /* What the sender threads share. */
@@ -289,7 +196,7 @@ static void sleep_until(const struct flood_run *run, __u64 t)
 	struct timespec ts;
 	__u64 now;
 
-	while (!stop && !run->expired && (now = now_ns()) < t) {
+	while (!stop && !run->expired && (now = clock_mono_ns()) < t) {
 		__u64 d = t - now > 50000000ULL ? 50000000ULL : t - now;
 
 		ts.tv_sec = d / NSEC_PER_SEC;
@@ -321,12 +228,12 @@ static void *sender_main(void *arg)
 		CPU_SET(s->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-	start = now_ns();
+	start = clock_mono_ns();
 	while (!stop && !run->expired) {
 		double tick = TICK_MIN_NS, want;
 		__u64 n, t0, t1, wall;
 
-		t0 = now_ns();
+		t0 = clock_mono_ns();
 		if (run->rate) {
 			if (call_ns * 4 > tick)
 				tick = call_ns * 4 > TICK_MAX_NS ? TICK_MAX_NS : call_ns * 4;
@@ -339,7 +246,7 @@ static void *sender_main(void *arg)
 			break;
 		opts.repeat = n;
 		err = bpf_prog_test_run_opts(run->prog_fd, &opts);
-		t1 = now_ns();
+		t1 = clock_mono_ns();
 		if (err) {
 			/* a signal or the deadline interrupts the run; anything else is fatal */
 			if (err != -EINTR || !(stop || run->expired)) {
@@ -389,28 +296,14 @@ static long long iface_tx_dropped(const char *ifname)
 	return v;
 }
 
-/* Sum the per-CPU flood_state of the loaded program. */
+/* Sum the per-CPU flood_state of the loaded program (rng sums to noise, unused). */
 static int state_sum(int map_fd, struct flood_state *sum)
 {
-	struct flood_state *vals;
-	int ncpus, cpu, err;
+	__u64 w[sizeof(*sum) / sizeof(__u64)];
 	__u32 zero = 0;
+	int err = percpu_sum(map_fd, &zero, w, sizeof(w) / sizeof(w[0]));
 
-	memset(sum, 0, sizeof(*sum));
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus < 0)
-		return ncpus;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	err = bpf_map_lookup_elem(map_fd, &zero, vals);
-	if (!err) {
-		for (cpu = 0; cpu < ncpus; cpu++) {
-			sum->tx += vals[cpu].tx;
-			sum->short_frame += vals[cpu].short_frame;
-		}
-	}
-	free(vals);
+	memcpy(sum, w, sizeof(*sum));
 	return err;
 }
 
@@ -597,7 +490,7 @@ static int flood_resolve(struct flood_args *a)
 		}
 	}
 	if (!a->have_dmac) {
-		err = neigh_lookup(a->ifindex, &a->dst, a->dmac);
+		err = iface_neigh_lookup(a->ifindex, &a->dst, a->dmac);
 		if (err == -ENOENT) {
 			pr_warn("no neighbour entry for %s on %s: ping it first or give --dst-mac\n",
 				ip_str(&a->dst, buf, sizeof(buf)), a->ifname);
@@ -658,7 +551,7 @@ static unsigned long flood_senders(struct flood_run *run, unsigned long threads)
 	 * enter the kernel.
 	 */
 	while (__atomic_load_n(&run->running, __ATOMIC_ACQUIRE) > 0) {
-		if (run->deadline && now_ns() >= run->deadline)
+		if (run->deadline && clock_mono_ns() >= run->deadline)
 			run->expired = 1;
 		if (stop || run->expired)
 			for (i = 0; i < threads; i++)
@@ -751,12 +644,12 @@ int cmd_flood(int argc, char **argv)
 	sigaction(SIGUSR1, &sa, NULL);
 
 	drop_start = iface_tx_dropped(a.ifname);
-	t_start = now_ns();
+	t_start = clock_mono_ns();
 	if (a.duration)
 		run.deadline = t_start + (__u64)(a.duration * NSEC_PER_SEC);
 	if (!flood_senders(&run, a.threads))
 		err = 1;
-	t_end = now_ns();
+	t_end = clock_mono_ns();
 	drop_end = iface_tx_dropped(a.ifname);
 
 	if (run.err) {

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include "cmd/cmds.h"
+#include "core/clock.h"
 #include "guard/guard.h"
 #include "core/iface.h"
 #include "core/log.h"
@@ -216,14 +217,6 @@ static void guard_announce(const struct guard_opts *o, bool json)
 	fflush(stdout);
 }
 
-static double now_sec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int cmd_guard(int argc, char **argv)
 {
 	struct timespec tick = { 0, GUARD_TICK_MS * 1000000L };
@@ -264,7 +257,7 @@ int cmd_guard(int argc, char **argv)
 		goto out;
 	guard_announce(o, json);
 
-	last_print = now_sec();
+	last_print = clock_mono_sec();
 	while (!guard_exiting) {
 		nanosleep(&tick, NULL);
 		if (guard_exiting)
@@ -272,12 +265,12 @@ int cmd_guard(int argc, char **argv)
 		err = guard_tick(&g, GUARD_TICK_MS, json);
 		if (err)
 			break;
-		if (interval && now_sec() - last_print >= interval &&
+		if (interval && clock_mono_sec() - last_print >= interval &&
 		    !guard_counters_read(guard_stats_fd(&g), cur)) {
-			guard_counters_print_rates(stdout, o->ifname, cur, prev, now_sec() - last_print,
+			guard_counters_print_rates(stdout, o->ifname, cur, prev, clock_mono_sec() - last_print,
 					  json);
 			memcpy(prev, cur, sizeof(prev));
-			last_print = now_sec();
+			last_print = clock_mono_sec();
 		}
 	}
 	if (!guard_counters_read(guard_stats_fd(&g), cur)) {

@@ -30,17 +30,9 @@
 #include "lab.skel.h"
 #include "core/log.h"
 #include "core/opts.h"
-
-struct lab_stat_desc {
-	const char *name;
-	unsigned int progs; /* LAB_M() mask */
-};
-
-static const struct lab_stat_desc lab_stat_descs[LAB_S__COUNT] = {
-#define LAB_STAT_DESC(id, name, progs, help) [LAB_S_##id] = { name, progs },
-	LAB_STATS(LAB_STAT_DESC)
-#undef LAB_STAT_DESC
-};
+#include "core/percpu.h"
+#include "core/stat_names.h"
+#include "core/tcinfo.h"
 
 static const char *const lab_prog_names[LAB__COUNT] = {
 #define LAB_PROG_NAME(id, name) [LAB_##id] = name,
@@ -215,73 +207,6 @@ static int lab_tc_find(int ifindex, __u32 ids[2])
 	return n;
 }
 
-/* How many filters sit under ifindex's clsact qdisc (both hooks), or -errno. */
-static int clsact_filters(int ifindex)
-{
-	static const __u32 parents[2] = { TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
-					  TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS) };
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char rbuf[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int fd, i, n = 0, err = 0;
-
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
-		return -errno;
-	for (i = 0; i < 2 && !err; i++) {
-		struct {
-			struct nlmsghdr nlh;
-			struct tcmsg t;
-		} msg = {
-			.nlh = { .nlmsg_len = sizeof(msg),
-				 .nlmsg_type = RTM_GETTFILTER,
-				 .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-				 .nlmsg_seq = i + 1 },
-			.t = { .tcm_family = AF_UNSPEC,
-			       .tcm_ifindex = ifindex,
-			       .tcm_parent = parents[i] },
-		};
-		bool done = false;
-
-		if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) <
-		    0) {
-			err = -errno;
-			break;
-		}
-		while (!done && !err) {
-			struct nlmsghdr *nlh;
-			ssize_t len = recv(fd, rbuf, sizeof(rbuf), 0);
-
-			if (len < 0 && errno == EINTR)
-				continue;
-			if (len <= 0) {
-				err = len < 0 ? -errno : -EIO;
-				break;
-			}
-			for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, len);
-			     nlh = NLMSG_NEXT(nlh, len)) {
-				if (nlh->nlmsg_seq != msg.nlh.nlmsg_seq)
-					continue;
-				if (nlh->nlmsg_type == NLMSG_DONE) {
-					done = true;
-					break;
-				}
-				if (nlh->nlmsg_type == NLMSG_ERROR) {
-					struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-					err = e->error;
-					break;
-				}
-				/* a filter with a handle; the bare classifier headers have none */
-				if (nlh->nlmsg_type == RTM_NEWTFILTER &&
-				    ((struct tcmsg *)NLMSG_DATA(nlh))->tcm_handle)
-					n++;
-			}
-		}
-	}
-	close(fd);
-	return err ? err : n;
-}
-
 /* Remove lossy's filters from ifindex, and the clsact qdisc if nothing else is in it. */
 static int lab_tc_detach(int ifindex, const char *ifname, const __u32 ids[2])
 {
@@ -302,7 +227,7 @@ static int lab_tc_detach(int ifindex, const char *ifname, const __u32 ids[2])
 			return 1;
 		}
 	}
-	left = clsact_filters(ifindex);
+	left = tc_clsact_filters(ifindex);
 	if (left == 0) {
 		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
 		err = bpf_tc_hook_destroy(&hook);
@@ -537,8 +462,7 @@ static int lab_stats_read(__u32 prog_id, struct lab_stats *sum)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info), zero = 0;
-	struct lab_stats *vals = NULL;
-	int map_fd, ncpus, err, cpu, k;
+	int map_fd, err;
 
 	memset(sum, 0, sizeof(*sum));
 	map_fd = prog_map_fd(prog_id, LAB_MAP_STATS);
@@ -552,24 +476,8 @@ static int lab_stats_read(__u32 prog_id, struct lab_stats *sum)
 		err = -EPROTO;
 		goto out;
 	}
-	ncpus = libbpf_num_possible_cpus();
-	if (ncpus < 0) {
-		err = ncpus;
-		goto out;
-	}
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = bpf_map_lookup_elem(map_fd, &zero, vals);
-	if (err)
-		goto out;
-	for (cpu = 0; cpu < ncpus; cpu++)
-		for (k = 0; k < LAB_S__COUNT; k++)
-			sum->c[k] += vals[cpu].c[k];
+	err = percpu_sum(map_fd, &zero, sum->c, LAB_S__COUNT);
 out:
-	free(vals);
 	close(map_fd);
 	return err;
 }
@@ -584,13 +492,13 @@ static void lab_stats_print(const struct lab_stats *sum, int prog, bool json)
 	int k, first = 1;
 
 	for (k = 0; k < LAB_S__COUNT; k++) {
-		if (!(lab_stat_descs[k].progs & (1U << prog)))
+		if (!(lab_stat_progs[k] & (1U << prog)))
 			continue;
 		if (json)
-			printf("%s\"%s\":%llu", first ? "" : ",", lab_stat_descs[k].name,
+			printf("%s\"%s\":%llu", first ? "" : ",", lab_stat_names[k],
 			       (unsigned long long)sum->c[k]);
 		else
-			printf("%-13s %llu\n", lab_stat_descs[k].name,
+			printf("%-13s %llu\n", lab_stat_names[k],
 			       (unsigned long long)sum->c[k]);
 		first = 0;
 	}

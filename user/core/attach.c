@@ -6,8 +6,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <shakeoff/guard_abi.h>
+#include <shakeoff/lab.h>
+#include <shakeoff/serve_abi.h>
+
 #include "core/attach.h"
 #include "core/log.h"
+#include "core/opts.h" /* EXIT_USAGE */
 
 int prog_ref_by_id(__u32 id, struct prog_ref *p)
 {
@@ -167,4 +172,52 @@ int prog_map_fd(__u32 prog_id, const char *name)
 		close(mfd);
 	}
 	return -ENOENT;
+}
+
+enum xdp_holder xdp_holder_of(const struct prog_ref *p)
+{
+	if (!p->id)
+		return XDP_FREE;
+	if (!strcmp(p->name, GUARD_XDP_PROG_NAME))
+		return XDP_GUARD;
+	if (!strcmp(p->name, SERVE_XDP_PROG_NAME))
+		return XDP_SERVE;
+	if (!strncmp(p->name, LAB_PROG_PREFIX, strlen(LAB_PROG_PREFIX)))
+		return XDP_LAB;
+	return XDP_FOREIGN;
+}
+
+static const char *holder_cmd(enum xdp_holder h)
+{
+	switch (h) {
+	case XDP_GUARD:
+		return "guard";
+	case XDP_SERVE:
+		return "serve";
+	case XDP_LAB:
+		return "lab";
+	default:
+		return "?";
+	}
+}
+
+int xdp_hook_claim(int ifindex, const char *ifname, enum xdp_holder self, struct prog_ref *p)
+{
+	enum xdp_holder h;
+	int err = xdp_prog_on(ifindex, p);
+
+	if (err) {
+		pr_warn("Failed to query XDP on %s: %s\n", ifname, strerror(-err));
+		return 1;
+	}
+	h = xdp_holder_of(p);
+	if (h == XDP_FREE || h == self)
+		return 0;
+	if (h == XDP_FOREIGN)
+		pr_warn("%s already has XDP program '%s' (id %u); shakeoff will not replace it\n",
+			ifname, p->name, p->id);
+	else
+		pr_warn("shakeoff %s runs on %s: %s and %s cannot share an interface\n",
+			holder_cmd(h), ifname, holder_cmd(self), holder_cmd(h));
+	return EXIT_USAGE;
 }

@@ -37,6 +37,24 @@ int tcx_link_attach(int prog_fd, int ifindex);
  */
 int detach_named(int ifindex, const char *const *names, int n);
 
+/* Who holds an interface's XDP hook, told by the program's name. */
+enum xdp_holder {
+	XDP_FREE,
+	XDP_GUARD,
+	XDP_SERVE,
+	XDP_LAB,
+	XDP_FOREIGN, /* not shakeoff's: never replaced */
+};
+
+enum xdp_holder xdp_holder_of(const struct prog_ref *p);
+/*
+ * May self attach to ifindex's XDP hook? The program there goes to p. 0 if
+ * the hook is free or holds self's own kind (the caller decides whether that
+ * one is alive); else EXIT_USAGE (or 1 if the query failed) after a one-line
+ * message naming what is there.
+ */
+int xdp_hook_claim(int ifindex, const char *ifname, enum xdp_holder self, struct prog_ref *p);
+
 /* fd of the map called name used by program id, or -ENOENT. */
 int prog_map_fd(__u32 prog_id, const char *name);
 

@@ -21,4 +21,10 @@ static inline uint64_t clock_mono_ns(void)
 	return (uint64_t)clock_ns(CLOCK_MONOTONIC);
 }
 
+/* CLOCK_MONOTONIC in seconds, for intervals printed to people. */
+static inline double clock_mono_sec(void)
+{
+	return (double)clock_mono_ns() / 1e9;
+}
+
 #endif /* SHAKEOFF_CLOCK_H */

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdbool.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -8,7 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+
 #include "core/iface.h"
+#include "core/netlink.h"
 
 int iface_index(const char *name)
 {
@@ -83,4 +88,63 @@ int iface_addrs(const char *name, struct ip_addr *out, unsigned int max)
 	}
 	freeifaddrs(ifa_list);
 	return n;
+}
+
+struct neigh_query {
+	int ifindex;
+	const struct ip_addr *dst;
+	__u8 *mac;
+};
+
+/* One RTM_NEWNEIGH entry: 1 (MAC copied) if it resolves the query's address, else 0. */
+static int neigh_match(const struct nlmsghdr *nh, void *arg)
+{
+	const struct neigh_query *q = arg;
+	const struct ndmsg *nd = NLMSG_DATA(nh);
+	int alen = q->dst->family == AF_INET ? 4 : 16;
+	int len = (int)nh->nlmsg_len - (int)NLMSG_LENGTH(sizeof(*nd));
+	bool dst_ok = false, mac_ok = false;
+	const struct rtattr *rta;
+	__u8 found[6];
+
+	if (nh->nlmsg_type != RTM_NEWNEIGH || len < 0 || nd->ndm_ifindex != q->ifindex ||
+	    nd->ndm_family != q->dst->family)
+		return 0;
+	if (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED) || nd->ndm_state == NUD_NONE)
+		return 0;
+	for (rta = (const struct rtattr *)((const char *)nd + NLMSG_ALIGN(sizeof(*nd)));
+	     RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == (unsigned int)alen) {
+			dst_ok = !memcmp(RTA_DATA(rta), q->dst->bytes, alen);
+		} else if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6) {
+			memcpy(found, RTA_DATA(rta), 6);
+			mac_ok = true;
+		}
+	}
+	if (!dst_ok || !mac_ok)
+		return 0;
+	memcpy(q->mac, found, 6);
+	return 1;
+}
+
+int iface_neigh_lookup(int ifindex, const struct ip_addr *dst, __u8 mac[6])
+{
+	struct {
+		struct nlmsghdr nh;
+		struct ndmsg nd;
+	} req = {
+		.nh = {
+			.nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETNEIGH,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1,
+		},
+		.nd = { .ndm_family = dst->family },
+	};
+	struct neigh_query q = { .ifindex = ifindex, .dst = dst, .mac = mac };
+	int err = nl_dump_once(NETLINK_ROUTE, &req.nh, neigh_match, &q);
+
+	if (err < 0)
+		return err;
+	return err ? 0 : -ENOENT;
 }

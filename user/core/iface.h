@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Facts about a network interface. */
+/* Facts about a network interface: index, MTU, MAC, addresses, neighbours. */
 #ifndef SHAKEOFF_IFACE_H
 #define SHAKEOFF_IFACE_H
 
@@ -11,5 +11,7 @@ int iface_mtu(const char *name);
 int iface_mac(const char *name, __u8 mac[6]);
 /* The interface's own addresses, both families; returns how many (at most max) or -errno. */
 int iface_addrs(const char *name, struct ip_addr *out, unsigned int max);
+/* The kernel's neighbour entry (ARP/NDP) for dst on ifindex: its MAC; -ENOENT if none. */
+int iface_neigh_lookup(int ifindex, const struct ip_addr *dst, __u8 mac[6]);
 
 #endif /* SHAKEOFF_IFACE_H */

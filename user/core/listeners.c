@@ -13,9 +13,7 @@
 
 #include "core/listeners.h"
 #include "core/log.h"
-
-/* The kernel never builds a dump skb larger than this (netlink_recvmsg caps it). */
-#define DIAG_BUF_SIZE 32768
+#include "core/netlink.h"
 
 struct scan_ctx {
 	const bool *want;
@@ -86,7 +84,14 @@ static void listener_add(const struct scan_ctx *c, const struct nlmsghdr *nlh)
 	}
 }
 
-static int diag_dump(int fd, __u8 family, __u32 seq, const struct scan_ctx *c, char *buf)
+static int listener_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
+		listener_add(arg, nlh);
+	return 0;
+}
+
+static int diag_dump(int fd, __u8 family, __u32 seq, const struct scan_ctx *c)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -104,41 +109,8 @@ static int diag_dump(int fd, __u8 family, __u32 seq, const struct scan_ctx *c, c
 			.idiag_states = 1 << TCP_LISTEN,
 		},
 	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 
-	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
-		return -errno;
-
-	for (;;) {
-		struct nlmsghdr *nlh;
-		ssize_t len;
-
-		len = recv(fd, buf, DIAG_BUF_SIZE, MSG_TRUNC);
-		if (len < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (len == 0)
-			return -EIO;
-		if (len > DIAG_BUF_SIZE)
-			return -EMSGSIZE;
-		for (nlh = (struct nlmsghdr *)buf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
-			if (nlh->nlmsg_seq != seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE)
-				return 0;
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
-					return -EIO;
-				return e->error ? e->error : -EIO;
-			}
-			if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
-				listener_add(c, nlh);
-		}
-	}
+	return nl_dump(fd, &msg.nlh, listener_cb, (void *)c);
 }
 
 int listeners_scan(const bool *want, const struct ip_addr *addrs, unsigned int naddrs, bool *out4,
@@ -152,21 +124,20 @@ int listeners_scan(const bool *want, const struct ip_addr *addrs, unsigned int n
 		.out4 = out4,
 		.out6 = out6,
 	};
-	char buf[DIAG_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 	unsigned int i;
 	int fd, err = 0;
 
 	memset(out4, 0, 65536 * sizeof(*out4));
 	memset(out6, 0, 65536 * sizeof(*out6));
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	fd = nl_open(NETLINK_SOCK_DIAG);
 	if (fd < 0) {
-		err = -errno;
+		err = fd;
 		pr_debug("Failed to open sock_diag socket: %s\n", strerror(-err));
 		return err;
 	}
 	for (i = 0; i < sizeof(families); i++) {
-		err = diag_dump(fd, families[i], i + 1, &c, buf);
+		err = diag_dump(fd, families[i], i + 1, &c);
 		/* A kernel built without IPv6 has no AF_INET6 diag handler: no IPv6 listeners. */
 		if (err == -ENOENT && families[i] == AF_INET6)
 			err = 0;

@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0
-#include <dirent.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <stdio.h>
@@ -17,7 +16,6 @@
 #include "core/sysenv.h"
 #include "core/log.h"
 #include <linux/types.h>
-#include <shakeoff/guard_abi.h>
 
 #ifndef CAP_BPF
 #define CAP_BPF 39
@@ -139,26 +137,6 @@ int mkdir_p(const char *path)
 			buf[i] = '/';
 	}
 	return 0;
-}
-
-void pin_dir_remove(const char *dir)
-{
-	char path[512];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (d) {
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			unlink(path);
-		}
-		closedir(d);
-	}
-	rmdir(dir);
-	/* The shared root goes too once the last interface is gone. */
-	rmdir(SHAKEOFF_PIN_ROOT);
 }
 
 bool pid_is_shakeoff(int pid)

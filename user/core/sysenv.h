@@ -19,8 +19,6 @@ int sysctl_write(const char *name, long val);
 int bpffs_ensure(void);
 /* mkdir -p */
 int mkdir_p(const char *path);
-/* Remove the pin directory of an interface and its parents if empty. */
-void pin_dir_remove(const char *dir);
 /* Is process pid alive and a shakeoff? */
 bool pid_is_shakeoff(int pid);
 

@@ -11,16 +11,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/attach.h" /* SHAKEOFF_BPF_TCX_INGRESS */
 #include "core/log.h"
+#include "core/netlink.h"
 #include "core/tcinfo.h"
 
-/* Not in this libbpf's (6.1) UAPI headers; the kernel has it since 6.6. */
-#ifndef SHAKEOFF_BPF_TCX_INGRESS
-#define SHAKEOFF_BPF_TCX_INGRESS 46
-#endif
-
-/* The kernel never builds a dump skb larger than this (netlink_recvmsg caps it). */
-#define TC_BUF_SIZE 32768
 #define PROG_NAME_MAX (BPF_OBJ_NAME_LEN - 1)
 
 static bool prog_name_ours(const char *name, const char *skip)
@@ -143,7 +138,23 @@ static int filter_foreign(const struct nlmsghdr *nlh, const char *skip_name, cha
 	return 1;
 }
 
-static int filters_foreign(int ifindex, const char *skip_name, char *buf, size_t len)
+struct foreign_query {
+	const char *skip_name;
+	char *buf;
+	size_t len;
+};
+
+static int filter_foreign_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	struct foreign_query *q = arg;
+
+	if (nlh->nlmsg_type != RTM_NEWTFILTER)
+		return 0;
+	return filter_foreign(nlh, q->skip_name, q->buf, q->len);
+}
+
+/* One RTM_GETTFILTER dump of ifindex's hook under parent. */
+static int filter_dump(int fd, int ifindex, __u32 parent, __u32 seq, nl_dump_cb cb, void *arg)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -153,69 +164,54 @@ static int filters_foreign(int ifindex, const char *skip_name, char *buf, size_t
 			.nlmsg_len = sizeof(msg),
 			.nlmsg_type = RTM_GETTFILTER,
 			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1,
+			.nlmsg_seq = seq,
 		},
 		.t = {
 			.tcm_family = AF_UNSPEC,
 			.tcm_ifindex = ifindex,
-			.tcm_parent = TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+			.tcm_parent = parent,
 		},
 	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	char rbuf[TC_BUF_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
-	int fd, err, found = 0;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	return nl_dump(fd, &msg.nlh, cb, arg);
+}
+
+static int filters_foreign(int ifindex, const char *skip_name, char *buf, size_t len)
+{
+	struct foreign_query q = { .skip_name = skip_name, .buf = buf, .len = len };
+	int fd = nl_open(NETLINK_ROUTE), err;
+
 	if (fd < 0)
-		return -errno;
-	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		goto out;
-	}
-	/* Read to NLMSG_DONE even after a find, so the socket is left clean. */
-	for (;;) {
-		struct nlmsghdr *nlh;
-		ssize_t n;
-
-		n = recv(fd, rbuf, sizeof(rbuf), MSG_TRUNC);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			goto out;
-		}
-		if (n == 0) {
-			err = -EIO;
-			goto out;
-		}
-		if (n > (ssize_t)sizeof(rbuf)) {
-			err = -EMSGSIZE;
-			goto out;
-		}
-		for (nlh = (struct nlmsghdr *)rbuf; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
-			if (nlh->nlmsg_seq != msg.nlh.nlmsg_seq)
-				continue;
-			if (nlh->nlmsg_type == NLMSG_DONE) {
-				err = found;
-				goto out;
-			}
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(nlh);
-
-				err = nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*e)) ? -EIO : e->error;
-				/* No clsact/ingress qdisc, hence no filters. */
-				if (err == -EINVAL || err == -ENOENT || err == -EOPNOTSUPP)
-					err = 0;
-				err = found ? found : err;
-				goto out;
-			}
-			if (nlh->nlmsg_type == RTM_NEWTFILTER && !found)
-				found = filter_foreign(nlh, skip_name, buf, len);
-		}
-	}
-out:
+		return fd;
+	err = filter_dump(fd, ifindex, TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS), 1,
+			  filter_foreign_cb, &q);
 	close(fd);
+	/* No clsact/ingress qdisc, hence no filters. */
+	if (err == -EINVAL || err == -ENOENT || err == -EOPNOTSUPP)
+		err = 0;
 	return err;
+}
+
+static int filter_count_cb(const struct nlmsghdr *nlh, void *arg)
+{
+	/* a filter with a handle; the bare classifier headers have none */
+	if (nlh->nlmsg_type == RTM_NEWTFILTER && ((const struct tcmsg *)NLMSG_DATA(nlh))->tcm_handle)
+		(*(int *)arg)++;
+	return 0;
+}
+
+int tc_clsact_filters(int ifindex)
+{
+	static const __u32 parents[2] = { TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS),
+					  TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS) };
+	int fd = nl_open(NETLINK_ROUTE), i, n = 0, err = 0;
+
+	if (fd < 0)
+		return fd;
+	for (i = 0; i < 2 && !err; i++)
+		err = filter_dump(fd, ifindex, parents[i], i + 1, filter_count_cb, &n);
+	close(fd);
+	return err ? err : n;
 }
 
 int tc_ingress_foreign(int ifindex, const char *skip_name, char *buf, size_t len)

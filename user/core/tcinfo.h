@@ -18,5 +18,7 @@
  * "tc filter bpf 'NAME' (id N) pref P", "tc filter u32 pref P") and returns 1.
  * Returns 0 when there is none, -errno on failure. */
 int tc_ingress_foreign(int ifindex, const char *skip_name, char *buf, size_t len);
+/* How many filters sit under ifindex's clsact qdisc (both hooks), or -errno. */
+int tc_clsact_filters(int ifindex);
 
 #endif /* SHAKEOFF_TCINFO_H */

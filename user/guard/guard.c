@@ -16,6 +16,8 @@
 #include "core/iface.h"
 #include "core/listeners.h"
 #include "core/log.h"
+#include "core/percpu.h"
+#include "core/pins.h"
 #include "core/sysenv.h"
 #include "core/tcinfo.h"
 
@@ -82,12 +84,10 @@ static int guard_check_iface(struct guard *g)
 	char what[160];
 	int err;
 
-	err = xdp_prog_on(g->ifindex, &p);
-	if (err) {
-		pr_warn("Failed to query XDP on %s: %s\n", ifname, strerror(-err));
-		return 1;
-	}
-	if (p.id && !strcmp(p.name, GUARD_XDP_PROG_NAME)) {
+	err = xdp_hook_claim(g->ifindex, ifname, XDP_GUARD, &p);
+	if (err)
+		return err;
+	if (p.id) {
 		struct guard_cfg cfg = {};
 		__u32 zero = 0;
 		int fd = prog_map_fd(p.id, GUARD_MAP_CFG);
@@ -104,14 +104,6 @@ static int guard_check_iface(struct guard *g)
 		pr_info("removing what a stopped guard (pid %u) left on %s\n", cfg.owner_pid,
 			ifname);
 		detach_named(g->ifindex, guard_prog_names, 2);
-	} else if (p.id && !strncmp(p.name, "so_serve", 8)) {
-		pr_warn("shakeoff serve runs on %s: guard and serve cannot share an interface\n",
-			ifname);
-		return EXIT_USAGE;
-	} else if (p.id) {
-		pr_warn("%s already has XDP program '%s' (id %u); shakeoff will not replace it\n",
-			ifname, p.name, p.id);
-		return EXIT_USAGE;
 	}
 	err = tc_ingress_foreign(g->ifindex, GUARD_TC_PROG_NAME, what, sizeof(what));
 	if (err > 0) {
@@ -269,12 +261,7 @@ static int guard_pin(struct guard *g)
 	char path[256];
 	int err;
 
-	err = bpffs_ensure();
-	if (!err) {
-		snprintf(g->pin_dir, sizeof(g->pin_dir), "%s/%s", SHAKEOFF_PIN_ROOT, g->o->ifname);
-		pin_dir_remove(g->pin_dir);
-		err = mkdir_p(g->pin_dir);
-	}
+	err = pin_dir_prepare(g->o->ifname, g->pin_dir, sizeof(g->pin_dir));
 	if (err) {
 		pr_warn("Failed to prepare pin directory %s: %s\n", g->pin_dir, strerror(-err));
 		g->pin_dir[0] = '\0';
@@ -397,26 +384,25 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 /* Auto mode: move ports in and out of PORT_UNDER_ATTACK by their SYN rate. */
 static int guard_flood_check(struct guard *g, unsigned int tick_ms, bool json)
 {
-	int ncpu = libbpf_num_possible_cpus(), c;
 	int rate_fd = bpf_map__fd(g->skel->maps.guard_synrate);
 	int ports_fd = bpf_map__fd(g->skel->maps.guard_ports);
-	__u64 vals[ncpu > 0 ? ncpu : 1];
 	unsigned int i;
+	int err;
 
-	if (ncpu <= 0 || !tick_ms)
+	if (!tick_ms)
 		return 0;
 	for (i = 0; i < g->nports; i++) {
 		__u32 port = g->port_list[i];
 		struct guard_port v;
-		__u64 sum = 0;
+		__u64 sum;
 		double rate;
 		bool attack;
 
-		if (bpf_map_lookup_elem(rate_fd, &port, vals) ||
-		    bpf_map_lookup_elem(ports_fd, &port, &v))
+		err = percpu_sum(rate_fd, &port, &sum, 1);
+		if (err)
+			return err;
+		if (bpf_map_lookup_elem(ports_fd, &port, &v))
 			return -errno;
-		for (c = 0; c < ncpu; c++)
-			sum += vals[c];
 		rate = (sum - g->syn_prev[i]) * 1000.0 / tick_ms;
 		g->syn_prev[i] = sum;
 		attack = v.flags & PORT_UNDER_ATTACK;

@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 #include <shakeoff/cookie.h>
 
+#include "core/clock.h"
 #include "guard/keys.h"
 #include "core/log.h"
 
@@ -99,14 +100,6 @@ int keys_refresh(int map_fd, const struct key_source *ks, __u64 slot)
 		written++;
 	}
 	return written;
-}
-
-static __s64 clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (__s64)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
 __s64 clock_tai_offset(void)

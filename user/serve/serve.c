@@ -28,6 +28,7 @@
 #include "core/csum.h"
 #include "core/iface.h"
 #include "core/log.h"
+#include "core/pins.h"
 #include "serve/serve.h"
 #include "core/sysenv.h"
 #include "tcp/tcp.h"
