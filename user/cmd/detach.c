@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* shakeoff detach: remove what a guard (also a crashed one) left on an interface. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <shakeoff/guard_abi.h>
@@ -8,37 +7,39 @@
 
 #include "core/attach.h"
 #include "cmd/cmds.h"
+#include "cmd/optab.h"
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
 #include "core/pins.h"
 #include "core/sysenv.h"
 
+static const struct optab detach_opts[] = { OPTAB_HELP };
+
 static void detach_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: shakeoff detach IFACE\n\n"
 		"Remove shakeoff's XDP and TC programs from IFACE and its pins under\n" SHAKEOFF_PIN_ROOT
-		"/IFACE. Nothing else on IFACE is touched.\n");
+		"/IFACE. Nothing else on IFACE is touched.\n\n"
+		"Options:\n");
+	optab_print(f, detach_opts);
 }
 
 int cmd_detach(int argc, char **argv)
 {
 	static const char *const names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME,
 					     SERVE_XDP_PROG_NAME };
-	static const struct option longopts[] = { { "help", no_argument, NULL, 'h' }, {} };
 	char caps[64], dir[256];
 	const char *ifname;
 	int c, ifindex, n;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
-		if (c == 'h') {
-			detach_usage(stdout);
-			return 0;
-		}
-		return usage_error("detach", "unknown option '%s'", argv[optind - 1]);
+	optab_reset();
+	while ((c = optab_next(argc, argv, "detach", detach_opts)) != OPTAB_END) {
+		if (c != 'h')
+			return EXIT_USAGE;
+		detach_usage(stdout);
+		return 0;
 	}
 	if (optind + 1 != argc)
 		return usage_error("detach",

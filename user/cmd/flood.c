@@ -10,7 +10,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <pthread.h>
@@ -29,6 +28,7 @@
 
 #include <shakeoff/flood.h>
 #include "flood.skel.h"
+#include "cmd/optab.h"
 #include "core/clock.h"
 #include "core/percpu.h"
 #include "core/iface.h"
@@ -38,7 +38,8 @@
 #define CMD "flood"
 #define DEFAULT_SRC4 "198.18.0.0/15"
 #define DEFAULT_SRC6 "2001:db8::/64"
-#define DEFAULT_DURATION 5.0
+#define DEFAULT_DURATION_S 5
+#define DEFAULT_DURATION ((double)DEFAULT_DURATION_S)
 #define DEFAULT_BATCH 64
 #define MAX_BATCH 256
 /*
@@ -53,43 +54,48 @@
 #define TICK_MAX_NS 1000000000.0
 #define NSEC_PER_SEC 1000000000ULL
 
+static const struct optab flood_optab[] = {
+	{ "dst", 'd', "IP", "destination address; its family picks IPv4 or IPv6" },
+	{ "dport", 'p', "N", "destination port" },
+	{ "kind", 'k', "KIND",
+	  "syn (default; MSS, SACK_PERM, TS, NOP, WS 7 like Linux),\nack, rst, or fin (FIN+ACK)" },
+	{ "src", 's', "CIDR",
+	  "source addresses (default " DEFAULT_SRC4 ", the\nbenchmark range, or " DEFAULT_SRC6
+	  "); for IPv6 at\nmost the low 64 bits vary" },
+	{ "sport-range", 'P', "A-B", "source ports (default 1024-65535)" },
+	{ "sequential", 'S', NULL,
+	  "walk sources in order (addresses first, then ports)\ninstead of drawing them at random" },
+	{ "count", 'c', "N", "stop after N segments" },
+	{ "duration", 'D', "S",
+	  "stop after S seconds (default " OPTAB_STR(
+		  DEFAULT_DURATION_S) " unless --count is given)" },
+	{ "rate", 'r', "PPS", "at most PPS segments per second (default: as fast as\npossible)" },
+	{ "threads", 't', "N", "senders, one per CPU (default 1)" },
+	{ "batch", 'b', "N",
+	  "frames per XDP batch, 1-" OPTAB_STR(MAX_BATCH) " (default " OPTAB_STR(
+		  DEFAULT_BATCH) ")" },
+	{ "dst-mac", 'M', "MAC",
+	  "destination MAC (default: the kernel's neighbour entry\nfor --dst on IFACE; ping --dst first to create one)" },
+	{ "src-mac", 'm', "MAC", "source MAC (default: IFACE's own)" },
+	{ "json", 'j', NULL, "print the result as one JSON object" },
+	OPTAB_HELP,
+};
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: shakeoff flood IFACE --dst IP --dport N [OPTIONS]\n"
-		"\n"
-		"Send TCP segments from spoofed sources out of IFACE, built in XDP and sent\n"
-		"with BPF_PROG_RUN live frames. Every segment has a random sequence number\n"
-		"(and ack number for ack/fin) and valid IP and TCP checksums. Lab use only.\n"
-		"\n"
-		"Options:\n"
-		"  --dst IP              destination address; its family picks IPv4 or IPv6\n"
-		"  --dport N             destination port\n"
-		"  --kind KIND           syn (default; MSS, SACK_PERM, TS, NOP, WS 7 like Linux),\n"
-		"                        ack, rst, or fin (FIN+ACK)\n"
-		"  --src CIDR            source addresses (default " DEFAULT_SRC4 ", the\n"
-		"                        benchmark range, or " DEFAULT_SRC6 "); for IPv6 at\n"
-		"                        most the low 64 bits vary\n"
-		"  --sport-range A-B     source ports (default 1024-65535)\n"
-		"  --sequential          walk sources in order (addresses first, then ports)\n"
-		"                        instead of drawing them at random\n"
-		"  --count N             stop after N segments\n"
-		"  --duration S          stop after S seconds (default %.0f unless --count is given)\n"
-		"  --rate PPS            at most PPS segments per second (default: as fast as\n"
-		"                        possible)\n"
-		"  --threads N           senders, one per CPU (default 1)\n"
-		"  --batch N             frames per XDP batch, 1-%d (default %d)\n"
-		"  --dst-mac MAC         destination MAC (default: the kernel's neighbour entry\n"
-		"                        for --dst on IFACE; ping --dst first to create one)\n"
-		"  --src-mac MAC         source MAC (default: IFACE's own)\n"
-		"  --json                print the result as one JSON object\n"
-		"  -h, --help            this text\n"
-		"\n"
-		"A veth delivers XDP_TX frames only if its peer runs a native-mode XDP program\n"
-		"(otherwise they vanish uncounted): run `shakeoff lab attach PEER count` (or\n"
-		"pass) on the receiving side. \"sent\" counts the program's XDP_TX verdicts;\n"
-		"frames the interface then could not queue show up as its tx_dropped.\n",
-		DEFAULT_DURATION, MAX_BATCH, DEFAULT_BATCH);
+	fprintf(f, "Usage: shakeoff flood IFACE --dst IP --dport N [OPTIONS]\n"
+		   "\n"
+		   "Send TCP segments from spoofed sources out of IFACE, built in XDP and sent\n"
+		   "with BPF_PROG_RUN live frames. Every segment has a random sequence number\n"
+		   "(and ack number for ack/fin) and valid IP and TCP checksums. Lab use only.\n"
+		   "\n"
+		   "Options:\n");
+	optab_print(f, flood_optab);
+	fprintf(f, "\n"
+		   "A veth delivers XDP_TX frames only if its peer runs a native-mode XDP program\n"
+		   "(otherwise they vanish uncounted): run `shakeoff lab attach PEER count` (or\n"
+		   "pass) on the receiving side. \"sent\" counts the program's XDP_TX verdicts;\n"
+		   "frames the interface then could not queue show up as its tx_dropped.\n");
 }
 
 static const char *kind_name(int kind)
@@ -321,23 +327,6 @@ static int usable_cpus(int *cpus, int max)
 	return n;
 }
 
-static const struct option flood_opts[] = { { "dst", required_argument, NULL, 'd' },
-					    { "dport", required_argument, NULL, 'p' },
-					    { "kind", required_argument, NULL, 'k' },
-					    { "src", required_argument, NULL, 's' },
-					    { "sport-range", required_argument, NULL, 'P' },
-					    { "sequential", no_argument, NULL, 'S' },
-					    { "count", required_argument, NULL, 'c' },
-					    { "duration", required_argument, NULL, 'D' },
-					    { "rate", required_argument, NULL, 'r' },
-					    { "threads", required_argument, NULL, 't' },
-					    { "batch", required_argument, NULL, 'b' },
-					    { "dst-mac", required_argument, NULL, 'M' },
-					    { "src-mac", required_argument, NULL, 'm' },
-					    { "json", no_argument, NULL, 'j' },
-					    { "help", no_argument, NULL, 'h' },
-					    {} };
-
 struct flood_args {
 	const char *ifname;
 	int ifindex;
@@ -371,9 +360,8 @@ static int flood_parse(int argc, char **argv, struct flood_args *a)
 	a->sport_hi = 65535;
 	a->threads = 1;
 	a->batch = DEFAULT_BATCH;
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", flood_opts, NULL)) != -1) {
+	optab_reset();
+	while ((opt = optab_next(argc, argv, CMD, flood_optab)) != OPTAB_END) {
 		switch (opt) {
 		case 'd':
 			if (parse_ip(optarg, &a->dst))
@@ -446,10 +434,8 @@ static int flood_parse(int argc, char **argv, struct flood_args *a)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			return usage_error(CMD, "option '%s' wants a value", argv[optind - 1]);
 		default:
-			return usage_error(CMD, "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1)

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include "cmd/cmds.h"
+#include "cmd/optab.h"
 #include "core/clock.h"
 #include "guard/guard.h"
 #include "core/iface.h"
@@ -28,6 +29,25 @@ static void guard_on_signal(int sig)
 	guard_exiting = 1;
 }
 
+static const struct optab guard_opts[] = {
+	{ "ports", 'p', "LIST", "ports to protect: 80,443,8000-8010", true },
+	{ "addr", 'a', "IP",
+	  "protect this local address (repeatable; default:\nevery address of IFACE)", true },
+	{ "cookies", 'c', "always|auto",
+	  "always (default): every SYN gets a cookie;\nauto: SYNs go to the kernel until a port sees more\nthan --syn-threshold SYN/s" },
+	{ "syn-threshold", 'T', "PPS", "SYN/s per port that turns cookies on (default 1000)" },
+	{ "xdp-mode", 'x', "native|generic", "(default: native where the driver has it)" },
+	{ "mss", 'm', "N", "MSS we announce (default: MTU-40, IPv6 MTU-60)" },
+	{ "wscale", 'w', "N", "window scale we announce, 0-14 (default: as Linux)" },
+	{ "ttl", 't', "N", "TTL / hop limit of our replies (default 64)" },
+	{ "key-file", 'k', "FILE",
+	  "derive cookie keys from FILE's secret (16+ bytes) and\nthe wall clock: hosts sharing FILE accept each\nother's cookies" },
+	{ "fix-sysctls", 'F', NULL, "set conflicting TCP sysctls to 1 instead of refusing" },
+	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
+	{ "json", 'j', NULL, "JSON lines on stdout" },
+	OPTAB_HELP,
+};
+
 static void guard_usage(FILE *f)
 {
 	fprintf(f,
@@ -35,43 +55,13 @@ static void guard_usage(FILE *f)
 		"Answer SYNs to the protected ports with SYN cookies in XDP and hand each\n"
 		"verified final ACK to the kernel listener (TC ingress). Runs in the foreground;\n"
 		"SIGINT/SIGTERM detach exactly what it attached.\n\n"
-		"  -p, --ports LIST          ports to protect: 80,443,8000-8010\n"
-		"  -a, --addr IP             protect this local address (repeatable; default:\n"
-		"                            every address of IFACE)\n"
-		"      --cookies always|auto always (default): every SYN gets a cookie;\n"
-		"                            auto: SYNs go to the kernel until a port sees more\n"
-		"                            than --syn-threshold SYN/s\n"
-		"      --syn-threshold PPS   SYN/s per port that turns cookies on (default 1000)\n"
-		"      --xdp-mode native|generic  (default: native where the driver has it)\n"
-		"      --mss N               MSS we announce (default: MTU-40, IPv6 MTU-60)\n"
-		"      --wscale N            window scale we announce, 0-14 (default: as Linux)\n"
-		"      --ttl N               TTL / hop limit of our replies (default 64)\n"
-		"      --key-file FILE       derive cookie keys from FILE's secret (16+ bytes) and\n"
-		"                            the wall clock: hosts sharing FILE accept each\n"
-		"                            other's cookies\n"
-		"      --fix-sysctls         set conflicting TCP sysctls to 1 instead of refusing\n"
-		"      --interval SECONDS    seconds between stats lines (default 5, 0: none)\n"
-		"      --json                JSON lines on stdout\n"
-		"  -h, --help                this text\n");
+		"Options:\n");
+	optab_print(f, guard_opts);
 }
 
 static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 		       unsigned long *interval)
 {
-	static const struct option longopts[] = { { "ports", required_argument, NULL, 'p' },
-						  { "addr", required_argument, NULL, 'a' },
-						  { "cookies", required_argument, NULL, 'c' },
-						  { "syn-threshold", required_argument, NULL, 'T' },
-						  { "xdp-mode", required_argument, NULL, 'x' },
-						  { "mss", required_argument, NULL, 'm' },
-						  { "wscale", required_argument, NULL, 'w' },
-						  { "ttl", required_argument, NULL, 't' },
-						  { "key-file", required_argument, NULL, 'k' },
-						  { "fix-sysctls", no_argument, NULL, 'F' },
-						  { "interval", required_argument, NULL, 'i' },
-						  { "json", no_argument, NULL, 'j' },
-						  { "help", no_argument, NULL, 'h' },
-						  {} };
 	unsigned long v;
 	int c;
 
@@ -80,9 +70,8 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 	o->wscale = -1;
 	o->ttl = 64;
 	*interval = 5;
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":p:a:h", longopts, NULL)) != -1) {
+	optab_reset();
+	while ((c = optab_next(argc, argv, "guard", guard_opts)) != OPTAB_END) {
 		switch (c) {
 		case 'p':
 			if (parse_port_list(optarg, o->ports, &o->nports))
@@ -147,10 +136,8 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 		case 'h':
 			guard_usage(stdout);
 			return -1;
-		case ':':
-			return usage_error("guard", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("guard", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -267,8 +254,8 @@ int cmd_guard(int argc, char **argv)
 			break;
 		if (interval && clock_mono_sec() - last_print >= interval &&
 		    !guard_counters_read(guard_stats_fd(&g), cur)) {
-			guard_counters_print_rates(stdout, o->ifname, cur, prev, clock_mono_sec() - last_print,
-					  json);
+			guard_counters_print_rates(stdout, o->ifname, cur, prev,
+						   clock_mono_sec() - last_print, json);
 			memcpy(prev, cur, sizeof(prev));
 			last_print = clock_mono_sec();
 		}

@@ -8,7 +8,6 @@
  * priority, and the programs' names, from any process.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include <shakeoff/lab.h>
+#include "cmd/optab.h"
 #include "core/attach.h"
 #include "core/iface.h"
 #include "lab.skel.h"
@@ -40,47 +40,57 @@ static const char *const lab_prog_names[LAB__COUNT] = {
 #undef LAB_PROG_NAME
 };
 
+static const struct optab attach_optab[] = {
+	{ "drop-replies", 'r', NULL, "count: drop what a flood gets back (SYN, SYN-ACK, RST)" },
+	{ "percent", 'p', "P", "drop: share to drop, 0-100, fractions allowed (default 1)" },
+	{ "seed", 's', "N",
+	  "drop, lossy: seed of the per-CPU draws; the same seed\ngives the same drops on each CPU (default 1)" },
+	{ "drop-percent", 'D', "P", "lossy: share of segments to drop (default 0)" },
+	{ "reorder-percent", 'R', "R", "lossy: share of data segments to hold back (default 0)" },
+	{ "reorder-depth", 'K', "K", "lossy: later segments that pass a held one (default 3)" },
+	{ "hold-ms", 'H', "MS",
+	  "lossy: a held segment goes out with the next frame of\nits direction after MS even if fewer passed (default 50)" },
+	{ "drop-synacks", 'S', "N", "lossy: drop the first N SYN-ACKs arriving (default 0)" },
+	{ "xdp-mode", 'm', "MODE", "native (default) or generic" },
+	OPTAB_HELP,
+};
+
+static const struct optab read_optab[] = {
+	{ "json", 'j', NULL, "one JSON object instead of `name value` lines" },
+	OPTAB_HELP,
+};
+
+static const struct optab detach_optab[] = { OPTAB_HELP };
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
-		"       shakeoff lab read IFACE [--json]\n"
-		"       shakeoff lab detach IFACE\n"
-		"\n"
-		"Helper programs for tests and benchmarks. They stay attached after the\n"
-		"command exits (netlink XDP, not a bpf_link; lossy: TC filters under a clsact\n"
-		"qdisc) until `lab detach`, which removes nothing but lab programs (and the\n"
-		"clsact qdisc once no filter is left in it). attach refuses an interface that\n"
-		"already has an XDP program (lossy: that already has lossy); lossy is TC and\n"
-		"goes beside any XDP program.\n"
-		"\n"
-		"Programs:\n"
-		"  reflect  swap the Ethernet MACs and XDP_TX every frame\n"
-		"  count    count TCP by kind (syn, synack, rst, fin, ack, tcp_other, not_tcp)\n"
-		"           and pass everything\n"
-		"  pass     count frames and XDP_PASS them (a veth only delivers XDP_TX frames\n"
-		"           to a peer that runs an XDP program)\n"
-		"  drop     drop a pseudo-random share of TCP segments with payload or FIN\n"
-		"  lossy    TC, both directions: drop a share of TCP segments with payload or\n"
-		"           FIN, and hold a share of data segments back until DEPTH later\n"
-		"           segments of the flow have passed (reordering), one at a time per\n"
-		"           direction; out_* counters are egress, in_* ingress\n"
-		"\n"
-		"Attach options:\n"
-		"  --drop-replies        count: drop what a flood gets back (SYN, SYN-ACK, RST)\n"
-		"  --percent P           drop: share to drop, 0-100, fractions allowed (default 1)\n"
-		"  --seed N              drop, lossy: seed of the per-CPU draws; the same seed\n"
-		"                        gives the same drops on each CPU (default 1)\n"
-		"  --drop-percent P      lossy: share of segments to drop (default 0)\n"
-		"  --reorder-percent R   lossy: share of data segments to hold back (default 0)\n"
-		"  --reorder-depth K     lossy: later segments that pass a held one (default 3)\n"
-		"  --hold-ms MS          lossy: a held segment goes out with the next frame of\n"
-		"                        its direction after MS even if fewer passed (default 50)\n"
-		"  --drop-synacks N      lossy: drop the first N SYN-ACKs arriving (default 0)\n"
-		"  --xdp-mode MODE       native (default) or generic\n"
-		"\n"
-		"Read options:\n"
-		"  --json                one JSON object instead of `name value` lines\n");
+	fprintf(f, "Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
+		   "       shakeoff lab read IFACE [--json]\n"
+		   "       shakeoff lab detach IFACE\n"
+		   "\n"
+		   "Helper programs for tests and benchmarks. They stay attached after the\n"
+		   "command exits (netlink XDP, not a bpf_link; lossy: TC filters under a clsact\n"
+		   "qdisc) until `lab detach`, which removes nothing but lab programs (and the\n"
+		   "clsact qdisc once no filter is left in it). attach refuses an interface that\n"
+		   "already has an XDP program (lossy: that already has lossy); lossy is TC and\n"
+		   "goes beside any XDP program.\n"
+		   "\n"
+		   "Programs:\n"
+		   "  reflect  swap the Ethernet MACs and XDP_TX every frame\n"
+		   "  count    count TCP by kind (syn, synack, rst, fin, ack, tcp_other, not_tcp)\n"
+		   "           and pass everything\n"
+		   "  pass     count frames and XDP_PASS them (a veth only delivers XDP_TX frames\n"
+		   "           to a peer that runs an XDP program)\n"
+		   "  drop     drop a pseudo-random share of TCP segments with payload or FIN\n"
+		   "  lossy    TC, both directions: drop a share of TCP segments with payload or\n"
+		   "           FIN, and hold a share of data segments back until DEPTH later\n"
+		   "           segments of the flow have passed (reordering), one at a time per\n"
+		   "           direction; out_* counters are egress, in_* ingress\n"
+		   "\n"
+		   "Attach options:\n");
+	optab_print(f, attach_optab);
+	fprintf(f, "\nRead options:\n");
+	optab_print(f, read_optab);
 }
 
 /* ifindex of name; a message and -EXIT_USAGE if there is no such interface. */
@@ -157,18 +167,6 @@ static int lab_find(int ifindex, struct xdp_slot *slot, char *other, size_t othe
 	}
 	return -ENOENT;
 }
-
-static const struct option attach_opts[] = { { "drop-replies", no_argument, NULL, 'r' },
-					     { "percent", required_argument, NULL, 'p' },
-					     { "seed", required_argument, NULL, 's' },
-					     { "xdp-mode", required_argument, NULL, 'm' },
-					     { "drop-percent", required_argument, NULL, 'D' },
-					     { "reorder-percent", required_argument, NULL, 'R' },
-					     { "reorder-depth", required_argument, NULL, 'K' },
-					     { "hold-ms", required_argument, NULL, 'H' },
-					     { "drop-synacks", required_argument, NULL, 'S' },
-					     { "help", no_argument, NULL, 'h' },
-					     {} };
 
 /* lossy's two filters: where they sit and what they are called */
 static const struct {
@@ -286,9 +284,8 @@ static int lab_attach(int argc, char **argv)
 	struct xdp_slot slots[3];
 	int opt, ifindex, prog, i, n, err;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", attach_opts, NULL)) != -1) {
+	optab_reset();
+	while ((opt = optab_next(argc, argv, cmd, attach_optab)) != OPTAB_END) {
 		switch (opt) {
 		case 'r':
 			drop_replies = true;
@@ -346,10 +343,8 @@ static int lab_attach(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			return usage_error(cmd, "option '%s' wants a value", argv[optind - 1]);
 		default:
-			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 2)
@@ -482,10 +477,6 @@ out:
 	return err;
 }
 
-static const struct option read_opts[] = { { "json", no_argument, NULL, 'j' },
-					   { "help", no_argument, NULL, 'h' },
-					   {} };
-
 /* One program's counters as JSON members or `name value` lines. */
 static void lab_stats_print(const struct lab_stats *sum, int prog, bool json)
 {
@@ -498,8 +489,7 @@ static void lab_stats_print(const struct lab_stats *sum, int prog, bool json)
 			printf("%s\"%s\":%llu", first ? "" : ",", lab_stat_names[k],
 			       (unsigned long long)sum->c[k]);
 		else
-			printf("%-13s %llu\n", lab_stat_names[k],
-			       (unsigned long long)sum->c[k]);
+			printf("%-13s %llu\n", lab_stat_names[k], (unsigned long long)sum->c[k]);
 		first = 0;
 	}
 }
@@ -514,9 +504,8 @@ static int lab_read(int argc, char **argv)
 	__u32 tc_ids[2], tc_id;
 	int opt, ifindex, prog, err, ntc;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", read_opts, NULL)) != -1) {
+	optab_reset();
+	while ((opt = optab_next(argc, argv, cmd, read_optab)) != OPTAB_END) {
 		switch (opt) {
 		case 'j':
 			json = true;
@@ -524,10 +513,8 @@ static int lab_read(int argc, char **argv)
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			return usage_error(cmd, "option '%s' wants a value", argv[optind - 1]);
 		default:
-			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1)
@@ -597,8 +584,6 @@ static int lab_read(int argc, char **argv)
 	return 0;
 }
 
-static const struct option detach_opts[] = { { "help", no_argument, NULL, 'h' }, {} };
-
 static int lab_detach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
@@ -608,17 +593,14 @@ static int lab_detach(int argc, char **argv)
 	__u32 tc_ids[2];
 	int opt, ifindex, prog, fd, err, ntc;
 
-	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":h", detach_opts, NULL)) != -1) {
+	optab_reset();
+	while ((opt = optab_next(argc, argv, cmd, detach_optab)) != OPTAB_END) {
 		switch (opt) {
 		case 'h':
 			usage(stdout);
 			return 0;
-		case ':':
-			return usage_error(cmd, "option '%s' wants a value", argv[optind - 1]);
 		default:
-			return usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (argc - optind != 1)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* shakeoff stats: guard's counters, found through the program on the interface. */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 
 #include "core/attach.h"
 #include "cmd/cmds.h"
+#include "cmd/optab.h"
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -23,14 +23,19 @@ static void stats_on_signal(int sig)
 	stats_exiting = 1;
 }
 
+static const struct optab stats_opts[] = {
+	{ "json", 'j', NULL, "one JSON object (per interval with --watch)" },
+	{ "watch", 'w', "SECONDS", "print again every SECONDS, with rates", true },
+	OPTAB_HELP,
+};
+
 static void stats_usage(FILE *f)
 {
 	fprintf(f, "Usage: shakeoff stats IFACE [--json] [--watch SECONDS]\n\n"
 		   "Print guard's counters on IFACE (every verdict, by reason). Works from any\n"
 		   "process in IFACE's network namespace, also another `ip netns exec`.\n\n"
-		   "      --json             one JSON object (per interval with --watch)\n"
-		   "  -w, --watch SECONDS    print again every SECONDS, with rates\n"
-		   "  -h, --help             this text\n");
+		   "Options:\n");
+	optab_print(f, stats_opts);
 }
 
 /* The stats map of the guard on ifindex: via its XDP program, else its TC program. */
@@ -50,10 +55,6 @@ static int stats_find(int ifindex)
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
-						  { "watch", required_argument, NULL, 'w' },
-						  { "help", no_argument, NULL, 'h' },
-						  {} };
 	__u64 prev[GS__COUNT], cur[GS__COUNT];
 	unsigned long watch = 0;
 	struct sigaction sa = {};
@@ -61,9 +62,8 @@ int cmd_stats(int argc, char **argv)
 	const char *ifname;
 	int c, fd, ifindex, err;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":w:h", longopts, NULL)) != -1) {
+	optab_reset();
+	while ((c = optab_next(argc, argv, "stats", stats_opts)) != OPTAB_END) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -75,10 +75,8 @@ int cmd_stats(int argc, char **argv)
 		case 'h':
 			stats_usage(stdout);
 			return 0;
-		case ':':
-			return usage_error("stats", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("stats", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc)
