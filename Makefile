@@ -15,7 +15,8 @@
 .DEFAULT_GOAL := all
 
 VERSION := 0.1.0
-OUTPUT := .output
+OUTPUT ?= .output
+BIN ?= shakeoff
 PREFIX ?= /usr/local
 DESTDIR ?=
 
@@ -36,7 +37,9 @@ endif
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-I$(OUTPUT) -Iinclude -Ibpf -I$(ARCH_INC)
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Werror -Wno-missing-field-initializers -std=gnu11 \
+# Beyond -Wall -Wextra; the tree builds clean with them (packet fields through core/unaligned.h).
+WARN_CFLAGS ?= -Wmissing-prototypes -Wformat=2
+CFLAGS += -Wall -Wextra -Werror -Wno-missing-field-initializers $(WARN_CFLAGS) -std=gnu11 \
 	-I$(OUTPUT) -Iinclude -Iuser -DSHAKEOFF_VERSION='"$(VERSION)"'
 LDLIBS := -lbpf -lxdp -lelf -lz -lm
 
@@ -59,7 +62,7 @@ BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
 .PHONY: all deps test test-unit test-integration bench demo install clean help format
 
-all: shakeoff
+all: $(BIN)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
@@ -81,7 +84,7 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-shakeoff: $(USER_OBJS)
+$(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 

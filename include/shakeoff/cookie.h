@@ -175,7 +175,7 @@ SHAKEOFF_INLINE __u64 sip_final(struct sip_state *s, __u64 last)
  * the result also serve as the per-flow TSval offset.
  */
 SHAKEOFF_INLINE __u64 cookie_hash4(__u64 k0, __u64 k1, __be32 saddr, __be32 daddr, __be16 sport,
-			     __be16 dport, __u32 isn, __u32 payload)
+				   __be16 dport, __u32 isn, __u32 payload)
 {
 	struct sip_state s;
 
@@ -186,7 +186,7 @@ SHAKEOFF_INLINE __u64 cookie_hash4(__u64 k0, __u64 k1, __be32 saddr, __be32 dadd
 }
 
 SHAKEOFF_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, const __be32 *daddr,
-			     __be16 sport, __be16 dport, __u32 isn, __u32 payload)
+				   __be16 sport, __be16 dport, __u32 isn, __u32 payload)
 {
 	struct sip_state s;
 

@@ -52,7 +52,6 @@
 #define TCP_SYNACK_OPT_WORDS 5
 #define TCP_MAX_OPT_WORDS (TCP_MAX_OPT_LEN / 4)
 
-
 SHAKEOFF_INLINE __be32 tcp_wire_be32(__u32 x)
 {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -101,7 +100,8 @@ SHAKEOFF_INLINE __u32 tcp_synack_opts(__be32 *w, const struct tcp_synack_opt *o)
 		return 5;
 	}
 	if (o->sack) {
-		w[1] = tcp_opt_word(TCP_OPT_NOP, TCP_OPT_NOP, TCP_OPT_SACK_PERM, TCP_OLEN_SACK_PERM);
+		w[1] = tcp_opt_word(TCP_OPT_NOP, TCP_OPT_NOP, TCP_OPT_SACK_PERM,
+				    TCP_OLEN_SACK_PERM);
 		if (!o->ws)
 			return 2;
 		w[2] = ws;

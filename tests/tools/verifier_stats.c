@@ -39,7 +39,8 @@ static int report(const char *path)
 		fprintf(stderr, "verifier_stats: %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		if (n == 64)
 			break;
 		logs[n] = calloc(1, LOG_SIZE);
@@ -56,7 +57,8 @@ static int report(const char *path)
 		return 1;
 	}
 	n = 0;
-	bpf_object__for_each_program(prog, obj) {
+	bpf_object__for_each_program(prog, obj)
+	{
 		struct bpf_prog_info info = { 0 };
 		__u32 len = sizeof(info);
 

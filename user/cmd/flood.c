@@ -28,6 +28,7 @@
 
 #include <shakeoff/flood.h>
 #include "flood.skel.h"
+#include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
 #include "core/percpu.h"

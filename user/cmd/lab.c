@@ -24,6 +24,7 @@
 #include <bpf/libbpf.h>
 
 #include <shakeoff/lab.h>
+#include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/attach.h"
 #include "core/iface.h"

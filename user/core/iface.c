@@ -71,14 +71,14 @@ int iface_addrs(const char *name, struct ip_addr *out, unsigned int max)
 		if (!ifa->ifa_addr || strcmp(ifa->ifa_name, name))
 			continue;
 		if (ifa->ifa_addr->sa_family == AF_INET) {
-			struct sockaddr_in *sin = (struct sockaddr_in *)ifa->ifa_addr;
+			const struct sockaddr_in *sin = (const void *)ifa->ifa_addr;
 
 			memset(&out[n], 0, sizeof(out[n]));
 			out[n].family = AF_INET;
 			memcpy(out[n].bytes, &sin->sin_addr, 4);
 			n++;
 		} else if (ifa->ifa_addr->sa_family == AF_INET6) {
-			struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ifa->ifa_addr;
+			const struct sockaddr_in6 *sin6 = (const void *)ifa->ifa_addr;
 
 			memset(&out[n], 0, sizeof(out[n]));
 			out[n].family = AF_INET6;
@@ -112,8 +112,8 @@ static int neigh_match(const struct nlmsghdr *nh, void *arg)
 		return 0;
 	if (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED) || nd->ndm_state == NUD_NONE)
 		return 0;
-	for (rta = (const struct rtattr *)((const char *)nd + NLMSG_ALIGN(sizeof(*nd)));
-	     RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+	for (rta = (const void *)((const char *)nd + NLMSG_ALIGN(sizeof(*nd))); RTA_OK(rta, len);
+	     rta = RTA_NEXT(rta, len)) {
 		if (rta->rta_type == NDA_DST && RTA_PAYLOAD(rta) == (unsigned int)alen) {
 			dst_ok = !memcmp(RTA_DATA(rta), q->dst->bytes, alen);
 		} else if (rta->rta_type == NDA_LLADDR && RTA_PAYLOAD(rta) == 6) {

@@ -36,8 +36,7 @@ int nl_dump(int fd, const struct nlmsghdr *req, nl_dump_cb cb, void *arg)
 		if (n > (ssize_t)sizeof(buf))
 			return -EMSGSIZE;
 		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)buf; NLMSG_OK(nlh, len);
-		     nlh = NLMSG_NEXT(nlh, len)) {
+		for (nlh = (const void *)buf; NLMSG_OK(nlh, len); nlh = NLMSG_NEXT(nlh, len)) {
 			if (nlh->nlmsg_seq != req->nlmsg_seq)
 				continue;
 			if (nlh->nlmsg_type == NLMSG_DONE)

@@ -46,4 +46,3 @@ void pin_dir_remove(const char *dir)
 	/* The shared root goes too once the last interface is gone. */
 	rmdir(SHAKEOFF_PIN_ROOT);
 }
-

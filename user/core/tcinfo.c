@@ -195,7 +195,8 @@ static int filters_foreign(int ifindex, const char *skip_name, char *buf, size_t
 static int filter_count_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	/* a filter with a handle; the bare classifier headers have none */
-	if (nlh->nlmsg_type == RTM_NEWTFILTER && ((const struct tcmsg *)NLMSG_DATA(nlh))->tcm_handle)
+	if (nlh->nlmsg_type == RTM_NEWTFILTER &&
+	    ((const struct tcmsg *)NLMSG_DATA(nlh))->tcm_handle)
 		(*(int *)arg)++;
 	return 0;
 }

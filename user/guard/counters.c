@@ -26,7 +26,7 @@ void guard_counters_print(FILE *f, const __u64 v[GS__COUNT], bool json)
 }
 
 void guard_counters_print_rates(FILE *f, const char *ifname, const __u64 now[GS__COUNT],
-		       const __u64 prev[GS__COUNT], double secs, bool json)
+				const __u64 prev[GS__COUNT], double secs, bool json)
 {
 	bool any = false;
 	int i;

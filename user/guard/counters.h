@@ -14,6 +14,6 @@ int guard_counters_read(int map_fd, __u64 out[GS__COUNT]);
 void guard_counters_print(FILE *f, const __u64 v[GS__COUNT], bool json);
 /* The short periodic line: rates of the counters that moved since prev. */
 void guard_counters_print_rates(FILE *f, const char *ifname, const __u64 now[GS__COUNT],
-				 const __u64 prev[GS__COUNT], double secs, bool json);
+				const __u64 prev[GS__COUNT], double secs, bool json);
 
 #endif /* SHAKEOFF_STATS_USER_H */
