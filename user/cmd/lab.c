@@ -148,14 +148,14 @@ static int xdp_slots(int ifindex, struct xdp_slot slots[3])
 /* The first lab program on ifindex; -ENOENT if there is none, the name of a foreign one in other. */
 static int lab_find(int ifindex, struct xdp_slot *slot, char *other, size_t other_len)
 {
-	struct xdp_slot slots[3];
+	struct xdp_slot slots[3] = {};
 	struct prog_ref p;
 	int n, i, prog;
 
+	snprintf(other, other_len, "%s", "");
 	n = xdp_slots(ifindex, slots);
 	if (n < 0)
 		return n;
-	snprintf(other, other_len, "%s", "");
 	for (i = 0; i < n; i++) {
 		if (prog_ref_by_id(slots[i].id, &p))
 			continue; /* gone meanwhile */
@@ -282,8 +282,8 @@ static int lab_attach(int argc, char **argv)
 	double percent = 1.0, drop_pct = 0, reorder_pct = 0;
 	struct lab_bpf *skel = NULL;
 	struct bpf_program *progs[LAB__COUNT];
-	struct xdp_slot slots[3];
-	int opt, ifindex, prog, i, n, err;
+	struct prog_ref here;
+	int opt, ifindex, prog, i, err;
 
 	optab_reset();
 	while ((opt = optab_next(argc, argv, cmd, attach_optab)) != OPTAB_END) {
@@ -382,18 +382,12 @@ static int lab_attach(int argc, char **argv)
 		goto load;
 	}
 
-	n = xdp_slots(ifindex, slots);
-	if (n < 0) {
-		pr_warn("Failed to query XDP on %s: %s\n", argv[optind], strerror(-n));
-		return 1;
-	}
-	if (n > 0) {
-		struct prog_ref p;
-
-		if (prog_ref_by_id(slots[0].id, &p))
-			snprintf(p.name, sizeof(p.name), "?");
-		pr_warn("%s already has an XDP program: %s (id %u, %s); detach it first\n",
-			argv[optind], p.name, slots[0].id, slots[0].mode);
+	err = xdp_hook_claim(ifindex, argv[optind], XDP_LAB, &here);
+	if (err)
+		return err;
+	if (here.id) {
+		pr_warn("%s already has lab program %s (id %u); run `shakeoff lab detach %s` first\n",
+			argv[optind], here.name, here.id, argv[optind]);
 		return EXIT_USAGE;
 	}
 

@@ -217,7 +217,7 @@ int xdp_hook_claim(int ifindex, const char *ifname, enum xdp_holder self, struct
 		pr_warn("%s already has XDP program '%s' (id %u); shakeoff will not replace it\n",
 			ifname, p->name, p->id);
 	else
-		pr_warn("shakeoff %s runs on %s: %s and %s cannot share an interface\n",
-			holder_cmd(h), ifname, holder_cmd(self), holder_cmd(h));
+		pr_warn("%s runs %s's %s (id %u): %s and %s cannot share an interface\n", ifname,
+			holder_cmd(h), p->name, p->id, holder_cmd(self), holder_cmd(h));
 	return EXIT_USAGE;
 }

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -21,9 +22,8 @@ __u64 siphash_bytes(__u64 k0, __u64 k1, const void *buf, size_t len)
 
 	sip_init(&s, k0, k1);
 	for (i = 0; i + 8 <= len; i += 8) {
-		for (m = 0, j = 0; j < 8; j++)
-			m |= (__u64)p[i + j] << (8 * j);
-		sip_word(&s, m);
+		memcpy(&m, p + i, sizeof(m));
+		sip_word(&s, le64toh(m));
 	}
 	for (j = 0; i + j < len; j++)
 		tail |= (__u64)p[i + j] << (8 * j);
