@@ -7,16 +7,26 @@
 #   make demo       guard in front of a kernel server on a veth pair (root)
 #   make bench      SYN->reply rates (reflector, guard, kernel, nft synproxy);
 #                   serve vs a kernel epoll echo server (root)
+#   make check      formatting, the warning build, static analysis (clang-tidy)
 #   make install    PREFIX=/usr/local DESTDIR=
+#   SAN=1           build (and test) with ASan + UBSan into .output-san/
 #   V=1             show the commands
 
+SHELL := /bin/bash
 .DELETE_ON_ERROR:
 .SECONDARY:
 .DEFAULT_GOAL := all
 
 VERSION := 0.1.0
+ifeq ($(SAN),1)
+OUTPUT ?= .output-san
+BIN ?= $(OUTPUT)/shakeoff
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
 OUTPUT ?= .output
 BIN ?= shakeoff
+SAN_FLAGS :=
+endif
 PREFIX ?= /usr/local
 DESTDIR ?=
 
@@ -40,7 +50,7 @@ CFLAGS ?= -O2 -g
 # Beyond -Wall -Wextra; the tree builds clean with them (packet fields through core/unaligned.h).
 WARN_CFLAGS ?= -Wmissing-prototypes -Wformat=2
 CFLAGS += -Wall -Wextra -Werror -Wno-missing-field-initializers $(WARN_CFLAGS) -std=gnu11 \
-	-I$(OUTPUT) -Iinclude -Iuser -DSHAKEOFF_VERSION='"$(VERSION)"'
+	-I$(OUTPUT) -Iinclude -Iuser -DSHAKEOFF_VERSION='"$(VERSION)"' $(SAN_FLAGS)
 LDLIBS := -lbpf -lxdp -lelf -lz -lm
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
@@ -60,7 +70,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps test test-unit test-integration bench demo install clean help format
+.PHONY: all deps test test-unit test-integration bench demo install clean help format \
+	check format-check tidy verifier-stats
 
 all: $(BIN)
 
@@ -99,14 +110,35 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 deps:
 	$(Q)scripts/deps.sh
 
+# SAN=1 test: the unit tests and guard's and serve's integration tests under the sanitizers.
+TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN)
+SAN_TESTS := $(if $(filter 1,$(SAN)),test_guard test_serve,)
+
 test: deps all $(UNIT_BINS)
-	$(Q)tests/run.sh
+	$(Q)$(TEST_ENV) tests/run.sh all $(SAN_TESTS)
 
 test-unit: all $(UNIT_BINS)
-	$(Q)tests/run.sh unit
+	$(Q)$(TEST_ENV) tests/run.sh unit
 
 test-integration: all
-	$(Q)tests/run.sh integration
+	$(Q)$(TEST_ENV) tests/run.sh integration $(SAN_TESTS)
+
+# The gate before every commit (and in CI before make test).
+FORMAT_SRCS := $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.c \
+	$(foreach r,$(ROOMS),user/$(r)/*.[ch]) tests/unit/*.[ch] tests/bench/*.c tests/tools/*.c \
+	tests/integration/*.c)
+TIDY_FLAGS := -std=gnu11 -isystem $(OUTPUT) -Iinclude -Iuser
+
+check: format-check all $(UNIT_BINS) $(BENCH_BINS) tidy
+
+format-check:
+	$(call msg,FORMAT,check)
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
+
+tidy: $(SKELS)
+	$(call msg,TIDY,$(words $(USER_SRCS)) files)
+	$(Q)printf '%s\n' $(USER_SRCS) | \
+		xargs -P $$(nproc) -n 4 sh -c 'clang-tidy --quiet "$$@" -- $(TIDY_FLAGS) 2>/dev/null' tidy
 
 bench: deps all $(BENCH_BINS)
 	$(Q)scripts/bench.sh
@@ -119,11 +151,19 @@ install: all
 	$(Q)install -m 0755 shakeoff $(DESTDIR)$(PREFIX)/sbin/shakeoff
 
 format:
-	$(Q)clang-format -i $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.c $(foreach r,$(ROOMS),user/$(r)/*.[ch]) tests/unit/*.[ch])
+	$(Q)clang-format -i $(FORMAT_SRCS)
+
+# Verifier cost of every program: processed instructions and translated size.
+verifier-stats: $(BPF_OBJS) $(OUTPUT)/bench/verifier_stats
+	$(Q)$(OUTPUT)/bench/verifier_stats $(BPF_OBJS)
+
+$(OUTPUT)/bench/verifier_stats: tests/tools/verifier_stats.c | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@ -lbpf
 
 clean:
 	$(call msg,CLEAN,)
-	$(Q)rm -rf $(OUTPUT) shakeoff
+	$(Q)rm -rf .output .output-san shakeoff
 
 help:
-	@sed -n '2,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'

@@ -7,7 +7,7 @@ pkgs=(
 	clang llvm make gcc pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool linux-libc-dev
 	iproute2 nftables curl tcpdump jq libcap2-bin python3 python3-scapy
-	gnuplot-nox
+	gnuplot-nox clang-format clang-tidy
 )
 missing=()
 for p in "${pkgs[@]}"; do

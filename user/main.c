@@ -7,6 +7,10 @@
 #include "core/log.h"
 #include "core/opts.h"
 
+#ifndef SHAKEOFF_VERSION /* the Makefile sets it; a bare compile (clang-tidy) does not */
+#define SHAKEOFF_VERSION "unknown"
+#endif
+
 struct cmd {
 	const char *name;
 	int (*run)(int argc, char **argv);
