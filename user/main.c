@@ -25,7 +25,7 @@ static const struct cmd cmds[] = {
 	  "XDP completes TCP handshakes, AF_XDP carries the data (echo, discard)" },
 	{ "conns", cmd_conns, "list serve's flows with state, seq/ack, age" },
 	{ "flood", cmd_flood, "send SYN/ACK/RST/FIN floods with spoofed sources (lab)" },
-	{ "lab", cmd_lab, "helper XDP programs for experiments: reflect, count, pass, drop" },
+	{ "lab", cmd_lab, "helper programs for experiments: reflect, count, pass, drop, lossy" },
 };
 
 static void usage(FILE *f)
