@@ -41,15 +41,9 @@ int cmd_detach(int argc, char **argv)
 		detach_usage(stdout);
 		return 0;
 	}
-	if (optind + 1 != argc)
-		return usage_error("detach",
-				   optind >= argc ? "missing IFACE" : "too many arguments");
-	ifname = argv[optind];
-	ifindex = iface_index(ifname);
-	if (ifindex < 0) {
-		pr_warn("unknown interface '%s'\n", ifname);
-		return EXIT_USAGE;
-	}
+	ifindex = optab_iface(argc, argv, "detach", &ifname);
+	if (ifindex < 0)
+		return -ifindex;
 	if (sysenv_check_caps(caps, sizeof(caps))) {
 		pr_warn("missing %s: needed to detach programs\n", caps);
 		return EXIT_USAGE;

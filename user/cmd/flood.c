@@ -465,7 +465,7 @@ static int flood_resolve(struct flood_args *a)
 
 	a->ifindex = iface_index(a->ifname);
 	if (a->ifindex < 0) {
-		pr_warn("no interface named '%s'\n", a->ifname);
+		pr_warn("unknown interface '%s'\n", a->ifname);
 		return EXIT_USAGE;
 	}
 	if (!a->have_smac) {

@@ -100,7 +100,7 @@ static int lab_iface(const char *name)
 	int ifindex = iface_index(name);
 
 	if (ifindex < 0) {
-		pr_warn("no interface named '%s'\n", name);
+		pr_warn("unknown interface '%s'\n", name);
 		return -EXIT_USAGE;
 	}
 	return ifindex;
@@ -491,7 +491,7 @@ static void lab_stats_print(const struct lab_stats *sum, int prog, bool json)
 
 static int lab_read(int argc, char **argv)
 {
-	const char *cmd = "lab read";
+	const char *cmd = "lab read", *ifname;
 	char other[BPF_OBJ_NAME_LEN + 16];
 	struct xdp_slot slot;
 	struct lab_stats sum, tcsum;
@@ -512,9 +512,7 @@ static int lab_read(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1)
-		return usage_error(cmd, "wants exactly one IFACE");
-	ifindex = lab_iface(argv[optind]);
+	ifindex = optab_iface(argc, argv, cmd, &ifname);
 	if (ifindex < 0)
 		return -ifindex;
 
@@ -582,7 +580,7 @@ static int lab_read(int argc, char **argv)
 static int lab_detach(int argc, char **argv)
 {
 	LIBBPF_OPTS(bpf_xdp_attach_opts, aopts);
-	const char *cmd = "lab detach";
+	const char *cmd = "lab detach", *ifname;
 	char other[BPF_OBJ_NAME_LEN + 16];
 	struct xdp_slot slot;
 	__u32 tc_ids[2];
@@ -598,9 +596,7 @@ static int lab_detach(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1)
-		return usage_error(cmd, "wants exactly one IFACE");
-	ifindex = lab_iface(argv[optind]);
+	ifindex = optab_iface(argc, argv, cmd, &ifname);
 	if (ifindex < 0)
 		return -ifindex;
 

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "cmd/optab.h"
+#include "core/iface.h"
+#include "core/log.h"
 #include "core/opts.h"
 
 #define OPTAB_MAX 48 /* entries a table may hold, --help included */
@@ -45,6 +47,21 @@ int optab_next(int argc, char **argv, const char *cmd, const struct optab *t)
 		return OPTAB_ERROR;
 	}
 	return c;
+}
+
+int optab_iface(int argc, char **argv, const char *cmd, const char **ifname)
+{
+	int ifindex;
+
+	if (optind + 1 != argc)
+		return -usage_error(cmd, optind >= argc ? "missing IFACE" : "too many arguments");
+	*ifname = argv[optind];
+	ifindex = iface_index(*ifname);
+	if (ifindex < 0) {
+		pr_warn("unknown interface '%s'\n", *ifname);
+		return -EXIT_USAGE;
+	}
+	return ifindex;
 }
 
 void optab_print(FILE *f, const struct optab *t)

@@ -40,6 +40,11 @@ struct optab {
  */
 int optab_next(int argc, char **argv, const char *cmd, const struct optab *t);
 void optab_reset(void);
+/*
+ * After the options: the one IFACE operand. Its ifindex, or -EXIT_USAGE
+ * after a one-line message (missing, more than one, no such interface).
+ */
+int optab_iface(int argc, char **argv, const char *cmd, const char **ifname);
 /* The "Options:" block of --help: each entry's forms, value and help, aligned. */
 void optab_print(FILE *f, const struct optab *t);
 

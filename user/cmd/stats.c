@@ -79,15 +79,9 @@ int cmd_stats(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 	}
-	if (optind + 1 != argc)
-		return usage_error("stats",
-				   optind >= argc ? "missing IFACE" : "too many arguments");
-	ifname = argv[optind];
-	ifindex = iface_index(ifname);
-	if (ifindex < 0) {
-		pr_warn("unknown interface '%s'\n", ifname);
-		return EXIT_USAGE;
-	}
+	ifindex = optab_iface(argc, argv, "stats", &ifname);
+	if (ifindex < 0)
+		return -ifindex;
 	fd = stats_find(ifindex);
 	if (fd < 0) {
 		if (fd == -EPERM)
