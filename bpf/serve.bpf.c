@@ -125,8 +125,9 @@ SHAKEOFF_INLINE void flow_key_make(const struct frame *f, struct serve_flow_key 
 }
 
 /* A SYN-ACK for the flow (iss, irs) with the options it negotiated (SF_*). */
-SHAKEOFF_INLINE void synack_fill(struct reply *r, const struct serve_cfg *cfg, const struct frame *f,
-				 __u32 iss, __u32 irs, __u8 flags, __u32 tsval, __u32 tsecr)
+SHAKEOFF_INLINE void synack_fill(struct reply *r, const struct serve_cfg *cfg,
+				 const struct frame *f, __u32 iss, __u32 irs, __u8 flags,
+				 __u32 tsval, __u32 tsecr)
 {
 	struct tcp_synack_opt so = {
 		.mss = f->ipv6 ? cfg->mss6 : cfg->mss4,
@@ -185,7 +186,8 @@ SHAKEOFF_INLINE int fin_received(__u8 st)
 }
 
 /* Challenge / duplicate ACK, at most one per oow_gap per flow. Under the lock. */
-SHAKEOFF_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, __u32 gap, __u32 why)
+SHAKEOFF_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, __u32 gap,
+				  __u32 why)
 {
 	if ((__u32)(tick - fl->oow_tick) < gap) {
 		p->kind = PLAN_DROP;
@@ -387,8 +389,7 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	 */
 	if (!(tcpf & (TCP_F_RST | TCP_F_SYN)) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
 	    /* TIME_WAIT answers a retransmitted FIN with the old TS.Recent, as Linux does */
-	    !(st == TCPS_TIME_WAIT && (tcpf & TCP_F_FIN)) &&
-	    (__s32)(o->tsval - fl->ts_recent) >= 0)
+	    !(st == TCPS_TIME_WAIT && (tcpf & TCP_F_FIN)) && (__s32)(o->tsval - fl->ts_recent) >= 0)
 		fl->ts_recent = o->tsval;
 	/* TIME_WAIT's clock moves only with the FIN (above) or on entering it. */
 	if (st != TCPS_TIME_WAIT)
@@ -451,7 +452,7 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 
 /* A cookie SYN-ACK for a SYN (stateless) into r; -1 without a key for the slot. */
 SHAKEOFF_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *cfg,
-				 const struct frame *f, const struct tcp_opts *o, __u64 now)
+				       const struct frame *f, const struct tcp_opts *o, __u64 now)
 {
 	__u64 slot = cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now);
 	__u32 idx = slot & (GUARD_KEY_SLOTS - 1);
@@ -636,7 +637,7 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 
 /* What a closed port answers (RFC 9293 3.10.7.1), within a per-CPU budget. */
 SHAKEOFF_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const struct frame *f,
-		      __u32 *why)
+			    __u32 *why)
 {
 	__u32 zero = 0;
 	struct serve_rstlim *lim;
@@ -804,8 +805,7 @@ __noinline int serve_ctl_apply(struct serve_ctl_op *op)
 			res = SERVE_CTL_MOVED;
 		}
 	} else if (op->kind == SERVE_CTL_PUBLISH) {
-		if (st == op->seen_state && op->state > TCPS_SYN_RCVD &&
-		    op->state < TCPS__COUNT) {
+		if (st == op->seen_state && op->state > TCPS_SYN_RCVD && op->state < TCPS__COUNT) {
 			fl->state = op->state;
 			fl->snd_una = op->snd_una;
 			fl->snd_nxt = op->snd_nxt;

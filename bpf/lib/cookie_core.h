@@ -38,7 +38,7 @@ SHAKEOFF_INLINE int cookie_key_ok(const struct guard_key *k, __u64 slot)
 }
 
 SHAKEOFF_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct frame *f, __u32 isn,
-				  __u32 payload)
+					__u32 payload)
 {
 	if (f->ipv6)
 		return cookie_hash6(k->k0, k->k1, f->saddr, f->daddr, f->sport, f->dport, isn,
@@ -59,7 +59,7 @@ SHAKEOFF_INLINE __u64 cookie_ack_slot(const struct frame *f, __u64 now_slot)
  * *ci when valid, -1 otherwise (also when k is NULL or not slot's key).
  */
 SHAKEOFF_INLINE int cookie_verify(const struct frame *f, const struct guard_key *k, __u64 slot,
-			    struct cookie_info *ci)
+				  struct cookie_info *ci)
 {
 	__u32 cookie = f->ack_seq - 1;
 	__u32 payload = cookie & COOKIE_PAYLOAD_MASK;

@@ -29,7 +29,8 @@ struct reply {
 	__be32 opt[REPLY_MAX_OPT_WORDS]; /* options, wire order */
 };
 
-SHAKEOFF_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply *r, __u32 tcp_len)
+SHAKEOFF_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply *r,
+					     __u32 tcp_len)
 {
 	__u32 sum = 0;
 	__u32 i;
