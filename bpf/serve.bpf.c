@@ -40,6 +40,7 @@
 #include "lib/reply.h"
 #include "lib/tcpopt_xdp.h"
 #include "lib/addr.h"
+#include "lib/screen.h"
 #include "lib/cookie_core.h"
 #include "lib/serve_maps.h"
 
@@ -684,65 +685,64 @@ SHAKEOFF_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, con
 	return XDP_TX;
 }
 
+/* The screen's outcomes under serve's counter names. */
+SHAKEOFF_INLINE __u32 serve_screen_stat(int sc)
+{
+	switch (sc) {
+	case SCREEN_NOT_TCP:
+		return SS_PASS_NOT_TCP;
+	case SCREEN_UNPARSED:
+		return SS_PASS_UNPARSED;
+	case SCREEN_NOT_OURS:
+		return SS_PASS_UNSERVED;
+	case SCREEN_FRAGMENT:
+		return SS_DROP_FRAGMENT;
+	case SCREEN_IP6_EXT:
+		return SS_DROP_IP6_EXT;
+	case SCREEN_MALFORMED:
+		return SS_DROP_MALFORMED;
+	case SCREEN_L2_MULTICAST:
+		return SS_DROP_L2_MULTICAST;
+	case SCREEN_SPORT_ZERO:
+		return SS_DROP_SPORT_ZERO;
+	case SCREEN_MARTIAN:
+		return SS_DROP_MARTIAN;
+	default: /* SYN with FIN or RST */
+		return SS_DROP_BAD_FLAGS;
+	}
+}
+
+/* serve's tests of a frame: its configuration lists the addresses and ports served. */
+SHAKEOFF_INLINE int serve_addr_ours(void *priv, const struct frame *f)
+{
+	const struct serve_cfg **cfg = priv;
+
+	*cfg = cfg_get();
+	return *cfg && addr_served(*cfg, f);
+}
+
+SHAKEOFF_INLINE int serve_port_ours(void *priv, const struct frame *f)
+{
+	const struct serve_cfg **cfg = priv;
+
+	return port_served(*cfg, f->dport);
+}
+
 static int serve_xdp(struct xdp_md *ctx, __u32 *why)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	const struct serve_cfg *cfg;
+	const struct serve_cfg *cfg = NULL;
 	struct serve_flow_key key;
 	struct tcp_opts opts;
 	struct frame f = {};
 	__u8 tcpf;
-	int st, ret;
+	int sc, ret;
 
-	st = frame_parse(data, data_end, &f);
-	if (st == PARSE_NOT_TCP) {
-		*why = SS_PASS_NOT_TCP;
-		return XDP_PASS;
-	}
-	if (st == PARSE_SHORT) {
-		*why = SS_PASS_UNPARSED;
-		return XDP_PASS;
-	}
-	cfg = cfg_get();
-	if (!cfg || !addr_served(cfg, &f)) {
-		*why = SS_PASS_UNSERVED;
-		return XDP_PASS;
-	}
-	if (st == PARSE_FRAGMENT) {
-		*why = SS_DROP_FRAGMENT;
-		return XDP_DROP;
-	}
-	if (st == PARSE_IP6_EXT) {
-		*why = SS_DROP_IP6_EXT;
-		return XDP_DROP;
-	}
-	if (!port_served(cfg, f.dport)) {
-		*why = SS_PASS_UNSERVED;
-		return XDP_PASS;
-	}
-	if (st != PARSE_TCP) {
-		*why = SS_DROP_MALFORMED;
-		return XDP_DROP;
-	}
-	/* the group bit: first byte of the destination, wherever it sits in the half */
-	if (((__u8 *)f.dmac)[0] & 1) {
-		*why = SS_DROP_L2_MULTICAST;
-		return XDP_DROP;
-	}
-	if (!f.sport) {
-		*why = SS_DROP_SPORT_ZERO;
-		return XDP_DROP;
-	}
-	if (addr_src_martian(&f)) {
-		*why = SS_DROP_MARTIAN;
-		return XDP_DROP;
+	sc = screen_frame(ctx, &f, serve_addr_ours, serve_port_ours, &cfg);
+	if (sc != SCREEN_OK) {
+		*why = serve_screen_stat(sc);
+		return screen_verdict(sc);
 	}
 	tcpf = f.tcp_flags;
-	if ((tcpf & TCP_F_SYN) && (tcpf & (TCP_F_FIN | TCP_F_RST))) {
-		*why = SS_DROP_BAD_FLAGS;
-		return XDP_DROP;
-	}
 
 	flow_key_make(&f, &key);
 	xdp_tcp_opts(ctx, &f, &opts);
