@@ -101,23 +101,18 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	struct tcp_synack_opt so = {};
 	struct tcp_opts opts;
 	struct reply r = {};
-	__u32 mss_idx, ws, payload, tsval = 0;
+	__u32 tsval = 0;
 	__u64 hash;
-	int sack, ts;
+	int ts;
 
 	if (!k) {
 		*why = GS_XDP_PASS_SYN_NOKEY;
 		return XDP_PASS;
 	}
 	xdp_tcp_opts(ctx, f, &opts);
-	mss_idx = cookie_mss_index((opts.flags & OPT_MSS) ? opts.mss : 0, f->ipv6);
-	ws = (opts.flags & OPT_WSCALE) ? opts.wscale : COOKIE_WS_NONE;
-	sack = !!(opts.flags & OPT_SACK_PERM);
 	ts = !!(opts.flags & OPT_TS);
-	payload = cookie_payload(slot, mss_idx, ws, sack, ts);
-	hash = cookie_hash_frame(k, f, f->seq, payload);
 
-	r.seq = cookie_from_hash(hash, payload);
+	r.seq = cookie_make(f, &opts, k, slot, &hash);
 	r.ack_seq = f->seq + 1;
 	r.flags = TCP_F_SYN | TCP_F_ACK;
 	r.window = f->ipv6 ? cfg->win6 : cfg->win4;
@@ -132,9 +127,9 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	/* Linux's option order, so the answer looks like any Linux SYN-ACK. */
 	so.mss = f->ipv6 ? cfg->mss6 : cfg->mss4;
 	so.wscale = cfg->wscale;
-	so.sack = sack;
+	so.sack = !!(opts.flags & OPT_SACK_PERM);
 	so.ts = ts;
-	so.ws = ws != COOKIE_WS_NONE;
+	so.ws = !!(opts.flags & OPT_WSCALE);
 	so.tsval = tsval;
 	so.tsecr = opts.tsval;
 	r.nopt = tcp_synack_opts(r.opt, &so);

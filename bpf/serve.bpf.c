@@ -458,25 +458,21 @@ SHAKEOFF_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *
 	__u64 slot = cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now);
 	__u32 idx = slot & (GUARD_KEY_SLOTS - 1);
 	const struct guard_key *k = bpf_map_lookup_elem(&serve_keys, &idx);
-	__u32 mss_idx, ws, payload;
 	__u8 flags = 0;
+	__u32 cookie;
 	__u64 hash;
 
 	if (!cookie_key_ok(k, slot))
 		return -1;
-	mss_idx = cookie_mss_index((o->flags & OPT_MSS) ? o->mss : 0, f->ipv6);
-	ws = (o->flags & OPT_WSCALE) ? o->wscale : COOKIE_WS_NONE;
 	if (o->flags & OPT_SACK_PERM)
 		flags |= SF_SACK;
 	if (o->flags & OPT_TS)
 		flags |= SF_TS;
 	if (o->flags & OPT_WSCALE)
 		flags |= SF_WSCALE;
-	payload = cookie_payload(slot, mss_idx, ws, flags & SF_SACK, flags & SF_TS);
-	hash = cookie_hash_frame(k, f, f->seq, payload);
+	cookie = cookie_make(f, o, k, slot, &hash);
 	/* TSval offset from the hash: the final ACK recomputes it, no state needed */
-	synack_fill(r, cfg, f, cookie_from_hash(hash, payload), f->seq, flags,
-		    ts_tick(now) + (__u32)(hash >> 32), o->tsval);
+	synack_fill(r, cfg, f, cookie, f->seq, flags, ts_tick(now) + (__u32)(hash >> 32), o->tsval);
 	return 0;
 }
 

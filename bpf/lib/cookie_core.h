@@ -47,6 +47,23 @@ SHAKEOFF_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct 
 			    payload);
 }
 
+/*
+ * The cookie for a SYN with options o under k, the key of `slot`: the ISN of
+ * our SYN-ACK. *hash gets the hash it came from (its high half is the
+ * SYN-ACK's TSval offset, cookie_info.ts_off when the ACK comes back).
+ */
+SHAKEOFF_INLINE __u32 cookie_make(const struct frame *f, const struct tcp_opts *o,
+				  const struct guard_key *k, __u64 slot, __u64 *hash)
+{
+	__u32 mss_idx = cookie_mss_index((o->flags & OPT_MSS) ? o->mss : 0, f->ipv6);
+	__u32 ws = (o->flags & OPT_WSCALE) ? o->wscale : COOKIE_WS_NONE;
+	__u32 payload =
+		cookie_payload(slot, mss_idx, ws, o->flags & OPT_SACK_PERM, o->flags & OPT_TS);
+
+	*hash = cookie_hash_frame(k, f, f->seq, payload);
+	return cookie_from_hash(*hash, payload);
+}
+
 /* The slot the cookie in an ACK (ack - 1) claims, given the current one. */
 SHAKEOFF_INLINE __u64 cookie_ack_slot(const struct frame *f, __u64 now_slot)
 {
