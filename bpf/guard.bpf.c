@@ -141,16 +141,13 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	return XDP_TX;
 }
 
-/* What a closed port answers (RFC 9293 3.10.7.1, as Linux sends it). */
+/* A SYN to a port nobody listens on: what a closed port answers. */
 static int guard_rst(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
 		     enum guard_stat *why)
 {
 	struct reply r = {};
 
-	r.seq = 0;
-	r.ack_seq = f->seq + 1 + f->payload_len;
-	r.flags = TCP_F_RST | TCP_F_ACK;
-	r.ttl = cfg->ttl;
+	reply_rst_closed(&r, f, cfg->ttl);
 	if (reply_build(ctx, f, &r)) {
 		*why = GS_XDP_DROP_NO_ROOM;
 		return XDP_DROP;

@@ -664,15 +664,7 @@ SHAKEOFF_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, con
 		return XDP_DROP;
 	}
 	lim->sent++;
-	if (f->tcp_flags & TCP_F_ACK) {
-		r.seq = f->ack_seq;
-		r.flags = TCP_F_RST;
-	} else {
-		r.ack_seq = f->seq + f->payload_len + !!(f->tcp_flags & TCP_F_SYN) +
-			    !!(f->tcp_flags & TCP_F_FIN);
-		r.flags = TCP_F_RST | TCP_F_ACK;
-	}
-	r.ttl = cfg->ttl;
+	reply_rst_closed(&r, f, cfg->ttl);
 	if (reply_build(ctx, f, &r)) {
 		*why = SS_DROP_NO_ROOM;
 		return XDP_DROP;
