@@ -40,6 +40,7 @@
 #include "lib/reply.h"
 #include "lib/tcpopt_xdp.h"
 #include "lib/addr.h"
+#include "lib/screen.h"
 #include "lib/cookie_core.h"
 #include "lib/serve_maps.h"
 
@@ -125,8 +126,9 @@ SHAKEOFF_INLINE void flow_key_make(const struct frame *f, struct serve_flow_key 
 }
 
 /* A SYN-ACK for the flow (iss, irs) with the options it negotiated (SF_*). */
-SHAKEOFF_INLINE void synack_fill(struct reply *r, const struct serve_cfg *cfg, const struct frame *f,
-				 __u32 iss, __u32 irs, __u8 flags, __u32 tsval, __u32 tsecr)
+SHAKEOFF_INLINE void synack_fill(struct reply *r, const struct serve_cfg *cfg,
+				 const struct frame *f, __u32 iss, __u32 irs, __u8 flags,
+				 __u32 tsval, __u32 tsecr)
 {
 	struct tcp_synack_opt so = {
 		.mss = f->ipv6 ? cfg->mss6 : cfg->mss4,
@@ -185,7 +187,8 @@ SHAKEOFF_INLINE int fin_received(__u8 st)
 }
 
 /* Challenge / duplicate ACK, at most one per oow_gap per flow. Under the lock. */
-SHAKEOFF_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, __u32 gap, __u32 why)
+SHAKEOFF_INLINE void plan_oow_ack(struct plan *p, struct serve_flow *fl, __u32 tick, __u32 gap,
+				  __u32 why)
 {
 	if ((__u32)(tick - fl->oow_tick) < gap) {
 		p->kind = PLAN_DROP;
@@ -387,8 +390,7 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 	 */
 	if (!(tcpf & (TCP_F_RST | TCP_F_SYN)) && ts_seg && (__s32)(seq - rcv_nxt) <= 0 &&
 	    /* TIME_WAIT answers a retransmitted FIN with the old TS.Recent, as Linux does */
-	    !(st == TCPS_TIME_WAIT && (tcpf & TCP_F_FIN)) &&
-	    (__s32)(o->tsval - fl->ts_recent) >= 0)
+	    !(st == TCPS_TIME_WAIT && (tcpf & TCP_F_FIN)) && (__s32)(o->tsval - fl->ts_recent) >= 0)
 		fl->ts_recent = o->tsval;
 	/* TIME_WAIT's clock moves only with the FIN (above) or on entering it. */
 	if (st != TCPS_TIME_WAIT)
@@ -451,30 +453,26 @@ __noinline int serve_flow_seg(struct xdp_md *ctx, const struct frame *f, const s
 
 /* A cookie SYN-ACK for a SYN (stateless) into r; -1 without a key for the slot. */
 SHAKEOFF_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *cfg,
-				 const struct frame *f, const struct tcp_opts *o, __u64 now)
+				       const struct frame *f, const struct tcp_opts *o, __u64 now)
 {
 	__u64 slot = cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now);
 	__u32 idx = slot & (GUARD_KEY_SLOTS - 1);
 	const struct guard_key *k = bpf_map_lookup_elem(&serve_keys, &idx);
-	__u32 mss_idx, ws, payload;
 	__u8 flags = 0;
+	__u32 cookie;
 	__u64 hash;
 
 	if (!cookie_key_ok(k, slot))
 		return -1;
-	mss_idx = cookie_mss_index((o->flags & OPT_MSS) ? o->mss : 0, f->ipv6);
-	ws = (o->flags & OPT_WSCALE) ? o->wscale : COOKIE_WS_NONE;
 	if (o->flags & OPT_SACK_PERM)
 		flags |= SF_SACK;
 	if (o->flags & OPT_TS)
 		flags |= SF_TS;
 	if (o->flags & OPT_WSCALE)
 		flags |= SF_WSCALE;
-	payload = cookie_payload(slot, mss_idx, ws, flags & SF_SACK, flags & SF_TS);
-	hash = cookie_hash_frame(k, f, f->seq, payload);
+	cookie = cookie_make(f, o, k, slot, &hash);
 	/* TSval offset from the hash: the final ACK recomputes it, no state needed */
-	synack_fill(r, cfg, f, cookie_from_hash(hash, payload), f->seq, flags,
-		    ts_tick(now) + (__u32)(hash >> 32), o->tsval);
+	synack_fill(r, cfg, f, cookie, f->seq, flags, ts_tick(now) + (__u32)(hash >> 32), o->tsval);
 	return 0;
 }
 
@@ -636,7 +634,7 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 
 /* What a closed port answers (RFC 9293 3.10.7.1), within a per-CPU budget. */
 SHAKEOFF_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, const struct frame *f,
-		      __u32 *why)
+			    __u32 *why)
 {
 	__u32 zero = 0;
 	struct serve_rstlim *lim;
@@ -666,15 +664,7 @@ SHAKEOFF_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, con
 		return XDP_DROP;
 	}
 	lim->sent++;
-	if (f->tcp_flags & TCP_F_ACK) {
-		r.seq = f->ack_seq;
-		r.flags = TCP_F_RST;
-	} else {
-		r.ack_seq = f->seq + f->payload_len + !!(f->tcp_flags & TCP_F_SYN) +
-			    !!(f->tcp_flags & TCP_F_FIN);
-		r.flags = TCP_F_RST | TCP_F_ACK;
-	}
-	r.ttl = cfg->ttl;
+	reply_rst_closed(&r, f, cfg->ttl);
 	if (reply_build(ctx, f, &r)) {
 		*why = SS_DROP_NO_ROOM;
 		return XDP_DROP;
@@ -683,65 +673,64 @@ SHAKEOFF_INLINE int no_flow(struct xdp_md *ctx, const struct serve_cfg *cfg, con
 	return XDP_TX;
 }
 
+/* The screen's outcomes under serve's counter names. */
+SHAKEOFF_INLINE __u32 serve_screen_stat(int sc)
+{
+	switch (sc) {
+	case SCREEN_NOT_TCP:
+		return SS_PASS_NOT_TCP;
+	case SCREEN_UNPARSED:
+		return SS_PASS_UNPARSED;
+	case SCREEN_NOT_OURS:
+		return SS_PASS_UNSERVED;
+	case SCREEN_FRAGMENT:
+		return SS_DROP_FRAGMENT;
+	case SCREEN_IP6_EXT:
+		return SS_DROP_IP6_EXT;
+	case SCREEN_MALFORMED:
+		return SS_DROP_MALFORMED;
+	case SCREEN_L2_MULTICAST:
+		return SS_DROP_L2_MULTICAST;
+	case SCREEN_SPORT_ZERO:
+		return SS_DROP_SPORT_ZERO;
+	case SCREEN_MARTIAN:
+		return SS_DROP_MARTIAN;
+	default: /* SYN with FIN or RST */
+		return SS_DROP_BAD_FLAGS;
+	}
+}
+
+/* serve's tests of a frame: its configuration lists the addresses and ports served. */
+SHAKEOFF_INLINE int serve_addr_ours(void *priv, const struct frame *f)
+{
+	const struct serve_cfg **cfg = priv;
+
+	*cfg = cfg_get();
+	return *cfg && addr_served(*cfg, f);
+}
+
+SHAKEOFF_INLINE int serve_port_ours(void *priv, const struct frame *f)
+{
+	const struct serve_cfg **cfg = priv;
+
+	return port_served(*cfg, f->dport);
+}
+
 static int serve_xdp(struct xdp_md *ctx, __u32 *why)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
-	const struct serve_cfg *cfg;
+	const struct serve_cfg *cfg = NULL;
 	struct serve_flow_key key;
 	struct tcp_opts opts;
 	struct frame f = {};
 	__u8 tcpf;
-	int st, ret;
+	int sc, ret;
 
-	st = frame_parse(data, data_end, &f);
-	if (st == PARSE_NOT_TCP) {
-		*why = SS_PASS_NOT_TCP;
-		return XDP_PASS;
-	}
-	if (st == PARSE_SHORT) {
-		*why = SS_PASS_UNPARSED;
-		return XDP_PASS;
-	}
-	cfg = cfg_get();
-	if (!cfg || !addr_served(cfg, &f)) {
-		*why = SS_PASS_UNSERVED;
-		return XDP_PASS;
-	}
-	if (st == PARSE_FRAGMENT) {
-		*why = SS_DROP_FRAGMENT;
-		return XDP_DROP;
-	}
-	if (st == PARSE_IP6_EXT) {
-		*why = SS_DROP_IP6_EXT;
-		return XDP_DROP;
-	}
-	if (!port_served(cfg, f.dport)) {
-		*why = SS_PASS_UNSERVED;
-		return XDP_PASS;
-	}
-	if (st != PARSE_TCP) {
-		*why = SS_DROP_MALFORMED;
-		return XDP_DROP;
-	}
-	/* the group bit: first byte of the destination, wherever it sits in the half */
-	if (((__u8 *)f.dmac)[0] & 1) {
-		*why = SS_DROP_L2_MULTICAST;
-		return XDP_DROP;
-	}
-	if (!f.sport) {
-		*why = SS_DROP_SPORT_ZERO;
-		return XDP_DROP;
-	}
-	if (addr_src_martian(&f)) {
-		*why = SS_DROP_MARTIAN;
-		return XDP_DROP;
+	sc = screen_frame(ctx, &f, serve_addr_ours, serve_port_ours, &cfg);
+	if (sc != SCREEN_OK) {
+		*why = serve_screen_stat(sc);
+		return screen_verdict(sc);
 	}
 	tcpf = f.tcp_flags;
-	if ((tcpf & TCP_F_SYN) && (tcpf & (TCP_F_FIN | TCP_F_RST))) {
-		*why = SS_DROP_BAD_FLAGS;
-		return XDP_DROP;
-	}
 
 	flow_key_make(&f, &key);
 	xdp_tcp_opts(ctx, &f, &opts);
@@ -804,8 +793,7 @@ __noinline int serve_ctl_apply(struct serve_ctl_op *op)
 			res = SERVE_CTL_MOVED;
 		}
 	} else if (op->kind == SERVE_CTL_PUBLISH) {
-		if (st == op->seen_state && op->state > TCPS_SYN_RCVD &&
-		    op->state < TCPS__COUNT) {
+		if (st == op->seen_state && op->state > TCPS_SYN_RCVD && op->state < TCPS__COUNT) {
 			fl->state = op->state;
 			fl->snd_una = op->snd_una;
 			fl->snd_nxt = op->snd_nxt;

@@ -34,8 +34,8 @@ SHAKEOFF_INLINE int addr_src_martian(const struct frame *f)
 #define ADDR_LIST_MAX 16
 
 /* Is the frame's destination one of the n4/n6 local addresses listed? */
-SHAKEOFF_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4], __u32 n6,
-			      const struct frame *f)
+SHAKEOFF_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4],
+				    __u32 n6, const struct frame *f)
 {
 	__u32 i;
 

@@ -38,13 +38,30 @@ SHAKEOFF_INLINE int cookie_key_ok(const struct guard_key *k, __u64 slot)
 }
 
 SHAKEOFF_INLINE __u64 cookie_hash_frame(const struct guard_key *k, const struct frame *f, __u32 isn,
-				  __u32 payload)
+					__u32 payload)
 {
 	if (f->ipv6)
 		return cookie_hash6(k->k0, k->k1, f->saddr, f->daddr, f->sport, f->dport, isn,
 				    payload);
 	return cookie_hash4(k->k0, k->k1, f->saddr[0], f->daddr[0], f->sport, f->dport, isn,
 			    payload);
+}
+
+/*
+ * The cookie for a SYN with options o under k, the key of `slot`: the ISN of
+ * our SYN-ACK. *hash gets the hash it came from (its high half is the
+ * SYN-ACK's TSval offset, cookie_info.ts_off when the ACK comes back).
+ */
+SHAKEOFF_INLINE __u32 cookie_make(const struct frame *f, const struct tcp_opts *o,
+				  const struct guard_key *k, __u64 slot, __u64 *hash)
+{
+	__u32 mss_idx = cookie_mss_index((o->flags & OPT_MSS) ? o->mss : 0, f->ipv6);
+	__u32 ws = (o->flags & OPT_WSCALE) ? o->wscale : COOKIE_WS_NONE;
+	__u32 payload =
+		cookie_payload(slot, mss_idx, ws, o->flags & OPT_SACK_PERM, o->flags & OPT_TS);
+
+	*hash = cookie_hash_frame(k, f, f->seq, payload);
+	return cookie_from_hash(*hash, payload);
 }
 
 /* The slot the cookie in an ACK (ack - 1) claims, given the current one. */
@@ -59,7 +76,7 @@ SHAKEOFF_INLINE __u64 cookie_ack_slot(const struct frame *f, __u64 now_slot)
  * *ci when valid, -1 otherwise (also when k is NULL or not slot's key).
  */
 SHAKEOFF_INLINE int cookie_verify(const struct frame *f, const struct guard_key *k, __u64 slot,
-			    struct cookie_info *ci)
+				  struct cookie_info *ci)
 {
 	__u32 cookie = f->ack_seq - 1;
 	__u32 payload = cookie & COOKIE_PAYLOAD_MASK;

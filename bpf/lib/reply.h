@@ -29,7 +29,8 @@ struct reply {
 	__be32 opt[REPLY_MAX_OPT_WORDS]; /* options, wire order */
 };
 
-SHAKEOFF_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply *r, __u32 tcp_len)
+SHAKEOFF_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct reply *r,
+					     __u32 tcp_len)
 {
 	__u32 sum = 0;
 	__u32 i;
@@ -59,6 +60,25 @@ SHAKEOFF_INLINE __u32 reply_tcp_csum_partial(const struct frame *f, const struct
 		if (i < r->nopt)
 			sum = csum_add32(sum, r->opt[i]);
 	return sum;
+}
+
+/*
+ * The RST a closed port answers a segment with (RFC 9293 3.10.7.1, as Linux
+ * sends it): at the segment's ACK number if it carries one, else at 0,
+ * acknowledging all the segment occupied. r starts zeroed (no window, no options).
+ */
+SHAKEOFF_INLINE void reply_rst_closed(struct reply *r, const struct frame *f, __u8 ttl)
+{
+	if (f->tcp_flags & TCP_F_ACK) {
+		r->seq = f->ack_seq;
+		r->flags = TCP_F_RST;
+	} else {
+		r->seq = 0;
+		r->ack_seq = f->seq + f->payload_len + !!(f->tcp_flags & TCP_F_SYN) +
+			     !!(f->tcp_flags & TCP_F_FIN);
+		r->flags = TCP_F_RST | TCP_F_ACK;
+	}
+	r->ttl = ttl;
 }
 
 /*
