@@ -942,9 +942,10 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print);
 	if (geteuid()) {
-		printf("test_flood needs root to load BPF programs\n");
-		printf("0 passed, 0 failed, 1 skipped\n");
-		return 0;
+		tl_begin("test_flood");
+		tl_skip("needs root to load BPF programs");
+		tl_end();
+		return tl_summary();
 	}
 	/* so_lab_drop keeps one random stream per CPU: stay on one to compare runs */
 	CPU_ZERO(&set);
