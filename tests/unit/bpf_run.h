@@ -262,13 +262,11 @@ static inline void tr_dump(const struct tr_run *r)
 
 static inline __attribute__((format(printf, 1, 2))) void tr_case_begin(const char *fmt, ...)
 {
-	char desc[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
+	tl_vbegin(fmt, ap);
 	va_end(ap);
-	tl_begin("%s", desc);
 	tr_case.on = true;
 	tr_case.n = 0;
 }

@@ -39,13 +39,11 @@
 static __attribute__((format(printf, 5, 6))) bool
 expect_at(bool ok, const char *cond, const char *file, int line, const char *fmt, ...)
 {
-	char desc[256];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
+	tl_vbegin(fmt, ap);
 	va_end(ap);
-	tl_begin("%s", desc);
 	tl_check(ok, file, line, "does not hold: %s", cond);
 	return tl_end();
 }

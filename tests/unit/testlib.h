@@ -54,18 +54,24 @@ static inline __attribute__((format(printf, 1, 2))) void tl_note(const char *fmt
 	va_end(ap);
 }
 
-static inline __attribute__((format(printf, 1, 2))) void tl_begin(const char *fmt, ...)
+/* Start a case named by fmt; tl_vbegin() for wrappers that take their own format. */
+static inline void tl_vbegin(const char *fmt, va_list ap)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
 	vsnprintf(tl.desc, sizeof(tl.desc), fmt, ap);
-	va_end(ap);
 	tl.case_failed = false;
 	tl.case_skipped = false;
 	tl.skip_why[0] = 0;
 	tl.log_len = 0;
 	tl.log[0] = 0;
+}
+
+static inline __attribute__((format(printf, 1, 2))) void tl_begin(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	tl_vbegin(fmt, ap);
+	va_end(ap);
 }
 
 static inline bool tl_failing(void)
