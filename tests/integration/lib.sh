@@ -102,6 +102,21 @@ want_range() {	# DESC ACTUAL LOW HIGH
 	fail "$1: got '$2', want $3..$4"
 }
 
+# refuse DESC PATTERN CMD...: CMD refuses, as a refusal must: exit 2 and one
+# line on stderr alone, matching PATTERN (grep -iE), saying why.
+refuse() {
+	local desc=$1 pat=$2 rc
+	shift 2
+	"$@" >"$WORK/r.out" 2>"$WORK/r.err"
+	rc=$?
+	[ $rc -eq 2 ] || fail "$desc: exit $rc, want 2: $(cat "$WORK/r.out" "$WORK/r.err")" || return
+	[ ! -s "$WORK/r.out" ] && [ "$(grep -c . "$WORK/r.err")" -eq 1 ] ||
+		fail "$desc: want one line on stderr only, got: $(cat "$WORK/r.out" "$WORK/r.err")" || return
+	head -n 1 "$WORK/r.err" | grep -qiE -- "$pat" ||
+		fail "$desc: message lacks /$pat/: $(cat "$WORK/r.err")" || return
+	echo "    ok: $desc -> $(head -n 1 "$WORK/r.err")"
+}
+
 # kstat srv|cli GROUP NAME: a counter of /proc/net/snmp or /proc/net/netstat in that namespace.
 kstat() {
 	ip netns exec "$TOPO-$1" cat /proc/net/snmp /proc/net/netstat |

@@ -550,21 +550,7 @@ case_detach_other_netns() {
 	want_eq "cli1 keeps its lab program" "$(cli_xdp_name cli1)" so_lab_pass
 }
 
-# 9. What guard refuses: exit 2 and one line saying why.
-refuse() {	# DESC PATTERN CMD...
-	local desc=$1 pat=$2 rc
-	shift 2
-	"$@" >"$WORK/r.out" 2>"$WORK/r.err"
-	rc=$?
-	[ $rc -eq 2 ] || fail "$desc: exit $rc, want 2: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	# Exactly one line, with the reason.
-	[ ! -s "$WORK/r.out" ] && [ "$(grep -c . "$WORK/r.err")" -eq 1 ] ||
-		fail "$desc: want one line on stderr only, got: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	head -n 1 "$WORK/r.err" | grep -qiE -- "$pat" ||
-		fail "$desc: message lacks /$pat/: $(cat "$WORK/r.err")" || return
-	echo "    ok: $desc -> $(head -n 1 "$WORK/r.err")"
-}
-
+# 9. What guard refuses: exit 2 and one line saying why (refuse).
 case_refusals() {
 	case_reset || return
 	local p t id out rc

@@ -374,19 +374,6 @@ case_conns() {
 # 5. What serve refuses, and guard next to serve: exit 2 and one line saying why.
 # srvt: in the server namespace, ended after 20 s should a refusal not come.
 srvt() { timeout 20 ip netns exec "$TOPO-srv" "$@"; }
-refuse() {	# DESC PATTERN CMD...
-	local desc=$1 pat=$2 rc
-	shift 2
-	"$@" >"$WORK/r.out" 2>"$WORK/r.err"
-	rc=$?
-	[ $rc -eq 2 ] || fail "$desc: exit $rc, want 2: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	[ ! -s "$WORK/r.out" ] && [ "$(grep -c . "$WORK/r.err")" -eq 1 ] ||
-		fail "$desc: want one line on stderr only, got: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	head -n 1 "$WORK/r.err" | grep -qiE -- "$pat" ||
-		fail "$desc: message lacks /$pat/: $(cat "$WORK/r.err")" || return
-	echo "    ok: $desc -> $(head -n 1 "$WORK/r.err")"
-}
-
 case_refusals() {
 	case_reset || return
 	local p id i out

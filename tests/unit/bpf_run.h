@@ -34,6 +34,14 @@
 #include "pkt.h"
 #include "testlib.h"
 
+/* For libbpf_set_print(): libbpf's warnings on stderr, its debug output not. */
+static inline int tr_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
 /* TCX verdicts (uapi enum tcx_action_base, newer than the installed headers). */
 #define TR_TCX_NEXT (-1)
 #define TR_TCX_PASS 0
@@ -258,6 +266,45 @@ static inline void tr_dump(const struct tr_run *r)
 			tl_note(" %s %+lld", r->p->names[id], (long long)r->delta[id]);
 	tl_note("\n");
 	tl_hexdump("output", r->out, r->outlen);
+}
+
+/*
+ * What every reply r sent back to `in` must be: it parses; Ethernet and IP
+ * addresses and TCP ports are in's, swapped; TTL (hop limit) is ttl; the
+ * frame is as long as its IP packet, without TCP payload; IPv4 header and
+ * TCP checksums are right by pkt.h's own arithmetic. *v is the parsed reply,
+ * for the caller's further checks.
+ */
+static inline bool tr_check_reply(const struct pkt_spec *in, const struct tr_run *r,
+				  unsigned int ttl, struct pkt_view *v)
+{
+	const char *perr = pkt_parse(r->out, r->outlen, v);
+	size_t alen = in->ipv6 ? 16 : 4;
+	bool ok = true;
+
+	if (!ASSERT(!perr, "reply does not parse: %s", perr))
+		return false;
+	ok = ASSERT_MEM_EQ(v->eth->dst, in->smac, 6, "reply Ethernet destination") && ok;
+	ok = ASSERT_MEM_EQ(v->eth->src, in->dmac, 6, "reply Ethernet source") && ok;
+	if (!ASSERT_EQ(v->ipv6, in->ipv6, "reply IP version is the input's"))
+		return false;
+	ok = ASSERT_MEM_EQ(pkt_saddr(v), in->daddr, alen, "reply source address") && ok;
+	ok = ASSERT_MEM_EQ(pkt_daddr(v), in->saddr, alen, "reply destination address") && ok;
+	if (in->ipv6) {
+		ok = ASSERT_EQ(v->ip6->hop_limit, ttl, "reply hop limit") && ok;
+	} else {
+		ok = ASSERT_EQ(v->ip4->ttl, ttl, "reply TTL") && ok;
+		ok = ASSERT_EQ(ntohs(v->ip4->check), pkt_ip4_csum(v->ip4, 20),
+			       "reply IPv4 header checksum") &&
+		     ok;
+	}
+	ok = ASSERT_EQ(r->outlen, v->l3_off + v->ip_len, "reply frame length (IP length + L2)") &&
+	     ok;
+	ok = ASSERT_EQ(v->payload_len, 0, "reply TCP payload bytes") && ok;
+	ok = ASSERT_EQ(ntohs(v->tcp->sport), in->dport, "reply source port") && ok;
+	ok = ASSERT_EQ(ntohs(v->tcp->dport), in->sport, "reply destination port") && ok;
+	ok = ASSERT_EQ(ntohs(v->tcp->check), pkt_tcp_csum_want(v), "reply TCP checksum") && ok;
+	return ok;
 }
 
 static inline __attribute__((format(printf, 1, 2))) void tr_case_begin(const char *fmt, ...)

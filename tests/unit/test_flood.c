@@ -53,13 +53,6 @@
 static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 /* ---- flood ---- */
 
 struct flood_case {
@@ -940,7 +933,7 @@ int main(void)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(tr_libbpf_print);
 	if (geteuid()) {
 		tl_begin("test_flood");
 		tl_skip("needs root to load BPF programs");

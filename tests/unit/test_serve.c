@@ -254,37 +254,6 @@ struct want {
 	uint32_t tsecr;
 };
 
-/* The reply's Ethernet/IP/TCP framing: addresses swapped, our TTL, checksums right. */
-static bool check_reply_ip(const struct pkt_spec *in, const struct tr_run *r, struct pkt_view *v)
-{
-	const char *perr = pkt_parse(r->out, r->outlen, v);
-	size_t alen = in->ipv6 ? 16 : 4;
-	bool ok = true;
-
-	if (!ASSERT(!perr, "reply does not parse: %s", perr))
-		return false;
-	ok = ASSERT_MEM_EQ(v->eth->dst, in->smac, 6, "reply Ethernet destination") && ok;
-	ok = ASSERT_MEM_EQ(v->eth->src, in->dmac, 6, "reply Ethernet source") && ok;
-	if (!ASSERT_EQ(v->ipv6, in->ipv6, "reply IP version"))
-		return false;
-	ok = ASSERT_MEM_EQ(pkt_saddr(v), in->daddr, alen, "reply source address") && ok;
-	ok = ASSERT_MEM_EQ(pkt_daddr(v), in->saddr, alen, "reply destination address") && ok;
-	if (in->ipv6) {
-		ok = ASSERT_EQ(v->ip6->hop_limit, TTL, "reply hop limit") && ok;
-	} else {
-		ok = ASSERT_EQ(v->ip4->ttl, TTL, "reply TTL") && ok;
-		ok = ASSERT_EQ(ntohs(v->ip4->check), pkt_ip4_csum(v->ip4, 20),
-			       "reply IPv4 header checksum") &&
-		     ok;
-	}
-	ok = ASSERT_EQ(r->outlen, v->l3_off + v->ip_len, "reply frame length") && ok;
-	ok = ASSERT_EQ(v->payload_len, 0, "reply TCP payload bytes") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->sport), in->dport, "reply source port") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->dport), in->sport, "reply destination port") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->check), pkt_tcp_csum_want(v), "reply TCP checksum") && ok;
-	return ok;
-}
-
 /* Run one client segment and check verdict, counter and reply. */
 static bool step(struct tr_run *r, const struct pkt_spec *s, const struct want *w, const char *what)
 {
@@ -306,7 +275,7 @@ static bool step(struct tr_run *r, const struct pkt_spec *s, const struct want *
 	}
 	if (w->verdict != XDP_TX)
 		return ok;
-	if (!check_reply_ip(s, r, &v)) {
+	if (!tr_check_reply(s, r, TTL, &v)) {
 		tr_dump(r);
 		return false;
 	}
@@ -433,7 +402,7 @@ static bool handshake(bool v6, struct serve_flow *v)
 				  TSV };
 
 		/* rerun the checks on the same reply */
-		if (!check_reply_ip(&s, &r, &pv))
+		if (!tr_check_reply(&s, &r, TTL, &pv))
 			return false;
 		ok = ASSERT_EQ(pv.tcp->flags, w.flags, "SYN-ACK flags") && ok;
 		ok = ASSERT_EQ(ntohl(pv.tcp->seq), w.seq, "SYN-ACK seq = ISS of the entry") && ok;
@@ -803,7 +772,7 @@ e5:
 				    "answered with a SYN-ACK, tx_synack"))
 				goto e6;
 			if (check_state(v6, &v, TCPS_SYN_RCVD, "after the new SYN") &&
-			    check_reply_ip(&s, &r, &pv)) {
+			    tr_check_reply(&s, &r, TTL, &pv)) {
 				ASSERT_EQ(v.irs, ISN + 1000, "IRS of the new connection");
 				ASSERT_EQ(pv.tcp->flags, PKT_SYN | PKT_ACK, "SYN-ACK flags");
 				ASSERT_EQ(ntohl(pv.tcp->seq), v.iss, "SYN-ACK seq = new ISS");
@@ -1032,7 +1001,7 @@ static bool cookie_synack(bool v6, enum serve_stat stat, uint32_t *cookie, uint3
 		tr_dump(&r);
 		return false;
 	}
-	if (!check_reply_ip(&s, &r, &pv))
+	if (!tr_check_reply(&s, &r, TTL, &pv))
 		return false;
 	*cookie = ntohl(pv.tcp->seq);
 	payload = cookie_payload(SLOT, 6, 7, 1, 1);
