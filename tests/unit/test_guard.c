@@ -1184,6 +1184,16 @@ static void ack_spec(struct pkt_spec *a, const struct pkt_spec *syn, uint32_t co
 	a->n_ext = 0;
 }
 
+/* The client's ACK of `cookie` (ack_spec()) through XDP, with its expected result. */
+static bool ack_expect(struct tr_run *r, const struct pkt_spec *syn, uint32_t cookie, int verdict,
+		       enum guard_stat stat, const char *what)
+{
+	struct pkt_spec ack;
+
+	ack_spec(&ack, syn, cookie);
+	return tr_run_spec(r, &xdp_prog, &ack, what) && expect_result(r, verdict, stat);
+}
+
 enum ack_mut {
 	AM_NONE,
 	AM_FLIP, /* flip one bit of the cookie */
@@ -1342,7 +1352,7 @@ static void test_cookie_keys(void)
 {
 	struct guard_key k0 = key_of(SLOT, 0), k1 = key_of(SLOT, 1);
 	struct synack_want w = LINUX_WANT;
-	struct pkt_spec syn, ack;
+	struct pkt_spec syn;
 	struct tr_run r1, r2, r3;
 	uint32_t cookie, cookie2;
 	int fam;
@@ -1357,10 +1367,8 @@ static void test_cookie_keys(void)
 			goto out1;
 		if (!ASSERT(key_set(&k1), "replace key"))
 			goto out1;
-		ack_spec(&ack, &syn, cookie);
-		if (!tr_run_spec(&r2, &xdp_prog, &ack, "ACK with the old key's cookie"))
-			goto out1;
-		expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+		ack_expect(&r2, &syn, cookie, XDP_DROP, GS_XDP_DROP_BAD_COOKIE,
+			   "ACK with the old key's cookie");
 out1:
 		tr_case_end();
 	}
@@ -1378,10 +1386,7 @@ out1:
 		goto out2;
 	if (!ASSERT(cookie != cookie2, "cookie unchanged by a new key: %08x", cookie))
 		goto out2;
-	ack_spec(&ack, &syn, cookie2);
-	if (!tr_run_spec(&r3, &xdp_prog, &ack, "ACK"))
-		goto out2;
-	expect_result(&r3, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+	ack_expect(&r3, &syn, cookie2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK, "ACK");
 out2:
 	tr_case_end();
 
@@ -1394,10 +1399,7 @@ out2:
 		goto out3;
 	if (!ASSERT(key_set(&k1) && cfg_set_slot(SLOT + 1), "replace key, advance slot"))
 		goto out3;
-	ack_spec(&ack, &syn, cookie);
-	if (!tr_run_spec(&r2, &xdp_prog, &ack, "ACK"))
-		goto out3;
-	expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+	ack_expect(&r2, &syn, cookie, XDP_DROP, GS_XDP_DROP_BAD_COOKIE, "ACK");
 out3:
 	tr_case_end();
 
@@ -1444,10 +1446,7 @@ out4:
 		if (!ASSERT(key_set_raw(SLOT & 3, &none), "remove key"))
 			goto out5;
 	}
-	ack_spec(&ack, &syn, cookie);
-	if (!tr_run_spec(&r2, &xdp_prog, &ack, "ACK"))
-		goto out5;
-	expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+	ack_expect(&r2, &syn, cookie, XDP_DROP, GS_XDP_DROP_BAD_COOKIE, "ACK");
 out5:
 	tr_case_end();
 
@@ -1463,10 +1462,7 @@ out5:
 	}
 	if (!ASSERT(cfg_set_slot(SLOT), "set slot"))
 		goto out6;
-	ack_spec(&ack, &syn, cookie);
-	if (!tr_run_spec(&r2, &xdp_prog, &ack, "ACK"))
-		goto out6;
-	expect_result(&r2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+	ack_expect(&r2, &syn, cookie, XDP_PASS, GS_XDP_PASS_COOKIE_ACK, "ACK");
 out6:
 	tr_case_end();
 }
@@ -1477,7 +1473,7 @@ static void test_auto_mode(void)
 {
 	struct guard_key k = key_of(SLOT, 0);
 	struct synack_want w = LINUX_WANT;
-	struct pkt_spec syn, ack;
+	struct pkt_spec syn;
 	struct tr_run r1, r2;
 	uint32_t cookie;
 	uint64_t before;
@@ -1551,10 +1547,7 @@ out3:
 		goto out4;
 	if (!ASSERT(port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6), "calm"))
 		goto out4;
-	ack_spec(&ack, &syn, cookie);
-	if (!tr_run_spec(&r2, &xdp_prog, &ack, "ACK"))
-		goto out4;
-	expect_result(&r2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+	ack_expect(&r2, &syn, cookie, XDP_PASS, GS_XDP_PASS_COOKIE_ACK, "ACK");
 out4:
 	tr_case_end();
 
@@ -1562,10 +1555,7 @@ out4:
 	if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO), "fixture setup"))
 		goto out5;
 	syn_spec(&syn, false);
-	ack_spec(&ack, &syn, 0x31337);
-	if (!tr_run_spec(&r1, &xdp_prog, &ack, "ACK"))
-		goto out5;
-	expect_result(&r1, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+	ack_expect(&r1, &syn, 0x31337, XDP_DROP, GS_XDP_DROP_BAD_COOKIE, "ACK");
 out5:
 	tr_case_end();
 }
