@@ -4,9 +4,12 @@
  * tests: the one place that fills bpf_test_run_opts and reads counters.
  *
  *   tr_frame_run()   one frame in, verdict and output frame back
- *   tr_run()         the same for a struct tr_run, with the program's per-CPU
- *                    counter array read before and after: r->delta[id]
+ *   struct tr_prog   a program and the per-CPU counter array it moves
+ *   tr_run(), tr_run_spec()   a frame (given, or built from a pkt_spec)
+ *                    through a tr_prog, the counters read before and after:
+ *                    r->delta[id]
  *   tr_expect_verdict(), tr_expect_counter()   the usual checks of a run
+ *   tr_check_reply() the framing every reply must have
  *   tr_dump()        input, verdict, counters moved and output, noted under
  *                    the case's FAIL line
  *   tr_case_begin(), tr_case_end()   a testlib case whose runs are all dumped
@@ -149,8 +152,8 @@ static inline const char *tr_what(const struct tr_run *r)
 }
 
 /*
- * The checks below are macros around *_at() functions, so that a failure
- * names the line of the test that asked, not a line of this file.
+ * tr_run() and the checks after it are macros around *_at() functions, so
+ * that a failure names the line of the test that asked, not one of this file.
  */
 static inline bool tr_counters_read(const struct tr_prog *p, __u64 *sum, const char *file, int line)
 {
