@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # A client and a server namespace joined by a veth pair, for tests, demo and bench.
 #   topo_up NAME    creates NAME-cli (cli0: 10.99.0.1, fd99::1) and NAME-srv (srv0: 10.99.0.2, fd99::2)
-#   topo_down NAME  removes both (safe to call twice; use it in a trap)
+#   topo_down NAME  ends every process left in them and removes both (safe to call
+#                   twice; use it in a trap)
 # The client end runs a pass-through XDP program: veth silently drops frames
 # that XDP_TX sends unless the peer also runs XDP.
 
@@ -26,8 +27,34 @@ topo_up() {
 	ip netns exec "$n-cli" "$SHAKEOFF" lab attach cli0 pass >/dev/null || return 1
 }
 
+# topo_reap NAME [cli|srv]...: end every process in those namespaces of NAME
+# (default both): TERM, KILL after 3 s. A process left inside keeps a deleted
+# namespace, its veth and the XDP programs on it alive.
+topo_reap() {
+	local n=$1 sides=${*:2} pids i
+	sides=${sides:-cli srv}
+	pids=$(topo_pids "$n" $sides)
+	[ -n "$pids" ] || return 0
+	kill -TERM $pids 2>/dev/null
+	for i in $(seq 30); do
+		pids=$(topo_pids "$n" $sides)
+		[ -n "$pids" ] || return 0
+		sleep 0.1
+	done
+	kill -KILL $pids 2>/dev/null
+	return 0
+}
+topo_pids() {
+	local n=$1 side
+	shift
+	for side; do
+		ip netns pids "$n-$side" 2>/dev/null
+	done
+}
+
 topo_down() {
 	local n=$1
+	topo_reap "$n"
 	ip netns del "$n-cli" 2>/dev/null
 	ip netns del "$n-srv" 2>/dev/null
 	return 0
@@ -36,6 +63,13 @@ topo_down() {
 # Run in the server / client namespace.
 srv() { ip netns exec "$TOPO-srv" "$@"; }
 cli() { ip netns exec "$TOPO-cli" "$@"; }
+# The same in the background. Not `srv CMD &`: that forks a subshell, and $!
+# would be the subshell's, not CMD's. `ip netns exec` execs CMD, so after
+# bg_srv CMD, $! is CMD itself and kill $! reaches it.
+bg_srv() { ip netns exec "$TOPO-srv" "$@" & }
+bg_cli() { ip netns exec "$TOPO-cli" "$@" & }
+# ns_reap [cli|srv]...: end every process in those namespaces of $TOPO (default both).
+ns_reap() { topo_reap "$TOPO" "$@"; }
 
 # Wait until a TCP port listens in the server namespace (at most ~5 s).
 wait_listen() {

@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Integration test harness: one function per case, results counted, cleanup by trap.
-#   . tests/integration/lib.sh; TOPO=name; run_case NAME FUNC; finish
-# A case returns 0 (pass), 1 (fail) or 77 (skipped: a kernel feature is missing).
+#   . tests/integration/lib.sh; TOPO=name; FILTER=${1:-}
+#   suite_up CLEANUP TOOL...; run_case NAME FUNC [always]; ...; finish
+# A case returns 0 (pass), 1 (fail) or 77 (skipped: a kernel feature is
+# missing; its last line of output says why). Each result is one line:
+#   ok - NAME | not ok - NAME (and the case's log) | skip - NAME: why
+# and finish prints "N passed, N failed, N skipped", what tests/run.sh sums.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$ROOT/scripts/lib/topo.sh"
@@ -9,11 +13,21 @@ PY=/usr/bin/python3
 T_PASS=0 T_FAIL=0 T_SKIP=0
 WORK=$(mktemp -d /tmp/shakeoff-test.XXXXXX)
 
+# Idiom: `condition || fail "why" || return` ends a case as failed, with the reason in its log.
 fail() { echo "    $*"; return 1; }
 
+# note LINE: a line worth seeing also when the case passes (shown under its result).
+note() { echo "$*" | tee -a "$WORK/notes"; }
+
+# run_case NAME FUNC [always]: FUNC in a subshell of its own, whose guard and
+# background jobs end with it, pass or fail. FILTER (the script's argument)
+# selects cases by name, except those others need (always). Under the result
+# line: the log's tail if the case failed; then its notes, or with VERBOSE=1
+# the whole log of a case that did not fail.
 run_case() {
 	local name=$1 fn=$2 rc
-	# The case's own guard and background jobs end with its subshell, pass or fail.
+	[ -n "${FILTER:-}" ] && [ -z "${3:-}" ] && [[ $name != *"$FILTER"* ]] && return 0
+	: >"$WORK/notes"
 	( set -u; trap 'guard_stop; kill $(jobs -p) 2>/dev/null; wait' EXIT; "$fn" ) > "$WORK/case.log" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ]; then
@@ -23,6 +37,11 @@ run_case() {
 	else
 		T_FAIL=$((T_FAIL + 1)); echo "not ok - $name"; sed 's/^/    | /' "$WORK/case.log" | tail -n 40
 	fi
+	if [ -n "${VERBOSE:-}" ] && { [ $rc -eq 0 ] || [ $rc -eq 77 ]; }; then
+		sed 's/^/    | /' "$WORK/case.log"
+	else
+		sed 's/^/    # /' "$WORK/notes"
+	fi
 }
 
 finish() {
@@ -30,8 +49,102 @@ finish() {
 	[ $T_FAIL -eq 0 ]
 }
 
+# ---- before the first case -----------------------------------------------
+
+# The script's result line when it cannot start at all.
+suite_skip() { echo "skip: $*"; echo "0 passed, 0 failed, 1 skipped"; exit 0; }
+suite_fail() { echo "$*"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+# suite_up CLEANUP TOOL...: root, the tools and ./shakeoff present, CLEANUP as
+# the EXIT trap, the topology $TOPO up; else the script ends with its result line.
+suite_up() {
+	local trap_fn=$1 tool
+	shift
+	[ "$(id -u)" -eq 0 ] || suite_skip "needs root (namespaces, XDP)"
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null || suite_fail "missing $tool"
+	done
+	[ -x "$SHAKEOFF" ] || suite_fail "no $SHAKEOFF: run make"
+	trap "$trap_fn" EXIT
+	topo_up "$TOPO" || suite_fail "topology setup failed"
+}
+
+# The EXIT trap's work, whatever was running when the script ended: a case
+# still running (the script was signalled) ends with its subshell's trap;
+# the holders, every process in the namespaces, the namespaces and $WORK go.
 cleanup() {
+	local pid
+	pkill -TERM -P $$ 2>/dev/null
+	for pid in $(cat "$WORK/holders" 2>/dev/null); do
+		kill "$pid" 2>/dev/null
+	done
+	ns_reap
 	guard_stop
 	topo_down "$TOPO"
 	rm -rf "$WORK"
 }
+
+# ---- helpers of the cases --------------------------------------------------
+
+want_eq() {	# DESC ACTUAL EXPECTED
+	if [ "$2" = "$3" ]; then
+		echo "    ok: $1 = $2"
+		return 0
+	fi
+	fail "$1: got '$2', want '$3'"
+}
+
+want_range() {	# DESC ACTUAL LOW HIGH
+	if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
+		echo "    ok: $1 = $2 (in $3..$4)"
+		return 0
+	fi
+	fail "$1: got '$2', want $3..$4"
+}
+
+# refuse DESC PATTERN CMD...: CMD refuses, as a refusal must: exit 2 and one
+# line on stderr alone, matching PATTERN (grep -iE), saying why.
+refuse() {
+	local desc=$1 pat=$2 rc
+	shift 2
+	"$@" >"$WORK/r.out" 2>"$WORK/r.err"
+	rc=$?
+	[ $rc -eq 2 ] || fail "$desc: exit $rc, want 2: $(cat "$WORK/r.out" "$WORK/r.err")" || return
+	[ ! -s "$WORK/r.out" ] && [ "$(grep -c . "$WORK/r.err")" -eq 1 ] ||
+		fail "$desc: want one line on stderr only, got: $(cat "$WORK/r.out" "$WORK/r.err")" || return
+	head -n 1 "$WORK/r.err" | grep -qiE -- "$pat" ||
+		fail "$desc: message lacks /$pat/: $(cat "$WORK/r.err")" || return
+	echo "    ok: $desc -> $(head -n 1 "$WORK/r.err")"
+}
+
+# kstat srv|cli GROUP NAME: a counter of /proc/net/snmp or /proc/net/netstat in that namespace.
+kstat() {
+	ip netns exec "$TOPO-$1" cat /proc/net/snmp /proc/net/netstat |
+		awk -v g="$2:" -v n="$3" '$1 == g {
+			if (!h) { for (i = 2; i <= NF; i++) if ($i == n) c = i; h = 1 }
+			else { print (c ? $c : "missing"); exit } }'
+}
+
+xdp_name() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }
+xdp_id() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.id // 0'; }
+cli_xdp_name() { ip -n "$TOPO-cli" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }
+prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
+
+# A mount namespace with a fresh bpffs that lives as long as HOLDER (a job of
+# the case), so pins outlive the process that made them, as on the host.
+holder_up() {
+	local i
+	unshare --mount --propagation private sleep 120 &
+	HOLDER=$!
+	echo $HOLDER >>"$WORK/holders"
+	# Mount only once the holder has its own mount namespace, never over the host's bpffs.
+	for i in $(seq 50); do
+		[ "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
+		sleep 0.05
+	done
+	[ "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] ||
+		fail "unshare --mount did not give a mount namespace" || return
+	nsenter --mount="/proc/$HOLDER/ns/mnt" mount -t bpf bpf /sys/fs/bpf ||
+		fail "cannot mount a private bpffs"
+}
+in_holder() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$TOPO-srv" "$@"; }

@@ -22,22 +22,6 @@ ECHO_PORT=7 CLOSE_PORT=13
 # the server reaches them through static neighbour entries.
 SPARE4=10.99.0.11 SPARE6=fd99::11
 
-note() { echo "$*" | tee -a "$WORK/notes"; }
-
-# case_run NAME FUNC [always]: VERBOSE=1 shows the log of passing cases too;
-# FILTER selects cases by name, except those the others need (always).
-case_run() {
-	local failed=$T_FAIL
-	[ -n "$FILTER" ] && [ -z "${3:-}" ] && [[ $1 != *"$FILTER"* ]] && return 0
-	: >"$WORK/notes"
-	run_case "$1" "$2"
-	if [ -n "${VERBOSE:-}" ] && [ $T_FAIL -eq $failed ]; then
-		sed 's/^/    | /' "$WORK/case.log"
-	else
-		sed 's/^/    # /' "$WORK/notes"
-	fi
-}
-
 conf() { $PY "$CONF/conformance.py" "$@"; }
 
 # record TARGET FILE [APPS]: play every scenario from the client namespace.
@@ -177,65 +161,33 @@ case_serve_scenario() {
 	esac
 }
 
+# cleanup, with the logs kept in CONF_OUT once nothing writes them any more
 socf_cleanup() {
 	pkill -TERM -P $$ 2>/dev/null
-	ns_reap cli
-	ns_reap srv
+	ns_reap
 	[ -n "${CONF_OUT:-}" ] && cp "$WORK"/*.log "$OUT"/ 2>/dev/null
 	cleanup
 }
 
-# ns_reap srv|cli: end every process in that namespace of ours.
-ns_reap() {
-	local pids i
-	pids=$(ip netns pids "$TOPO-$1" 2>/dev/null)
-	[ -n "$pids" ] || return 0
-	kill -TERM $pids 2>/dev/null
-	for i in $(seq 30); do
-		pids=$(ip netns pids "$TOPO-$1" 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		sleep 0.1
-	done
-	kill -KILL $pids 2>/dev/null
-}
-
 # ---- main ----------------------------------------------------------------
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip: needs root (namespaces, XDP)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-if ! $PY -c 'import scapy' 2>/dev/null; then
-	echo "skip: scapy missing for $PY"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-for tool in jq ip; do
-	command -v $tool >/dev/null || { echo "missing $tool"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-done
-[ -x "$SHAKEOFF" ] || { echo "no $SHAKEOFF: run make"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+[ "$(id -u)" -eq 0 ] || suite_skip "needs root (namespaces, XDP)"
+$PY -c 'import scapy' 2>/dev/null || suite_skip "scapy missing for $PY"
 mkdir -p "$OUT"
-
-trap socf_cleanup EXIT
-if ! topo_up $TOPO; then
-	echo "topology setup failed"
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1
-fi
+suite_up socf_cleanup jq ip
 CLI_MAC=$(ip -n "$TOPO-cli" -j link show dev cli0 | jq -r '.[0].address')
 SRV_MAC=$(ip -n "$TOPO-srv" -j link show dev srv0 | jq -r '.[0].address')
 ip -n "$TOPO-srv" neigh replace $SPARE4 lladdr "$CLI_MAC" dev srv0 nud permanent
 ip -n "$TOPO-srv" neigh replace $SPARE6 lladdr "$CLI_MAC" dev srv0 nud permanent
 
 SECONDS=0
-case_run "conformance: kernel reference, tcp_syncookies=1, $RUNS runs alike" case_kernel_state always
-case_run "conformance: kernel reference, tcp_syncookies=2, $RUNS runs alike" case_kernel_cookie always
-case_run "conformance: the comparison rejects altered traces" case_selftest
+run_case "conformance: kernel reference, tcp_syncookies=1, $RUNS runs alike" case_kernel_state always
+run_case "conformance: kernel reference, tcp_syncookies=2, $RUNS runs alike" case_kernel_cookie always
+run_case "conformance: the comparison rejects altered traces" case_selftest
 for MODE in state cookie; do
-	case_run "conformance: serve --syn-mode $MODE recorded" case_serve_$MODE always
+	run_case "conformance: serve --syn-mode $MODE recorded" case_serve_$MODE always
 	for SC in $(conf list | cut -f1); do
-		case_run "conformance: serve --syn-mode $MODE vs kernel: $SC" case_serve_scenario
+		run_case "conformance: serve --syn-mode $MODE vs kernel: $SC" case_serve_scenario
 	done
 done
 echo "($SECONDS s)"

@@ -17,14 +17,7 @@ PAIR_IDX=$((20000 + RANDOM % 30000))
 CLI1_IP4=10.99.1.1 SRV1_IP4=10.99.1.2
 STATS_H=$ROOT/include/shakeoff/guard_stats.h
 
-# Idiom: `condition || fail "why" || return` ends a case as failed, with the reason in its log.
-
 # ---- helpers -------------------------------------------------------------
-
-# Background jobs run `ip netns exec` directly: it execs the command, so $! is
-# the process itself and run_case's `kill $(jobs -p)` reaches it.
-bg_srv() { ip netns exec "$TOPO-srv" "$@" & }
-bg_cli() { ip netns exec "$TOPO-cli" "$@" & }
 
 # guard_up LOG IFACE [ARGS...]: start `shakeoff guard IFACE ARGS` in the server
 # namespace and wait until it has attached. With HOLDER set, the guard runs in
@@ -57,55 +50,10 @@ guard_up() {
 	fail "guard did not attach within 30 s: $(cat "$log")"
 }
 
-# A mount namespace with a fresh bpffs that lives as long as HOLDER (a job of the case).
-holder_up() {
-	local i
-	unshare --mount --propagation private sleep 120 &
-	HOLDER=$!
-	echo $HOLDER >>"$WORK/holders"
-	# Mount only once the holder has its own mount namespace, never over the host's bpffs.
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
-		sleep 0.05
-	done
-	[ "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] ||
-		fail "unshare --mount did not give a mount namespace" || return
-	nsenter --mount="/proc/$HOLDER/ns/mnt" mount -t bpf bpf /sys/fs/bpf ||
-		fail "cannot mount a private bpffs"
-}
-in_holder() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$TOPO-srv" "$@"; }
-
 # gstat NAME [IFACE]: one guard counter, read by `shakeoff stats --json` in an ip netns exec of its own.
 gstat() { srv "$SHAKEOFF" stats "${2:-srv0}" --json | jq -r --arg n "$1" '.counters[$n]'; }
 
-# kstat srv|cli GROUP NAME: a counter of /proc/net/snmp or /proc/net/netstat in that namespace.
-kstat() {
-	ip netns exec "$TOPO-$1" cat /proc/net/snmp /proc/net/netstat |
-		awk -v g="$2:" -v n="$3" '$1 == g {
-			if (!h) { for (i = 2; i <= NF; i++) if ($i == n) c = i; h = 1 }
-			else { print (c ? $c : "missing"); exit } }'
-}
-
-want_eq() {	# DESC ACTUAL EXPECTED
-	if [ "$2" = "$3" ]; then
-		echo "    ok: $1 = $2"
-		return 0
-	fi
-	fail "$1: got '$2', want '$3'"
-}
-
-want_range() {	# DESC ACTUAL LOW HIGH
-	if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
-		echo "    ok: $1 = $2 (in $3..$4)"
-		return 0
-	fi
-	fail "$1: got '$2', want $3..$4"
-}
-
 srv_mac() { ip -n "$TOPO-srv" -j link show dev "${1:-srv0}" | jq -r '.[0].address'; }
-xdp_name() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }
-xdp_id() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.id // 0'; }
-cli_xdp_name() { ip -n "$TOPO-cli" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }
 
 # tcx_ids IFACE: programs at tcx ingress of the server's IFACE, as a JSON list.
 tcx_ids() { srv $PY "$HERE/tcx_query.py" "$1" | jq -c .prog_ids; }
@@ -121,7 +69,6 @@ guard_ids() {
 	echo "$xid $tid"
 }
 link_of_prog() { bpftool link show -j | jq --argjson p "$1" '[.[] | select(.prog_id == $p)] | length'; }
-prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 
 estab_count() {	# PORT: established sockets on the server's PORT
 	srv ss -tnH state established "( sport = :$1 )" | grep -c .
@@ -134,20 +81,6 @@ wait_file() {	# FILE PATTERN: wait up to 5 s until FILE contains PATTERN
 		sleep 0.1
 	done
 	return 1
-}
-
-# End every process left in the test's namespaces (all of them are ours).
-ns_reap() {
-	local pids i
-	pids=$(ip netns pids "$TOPO-srv" 2>/dev/null; ip netns pids "$TOPO-cli" 2>/dev/null)
-	[ -n "$pids" ] || return 0
-	kill -TERM $pids 2>/dev/null
-	for i in $(seq 30); do
-		pids=$(ip netns pids "$TOPO-srv" 2>/dev/null; ip netns pids "$TOPO-cli" 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		sleep 0.1
-	done
-	kill -KILL $pids 2>/dev/null
 }
 
 # What every case starts from, whatever an earlier case left behind.
@@ -165,22 +98,6 @@ case_reset() {
 	[ "$(xdp_name srv0)" = none ] || fail "srv0 still has XDP program $(xdp_name srv0)"
 }
 
-note() {	# a line worth seeing also when the case passes
-	echo "$*" | tee -a "$WORK/notes"
-}
-
-case_run() {	# NAME FUNC (VERBOSE=1: show the log of passing cases too)
-	local failed=$T_FAIL
-	[ -n "$FILTER" ] && [[ $1 != *"$FILTER"* ]] && return 0
-	: >"$WORK/notes"
-	run_case "$1" "$2"
-	if [ -n "${VERBOSE:-}" ] && [ $T_FAIL -eq $failed ]; then
-		sed 's/^/    | /' "$WORK/case.log"
-	else
-		sed 's/^/    # /' "$WORK/notes"
-	fi
-}
-
 # The second veth pair, cli1/srv1, same ifindex on both ends (see PAIR_IDX).
 pair_up() {
 	ip link add cli1 index $PAIR_IDX netns "$TOPO-cli" type veth \
@@ -190,17 +107,6 @@ pair_up() {
 	ip -n "$TOPO-cli" link set cli1 up
 	ip -n "$TOPO-srv" link set srv1 up
 	cli "$SHAKEOFF" lab attach cli1 pass >/dev/null 2>&1 || { echo "lab attach cli1 pass failed"; return 1; }
-}
-
-sog_cleanup() {
-	local pid
-	# A case still running (the script was signalled): its EXIT trap stops its jobs.
-	pkill -TERM -P $$ 2>/dev/null
-	for pid in $(cat "$WORK/holders" 2>/dev/null); do
-		kill "$pid" 2>/dev/null
-	done
-	ns_reap
-	cleanup
 }
 
 # ---- cases ---------------------------------------------------------------
@@ -644,21 +550,7 @@ case_detach_other_netns() {
 	want_eq "cli1 keeps its lab program" "$(cli_xdp_name cli1)" so_lab_pass
 }
 
-# 9. What guard refuses: exit 2 and one line saying why.
-refuse() {	# DESC PATTERN CMD...
-	local desc=$1 pat=$2 rc
-	shift 2
-	"$@" >"$WORK/r.out" 2>"$WORK/r.err"
-	rc=$?
-	[ $rc -eq 2 ] || fail "$desc: exit $rc, want 2: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	# Exactly one line, with the reason.
-	[ ! -s "$WORK/r.out" ] && [ "$(grep -c . "$WORK/r.err")" -eq 1 ] ||
-		fail "$desc: want one line on stderr only, got: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	head -n 1 "$WORK/r.err" | grep -qiE -- "$pat" ||
-		fail "$desc: message lacks /$pat/: $(cat "$WORK/r.err")" || return
-	echo "    ok: $desc -> $(head -n 1 "$WORK/r.err")"
-}
-
+# 9. What guard refuses: exit 2 and one line saying why (refuse).
 case_refusals() {
 	case_reset || return
 	local p t id out rc
@@ -837,37 +729,23 @@ s.bind(("", int(sys.argv[1]))); s.listen(); time.sleep(60)' $port &
 
 # ---- main ----------------------------------------------------------------
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip: needs root (namespaces, XDP)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-for tool in jq curl ss bpftool nsenter unshare; do
-	command -v $tool >/dev/null || { echo "missing $tool"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-done
-[ -x "$SHAKEOFF" ] || { echo "no $SHAKEOFF: run make"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-
-trap sog_cleanup EXIT
-if ! topo_up $TOPO || ! pair_up; then
-	echo "topology setup failed"
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1
-fi
+suite_up cleanup jq curl ss bpftool nsenter unshare
+pair_up || suite_fail "topology setup failed"
 SECONDS=0
-case_run "guard: kernel servers and clients, IPv4 and IPv6" case_kernel_server
-case_run "guard: negotiated options (ss, TCP_INFO, MSS, no TS/SACK)" case_options
-case_run "guard: no SYN reaches the server stack" case_no_syn_to_stack
-case_run "guard: forged ACK/RST/FIN dropped silently" case_forged
-case_run "guard: SYN flood vs kernel-only control" case_flood
-case_run "guard: RST for a port without listener" case_no_listener
-case_run "guard: unprotected traffic untouched" case_unprotected
-case_run "guard: stats --json from another ip netns exec" case_stats_json
-case_run "guard: detach after SIGKILL" case_detach_after_kill
-case_run "guard: SIGTERM leaves nothing behind" case_sigterm_clean
-case_run "guard: detach stays in its namespace" case_detach_other_netns
-case_run "guard: refusals" case_refusals
-case_run "guard: --cookies auto" case_auto
-case_run "guard: --key-file cookies across restarts" case_key_file
-case_run "guard: handoff without listener answers RST" case_handoff_no_listener
+run_case "guard: kernel servers and clients, IPv4 and IPv6" case_kernel_server
+run_case "guard: negotiated options (ss, TCP_INFO, MSS, no TS/SACK)" case_options
+run_case "guard: no SYN reaches the server stack" case_no_syn_to_stack
+run_case "guard: forged ACK/RST/FIN dropped silently" case_forged
+run_case "guard: SYN flood vs kernel-only control" case_flood
+run_case "guard: RST for a port without listener" case_no_listener
+run_case "guard: unprotected traffic untouched" case_unprotected
+run_case "guard: stats --json from another ip netns exec" case_stats_json
+run_case "guard: detach after SIGKILL" case_detach_after_kill
+run_case "guard: SIGTERM leaves nothing behind" case_sigterm_clean
+run_case "guard: detach stays in its namespace" case_detach_other_netns
+run_case "guard: refusals" case_refusals
+run_case "guard: --cookies auto" case_auto
+run_case "guard: --key-file cookies across restarts" case_key_file
+run_case "guard: handoff without listener answers RST" case_handoff_no_listener
 echo "($SECONDS s)"
 finish

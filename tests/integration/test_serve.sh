@@ -23,14 +23,8 @@ PORT=7
 MSL=1
 CLIENT=$HERE/serve_client.py
 
-# Idiom: `condition || fail "why" || return` ends a case as failed, with the reason in its log.
-
 # ---- helpers -------------------------------------------------------------
 
-# Background jobs run `ip netns exec` directly: it execs the command, so $! is
-# the process itself and run_case's `kill $(jobs -p)` reaches it.
-bg_srv() { ip netns exec "$TOPO-srv" "$@" & }
-bg_cli() { ip netns exec "$TOPO-cli" "$@" & }
 client() { cli $PY "$CLIENT" "$@" --port $PORT; }
 
 # serve_up LOG [ARGS...]: start `shakeoff serve srv0 --port 7 --msl 1
@@ -102,22 +96,6 @@ wait_flows() {
 	echo "$n"
 }
 
-want_eq() {	# DESC ACTUAL EXPECTED
-	if [ "$2" = "$3" ]; then
-		echo "    ok: $1 = $2"
-		return 0
-	fi
-	fail "$1: got '$2', want '$3'"
-}
-
-want_range() {	# DESC ACTUAL LOW HIGH
-	if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ] && [ "$2" -le "$4" ]; then
-		echo "    ok: $1 = $2 (in $3..$4)"
-		return 0
-	fi
-	fail "$1: got '$2', want $3..$4"
-}
-
 # want_share DESC PART WHOLE MIN_PERMILLE: PART/WHOLE at least MIN_PERMILLE per mille.
 want_share() {
 	local pm
@@ -131,56 +109,12 @@ want_share() {
 	fail "$1: $2 of $3 is below $(awk -v m="$4" 'BEGIN { printf "%.1f", m / 10 }')%"
 }
 
-# kstat srv|cli GROUP NAME: a counter of /proc/net/snmp or /proc/net/netstat in that namespace.
-kstat() {
-	ip netns exec "$TOPO-$1" cat /proc/net/snmp /proc/net/netstat |
-		awk -v g="$2:" -v n="$3" '$1 == g {
-			if (!h) { for (i = 2; i <= NF; i++) if ($i == n) c = i; h = 1 }
-			else { print (c ? $c : "missing"); exit } }'
-}
-
-xdp_name() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }
-xdp_id() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.id // 0'; }
-cli_xdp_name() { ip -n "$TOPO-cli" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }
-prog_exists() { bpftool prog show id "$1" >/dev/null 2>&1; }
 # AF_XDP sockets in use in the server namespace (this kernel has no xsk_diag for ss --xdp).
 xsk_count() { srv awk '$1 == "XDP" { print $3 }' /proc/net/protocols; }
 
 # lab: cli0's lab programs and counters.
 lab() { cli "$SHAKEOFF" lab "$@"; }
 lab_tc() { lab read cli0 --json | jq -r ".tc.counters.$1"; }
-
-# A mount namespace with a fresh bpffs that lives as long as HOLDER (a job of the case).
-holder_up() {
-	local i
-	unshare --mount --propagation private sleep 120 &
-	HOLDER=$!
-	echo $HOLDER >>"$WORK/holders"
-	# Mount only once the holder has its own mount namespace, never over the host's bpffs.
-	for i in $(seq 50); do
-		[ "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
-		sleep 0.05
-	done
-	[ "$(readlink "/proc/$HOLDER/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] ||
-		fail "unshare --mount did not give a mount namespace" || return
-	nsenter --mount="/proc/$HOLDER/ns/mnt" mount -t bpf bpf /sys/fs/bpf ||
-		fail "cannot mount a private bpffs"
-}
-in_holder() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$TOPO-srv" "$@"; }
-
-# End every process left in the test's namespaces (all of them are ours).
-ns_reap() {
-	local pids i
-	pids=$(ip netns pids "$TOPO-srv" 2>/dev/null; ip netns pids "$TOPO-cli" 2>/dev/null)
-	[ -n "$pids" ] || return 0
-	kill -TERM $pids 2>/dev/null
-	for i in $(seq 30); do
-		pids=$(ip netns pids "$TOPO-srv" 2>/dev/null; ip netns pids "$TOPO-cli" 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		sleep 0.1
-	done
-	kill -KILL $pids 2>/dev/null
-}
 
 # cli0's path back to plain: only lab's pass-through XDP, full GSO/GRO sizes.
 cli0_plain() {
@@ -198,33 +132,6 @@ case_reset() {
 	fi
 	cli sysctl -qw net.ipv4.tcp_timestamps=1 net.ipv4.tcp_sack=1 net.ipv4.tcp_window_scaling=1
 	[ "$(xdp_name srv0)" = none ] || fail "srv0 still has XDP program $(xdp_name srv0)"
-}
-
-note() {	# a line worth seeing also when the case passes
-	echo "$*" | tee -a "$WORK/notes"
-}
-
-case_run() {	# NAME FUNC (VERBOSE=1: show the log of passing cases too)
-	local failed=$T_FAIL
-	[ -n "$FILTER" ] && [[ $1 != *"$FILTER"* ]] && return 0
-	: >"$WORK/notes"
-	run_case "$1" "$2"
-	if [ -n "${VERBOSE:-}" ] && [ $T_FAIL -eq $failed ]; then
-		sed 's/^/    | /' "$WORK/case.log"
-	else
-		sed 's/^/    # /' "$WORK/notes"
-	fi
-}
-
-sosi_cleanup() {
-	local pid
-	# A case still running (the script was signalled): its EXIT trap stops its jobs.
-	pkill -TERM -P $$ 2>/dev/null
-	for pid in $(cat "$WORK/holders" 2>/dev/null); do
-		kill "$pid" 2>/dev/null
-	done
-	ns_reap
-	cleanup
 }
 
 # ---- cases ---------------------------------------------------------------
@@ -467,19 +374,6 @@ case_conns() {
 # 5. What serve refuses, and guard next to serve: exit 2 and one line saying why.
 # srvt: in the server namespace, ended after 20 s should a refusal not come.
 srvt() { timeout 20 ip netns exec "$TOPO-srv" "$@"; }
-refuse() {	# DESC PATTERN CMD...
-	local desc=$1 pat=$2 rc
-	shift 2
-	"$@" >"$WORK/r.out" 2>"$WORK/r.err"
-	rc=$?
-	[ $rc -eq 2 ] || fail "$desc: exit $rc, want 2: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	[ ! -s "$WORK/r.out" ] && [ "$(grep -c . "$WORK/r.err")" -eq 1 ] ||
-		fail "$desc: want one line on stderr only, got: $(cat "$WORK/r.out" "$WORK/r.err")" || return
-	head -n 1 "$WORK/r.err" | grep -qiE -- "$pat" ||
-		fail "$desc: message lacks /$pat/: $(cat "$WORK/r.err")" || return
-	echo "    ok: $desc -> $(head -n 1 "$WORK/r.err")"
-}
-
 case_refusals() {
 	case_reset || return
 	local p id i out
@@ -679,31 +573,16 @@ case_syn_modes() {
 
 # ---- main ----------------------------------------------------------------
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "skip: needs root (namespaces, XDP)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
-fi
-for tool in jq ss bpftool nsenter unshare; do
-	command -v $tool >/dev/null || { echo "missing $tool"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-done
-[ -x "$SHAKEOFF" ] || { echo "no $SHAKEOFF: run make"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
-
-trap sosi_cleanup EXIT
-if ! topo_up $TOPO; then
-	echo "topology setup failed"
-	echo "0 passed, 1 failed, 0 skipped"
-	exit 1
-fi
+suite_up cleanup jq ss bpftool nsenter unshare
 SECONDS=0
-case_run "serve: echo and discard, IPv4 and IPv6, both close paths" case_apps
-case_run "serve: receive window never shrinks (1 MB echoes)" case_window
-case_run "serve: 10000 sequential connections, empty table after TIME_WAIT" case_many
-case_run "serve: a new connection on a 4-tuple in TIME_WAIT" case_tw_reuse
-case_run "serve: 100 MB echo over loss and reordering both ways" case_lossy
-case_run "serve: conns from another ip netns exec" case_conns
-case_run "serve: refusals" case_refusals
-case_run "serve: SIGTERM leaves nothing, detach after SIGKILL" case_lifecycle
-case_run "serve: --syn-mode cookie/state, SYN-ACK retransmission" case_syn_modes
+run_case "serve: echo and discard, IPv4 and IPv6, both close paths" case_apps
+run_case "serve: receive window never shrinks (1 MB echoes)" case_window
+run_case "serve: 10000 sequential connections, empty table after TIME_WAIT" case_many
+run_case "serve: a new connection on a 4-tuple in TIME_WAIT" case_tw_reuse
+run_case "serve: 100 MB echo over loss and reordering both ways" case_lossy
+run_case "serve: conns from another ip netns exec" case_conns
+run_case "serve: refusals" case_refusals
+run_case "serve: SIGTERM leaves nothing, detach after SIGKILL" case_lifecycle
+run_case "serve: --syn-mode cookie/state, SYN-ACK retransmission" case_syn_modes
 echo "($SECONDS s)"
 finish

@@ -23,9 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <net/if.h>
 #include <sched.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +41,10 @@
 #include "flood.skel.h"
 #include "lab.skel.h"
 
+#include "core/percpu.h"
+#include "core/stat_names.h"
+#include "bpf_run.h"
+#include "netns.h"
 #include "pkt.h"
 #include "testlib.h"
 
@@ -50,15 +52,6 @@
 
 static const uint8_t mac_dst[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 static const uint8_t mac_src[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-
-static int ncpu;
-
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
 
 /* ---- flood ---- */
 
@@ -255,24 +248,25 @@ static void fill_garbage(uint8_t *p, size_t len, unsigned int seed)
 		p[i] = (uint8_t)(seed * 131 + i * 29 + 0x5a);
 }
 
+_Static_assert(sizeof(struct flood_state) % sizeof(__u64) == 0, "flood_state is __u64 words");
+
 static void flood_counters(struct flood_bpf *skel, uint64_t *tx, uint64_t *shorts)
 {
-	struct flood_state vals[ncpu];
+	struct flood_state sum;
 	uint32_t zero = 0;
-	int cpu;
 
 	*tx = *shorts = 0;
-	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.flood_state), &zero, vals))
+	if (percpu_sum(bpf_map__fd(skel->maps.flood_state), &zero, (__u64 *)&sum,
+		       sizeof(sum) / sizeof(__u64)))
 		return;
-	for (cpu = 0; cpu < ncpu; cpu++) {
-		*tx += vals[cpu].tx;
-		*shorts += vals[cpu].short_frame;
-	}
+	*tx = sum.tx;
+	*shorts = sum.short_frame;
 }
 
 static void test_flood(const struct flood_case *c)
 {
 	uint8_t base[16] = {}, dst[16] = {}, in[128], out[256];
+	struct tr_frame f = { .in = in, .out = out, .outcap = sizeof(out) };
 	uint32_t flen = flood_frame_len(c->ipv6, c->kind), seq, seq_changes = 0, prev = 0;
 	struct flood_bpf *skel = NULL;
 	uint64_t tx, shorts;
@@ -286,18 +280,16 @@ static void test_flood(const struct flood_case *c)
 	if (!ASSERT(fd >= 0, "load: %s", strerror(-fd)))
 		goto out;
 
+	f.inlen = flen;
 	for (run = 0; run < FLOOD_RUNS; run++) {
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = flen,
-			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
-
 		fill_garbage(in, flen, run);
-		err = bpf_prog_test_run_opts(fd, &opts);
+		err = tr_frame_run(fd, &f);
 		if (!ASSERT(!err, "test run: %s", strerror(-err)) ||
-		    !ASSERT_EQ(opts.retval, XDP_TX, "verdict"))
+		    !ASSERT_EQ(f.retval, XDP_TX, "verdict"))
 			goto out;
-		if (!flood_frame_ok(c, base, dst, out, opts.data_size_out, run)) {
+		if (!flood_frame_ok(c, base, dst, out, f.outlen, run)) {
 			tl_hexdump("input", in, flen);
-			tl_hexdump("output", out, opts.data_size_out);
+			tl_hexdump("output", out, f.outlen);
 			goto out;
 		}
 		seq = pkt_get32(out + flen - flood_tcp_len(c->kind) + 4);
@@ -309,15 +301,11 @@ static void test_flood(const struct flood_case *c)
 		goto out;
 
 	/* A frame too short for the segment is aborted and counted, never written past. */
-	{
-		LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = flen - 1,
-			    .data_out = out, .data_size_out = sizeof(out), .repeat = 1);
-
-		err = bpf_prog_test_run_opts(fd, &opts);
-		if (!ASSERT(!err, "short run: %s", strerror(-err)) ||
-		    !ASSERT_EQ(opts.retval, XDP_ABORTED, "short frame verdict"))
-			goto out;
-	}
+	f.inlen = flen - 1;
+	err = tr_frame_run(fd, &f);
+	if (!ASSERT(!err, "short run: %s", strerror(-err)) ||
+	    !ASSERT_EQ(f.retval, XDP_ABORTED, "short frame verdict"))
+		goto out;
 	flood_counters(skel, &tx, &shorts);
 	ASSERT_EQ(tx, FLOOD_RUNS, "tx counter");
 	ASSERT_EQ(shorts, 1, "short_frame counter");
@@ -426,36 +414,23 @@ static int lab_load(struct lab_bpf **skelp, enum lab_prog prog, bool drop_replie
 
 static int lab_counters(struct lab_bpf *skel, struct lab_stats *sum)
 {
-	struct lab_stats vals[ncpu];
 	uint32_t zero = 0;
-	int cpu, k, err;
 
-	memset(sum, 0, sizeof(*sum));
-	err = bpf_map_lookup_elem(bpf_map__fd(skel->maps.lab_stats), &zero, vals);
-	for (cpu = 0; !err && cpu < ncpu; cpu++)
-		for (k = 0; k < LAB_S__COUNT; k++)
-			sum->c[k] += vals[cpu].c[k];
-	return err;
+	return percpu_sum(bpf_map__fd(skel->maps.lab_stats), &zero, sum->c, LAB_S__COUNT);
 }
 
+/* One frame through a lab program (out: PKT_MAX bytes): the verdict and what came out. */
 static int lab_run(int fd, const uint8_t *in, size_t len, uint8_t *out, uint32_t *out_len,
 		   uint32_t *verdict)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = PKT_MAX, .repeat = 1);
-	int err = bpf_prog_test_run_opts(fd, &opts);
+	struct tr_frame f = { .in = in, .inlen = len, .out = out, .outcap = PKT_MAX };
+	int err = tr_frame_run(fd, &f);
 
-	*verdict = opts.retval;
+	*verdict = f.retval;
 	if (out_len)
-		*out_len = opts.data_size_out;
+		*out_len = f.outlen;
 	return err;
 }
-
-static const char *const lab_stat_names[LAB_S__COUNT] = {
-#define LAB_STAT_NAME(id, name, progs, help) [LAB_S_##id] = name,
-	LAB_STATS(LAB_STAT_NAME)
-#undef LAB_STAT_NAME
-};
 
 /* One row through count (or count --drop-replies): its verdict and exactly its counters. */
 static void test_lab_count(const struct lab_row *r, bool drop_replies)
@@ -659,13 +634,16 @@ static int lossy_run(int fd, const uint8_t *in, size_t len, uint32_t mark, uint8
 		     uint32_t *out_len, uint32_t *verdict)
 {
 	struct __sk_buff ctx = { .mark = mark };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = in, .data_size_in = len, .data_out = out,
-		    .data_size_out = PKT_MAX, .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		    .repeat = 1);
-	int err = bpf_prog_test_run_opts(fd, &opts);
+	struct tr_frame f = { .in = in,
+			      .inlen = len,
+			      .out = out,
+			      .outcap = PKT_MAX,
+			      .ctx = &ctx,
+			      .ctx_size = sizeof(ctx) };
+	int err = tr_frame_run(fd, &f);
 
-	*verdict = opts.retval;
-	*out_len = opts.data_size_out;
+	*verdict = f.retval;
+	*out_len = f.outlen;
 	return err;
 }
 
@@ -673,18 +651,11 @@ static int lossy_run(int fd, const uint8_t *in, size_t len, uint32_t mark, uint8
  * that is the loopback device of our namespace, so give us one of our own, up. */
 static bool lossy_netns(void)
 {
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd;
+	int err;
 
 	tl_begin("lab lossy: a network namespace of our own for the clones");
-	if (!ASSERT(!unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET): %s", strerror(errno)))
-		return tl_end(), false;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (!ASSERT(fd >= 0, "socket: %s", strerror(errno)))
-		return tl_end(), false;
-	ifr.ifr_flags = IFF_UP | IFF_LOOPBACK | IFF_RUNNING;
-	ASSERT(!ioctl(fd, SIOCSIFFLAGS, &ifr), "bring lo up: %s", strerror(errno));
-	close(fd);
+	err = netns_lo_up();
+	ASSERT(!err, "network namespace with lo up: %s", strerror(-err));
 	return tl_end();
 }
 
@@ -962,21 +933,17 @@ int main(void)
 	size_t i;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(tr_libbpf_print);
 	if (geteuid()) {
-		printf("test_flood needs root to load BPF programs\n");
-		printf("0 passed, 0 failed, 1 skipped\n");
-		return 0;
+		tl_begin("test_flood");
+		tl_skip("needs root to load BPF programs");
+		tl_end();
+		return tl_summary();
 	}
 	/* so_lab_drop keeps one random stream per CPU: stay on one to compare runs */
 	CPU_ZERO(&set);
 	CPU_SET(sched_getcpu() < 0 ? 0 : sched_getcpu(), &set);
 	sched_setaffinity(0, sizeof(set), &set);
-	ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0) {
-		fprintf(stderr, "Failed to count possible CPUs: %s\n", strerror(-ncpu));
-		return 1;
-	}
 
 	for (i = 0; i < sizeof(flood_cases) / sizeof(flood_cases[0]); i++)
 		test_flood(&flood_cases[i]);

@@ -34,6 +34,9 @@
 #include <shakeoff/cookie.h>
 #include "guard.skel.h"
 
+#include "core/percpu.h"
+#include "core/stat_names.h"
+#include "bpf_run.h"
 #include "netns.h"
 #include "pkt.h"
 #include "testlib.h"
@@ -60,10 +63,6 @@
 #define TSV 0xa1b2c3d4u
 #define TSV_BYTES 0xa1, 0xb2, 0xc3, 0xd4
 
-/* TCX verdicts (uapi enum tcx_action_base, newer than the installed headers). */
-#define TCX_NEXT_V (-1)
-#define TCX_PASS_V 0
-
 static const uint8_t srv4[4] = { 10, 0, 0, 1 };
 static const uint8_t srv4b[4] = { 10, 0, 0, 9 }; /* the second protected address */
 static const uint8_t cli4[4] = { 192, 0, 2, 10 };
@@ -73,15 +72,11 @@ static const uint8_t cli6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0
 static const uint8_t mac_srv[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_cli[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
-static const char *const stat_names[GS__COUNT] = {
-#define STAT_NAME(id, name, help) [GS_##id] = name,
-	GUARD_STATS(STAT_NAME)
-#undef STAT_NAME
-};
+_Static_assert(GS__COUNT <= TR_COUNTERS_MAX, "guard_stats fit a tr_run");
 
 static struct guard_bpf *skel;
-static int ncpu;
-static uint64_t *percpu_buf;
+/* so_guard_xdp and so_guard_tc, both counting into guard_stats */
+static struct tr_prog xdp_prog, tc_prog;
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -184,185 +179,20 @@ static bool fixture_reset(void)
 	       port_set(PORT_V6ONLY, PORT_PROTECTED | PORT_LISTEN6);
 }
 
-static bool percpu_sum(struct bpf_map *map, __u32 key, uint64_t *sum)
-{
-	int i;
-
-	if (bpf_map__lookup_elem(map, &key, sizeof(key), percpu_buf, sizeof(uint64_t) * ncpu, 0))
-		return false;
-	*sum = 0;
-	for (i = 0; i < ncpu; i++)
-		*sum += percpu_buf[i];
-	return true;
-}
-
-static bool stats_read(uint64_t *sum)
-{
-	__u32 id;
-
-	for (id = 0; id < GS__COUNT; id++)
-		if (!percpu_sum(skel->maps.guard_stats, id, &sum[id]))
-			return false;
-	return true;
-}
-
 static uint64_t synrate_read(__u32 port)
 {
-	uint64_t v = 0;
+	__u64 v = 0;
 
-	percpu_sum(skel->maps.guard_synrate, port, &v);
+	percpu_sum(bpf_map__fd(skel->maps.guard_synrate), &port, &v, 1);
 	return v;
 }
 
-/* ---------------------------------------------------------------- running */
-
-struct run {
-	bool xdp;
-	bool ran;
-	const char *what;
-	uint8_t in[PKT_MAX];
-	size_t inlen;
-	uint8_t out[PKT_MAX];
-	uint32_t outlen;
-	int err;
-	int retval;
-	int64_t delta[GS__COUNT];
-};
-
-/* Runs of the current case, dumped if it fails. */
-static const struct run *case_runs[8];
-static int n_case_runs;
-
-static const char *verdict_name(bool xdp, int v)
-{
-	static char buf[32];
-
-	if (xdp) {
-		switch (v) {
-		case XDP_ABORTED:
-			return "XDP_ABORTED";
-		case XDP_DROP:
-			return "XDP_DROP";
-		case XDP_PASS:
-			return "XDP_PASS";
-		case XDP_TX:
-			return "XDP_TX";
-		case XDP_REDIRECT:
-			return "XDP_REDIRECT";
-		}
-	} else {
-		switch (v) {
-		case TCX_NEXT_V:
-			return "TCX_NEXT";
-		case TCX_PASS_V:
-			return "TCX_PASS";
-		case 2:
-			return "TCX_DROP";
-		case 7:
-			return "TCX_REDIRECT";
-		}
-	}
-	snprintf(buf, sizeof(buf), "%d", v);
-	return buf;
-}
-
-static __attribute__((format(printf, 1, 2))) void case_begin(const char *fmt, ...)
-{
-	char desc[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
-	va_end(ap);
-	tl_begin("%s", desc);
-	n_case_runs = 0;
-}
-
-static void run_dump(const struct run *r)
-{
-	int id;
-
-	tl_note("  %s run (%s):\n", r->xdp ? "XDP" : "TC", r->what ? r->what : "frame");
-	tl_hexdump("input", r->in, r->inlen);
-	if (!r->ran)
-		return;
-	if (r->err) {
-		tl_note("    BPF_PROG_TEST_RUN: %s\n", strerror(-r->err));
-		return;
-	}
-	tl_note("    actual verdict %s, counters moved:", verdict_name(r->xdp, r->retval));
-	for (id = 0; id < GS__COUNT; id++)
-		if (r->delta[id])
-			tl_note(" %s %+lld", stat_names[id], (long long)r->delta[id]);
-	tl_note("\n");
-	tl_hexdump("output", r->out, r->outlen);
-}
-
-static bool case_end(void)
-{
-	int i;
-
-	if (tl_failing())
-		for (i = 0; i < n_case_runs; i++)
-			run_dump(case_runs[i]);
-	return tl_end();
-}
-
-static bool prog_run(struct run *r, bool xdp, const char *what)
-{
-	uint64_t before[GS__COUNT], after[GS__COUNT];
-	struct bpf_program *prog = xdp ? skel->progs.so_guard_xdp : skel->progs.so_guard_tc;
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in, .data_size_in = r->inlen,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .repeat = 1);
-	int id;
-
-	r->xdp = xdp;
-	r->what = what;
-	r->ran = false;
-	if (n_case_runs < (int)(sizeof(case_runs) / sizeof(case_runs[0])))
-		case_runs[n_case_runs++] = r;
-	if (!ASSERT(stats_read(before), "Failed to read guard_stats: %s", strerror(errno)))
-		return false;
-	r->err = bpf_prog_test_run_opts(bpf_program__fd(prog), &o);
-	r->ran = true;
-	r->retval = (int)o.retval;
-	r->outlen = o.data_size_out;
-	if (!ASSERT(stats_read(after), "Failed to read guard_stats: %s", strerror(errno)))
-		return false;
-	for (id = 0; id < GS__COUNT; id++)
-		r->delta[id] = (int64_t)(after[id] - before[id]);
-	return ASSERT(!r->err, "BPF_PROG_TEST_RUN failed: %s", strerror(-r->err));
-}
-
-static bool build_run(struct run *r, const struct pkt_spec *s, bool xdp, const char *what)
-{
-	r->inlen = pkt_build(s, r->in, sizeof(r->in), NULL);
-	if (!ASSERT(r->inlen, "frame does not fit the buffer"))
-		return false;
-	return prog_run(r, xdp, what);
-}
-
-/* Exactly `stat` moved, by one; nothing else moved. */
-static bool expect_counters(const struct run *r, enum guard_stat stat)
-{
-	bool ok = true;
-	int id;
-
-	for (id = 0; id < GS__COUNT; id++) {
-		int64_t want = id == (int)stat;
-
-		if (r->delta[id] != want)
-			ok = ASSERT(false, "counter %s: expected %+lld, moved %+lld",
-				    stat_names[id], (long long)want, (long long)r->delta[id]) &&
-			     ok;
-	}
-	return ok;
-}
+/* ---------------------------------------------------------------- results */
 
 /* The metadata XDP leaves for the TC program when it passes a segment for a reason. */
-static uint32_t expected_hint(const struct run *r, enum guard_stat stat)
+static uint32_t expected_hint(const struct tr_run *r, enum guard_stat stat)
 {
-	if (!r->xdp)
+	if (!r->p->xdp)
 		return 0;
 	switch (stat) {
 	case GS_XDP_PASS_CONN:
@@ -381,17 +211,15 @@ static uint32_t expected_hint(const struct run *r, enum guard_stat stat)
  * behind the 4-byte hint where XDP leaves one (test runs return the metadata
  * in front of the frame).
  */
-static bool expect_result(const struct run *r, int verdict, enum guard_stat stat)
+static bool expect_result(const struct tr_run *r, int verdict, enum guard_stat stat)
 {
 	uint32_t hint = verdict == XDP_PASS ? expected_hint(r, stat) : 0;
 	size_t off = hint ? sizeof(hint) : 0;
 	bool ok = true;
 
-	ok = ASSERT(r->retval == verdict, "verdict: expected %s, got %s",
-		    verdict_name(r->xdp, verdict), verdict_name(r->xdp, r->retval)) &&
-	     ok;
-	ok = expect_counters(r, stat) && ok;
-	if (verdict == XDP_PASS || !r->xdp) {
+	ok = tr_expect_verdict(r, verdict) && ok;
+	ok = tr_expect_counter(r, stat) && ok;
+	if (verdict == XDP_PASS || !r->p->xdp) {
 		uint32_t got_hint = 0;
 		size_t i;
 
@@ -618,55 +446,40 @@ static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *
 	return cookie_from_hash(hash, payload);
 }
 
-/* Ethernet, VLAN and IP of a reply to `in`: addresses swapped, our TTL, no IP options. */
-static bool check_reply_ip(const struct pkt_spec *in, const struct run *r, struct pkt_view *v)
+/*
+ * A reply to `in` (tr_check_reply()), and what guard's replies also keep:
+ * the VLAN tags, a 20-byte IPv4 header (no IP options), no fragment bits, no
+ * IPv6 class or flow label, no urgent pointer.
+ */
+static bool check_reply_ip(const struct pkt_spec *in, const struct tr_run *r, struct pkt_view *v)
 {
-	const char *perr = pkt_parse(r->out, r->outlen, v);
-	size_t alen = in->ipv6 ? 16 : 4;
 	bool ok = true;
 	int i;
 
-	if (!ASSERT(!perr, "reply does not parse: %s", perr))
+	if (!tr_check_reply(in, r, TTL, v))
 		return false;
-	ok = ASSERT_MEM_EQ(v->eth->dst, in->smac, 6, "reply Ethernet destination") && ok;
-	ok = ASSERT_MEM_EQ(v->eth->src, in->dmac, 6, "reply Ethernet source") && ok;
 	if (!ASSERT_EQ(v->nvlan, in->nvlan, "reply VLAN tags"))
 		return false;
 	for (i = 0; i < in->nvlan; i++) {
 		ok = ASSERT_EQ(v->vlan_proto[i], in->vlan_proto[i], "reply VLAN TPID") && ok;
 		ok = ASSERT_EQ(v->vlan_tci[i], in->vlan_tci[i], "reply VLAN TCI") && ok;
 	}
-	if (!ASSERT_EQ(v->ipv6, in->ipv6, "reply IP version is the SYN's"))
-		return false;
-	ok = ASSERT_MEM_EQ(pkt_saddr(v), in->daddr, alen, "reply source address") && ok;
-	ok = ASSERT_MEM_EQ(pkt_daddr(v), in->saddr, alen, "reply destination address") && ok;
 	if (in->ipv6) {
 		ok = ASSERT_EQ(ntohl(v->ip6->ver_tc_flow), 0x60000000,
 			       "reply IPv6 version/class/flow") &&
 		     ok;
-		ok = ASSERT_EQ(v->ip6->hop_limit, TTL, "reply hop limit") && ok;
 	} else {
 		ok = ASSERT_EQ(v->ip4->ver_ihl, 0x45, "reply IPv4 version/ihl (20-byte header)") &&
 		     ok;
-		ok = ASSERT_EQ(v->ip4->ttl, TTL, "reply TTL") && ok;
 		ok = ASSERT_EQ(ntohs(v->ip4->frag_off) & 0x3fff, 0, "reply is not a fragment") &&
 		     ok;
-		ok = ASSERT_EQ(ntohs(v->ip4->check), pkt_ip4_csum(v->ip4, 20),
-			       "reply IPv4 header checksum") &&
-		     ok;
 	}
-	ok = ASSERT_EQ(r->outlen, v->l3_off + v->ip_len, "reply frame length (IP length + L2)") &&
-	     ok;
-	ok = ASSERT_EQ(v->payload_len, 0, "reply TCP payload bytes") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->sport), in->dport, "reply source port") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->dport), in->sport, "reply destination port") && ok;
 	ok = ASSERT_EQ(ntohs(v->tcp->urg), 0, "reply urgent pointer") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->check), pkt_tcp_csum_want(v), "reply TCP checksum") && ok;
 	return ok;
 }
 
 /* A SYN-ACK answering `syn` with a cookie made at `slot` under key `k`. */
-static bool check_synack(const struct pkt_spec *syn, const struct run *r,
+static bool check_synack(const struct pkt_spec *syn, const struct tr_run *r,
 			 const struct synack_want *w, uint64_t slot, const struct guard_key *k,
 			 uint32_t *cookie_out)
 {
@@ -719,7 +532,7 @@ static bool check_synack(const struct pkt_spec *syn, const struct run *r,
 }
 
 /* What a closed port answers: RST|ACK, seq 0, ack = seq + 1 + payload. */
-static bool check_rst(const struct pkt_spec *syn, const struct run *r)
+static bool check_rst(const struct pkt_spec *syn, const struct tr_run *r)
 {
 	struct pkt_view v;
 	bool ok = true;
@@ -741,17 +554,17 @@ static bool check_rst(const struct pkt_spec *syn, const struct run *r)
 static void run_xdp_row(const char *group, const struct row *w)
 {
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	struct guard_key k = key_of(SLOT, 0);
 
-	case_begin("%s: %s%s%s%s", group, w->desc, w->bug ? " [BUG: " : "", w->bug ? w->bug : "",
-		   w->bug ? "]" : "");
+	tr_case_begin("%s: %s%s%s%s", group, w->desc, w->bug ? " [BUG: " : "", w->bug ? w->bug : "",
+		      w->bug ? "]" : "");
 	if (w->bug)
 		tl_note("    known defect: %s\n", w->bug);
 	if (!ASSERT(fixture_reset(), "fixture setup failed"))
 		goto out;
 	row_spec(w, &s);
-	if (!build_run(&r, &s, true, w->desc))
+	if (!tr_run_spec(&r, &xdp_prog, &s, w->desc))
 		goto out;
 	if (!expect_result(&r, w->verdict, w->stat))
 		goto out;
@@ -760,7 +573,7 @@ static void run_xdp_row(const char *group, const struct row *w)
 	else if (w->stat == GS_XDP_TX_RST_NO_LISTENER)
 		check_rst(&s, &r);
 out:
-	case_end();
+	tr_case_end();
 }
 
 static void run_rows(const char *group, const struct row *rows, size_t n)
@@ -973,15 +786,15 @@ static void test_syn_grow(void)
 		struct guard_key k = key_of(SLOT, 0);
 		struct synack_want want = W(0, 0, -1, 0, 0);
 		struct pkt_spec s;
-		struct run r;
+		struct tr_run r;
 
-		case_begin("SYN: %s SYN without options (%s) grows by 4 bytes for the MSS",
-			   fam ? "IPv6" : "IPv4", fam ? "74 bytes" : "54 bytes");
+		tr_case_begin("SYN: %s SYN without options (%s) grows by 4 bytes for the MSS",
+			      fam ? "IPv6" : "IPv4", fam ? "74 bytes" : "54 bytes");
 		if (!ASSERT(fixture_reset(), "fixture setup failed"))
 			goto out;
 		syn_spec(&s, fam);
 		s.tcpopt_len = 0;
-		if (!build_run(&r, &s, true, "SYN"))
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
 			goto out;
 		if (!expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK))
 			goto out;
@@ -989,7 +802,7 @@ static void test_syn_grow(void)
 			goto out;
 		check_synack(&s, &r, &want, SLOT, &k, NULL);
 out:
-		case_end();
+		tr_case_end();
 	}
 }
 
@@ -1047,21 +860,21 @@ static void test_truncation(void)
 	size_t t, len;
 
 	/* The test runner refuses frames shorter than an Ethernet header. */
-	case_begin("truncation: 0..13 bytes are refused by BPF_PROG_TEST_RUN (EINVAL)");
+	tr_case_begin("truncation: 0..13 bytes are refused by BPF_PROG_TEST_RUN (EINVAL)");
 	{
 		uint8_t in[14] = { 0 }, out[64];
 
 		for (len = 0; len < 14; len++) {
-			LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = in, .data_size_in = len,
-				    .data_out = out, .data_size_out = sizeof(out));
-			int err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.so_guard_xdp),
-							 &o);
+			struct tr_frame f = {
+				.in = in, .inlen = len, .out = out, .outcap = sizeof(out)
+			};
+			int err = tr_frame_run(bpf_program__fd(xdp_prog.prog), &f);
 
 			if (!ASSERT(err == -EINVAL, "%zu bytes: expected EINVAL, got %d", len, err))
 				break;
 		}
 	}
-	case_end();
+	tr_case_end();
 
 	for (t = 0; t < sizeof(trunc_tmpls) / sizeof(trunc_tmpls[0]); t++) {
 		const struct trunc_tmpl *tt = &trunc_tmpls[t];
@@ -1076,7 +889,7 @@ static void test_truncation(void)
 			const char *region = trunc_region(&s, &lay, len);
 			int verdict;
 			enum guard_stat stat;
-			struct run r;
+			struct tr_run r;
 
 			if (len == lay.len) {
 				verdict = XDP_TX;
@@ -1088,21 +901,21 @@ static void test_truncation(void)
 				verdict = XDP_DROP;
 				stat = GS_XDP_DROP_MALFORMED;
 			}
-			case_begin("truncation: %s cut to %zu/%zu bytes (%s) -> %s %s", tt->desc,
-				   len, lay.len, region, verdict_name(true, verdict),
-				   stat_names[stat]);
+			tr_case_begin("truncation: %s cut to %zu/%zu bytes (%s) -> %s %s", tt->desc,
+				      len, lay.len, region, tr_verdict_name(true, verdict),
+				      guard_stat_names[stat]);
 			if (!ASSERT(fixture_reset(), "fixture setup failed"))
 				goto next;
 			memcpy(r.in, full, len);
 			r.inlen = len;
-			if (!prog_run(&r, true, "truncated SYN"))
+			if (!tr_run(&r, &xdp_prog, "truncated SYN"))
 				goto next;
 			if (!expect_result(&r, verdict, stat))
 				goto next;
 			if (verdict == XDP_TX)
 				check_synack(&s, &r, &tt->w.want, SLOT, &k, NULL);
 next:
-			case_end();
+			tr_case_end();
 		}
 	}
 }
@@ -1345,10 +1158,10 @@ static const struct row noconn_rows[] = {
 /* ---------------------------------------------------------------- cookies */
 
 /* Send `syn` through XDP at the current config; the cookie of its SYN-ACK. */
-static bool make_cookie(const struct pkt_spec *syn, struct run *r, uint64_t slot,
+static bool make_cookie(const struct pkt_spec *syn, struct tr_run *r, uint64_t slot,
 			const struct guard_key *k, const struct synack_want *w, uint32_t *cookie)
 {
-	if (!build_run(r, syn, true, "SYN"))
+	if (!tr_run_spec(r, &xdp_prog, syn, "SYN"))
 		return false;
 	if (!expect_result(r, XDP_TX, GS_XDP_TX_SYNACK))
 		return false;
@@ -1369,6 +1182,16 @@ static void ack_spec(struct pkt_spec *a, const struct pkt_spec *syn, uint32_t co
 	a->payload_len = 0;
 	a->ipopt_len = 0;
 	a->n_ext = 0;
+}
+
+/* The client's ACK of `cookie` (ack_spec()) through XDP, with its expected result. */
+static bool ack_expect(struct tr_run *r, const struct pkt_spec *syn, uint32_t cookie, int verdict,
+		       enum guard_stat stat, const char *what)
+{
+	struct pkt_spec ack;
+
+	ack_spec(&ack, syn, cookie);
+	return tr_run_spec(r, &xdp_prog, &ack, what) && expect_result(r, verdict, stat);
 }
 
 enum ack_mut {
@@ -1448,10 +1271,10 @@ static void run_roundtrip(const struct rt_case *c)
 	struct guard_key k = key_of(SLOT, 0);
 	struct synack_want w = LINUX_WANT;
 	struct pkt_spec syn, ack;
-	struct run r1, r2;
+	struct tr_run r1, r2;
 	uint32_t cookie;
 
-	case_begin("cookie round trip: %s", c->desc);
+	tr_case_begin("cookie round trip: %s", c->desc);
 	if (!ASSERT(fixture_reset(), "fixture setup failed"))
 		goto out;
 	syn_spec(&syn, c->ipv6);
@@ -1466,11 +1289,11 @@ static void run_roundtrip(const struct rt_case *c)
 		goto out;
 	ack_spec(&ack, &syn, cookie);
 	ack_mutate(&ack, c, cookie);
-	if (!build_run(&r2, &ack, true, "ACK"))
+	if (!tr_run_spec(&r2, &xdp_prog, &ack, "ACK"))
 		goto out;
 	expect_result(&r2, c->verdict, c->stat);
 out:
-	case_end();
+	tr_case_end();
 }
 
 #define RT_OK .verdict = XDP_PASS, .stat = GS_XDP_PASS_COOKIE_ACK
@@ -1529,14 +1352,14 @@ static void test_cookie_keys(void)
 {
 	struct guard_key k0 = key_of(SLOT, 0), k1 = key_of(SLOT, 1);
 	struct synack_want w = LINUX_WANT;
-	struct pkt_spec syn, ack;
-	struct run r1, r2, r3;
+	struct pkt_spec syn;
+	struct tr_run r1, r2, r3;
 	uint32_t cookie, cookie2;
 	int fam;
 
 	for (fam = 0; fam < 2; fam++) {
-		case_begin("cookie keys: %s key for S replaced: cookie of the old key rejected",
-			   fam ? "IPv6" : "IPv4");
+		tr_case_begin("cookie keys: %s key for S replaced: cookie of the old key rejected",
+			      fam ? "IPv6" : "IPv4");
 		if (!ASSERT(fixture_reset(), "fixture setup failed"))
 			goto out1;
 		syn_spec(&syn, fam);
@@ -1544,15 +1367,14 @@ static void test_cookie_keys(void)
 			goto out1;
 		if (!ASSERT(key_set(&k1), "replace key"))
 			goto out1;
-		ack_spec(&ack, &syn, cookie);
-		if (!build_run(&r2, &ack, true, "ACK with the old key's cookie"))
-			goto out1;
-		expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+		ack_expect(&r2, &syn, cookie, XDP_DROP, GS_XDP_DROP_BAD_COOKIE,
+			   "ACK with the old key's cookie");
 out1:
-		case_end();
+		tr_case_end();
 	}
 
-	case_begin("cookie keys: IPv4 key for S replaced: new SYN gets a new-key cookie, accepted");
+	tr_case_begin(
+		"cookie keys: IPv4 key for S replaced: new SYN gets a new-key cookie, accepted");
 	if (!ASSERT(fixture_reset(), "fixture setup failed"))
 		goto out2;
 	syn_spec(&syn, false);
@@ -1564,14 +1386,12 @@ out1:
 		goto out2;
 	if (!ASSERT(cookie != cookie2, "cookie unchanged by a new key: %08x", cookie))
 		goto out2;
-	ack_spec(&ack, &syn, cookie2);
-	if (!build_run(&r3, &ack, true, "ACK"))
-		goto out2;
-	expect_result(&r3, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+	ack_expect(&r3, &syn, cookie2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK, "ACK");
 out2:
-	case_end();
+	tr_case_end();
 
-	case_begin("cookie keys: IPv4 key of the previous slot replaced: cookie rejected at S+1");
+	tr_case_begin(
+		"cookie keys: IPv4 key of the previous slot replaced: cookie rejected at S+1");
 	if (!ASSERT(fixture_reset(), "fixture setup failed"))
 		goto out3;
 	syn_spec(&syn, false);
@@ -1579,12 +1399,9 @@ out2:
 		goto out3;
 	if (!ASSERT(key_set(&k1) && cfg_set_slot(SLOT + 1), "replace key, advance slot"))
 		goto out3;
-	ack_spec(&ack, &syn, cookie);
-	if (!build_run(&r2, &ack, true, "ACK"))
-		goto out3;
-	expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+	ack_expect(&r2, &syn, cookie, XDP_DROP, GS_XDP_DROP_BAD_COOKIE, "ACK");
 out3:
-	case_end();
+	tr_case_end();
 
 	{
 		static const struct {
@@ -1600,7 +1417,7 @@ out3:
 
 		for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
 			for (fam = 0; fam < 2; fam++) {
-				case_begin(
+				tr_case_begin(
 					"cookie keys: %s SYN, no key for S (%s): passed to the kernel",
 					fam ? "IPv6" : "IPv4", missing[i].desc);
 				if (!ASSERT(fixture_reset(), "fixture setup failed"))
@@ -1608,16 +1425,16 @@ out3:
 				if (!ASSERT(key_set_raw(SLOT & 3, &missing[i].key), "write key"))
 					goto out4;
 				syn_spec(&syn, fam);
-				if (!build_run(&r1, &syn, true, "SYN"))
+				if (!tr_run_spec(&r1, &xdp_prog, &syn, "SYN"))
 					goto out4;
 				expect_result(&r1, XDP_PASS, GS_XDP_PASS_SYN_NOKEY);
 out4:
-				case_end();
+				tr_case_end();
 			}
 		}
 	}
 
-	case_begin("cookie keys: IPv4 key for S removed after the SYN-ACK: cookie rejected");
+	tr_case_begin("cookie keys: IPv4 key for S removed after the SYN-ACK: cookie rejected");
 	if (!ASSERT(fixture_reset(), "fixture setup failed"))
 		goto out5;
 	syn_spec(&syn, false);
@@ -1629,14 +1446,11 @@ out4:
 		if (!ASSERT(key_set_raw(SLOT & 3, &none), "remove key"))
 			goto out5;
 	}
-	ack_spec(&ack, &syn, cookie);
-	if (!build_run(&r2, &ack, true, "ACK"))
-		goto out5;
-	expect_result(&r2, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+	ack_expect(&r2, &syn, cookie, XDP_DROP, GS_XDP_DROP_BAD_COOKIE, "ACK");
 out5:
-	case_end();
+	tr_case_end();
 
-	case_begin("cookie keys: IPv6 cookie made at S-1 (key of S-1) accepted at S");
+	tr_case_begin("cookie keys: IPv6 cookie made at S-1 (key of S-1) accepted at S");
 	if (!ASSERT(fixture_reset() && cfg_set_slot(SLOT - 1), "fixture setup failed"))
 		goto out6;
 	syn_spec(&syn, true);
@@ -1648,12 +1462,9 @@ out5:
 	}
 	if (!ASSERT(cfg_set_slot(SLOT), "set slot"))
 		goto out6;
-	ack_spec(&ack, &syn, cookie);
-	if (!build_run(&r2, &ack, true, "ACK"))
-		goto out6;
-	expect_result(&r2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+	ack_expect(&r2, &syn, cookie, XDP_PASS, GS_XDP_PASS_COOKIE_ACK, "ACK");
 out6:
-	case_end();
+	tr_case_end();
 }
 
 /* ---------------------------------------------------------------- auto mode */
@@ -1662,28 +1473,28 @@ static void test_auto_mode(void)
 {
 	struct guard_key k = key_of(SLOT, 0);
 	struct synack_want w = LINUX_WANT;
-	struct pkt_spec syn, ack;
-	struct run r1, r2;
+	struct pkt_spec syn;
+	struct tr_run r1, r2;
 	uint32_t cookie;
 	uint64_t before;
 	int fam;
 
 	for (fam = 0; fam < 2; fam++) {
-		case_begin("auto mode: %s SYN while calm passes, guard_synrate[80] +1",
-			   fam ? "IPv6" : "IPv4");
+		tr_case_begin("auto mode: %s SYN while calm passes, guard_synrate[80] +1",
+			      fam ? "IPv6" : "IPv4");
 		if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO), "fixture setup"))
 			goto out1;
 		syn_spec(&syn, fam);
 		before = synrate_read(PORT_OPEN);
-		if (!build_run(&r1, &syn, true, "SYN"))
+		if (!tr_run_spec(&r1, &xdp_prog, &syn, "SYN"))
 			goto out1;
 		expect_result(&r1, XDP_PASS, GS_XDP_PASS_SYN_CALM);
 		ASSERT_EQ(synrate_read(PORT_OPEN) - before, 1, "guard_synrate[80] increment");
 out1:
-		case_end();
+		tr_case_end();
 
-		case_begin("auto mode: %s SYN under attack answered, guard_synrate[80] +1",
-			   fam ? "IPv6" : "IPv4");
+		tr_case_begin("auto mode: %s SYN under attack answered, guard_synrate[80] +1",
+			      fam ? "IPv6" : "IPv4");
 		if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO) &&
 				    port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 |
 								PORT_LISTEN6 | PORT_UNDER_ATTACK),
@@ -1695,10 +1506,10 @@ out1:
 			goto out2;
 		ASSERT_EQ(synrate_read(PORT_OPEN) - before, 1, "guard_synrate[80] increment");
 out2:
-		case_end();
+		tr_case_end();
 	}
 
-	case_begin("always mode: IPv4 SYN answered, not counted in guard_synrate");
+	tr_case_begin("always mode: IPv4 SYN answered, not counted in guard_synrate");
 	if (!ASSERT(fixture_reset(), "fixture setup"))
 		goto out0;
 	syn_spec(&syn, false);
@@ -1707,24 +1518,25 @@ out2:
 		goto out0;
 	ASSERT_EQ(synrate_read(PORT_OPEN) - before, 0, "guard_synrate[80] increment");
 out0:
-	case_end();
+	tr_case_end();
 
-	case_begin("auto mode: IPv4 SYN to port 81 (no listener) gets RST, not counted in synrate");
+	tr_case_begin(
+		"auto mode: IPv4 SYN to port 81 (no listener) gets RST, not counted in synrate");
 	if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO), "fixture setup"))
 		goto out3;
 	syn_spec(&syn, false);
 	syn.dport = PORT_CLOSED;
 	before = synrate_read(PORT_CLOSED);
-	if (!build_run(&r1, &syn, true, "SYN"))
+	if (!tr_run_spec(&r1, &xdp_prog, &syn, "SYN"))
 		goto out3;
 	if (!expect_result(&r1, XDP_TX, GS_XDP_TX_RST_NO_LISTENER))
 		goto out3;
 	check_rst(&syn, &r1);
 	ASSERT_EQ(synrate_read(PORT_CLOSED) - before, 0, "guard_synrate[81] increment");
 out3:
-	case_end();
+	tr_case_end();
 
-	case_begin("auto mode: cookie made under attack accepted after calm returns");
+	tr_case_begin("auto mode: cookie made under attack accepted after calm returns");
 	if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO) &&
 			    port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6 |
 							PORT_UNDER_ATTACK),
@@ -1735,23 +1547,17 @@ out3:
 		goto out4;
 	if (!ASSERT(port_set(PORT_OPEN, PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6), "calm"))
 		goto out4;
-	ack_spec(&ack, &syn, cookie);
-	if (!build_run(&r2, &ack, true, "ACK"))
-		goto out4;
-	expect_result(&r2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+	ack_expect(&r2, &syn, cookie, XDP_PASS, GS_XDP_PASS_COOKIE_ACK, "ACK");
 out4:
-	case_end();
+	tr_case_end();
 
-	case_begin("auto mode: calm, no socket: ACK with a bad cookie dropped");
+	tr_case_begin("auto mode: calm, no socket: ACK with a bad cookie dropped");
 	if (!ASSERT(fixture_reset() && cfg_set_mode(GUARD_COOKIES_AUTO), "fixture setup"))
 		goto out5;
 	syn_spec(&syn, false);
-	ack_spec(&ack, &syn, 0x31337);
-	if (!build_run(&r1, &ack, true, "ACK"))
-		goto out5;
-	expect_result(&r1, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+	ack_expect(&r1, &syn, 0x31337, XDP_DROP, GS_XDP_DROP_BAD_COOKIE, "ACK");
 out5:
-	case_end();
+	tr_case_end();
 }
 
 /* ---------------------------------------------------------------- TC */
@@ -1773,10 +1579,10 @@ static void run_tc_case(const struct tc_case *c)
 	struct guard_key k = key_of(SLOT, 0);
 	struct synack_want w = LINUX_WANT;
 	struct pkt_spec syn, ack;
-	struct run r1, r2;
+	struct tr_run r1, r2;
 	uint32_t cookie = 0x31337;
 
-	case_begin("TC: %s", c->desc);
+	tr_case_begin("TC: %s", c->desc);
 	if (!ASSERT(fixture_reset(), "fixture setup failed"))
 		goto out;
 	syn_spec(&syn, c->ipv6);
@@ -1798,11 +1604,11 @@ static void run_tc_case(const struct tc_case *c)
 	if (!ASSERT(r2.inlen > c->cut, "frame too short to cut"))
 		goto out;
 	r2.inlen -= c->cut;
-	if (!prog_run(&r2, false, "ACK"))
+	if (!tr_run(&r2, &tc_prog, "ACK"))
 		goto out;
-	expect_result(&r2, TCX_NEXT_V, c->stat);
+	expect_result(&r2, TR_TCX_NEXT, c->stat);
 out:
-	case_end();
+	tr_case_end();
 }
 
 static const struct tc_case tc_cases[] = {
@@ -1933,15 +1739,15 @@ static const struct sock_case listener_cases[] = {
 	{ "XDP: auto mode, under attack: IPv4 bad cookie ACK to a listener dropped", .xdp = 1,
 	  .mode = GUARD_COOKIES_AUTO, .under_attack = 1, .verdict = XDP_DROP,
 	  .stat = GS_XDP_DROP_BAD_COOKIE },
-	{ "TC: IPv4 bad cookie ACK to a listener", .verdict = TCX_NEXT_V,
+	{ "TC: IPv4 bad cookie ACK to a listener", .verdict = TR_TCX_NEXT,
 	  .stat = GS_TC_BAD_COOKIE },
-	{ "TC: IPv6 bad cookie ACK to a listener", .ipv6 = 1, .verdict = TCX_NEXT_V,
+	{ "TC: IPv6 bad cookie ACK to a listener", .ipv6 = 1, .verdict = TR_TCX_NEXT,
 	  .stat = GS_TC_BAD_COOKIE },
 	/* bpf_sk_assign_tcp_reqsk() wants the skb at TC ingress, which a test run is not. */
 	{ "TC: IPv4 valid cookie ACK reaches the kfunc (refused outside TC ingress)",
-	  .valid_cookie = 1, .verdict = TCX_NEXT_V, .stat = GS_TC_KFUNC_ERROR },
+	  .valid_cookie = 1, .verdict = TR_TCX_NEXT, .stat = GS_TC_KFUNC_ERROR },
 	{ "TC: IPv6 valid cookie ACK reaches the kfunc (refused outside TC ingress)", .ipv6 = 1,
-	  .valid_cookie = 1, .verdict = TCX_NEXT_V, .stat = GS_TC_KFUNC_ERROR },
+	  .valid_cookie = 1, .verdict = TR_TCX_NEXT, .stat = GS_TC_KFUNC_ERROR },
 };
 
 static void test_sockets(void)
@@ -1953,18 +1759,18 @@ static void test_sockets(void)
 
 	l4 = listen_on(AF_INET, PORT_OPEN);
 	l6 = listen_on(AF_INET6, PORT_OPEN);
-	case_begin("sockets: IPv4 and IPv6 listeners on port 80 in the test namespace");
+	tr_case_begin("sockets: IPv4 and IPv6 listeners on port 80 in the test namespace");
 	ASSERT(l4 >= 0 && l6 >= 0, "Failed to listen on port 80: %s", strerror(errno));
-	if (!case_end())
+	if (!tr_case_end())
 		goto out;
 
 	for (i = 0; i < sizeof(listener_cases) / sizeof(listener_cases[0]); i++) {
 		const struct sock_case *sc = &listener_cases[i];
 		struct pkt_spec syn, ack;
-		struct run r1, r2;
+		struct tr_run r1, r2;
 		uint32_t cookie = 0x31337;
 
-		case_begin("sockets: %s", sc->desc);
+		tr_case_begin("sockets: %s", sc->desc);
 		if (!ASSERT(fixture_reset() && cfg_set_mode(sc->mode), "fixture setup failed"))
 			goto next;
 		if (sc->under_attack &&
@@ -1976,11 +1782,11 @@ static void test_sockets(void)
 		if (sc->valid_cookie && !make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
 			goto next;
 		ack_spec(&ack, &syn, cookie);
-		if (!build_run(&r2, &ack, sc->xdp, "ACK"))
+		if (!tr_run_spec(&r2, sc->xdp ? &xdp_prog : &tc_prog, &ack, "ACK"))
 			goto next;
 		expect_result(&r2, sc->verdict, sc->stat);
 next:
-		case_end();
+		tr_case_end();
 	}
 
 	/* One established connection 10.0.0.2:P -> 10.0.0.1:80 over lo. */
@@ -2005,7 +1811,8 @@ next:
 		socklen_t slen = sizeof(src);
 		uint16_t cport = 0;
 
-		case_begin("sockets: IPv4 connection 10.0.0.2 -> 10.0.0.1:80 established over lo");
+		tr_case_begin(
+			"sockets: IPv4 connection 10.0.0.2 -> 10.0.0.1:80 established over lo");
 		c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		memcpy(&src.sin_addr, cli, 4);
 		memcpy(&dst.sin_addr, srv4, 4);
@@ -2021,14 +1828,14 @@ next:
 			goto est_out;
 		cport = ntohs(src.sin_port);
 est_out:
-		if (!case_end())
+		if (!tr_case_end())
 			goto out;
 
 		for (i = 0; i < sizeof(est) / sizeof(est[0]); i++) {
 			struct pkt_spec s;
-			struct run r;
+			struct tr_run r;
 
-			case_begin("sockets: %s", est[i].desc);
+			tr_case_begin("sockets: %s", est[i].desc);
 			if (!ASSERT(fixture_reset(), "fixture setup failed"))
 				goto est_next;
 			syn_spec(&s, false);
@@ -2038,11 +1845,11 @@ est_out:
 			s.seq = 1;
 			s.ack = 0x31337;
 			s.tcpopt_len = 0;
-			if (!build_run(&r, &s, est[i].xdp, "segment"))
+			if (!tr_run_spec(&r, est[i].xdp ? &xdp_prog : &tc_prog, &s, "segment"))
 				goto est_next;
-			expect_result(&r, est[i].xdp ? XDP_PASS : TCX_NEXT_V, est[i].stat);
+			expect_result(&r, est[i].xdp ? XDP_PASS : TR_TCX_NEXT, est[i].stat);
 est_next:
-			case_end();
+			tr_case_end();
 		}
 	}
 out:
@@ -2056,37 +1863,30 @@ out:
 
 /* ---------------------------------------------------------------- main */
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 int main(void)
 {
 	int err;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(tr_libbpf_print);
 	err = netns_setup();
 	if (err) {
 		fprintf(stderr, "Failed to set up a network namespace: %s\n", strerror(-err));
 		return 1;
 	}
-	ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0) {
-		fprintf(stderr, "Failed to count possible CPUs: %s\n", strerror(-ncpu));
-		return 1;
-	}
-	percpu_buf = calloc(ncpu, sizeof(uint64_t));
-	if (!percpu_buf)
-		return 1;
 	skel = guard_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "Failed to load guard BPF object: %s\n", strerror(errno));
 		return 1;
 	}
+	xdp_prog = (struct tr_prog){ .prog = skel->progs.so_guard_xdp,
+				     .xdp = true,
+				     .counters = skel->maps.guard_stats,
+				     .names = guard_stat_names,
+				     .ncounters = GS__COUNT };
+	tc_prog = xdp_prog;
+	tc_prog.prog = skel->progs.so_guard_tc;
+	tc_prog.xdp = false;
 
 	test_syn_options();
 	test_syn_shapes();
@@ -2105,6 +1905,5 @@ int main(void)
 	test_sockets();
 
 	guard_bpf__destroy(skel);
-	free(percpu_buf);
 	return tl_summary();
 }

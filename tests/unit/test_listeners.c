@@ -5,7 +5,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,6 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/bpf.h>
 #include <linux/pkt_cls.h>
@@ -24,34 +22,37 @@
 #include "core/listeners.h"
 #include "core/opts.h"
 #include "core/tcinfo.h"
+#include "netns.h"
+#include "testlib.h"
 
 #define DEV "so0"
 #define TCX_INGRESS 46
 /* Longer than the kernel's 15 characters, so skipping must cope with truncation. */
 #define OUR_PROG "shakeoff_handoff"
 
-static int passed, failed, skipped;
+/*
+ * Every check is a case of its own, named after the fact: the name may show
+ * what was found. On failure the condition is printed under the FAIL line.
+ */
+#define expect(ok, ...) expect_at(!!(ok), #ok, __FILE__, __LINE__, __VA_ARGS__)
 
-static bool expect(bool ok, const char *fmt, ...)
+static __attribute__((format(printf, 5, 6))) bool
+expect_at(bool ok, const char *cond, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	printf("%s: ", ok ? "PASS" : "FAIL");
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	tl_vbegin(fmt, ap);
 	va_end(ap);
-	putchar('\n');
-	if (ok)
-		passed++;
-	else
-		failed++;
-	return ok;
+	tl_check(ok, file, line, "does not hold: %s", cond);
+	return tl_end();
 }
 
 static void skip(const char *what, const char *why)
 {
-	printf("SKIP: %s (%s)\n", what, why);
-	skipped++;
+	tl_begin("%s", what);
+	tl_skip("%s", why);
+	tl_end();
 }
 
 static int sh(const char *cmd)
@@ -70,24 +71,6 @@ static int sh_quiet(const char *cmd)
 
 	snprintf(buf, sizeof(buf), "(%s) >/dev/null 2>&1", cmd);
 	return system(buf) ? -1 : 0;
-}
-
-static int lo_up(void)
-{
-	struct ifreq ifr = {};
-	int fd, err = 0;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	strcpy(ifr.ifr_name, "lo");
-	if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
-		err = -errno;
-	ifr.ifr_flags |= IFF_UP;
-	if (!err && ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
-		err = -errno;
-	close(fd);
-	return err;
 }
 
 /* addr NULL: the family's wildcard. Returns the listening fd or -1. */
@@ -345,12 +328,10 @@ static void test_tcinfo(void)
 
 static int setup_netns(void)
 {
-	if (unshare(CLONE_NEWNET) < 0) {
-		fprintf(stderr, "Failed to create network namespace: %s\n", strerror(errno));
-		return -1;
-	}
-	if (lo_up()) {
-		fprintf(stderr, "Failed to bring lo up\n");
+	int err = netns_lo_up();
+
+	if (err) {
+		fprintf(stderr, "Failed to set up a network namespace: %s\n", strerror(-err));
 		return -1;
 	}
 	/* veth rather than dummy: CONFIG_DUMMY is not everywhere. */
@@ -372,8 +353,5 @@ int main(void)
 	test_listeners();
 	test_tcinfo();
 out:
-	if (skipped)
-		printf("%d skipped\n", skipped);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return tl_summary();
 }

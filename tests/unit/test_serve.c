@@ -39,6 +39,8 @@
 #include <shakeoff/cookie.h>
 #include "serve.skel.h"
 
+#include "core/stat_names.h"
+#include "bpf_run.h"
 #include "netns.h"
 #include "pkt.h"
 #include "testlib.h"
@@ -67,15 +69,11 @@ static const uint8_t cli6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0
 static const uint8_t mac_srv[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_cli[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
-static const char *const stat_names[SS__COUNT] = {
-#define STAT_NAME(id, name, help) [SS_##id] = name,
-	SERVE_STATS(STAT_NAME)
-#undef STAT_NAME
-};
+_Static_assert(SS__COUNT <= TR_COUNTERS_MAX, "serve_stats fit a tr_run");
 
 static struct serve_bpf *skel;
-static int ncpu;
-static uint64_t *percpu_buf;
+static struct tr_prog xdp_prog; /* so_serve_xdp, counting into serve_stats */
+static int ncpu; /* serve_rstlim is per CPU */
 static long verifier_insns = -1, ctl_insns = -1; /* so_serve_xdp's, so_serve_ctl's */
 
 /* ---------------------------------------------------------------- fixture */
@@ -204,22 +202,6 @@ static bool fixture_reset(void)
 	return ok;
 }
 
-static bool stats_read(uint64_t *sum)
-{
-	__u32 id;
-	int i;
-
-	for (id = 0; id < SS__COUNT; id++) {
-		if (bpf_map__lookup_elem(skel->maps.serve_stats, &id, sizeof(id), percpu_buf,
-					 sizeof(uint64_t) * ncpu, 0))
-			return false;
-		sum[id] = 0;
-		for (i = 0; i < ncpu; i++)
-			sum[id] += percpu_buf[i];
-	}
-	return true;
-}
-
 /* ---------------------------------------------------------------- flows */
 
 static void key_make(bool v6, uint16_t cport, struct serve_flow_key *k)
@@ -259,68 +241,6 @@ static bool flow_put(bool v6, const struct serve_flow *v)
 
 /* ---------------------------------------------------------------- running */
 
-struct run {
-	uint8_t in[PKT_MAX];
-	size_t inlen;
-	uint8_t out[PKT_MAX];
-	uint32_t outlen;
-	uint32_t metalen; /* out starts with this much XDP metadata */
-	int retval;
-	int64_t delta[SS__COUNT];
-	const char *what;
-};
-
-static const char *verdict_name(int v)
-{
-	static const char *const n[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
-					 "XDP_REDIRECT" };
-
-	return v >= 0 && v <= 4 ? n[v] : "?";
-}
-
-static void run_dump(const struct run *r)
-{
-	int id;
-
-	tl_note("  run (%s): verdict %s, counters moved:", r->what, verdict_name(r->retval));
-	for (id = 0; id < SS__COUNT; id++)
-		if (r->delta[id])
-			tl_note(" %s %+lld", stat_names[id], (long long)r->delta[id]);
-	tl_note("\n");
-	tl_hexdump("input", r->in, r->inlen);
-	tl_hexdump("output", r->out, r->outlen);
-}
-
-static bool prog_run(struct run *r, const struct pkt_spec *s, const char *what)
-{
-	uint64_t before[SS__COUNT], after[SS__COUNT];
-	int err, id;
-
-	r->what = what;
-	r->inlen = pkt_build(s, r->in, sizeof(r->in), NULL);
-	if (!ASSERT(r->inlen, "%s: frame does not fit", what))
-		return false;
-	struct xdp_md ctx_in = { .data_end = r->inlen }, ctx_out = {};
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = r->in, .data_size_in = r->inlen,
-		    .data_out = r->out, .data_size_out = sizeof(r->out), .ctx_in = &ctx_in,
-		    .ctx_size_in = sizeof(ctx_in), .ctx_out = &ctx_out,
-		    .ctx_size_out = sizeof(ctx_out), .repeat = 1);
-	if (!ASSERT(stats_read(before), "Failed to read serve_stats"))
-		return false;
-	err = bpf_prog_test_run_opts(bpf_program__fd(skel->progs.so_serve_xdp), &o);
-	if (!ASSERT(!err, "%s: BPF_PROG_TEST_RUN failed: %s", what, strerror(-err)))
-		return false;
-	r->retval = (int)o.retval;
-	r->outlen = o.data_size_out;
-	/* test_run hands back the frame from its metadata on; ctx.data says where it starts */
-	r->metalen = ctx_out.data - ctx_out.data_meta;
-	if (!ASSERT(stats_read(after), "Failed to read serve_stats"))
-		return false;
-	for (id = 0; id < SS__COUNT; id++)
-		r->delta[id] = (int64_t)(after[id] - before[id]);
-	return true;
-}
-
 /* What a step must produce. ts: -1 do not check, 0 no TS option, 1 TS with tsval/tsecr. */
 struct want {
 	int verdict;
@@ -334,60 +254,19 @@ struct want {
 	uint32_t tsecr;
 };
 
-/* The reply's Ethernet/IP/TCP framing: addresses swapped, our TTL, checksums right. */
-static bool check_reply_ip(const struct pkt_spec *in, const struct run *r, struct pkt_view *v)
-{
-	const char *perr = pkt_parse(r->out, r->outlen, v);
-	size_t alen = in->ipv6 ? 16 : 4;
-	bool ok = true;
-
-	if (!ASSERT(!perr, "reply does not parse: %s", perr))
-		return false;
-	ok = ASSERT_MEM_EQ(v->eth->dst, in->smac, 6, "reply Ethernet destination") && ok;
-	ok = ASSERT_MEM_EQ(v->eth->src, in->dmac, 6, "reply Ethernet source") && ok;
-	if (!ASSERT_EQ(v->ipv6, in->ipv6, "reply IP version"))
-		return false;
-	ok = ASSERT_MEM_EQ(pkt_saddr(v), in->daddr, alen, "reply source address") && ok;
-	ok = ASSERT_MEM_EQ(pkt_daddr(v), in->saddr, alen, "reply destination address") && ok;
-	if (in->ipv6) {
-		ok = ASSERT_EQ(v->ip6->hop_limit, TTL, "reply hop limit") && ok;
-	} else {
-		ok = ASSERT_EQ(v->ip4->ttl, TTL, "reply TTL") && ok;
-		ok = ASSERT_EQ(ntohs(v->ip4->check), pkt_ip4_csum(v->ip4, 20),
-			       "reply IPv4 header checksum") &&
-		     ok;
-	}
-	ok = ASSERT_EQ(r->outlen, v->l3_off + v->ip_len, "reply frame length") && ok;
-	ok = ASSERT_EQ(v->payload_len, 0, "reply TCP payload bytes") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->sport), in->dport, "reply source port") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->dport), in->sport, "reply destination port") && ok;
-	ok = ASSERT_EQ(ntohs(v->tcp->check), pkt_tcp_csum_want(v), "reply TCP checksum") && ok;
-	return ok;
-}
-
 /* Run one client segment and check verdict, counter and reply. */
-static bool step(struct run *r, const struct pkt_spec *s, const struct want *w, const char *what)
+static bool step(struct tr_run *r, const struct pkt_spec *s, const struct want *w, const char *what)
 {
 	struct pkt_tcpopts o;
 	struct pkt_view v;
 	bool ok = true;
-	int id;
 
-	if (!prog_run(r, s, what))
+	if (!tr_run_spec(r, &xdp_prog, s, what))
 		return false;
-	ok = ASSERT(r->retval == w->verdict, "%s: verdict: expected %s, got %s", what,
-		    verdict_name(w->verdict), verdict_name(r->retval)) &&
-	     ok;
-	for (id = 0; id < SS__COUNT; id++) {
-		int64_t want = id == (int)w->stat;
-
-		if (r->delta[id] != want)
-			ok = ASSERT(false, "%s: counter %s: expected %+lld, moved %+lld", what,
-				    stat_names[id], (long long)want, (long long)r->delta[id]) &&
-			     ok;
-	}
+	ok = tr_expect_verdict(r, w->verdict) && ok;
+	ok = tr_expect_counter(r, w->stat) && ok;
 	if (!ok) {
-		run_dump(r);
+		tr_dump(r);
 		return false;
 	}
 	if (w->verdict == XDP_PASS) {
@@ -396,8 +275,8 @@ static bool step(struct run *r, const struct pkt_spec *s, const struct want *w, 
 	}
 	if (w->verdict != XDP_TX)
 		return ok;
-	if (!check_reply_ip(s, r, &v)) {
-		run_dump(r);
+	if (!tr_check_reply(s, r, TTL, &v)) {
+		tr_dump(r);
 		return false;
 	}
 	ok = ASSERT_EQ(v.tcp->flags, w->flags, "reply flags") && ok;
@@ -417,7 +296,7 @@ static bool step(struct run *r, const struct pkt_spec *s, const struct want *w, 
 	if (!(w->flags & PKT_SYN) && w->ts >= 0)
 		ok = ASSERT_EQ(v.tcp_hlen, w->ts ? 32 : 20, "reply TCP header length") && ok;
 	if (!ok)
-		run_dump(r);
+		tr_dump(r);
 	return ok;
 }
 
@@ -478,8 +357,8 @@ static bool check_state(bool v6, struct serve_flow *v, int state, const char *wh
 {
 	if (!ASSERT(flow_get(v6, v), "%s: flow entry missing", what))
 		return false;
-	return ASSERT(v->state == state, "%s: state: expected %s, got %s", what, tcp_state_name(state),
-		      tcp_state_name(v->state));
+	return ASSERT(v->state == state, "%s: state: expected %s, got %s", what,
+		      tcp_state_name(state), tcp_state_name(v->state));
 }
 
 static bool check_gone(bool v6, const char *what)
@@ -498,15 +377,15 @@ static bool handshake(bool v6, struct serve_flow *v)
 	struct pkt_spec s;
 	struct pkt_tcpopts o;
 	struct pkt_view pv;
-	struct run r;
+	struct tr_run r;
 	bool ok = true;
 
 	syn(&s, v6);
-	if (!prog_run(&r, &s, "SYN"))
+	if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
 		return false;
 	if (!ASSERT(r.retval == XDP_TX && r.delta[SS_TX_SYNACK] == 1,
-		    "SYN: expected XDP_TX tx_synack, got %s", verdict_name(r.retval))) {
-		run_dump(&r);
+		    "SYN: expected XDP_TX tx_synack, got %s", tr_verdict_name(true, r.retval))) {
+		tr_dump(&r);
 		return false;
 	}
 	if (!check_state(v6, v, TCPS_SYN_RCVD, "after SYN"))
@@ -523,7 +402,7 @@ static bool handshake(bool v6, struct serve_flow *v)
 				  TSV };
 
 		/* rerun the checks on the same reply */
-		if (!check_reply_ip(&s, &r, &pv))
+		if (!tr_check_reply(&s, &r, TTL, &pv))
 			return false;
 		ok = ASSERT_EQ(pv.tcp->flags, w.flags, "SYN-ACK flags") && ok;
 		ok = ASSERT_EQ(ntohl(pv.tcp->seq), w.seq, "SYN-ACK seq = ISS of the entry") && ok;
@@ -586,7 +465,7 @@ static void test_handshake(void)
 {
 	struct serve_flow v;
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	int v6;
 
 	for (v6 = 0; v6 < 2; v6++) {
@@ -601,7 +480,8 @@ static void test_handshake(void)
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e1;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN") ||
+		    !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e1;
 		{
 			struct want w = { XDP_TX,
@@ -634,7 +514,8 @@ e1:
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e2;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN") ||
+		    !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e2;
 		{
 			struct want w = { XDP_TX, SS_TX_RST_BAD_ACK, PKT_RST, v.iss + 77, 0, 0, 0 };
@@ -660,7 +541,8 @@ e2:
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e3;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN") ||
+		    !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e3;
 		{
 			struct want w = { XDP_DROP, SS_DROP_NO_XSK };
@@ -680,7 +562,8 @@ e3:
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e4;
 		syn(&s, v6);
-		if (!prog_run(&r, &s, "SYN") || !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN") ||
+		    !check_state(v6, &v, TCPS_SYN_RCVD, "SYN"))
 			goto e4;
 		{
 			struct want w = { XDP_TX,  SS_TX_CHALLENGE_RST,
@@ -721,7 +604,7 @@ static void test_teardown(void)
 {
 	struct serve_flow v;
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	int v6;
 
 	for (v6 = 0; v6 < 2; v6++) {
@@ -883,13 +766,13 @@ e5:
 			syn(&s, v6);
 			s.seq = ISN + 1000;
 			s.tcpopt[8] = 0xa2; /* a newer TSval: PAWS holds in TIME_WAIT too */
-			if (!prog_run(&r, &s, "new SYN"))
+			if (!tr_run_spec(&r, &xdp_prog, &s, "new SYN"))
 				goto e6;
 			if (!ASSERT(r.retval == XDP_TX && r.delta[SS_TX_SYNACK] == 1,
 				    "answered with a SYN-ACK, tx_synack"))
 				goto e6;
 			if (check_state(v6, &v, TCPS_SYN_RCVD, "after the new SYN") &&
-			    check_reply_ip(&s, &r, &pv)) {
+			    tr_check_reply(&s, &r, TTL, &pv)) {
 				ASSERT_EQ(v.irs, ISN + 1000, "IRS of the new connection");
 				ASSERT_EQ(pv.tcp->flags, PKT_SYN | PKT_ACK, "SYN-ACK flags");
 				ASSERT_EQ(ntohl(pv.tcp->seq), v.iss, "SYN-ACK seq = new ISS");
@@ -908,7 +791,7 @@ static void test_rfc5961(void)
 {
 	struct serve_flow v;
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	int v6;
 
 	for (v6 = 0; v6 < 2; v6++) {
@@ -1014,7 +897,7 @@ e3:
 static void test_no_flow(void)
 {
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	int v6, i;
 
 	for (v6 = 0; v6 < 2; v6++) {
@@ -1104,21 +987,21 @@ static bool cookie_synack(bool v6, enum serve_stat stat, uint32_t *cookie, uint3
 	struct pkt_tcpopts o;
 	struct pkt_view pv;
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	uint32_t payload;
 	struct guard_key k = key_of(SLOT);
 	__be16 sp = htons(CLI_PORT), dp = htons(PORT);
 	__u64 hash;
 
 	syn(&s, v6);
-	if (!prog_run(&r, &s, "SYN"))
+	if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
 		return false;
 	if (!ASSERT(r.retval == XDP_TX && r.delta[stat] == 1, "SYN: expected XDP_TX %s, got %s",
-		    stat_names[stat], verdict_name(r.retval))) {
-		run_dump(&r);
+		    serve_stat_names[stat], tr_verdict_name(true, r.retval))) {
+		tr_dump(&r);
 		return false;
 	}
-	if (!check_reply_ip(&s, &r, &pv))
+	if (!tr_check_reply(&s, &r, TTL, &pv))
 		return false;
 	*cookie = ntohl(pv.tcp->seq);
 	payload = cookie_payload(SLOT, 6, 7, 1, 1);
@@ -1148,7 +1031,7 @@ static void test_cookies(void)
 {
 	struct serve_flow v;
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	uint32_t cookie, tsval;
 	int v6, i;
 
@@ -1261,10 +1144,11 @@ e2:
 
 			syn(&s, i & 1);
 			s.sport = 2000 + i;
-			if (!prog_run(&r, &s, "SYN"))
+			if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
 				goto e3;
 			if (!ASSERT(r.retval == XDP_TX && r.delta[want] == 1,
-				    "SYN %d (half-open %d): expected %s", i, i, stat_names[want]))
+				    "SYN %d (half-open %d): expected %s", i, i,
+				    serve_stat_names[want]))
 				goto e3;
 		}
 		ASSERT_EQ(halfopen_get(), 3, "half-open count");
@@ -1287,7 +1171,7 @@ static void test_xsk(void)
 	void *buf = NULL;
 	struct serve_flow v;
 	struct pkt_spec s;
-	struct run r;
+	struct tr_run r;
 	int fd, err;
 	__u32 q = 0;
 	LIBBPF_OPTS(bpf_xdp_attach_opts, ao);
@@ -1461,13 +1345,14 @@ next:
 		"so_serve_ctl: EXPIRE takes a half-open entry and its count, not an established one");
 	{
 		struct pkt_spec s;
-		struct run r;
+		struct tr_run r;
 		struct serve_flow est;
 
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto out;
 		syn(&s, false);
-		if (!prog_run(&r, &s, "SYN") || !ASSERT(flow_get(false, &v), "SYN_RCVD entry"))
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN") ||
+		    !ASSERT(flow_get(false, &v), "SYN_RCVD entry"))
 			goto out;
 		ASSERT_EQ(halfopen_get(), 1, "half-open count after SYN");
 		memset(&b, 0, sizeof(b));
@@ -1542,9 +1427,6 @@ int main(void)
 	ncpu = libbpf_num_possible_cpus();
 	if (ncpu <= 0)
 		return 1;
-	percpu_buf = calloc(ncpu, sizeof(uint64_t));
-	if (!percpu_buf)
-		return 1;
 	skel = serve_bpf__open_opts(&oo);
 	if (!skel) {
 		fprintf(stderr, "Failed to open serve BPF object: %s\n", strerror(errno));
@@ -1556,6 +1438,12 @@ int main(void)
 		fprintf(stderr, "Failed to load serve BPF object: %s\n", strerror(-err));
 		return 1;
 	}
+	xdp_prog = (struct tr_prog){ .prog = skel->progs.so_serve_xdp,
+				     .xdp = true,
+				     .xdp_meta = true,
+				     .counters = skel->maps.serve_stats,
+				     .names = serve_stat_names,
+				     .ncounters = SS__COUNT };
 	printf("so_serve_xdp: verifier processed %ld insns; so_serve_ctl: %ld\n", verifier_insns,
 	       ctl_insns);
 
@@ -1568,6 +1456,5 @@ int main(void)
 	test_ctl();
 
 	serve_bpf__destroy(skel);
-	free(percpu_buf);
 	return tl_summary();
 }

@@ -2,8 +2,11 @@
 /*
  * A minimal case runner for unit tests. A case is tl_begin() ... tl_end();
  * checks in between are written as `if (!ASSERT(...)) goto out;` and record
- * what was expected and what came, printed under the case's FAIL line.
- * tl_summary() prints "N passed, N failed" and gives the exit status.
+ * what was expected and what came, printed under the case's FAIL line. A
+ * case that cannot run here (no root, a kernel feature missing) calls
+ * tl_skip("why") and ends as skipped, never as a silent pass.
+ * tl_summary() prints "N passed, N failed, N skipped" (what tests/run.sh
+ * sums) and gives the exit status.
  */
 #ifndef SHAKEOFF_TEST_TESTLIB_H
 #define SHAKEOFF_TEST_TESTLIB_H
@@ -17,8 +20,11 @@
 struct tl_state {
 	int passed;
 	int failed;
+	int skipped;
 	bool case_failed;
+	bool case_skipped;
 	char desc[256];
+	char skip_why[256];
 	char log[32768];
 	size_t log_len;
 };
@@ -48,16 +54,24 @@ static inline __attribute__((format(printf, 1, 2))) void tl_note(const char *fmt
 	va_end(ap);
 }
 
+/* Start a case named by fmt; tl_vbegin() for wrappers that take their own format. */
+static inline void tl_vbegin(const char *fmt, va_list ap)
+{
+	vsnprintf(tl.desc, sizeof(tl.desc), fmt, ap);
+	tl.case_failed = false;
+	tl.case_skipped = false;
+	tl.skip_why[0] = 0;
+	tl.log_len = 0;
+	tl.log[0] = 0;
+}
+
 static inline __attribute__((format(printf, 1, 2))) void tl_begin(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(tl.desc, sizeof(tl.desc), fmt, ap);
+	tl_vbegin(fmt, ap);
 	va_end(ap);
-	tl.case_failed = false;
-	tl.log_len = 0;
-	tl.log[0] = 0;
 }
 
 static inline bool tl_failing(void)
@@ -117,23 +131,46 @@ static inline void tl_hexdump(const char *title, const void *buf, size_t len)
 	tl_note("\n");
 }
 
-/* Print the case's result line (and on failure what was recorded); true if it passed. */
+/*
+ * The current case cannot run here; it ends as skipped, with `why` on its
+ * result line (a failure recorded before still counts as a failure). A skip
+ * without a reason fails the case: a reader must be told what was missing.
+ */
+static inline __attribute__((format(printf, 1, 2))) void tl_skip(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tl.skip_why, sizeof(tl.skip_why), fmt, ap);
+	va_end(ap);
+	tl.case_skipped = true;
+	if (!tl.skip_why[0])
+		tl_check(false, __FILE__, __LINE__, "skipped without saying why");
+}
+
+/*
+ * Print the case's result line (and on failure what was recorded); true if it
+ * passed, false if it failed or was skipped.
+ */
 static inline bool tl_end(void)
 {
 	if (tl.case_failed) {
 		tl.failed++;
 		printf("FAIL %s\n%s", tl.desc, tl.log);
+	} else if (tl.case_skipped) {
+		tl.skipped++;
+		printf("skip %s: %s\n", tl.desc, tl.skip_why);
 	} else {
 		tl.passed++;
 		printf("ok   %s\n", tl.desc);
 	}
 	fflush(stdout);
-	return !tl.case_failed;
+	return !tl.case_failed && !tl.case_skipped;
 }
 
 static inline int tl_summary(void)
 {
-	printf("%d passed, %d failed\n", tl.passed, tl.failed);
+	printf("%d passed, %d failed, %d skipped\n", tl.passed, tl.failed, tl.skipped);
 	return tl.failed ? 1 : 0;
 }
 
