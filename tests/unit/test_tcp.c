@@ -15,7 +15,7 @@
 #include "tcp/tcp.h"
 #include "apps/apps.h"
 #include "tcp/tcp_int.h"
-#include "tcp/timer.h"
+#include "tcp/timer_heap.h"
 
 #include "testlib.h"
 

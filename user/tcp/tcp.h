@@ -23,7 +23,7 @@
 #include <shakeoff/tcp_state.h>
 #include <shakeoff/tcp_wire.h>
 
-#include "tcp/timer.h"
+#include "tcp/timer_heap.h"
 
 #define TCP_OOO_MAX 16 /* out-of-order ranges held by the receiver */
 #define TCP_SCORE_MAX 32 /* SACKed ranges remembered by the sender */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+/* The timer heap of timer_heap.h: generic, it knows nothing of TCP. */
 #include <errno.h>
 #include <stdlib.h>
 
-#include "tcp/timer.h"
+#include "tcp/timer_heap.h"
 
 void tmr_heap_init(struct tmr_heap *h)
 {
