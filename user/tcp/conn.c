@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The TCP engine's outer layer: stack and connection set-up and the app
- * calls.
+ * The TCP engine's outer layer: stack and connection set-up, the app calls
+ * and what the glue may read of a connection.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -196,8 +196,16 @@ void tcp_recv_resume(struct tcb *c, uint64_t now)
 	tcp_leave(c, now);
 }
 
-void tcp_timewait_restart(struct tcb *c, uint64_t when)
+void tcp_conn_info(const struct tcb *c, struct tcp_conn_info *info)
 {
-	if (c->state == TCPS_TIME_WAIT)
-		tcp_tmr_arm(c, &c->t_wait, when + 2 * c->st->cfg.msl);
+	info->state = c->state;
+	info->iss = c->iss;
+	info->irs = c->irs;
+	info->snd_una = c->snd_una;
+	info->snd_nxt = c->snd_nxt;
+	info->snd_max = c->snd_max;
+	info->snd_wnd = c->snd_wnd;
+	info->rcv_nxt = c->rcv_nxt;
+	info->rcv_wnd = c->rcv_adv - c->rcv_nxt;
+	info->ts_recent = c->ts_recent;
 }
