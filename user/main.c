@@ -17,7 +17,7 @@ static const struct cmd cmds[] = {
 	{ "guard", cmd_guard, "answer SYNs with cookies in XDP, hand verified ACKs to listeners" },
 	{ "stats", cmd_stats, "show guard's counters on an interface" },
 	{ "detach", cmd_detach, "remove everything shakeoff attached to an interface" },
-	{ "serve", cmd_serve, "XDP completes TCP handshakes, AF_XDP carries the data (echo, discard)" },
+	{ "serve", cmd_serve, "XDP completes TCP handshakes, AF_XDP carries the data to an app" },
 	{ "conns", cmd_conns, "list serve's flows with state, seq/ack, age" },
 	{ "flood", cmd_flood, "send SYN/ACK/RST/FIN floods with spoofed sources (lab)" },
 	{ "lab", cmd_lab, "helper XDP programs for experiments: reflect, count, pass, drop" },

@@ -1538,7 +1538,7 @@ static void test_back_to_back(uint64_t seed, bool sack, bool ts, unsigned int lo
 	}
 	L.h[0].total = 10u << 20;
 	L.h[0].sum_sent = L.h[0].sum_rcvd = 0xcbf29ce484222325ULL;
-	tcp_conn_init(&L.h[1].st, &L.h[1].c, &pb, &tcp_app_echo, L.now);
+	tcp_conn_init(&L.h[1].st, &L.h[1].c, &pb, apps_find("echo")->app, L.now);
 	tcp_conn_init(&L.h[0].st, &L.h[0].c, &pa, &client_app, L.now);
 	L.h[0].c.app_data = &L.h[0];
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1608,12 +1608,23 @@ static void test_back_to_back(uint64_t seed, bool sack, bool ts, unsigned int lo
 
 static void test_apps(void)
 {
+	char names[64];
+	size_t i;
+
 	fx_init(NULL);
-	tl_begin("apps: by name; discard takes all and closes after the peer");
-	ASSERT(tcp_app_by_name("echo") == &tcp_app_echo, "echo");
-	ASSERT(tcp_app_by_name("discard") == &tcp_app_discard, "discard");
-	ASSERT(tcp_app_by_name("http") == NULL, "unknown");
-	F.c.app = &tcp_app_discard;
+	tl_begin("apps: one table, found by name; discard takes all and closes after the peer");
+	ASSERT(apps_find("echo") && apps_find("discard") && apps_find("close"),
+	       "echo, discard, close");
+	ASSERT(apps_find("http") == NULL, "unknown");
+	for (i = 0; i < apps_count; i++)
+		ASSERT(apps_find(apps_table[i].name) == &apps_table[i] && apps_table[i].help &&
+			       apps_table[i].app && apps_table[i].app->data,
+		       "row %zu: found by its name, with help and a data callback", i);
+	ASSERT(!strcmp(apps_names(names, sizeof(names), " or "), "echo, discard or close"),
+	       "names listed: '%s'", names);
+	ASSERT(!strcmp(apps_names(names, 12, ", "), "echo, disca"), "cut to the buffer: '%s'",
+	       names);
+	F.c.app = apps_find("discard")->app;
 	in(0, 3000, ISS + 1, TCP_F_ACK);
 	in(3000, 0, ISS + 1, TCP_F_ACK | TCP_F_FIN);
 	ASSERT_EQ(F.c.state, TCPS_LAST_ACK, "discard closed after the peer: LAST_ACK");
@@ -1675,7 +1686,7 @@ static void test_many_conns(void)
 	tcp_stack_init(st, &cfg, &ops, NULL);
 	many_emitted = 0;
 	for (i = 0; i < N; i++)
-		ok += tcp_conn_init(st, &c[i], &p, &tcp_app_discard, TCP_SEC(1)) == 0;
+		ok += tcp_conn_init(st, &c[i], &p, apps_find("discard")->app, TCP_SEC(1)) == 0;
 	ASSERT_EQ(ok, N, "connections set up");
 	for (i = 0; i < N; i++)
 		tcp_input(&c[i], &s, TCP_SEC(1) + i * 1000);

@@ -923,6 +923,7 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo,
 		    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+	const struct app_desc *app;
 	struct tcp_cfg tcfg;
 	struct serve *s;
 	char caps[64];
@@ -942,11 +943,14 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 		pr_warn("missing %s: serve loads BPF programs and opens AF_XDP sockets\n", caps);
 		return EXIT_USAGE;
 	}
-	s->app = tcp_app_by_name(o->app);
-	if (!s->app) {
-		pr_warn("unknown app '%s' (echo, discard, close)\n", o->app);
+	app = apps_find(o->app);
+	if (!app) {
+		char names[128];
+
+		pr_warn("unknown app '%s' (%s)\n", o->app, apps_names(names, sizeof(names), ", "));
 		return EXIT_USAGE;
 	}
+	s->app = app->app;
 	err = serve_check_iface(s);
 	if (err)
 		return err;
