@@ -18,7 +18,8 @@
 
 #include "testlib.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+/* through void *: the member sits inside a type, aligned as the type is */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define ISS 5000u /* ours */
 #define IRS 1000u /* the peer's */

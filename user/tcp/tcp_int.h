@@ -21,7 +21,8 @@
 
 #include "tcp/tcp.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+/* through void *: the member sits inside a type, aligned as the type is */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static inline bool seq_lt(uint32_t a, uint32_t b)
 {
