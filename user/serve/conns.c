@@ -3,7 +3,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 
 #include "serve/conns.h"
@@ -109,7 +108,7 @@ struct conn *conn_create(struct serve *s, const struct serve_flow_key *k,
 		.peer_wnd = (v->flags & SF_WSCALE) ? v->snd_wnd >> v->snd_wscale : v->snd_wnd,
 		.our_wnd = s->cfg.win,
 	};
-	bool v4 = k->raddr[0] == 0 && k->raddr[1] == 0 && k->raddr[2] == htonl(0xffff);
+	bool v4 = flow_key_v4(k);
 	struct conn *c = calloc(1, sizeof(*c));
 	unsigned int h = key_hash(k);
 

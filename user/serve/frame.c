@@ -225,7 +225,7 @@ int frame_send_seg(struct serve *s, __u32 queue, const struct serve_flow_key *k,
 int frame_send_synack(struct serve *s, const struct serve_flow_key *k, const struct serve_flow *v,
 		      __u64 now)
 {
-	bool v4 = k->raddr[2] == htonl(0xffff) && !k->raddr[0] && !k->raddr[1];
+	bool v4 = flow_key_v4(k);
 	struct tcp_synack_opt so = { 0 };
 	__be32 opts[TCP_SYNACK_OPT_WORDS];
 	__u32 olen;

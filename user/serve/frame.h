@@ -9,6 +9,7 @@
 #define SHAKEOFF_SERVE_FRAME_H
 
 #include <stdbool.h>
+#include <arpa/inet.h>
 #include <linux/types.h>
 #include <shakeoff/serve_abi.h>
 
@@ -23,6 +24,12 @@ struct frame_in {
 	bool ipv6;
 	__u8 smac[6];
 };
+
+/* Whether k is IPv4 (its addresses IPv4-mapped, ::ffff:a.b.c.d, as frame_parse() writes them). */
+static inline bool flow_key_v4(const struct serve_flow_key *k)
+{
+	return !k->raddr[0] && !k->raddr[1] && k->raddr[2] == htonl(0xffff);
+}
 
 /* Ethernet (VLAN tags skipped), IPv4/IPv6, TCP and its options. 0, or -1 if it is none of ours. */
 int frame_parse(const __u8 *d, __u32 len, struct frame_in *p);
