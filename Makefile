@@ -48,7 +48,7 @@ BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -Wall -Wextra -Werror -Wno-unused-para
 	-I$(OUTPUT) -Iinclude -Ibpf -I$(ARCH_INC)
 CFLAGS ?= -O2 -g
 # Beyond -Wall -Wextra; the tree builds clean with them (packet fields through core/unaligned.h).
-WARN_CFLAGS ?= -Wmissing-prototypes -Wformat=2
+WARN_CFLAGS ?= -Wshadow -Wmissing-prototypes -Wvla -Wformat=2 -Wcast-align=strict
 CFLAGS += -Wall -Wextra -Werror -Wno-missing-field-initializers $(WARN_CFLAGS) -std=gnu11 \
 	-I$(OUTPUT) -Iinclude -Iuser -DSHAKEOFF_VERSION='"$(VERSION)"' $(SAN_FLAGS)
 LDLIBS := -lbpf -lxdp -lelf -lz -lm
@@ -99,7 +99,7 @@ $(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
 
-$(OUTPUT)/tests/%: tests/unit/%.c $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
@@ -127,7 +127,6 @@ test-integration: all
 FORMAT_SRCS := $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.c \
 	$(foreach r,$(ROOMS),user/$(r)/*.[ch]) tests/unit/*.[ch] tests/bench/*.c tests/tools/*.c \
 	tests/integration/*.c)
-TIDY_FLAGS := -std=gnu11 -isystem $(OUTPUT) -Iinclude -Iuser
 
 check: format-check all $(UNIT_BINS) $(BENCH_BINS) tidy
 
@@ -137,8 +136,7 @@ format-check:
 
 tidy: $(SKELS)
 	$(call msg,TIDY,$(words $(USER_SRCS)) files)
-	$(Q)printf '%s\n' $(USER_SRCS) | \
-		xargs -P $$(nproc) -n 4 sh -c 'clang-tidy --quiet "$$@" -- $(TIDY_FLAGS) 2>/dev/null' tidy
+	$(Q)scripts/tidy.sh $(OUTPUT) $(USER_SRCS)
 
 bench: deps all $(BENCH_BINS)
 	$(Q)scripts/bench.sh

@@ -383,8 +383,7 @@ SHAKEOFF_INLINE int lossy(struct __sk_buff *skb, int dir)
 		return TC_ACT_OK;
 
 	if (dir == LAB_DIR_IN && drop_synacks &&
-	    (f.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) ==
-		    (TCP_F_SYN | TCP_F_ACK)) {
+	    (f.tcp_flags & (TCP_F_SYN | TCP_F_ACK | TCP_F_RST)) == (TCP_F_SYN | TCP_F_ACK)) {
 		__u64 *n = bpf_map_lookup_elem(&lab_synacks, &zero);
 
 		if (n && __sync_fetch_and_add(n, 1) < drop_synacks) {

@@ -241,7 +241,8 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t ca
 	off = 14;
 	for (i = 0; i < s->nvlan && i < 2; i++) {
 		pkt_put16(buf + off, s->vlan_tci[i]);
-		pkt_put16(buf + off + 2, i + 1 < s->nvlan ? s->vlan_proto[i + 1] : proto);
+		pkt_put16(buf + off + 2,
+			  i + 1 < s->nvlan && i + 1 < 2 ? s->vlan_proto[i + 1] : proto);
 		off += 4;
 	}
 	l3_off = off;

@@ -1644,7 +1644,7 @@ static void test_tc(void)
 static int ifaddr_add(const char *label, const uint8_t addr[4])
 {
 	struct ifreq ifr;
-	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	struct sockaddr_in *sin = (void *)&ifr.ifr_addr;
 	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
 
 	if (fd < 0)

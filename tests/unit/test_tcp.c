@@ -14,10 +14,12 @@
 
 #include "tcp/tcp.h"
 #include "apps/apps.h"
-#include "tcp/tcp_int.h"
-#include "tcp/timer.h"
+#include "tcp/timer_heap.h"
 
 #include "testlib.h"
+
+/* through void *: the member sits inside a type, aligned as the type is */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 #define ISS 5000u /* ours */
 #define IRS 1000u /* the peer's */
@@ -685,6 +687,300 @@ static void test_rst(void)
 	fx_fini();
 }
 
+/* ---- what XDP took for us: the calls, against the segment through tcp_input() ---- */
+
+/* The connection as far as a teardown moves it, and what the event emitted. */
+struct snap {
+	struct tcp_conn_info ci;
+	uint32_t last_ack_sent, snd_wl1, snd_wl2;
+	bool wait_armed, delack_armed, rto_armed;
+	uint64_t wait_when;
+	bool peer_closed, done, released;
+	int done_err;
+	unsigned int acks, others; /* bare ACKs, and any other segment */
+};
+
+static void snap_take(struct snap *p, unsigned int from)
+{
+	unsigned int i;
+
+	memset(p, 0, sizeof(*p));
+	tcp_conn_info(&F.c, &p->ci);
+	p->last_ack_sent = F.c.last_ack_sent;
+	p->snd_wl1 = F.c.snd_wl1;
+	p->snd_wl2 = F.c.snd_wl2;
+	p->wait_armed = tmr_armed(&F.c.t_wait);
+	p->wait_when = p->wait_armed ? F.c.t_wait.when : 0;
+	p->delack_armed = tmr_armed(&F.c.t_delack);
+	p->rto_armed = tmr_armed(&F.c.t_rto);
+	p->peer_closed = F.peer_closed;
+	p->done = F.done;
+	p->released = F.released;
+	p->done_err = F.done_err;
+	for (i = from; i < F.nout; i++) {
+		if (F.out[i].flags == TCP_F_ACK && !F.out[i].len)
+			p->acks++;
+		else
+			p->others++;
+	}
+}
+
+static bool snap_same(const struct snap *a, const struct snap *b)
+{
+	bool ok = true;
+
+	ok &= ASSERT_EQ(b->ci.state, a->ci.state, "state");
+	ok &= ASSERT_EQ(b->ci.rcv_nxt, a->ci.rcv_nxt, "RCV.NXT");
+	ok &= ASSERT_EQ(b->ci.snd_una, a->ci.snd_una, "SND.UNA");
+	ok &= ASSERT_EQ(b->ci.snd_nxt, a->ci.snd_nxt, "SND.NXT");
+	ok &= ASSERT_EQ(b->ci.snd_wnd, a->ci.snd_wnd, "SND.WND");
+	ok &= ASSERT_EQ(b->ci.rcv_wnd, a->ci.rcv_wnd, "RCV.WND offered");
+	ok &= ASSERT_EQ(b->ci.ts_recent, a->ci.ts_recent, "TS.Recent");
+	ok &= ASSERT_EQ(b->last_ack_sent, a->last_ack_sent, "Last.ACK.sent");
+	ok &= ASSERT_EQ(b->snd_wl1, a->snd_wl1, "SND.WL1");
+	ok &= ASSERT_EQ(b->snd_wl2, a->snd_wl2, "SND.WL2");
+	ok &= ASSERT_EQ(b->wait_armed, a->wait_armed, "2MSL timer");
+	ok &= ASSERT_EQ(b->wait_when, a->wait_when, "2MSL deadline");
+	ok &= ASSERT_EQ(b->delack_armed, a->delack_armed, "delayed ACK timer");
+	ok &= ASSERT_EQ(b->rto_armed, a->rto_armed, "RTO timer");
+	ok &= ASSERT_EQ(b->peer_closed, a->peer_closed, "app's close callback");
+	ok &= ASSERT_EQ(b->done, a->done, "app's done callback");
+	ok &= ASSERT_EQ(b->done_err, a->done_err, "done's error");
+	ok &= ASSERT_EQ(b->released, a->released, "released");
+	ok &= ASSERT_EQ(b->others, a->others, "other segments");
+	return ok;
+}
+
+#define TAKEN_TSVAL 777777u /* newer than anything the fixture's peer sends */
+
+/* Where the event finds the connection: 10 bytes in and acknowledged, then a close path. */
+enum taken_from { FROM_EST, FROM_FW1, FROM_FW2, FROM_CLOSING, FROM_LAST_ACK };
+
+static void taken_setup(enum taken_from from)
+{
+	struct fx_opt o = { .ts = true };
+
+	fx_init(&o);
+	in(0, 10, ISS + 1, TCP_F_ACK | TCP_F_PSH);
+	advance(TCP_MS(40)); /* the delayed ACK */
+	if (from == FROM_FW1 || from == FROM_FW2 || from == FROM_CLOSING)
+		tcp_close(&F.c, F.now);
+	if (from == FROM_FW2)
+		in(10, 0, ISS + 2, TCP_F_ACK);
+	if (from == FROM_CLOSING || from == FROM_LAST_ACK)
+		in(10, 0, ISS + 1, TCP_F_ACK | TCP_F_FIN);
+	if (from == FROM_LAST_ACK)
+		tcp_close(&F.c, F.now);
+	advance(TCP_MS(7));
+}
+
+enum taken_event { EV_PEER_FIN, EV_FIN_ACKED, EV_BOTH };
+
+/* The event as a segment through tcp_input() (ref) or as the calls XDP's glue makes. */
+static void taken_event(enum taken_event ev, bool ref)
+{
+	struct tcp_conn_info ci;
+	struct tcp_seg s;
+
+	tcp_conn_info(&F.c, &ci);
+	if (ref) {
+		s = pseg(ci.rcv_nxt - IRS - 1, 0, ev == EV_PEER_FIN ? ci.snd_una : ci.snd_nxt,
+			 TCP_F_ACK | (ev == EV_FIN_ACKED ? 0 : TCP_F_FIN));
+		s.wnd = (uint16_t)(ci.snd_wnd >> F.c.snd_wscale);
+		s.tsval = TAKEN_TSVAL;
+		tcp_input(&F.c, &s, F.now);
+		return;
+	}
+	if (ev != EV_PEER_FIN)
+		tcp_our_fin_acked(&F.c, TAKEN_TSVAL, F.now);
+	if (ev != EV_FIN_ACKED)
+		tcp_peer_fin_taken(&F.c, TAKEN_TSVAL, F.now);
+}
+
+static void taken_case(const char *desc, enum taken_from from, enum taken_event ev,
+		       enum tcp_state want, unsigned int ref_acks)
+{
+	struct snap ref, got;
+	unsigned int mark;
+
+	tl_begin("%s", desc);
+	taken_setup(from);
+	mark = F.nout;
+	taken_event(ev, true);
+	snap_take(&ref, mark);
+	fx_fini();
+
+	taken_setup(from);
+	mark = F.nout;
+	taken_event(ev, false);
+	snap_take(&got, mark);
+	if (ASSERT_EQ(got.ci.state, want, "state reached") &&
+	    ASSERT_EQ(ref.acks, ref_acks, "ACKs the segment itself earns") &&
+	    ASSERT_EQ(got.acks + got.others, 0, "nothing emitted: XDP acknowledged") &&
+	    snap_same(&ref, &got) && want == TCPS_TIME_WAIT) {
+		advance(2 * TCP_SEC(1) - 1);
+		ASSERT_EQ(F.c.state, TCPS_TIME_WAIT, "TIME_WAIT until 2MSL from the call");
+		advance(1);
+		ASSERT(F.c.state == TCPS_CLOSED && F.released, "then CLOSED, released");
+	}
+	tl_end();
+	fx_fini();
+}
+
+static void test_peer_fin_taken(void)
+{
+	taken_case("tcp_peer_fin_taken: ESTABLISHED -> CLOSE_WAIT as the FIN would, no ACK",
+		   FROM_EST, EV_PEER_FIN, TCPS_CLOSE_WAIT, 1);
+	taken_case("tcp_peer_fin_taken: FIN_WAIT_1 -> CLOSING as the FIN would, no ACK", FROM_FW1,
+		   EV_PEER_FIN, TCPS_CLOSING, 1);
+	taken_case("tcp_peer_fin_taken: FIN_WAIT_2 -> TIME_WAIT (2MSL) as the FIN would, no ACK",
+		   FROM_FW2, EV_PEER_FIN, TCPS_TIME_WAIT, 1);
+
+	tl_begin(
+		"tcp_peer_fin_taken: close callback, TS.Recent taken; the app's FIN still goes out");
+	taken_setup(FROM_EST);
+	F.seen = F.nout;
+	tcp_peer_fin_taken(&F.c, TAKEN_TSVAL, F.now);
+	ASSERT(F.peer_closed && !F.done, "close told, not done");
+	ASSERT_EQ(F.c.ts_recent, TAKEN_TSVAL, "TS.Recent from the entry");
+	ASSERT_EQ(F.c.rcv_nxt, IRS + 12, "RCV.NXT past the FIN");
+	ASSERT_EQ(F.nout, F.seen, "no ACK");
+	tcp_close(&F.c, F.now);
+	ASSERT(F.nout == F.seen + 1 && (last_out()->flags & TCP_F_FIN) &&
+		       last_out()->ack == IRS + 12 && last_out()->tsecr == TAKEN_TSVAL,
+	       "our FIN acks theirs, echoes the TSval XDP saw");
+	tcp_peer_fin_taken(&F.c, TAKEN_TSVAL + 1, F.now);
+	ASSERT(F.c.state == TCPS_LAST_ACK && F.c.rcv_nxt == IRS + 12, "LAST_ACK: nothing to take");
+	tl_end();
+	fx_fini();
+}
+
+static void test_our_fin_acked(void)
+{
+	taken_case("tcp_our_fin_acked: FIN_WAIT_1 -> FIN_WAIT_2 as the ACK would", FROM_FW1,
+		   EV_FIN_ACKED, TCPS_FIN_WAIT_2, 0);
+	taken_case("tcp_our_fin_acked: CLOSING -> TIME_WAIT (2MSL) as the ACK would", FROM_CLOSING,
+		   EV_FIN_ACKED, TCPS_TIME_WAIT, 0);
+	taken_case("tcp_our_fin_acked: LAST_ACK -> CLOSED, done(0), released, as the ACK would",
+		   FROM_LAST_ACK, EV_FIN_ACKED, TCPS_CLOSED, 0);
+	taken_case("tcp_our_fin_acked + tcp_peer_fin_taken: FIN_WAIT_1 -> TIME_WAIT as a FIN "
+		   "acking ours would, no ACK",
+		   FROM_FW1, EV_BOTH, TCPS_TIME_WAIT, 1);
+
+	tl_begin("tcp_our_fin_acked: nothing in ESTABLISHED or CLOSE_WAIT");
+	taken_setup(FROM_EST);
+	F.seen = F.nout;
+	tcp_our_fin_acked(&F.c, TAKEN_TSVAL, F.now);
+	ASSERT(F.c.state == TCPS_ESTABLISHED && F.c.snd_una == ISS + 1 && F.nout == F.seen,
+	       "ESTABLISHED, SND.UNA kept");
+	tl_end();
+	fx_fini();
+}
+
+static void test_peer_reset(void)
+{
+	tl_begin("tcp_peer_reset: CLOSED, done(-ECONNRESET), released, nothing emitted");
+	taken_setup(FROM_EST);
+	F.seen = F.nout;
+	tcp_peer_reset(&F.c, F.now);
+	ASSERT_EQ(F.c.state, TCPS_CLOSED, "CLOSED");
+	ASSERT(F.done && F.done_err == -ECONNRESET && F.released && !F.peer_closed,
+	       "done(-ECONNRESET), released, no close callback");
+	ASSERT_EQ(F.nout, F.seen, "no segment");
+	ASSERT(tcp_stack_next_timer(&F.st) == TMR_NEVER, "no timer left");
+	tl_end();
+	fx_fini();
+
+	tl_begin("tcp_peer_reset: TIME_WAIT ignores it (RFC 1337)");
+	taken_setup(FROM_FW2);
+	in(10, 0, ISS + 2, TCP_F_ACK | TCP_F_FIN);
+	F.done = false;
+	tcp_peer_reset(&F.c, F.now);
+	ASSERT(F.c.state == TCPS_TIME_WAIT && !F.done, "still TIME_WAIT");
+	tl_end();
+	fx_fini();
+}
+
+/* ---- the sent callback: an app that writes more than the send buffer holds ---- */
+
+struct bulk {
+	uint32_t total, written, acked, calls, bad_space;
+};
+
+static struct bulk B;
+
+static void bulk_fill(struct tcb *c)
+{
+	static uint8_t buf[1 << 16];
+
+	while (B.written < B.total) {
+		uint32_t i,
+			n = B.total - B.written < sizeof(buf) ? B.total - B.written : sizeof(buf);
+		long k;
+
+		for (i = 0; i < n; i++)
+			buf[i] = pat(B.written + i);
+		k = tcp_send(c, buf, n, tcp_now(c));
+		if (k <= 0)
+			break;
+		B.written += (uint32_t)k;
+	}
+	if (B.written == B.total)
+		tcp_close(c, tcp_now(c));
+}
+
+static void bulk_sent(struct tcb *c, size_t acked, size_t space)
+{
+	B.calls++;
+	B.acked += (uint32_t)acked;
+	B.bad_space += space != tcp_snd_space(c);
+	bulk_fill(c);
+}
+
+static void test_sent_callback(void)
+{
+	struct fx_opt o = { .snd_buf = 16384 };
+	uint32_t got = 0, fin_at = 0;
+	unsigned int rounds = 0;
+	bool order = true;
+
+	fx_init(&o);
+	tl_begin("sent callback: bytes newly acked and the room free; 1 MB through a 16 KB buffer");
+	memset(&B, 0, sizeof(B));
+	B.total = 1 << 20;
+	F.app.sent = bulk_sent;
+	bulk_fill(&F.c);
+	ASSERT_EQ(B.written, 16384, "the first write fills the buffer");
+	/* the peer acks whatever arrives, in order, until our FIN */
+	while (!fin_at && rounds++ < 10000) {
+		const struct tcp_seg *s;
+		unsigned int n = fresh(&s), i;
+		uint32_t j;
+
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < s[i].len && order; j++)
+				order = s[i].data[j] == pat(s[i].seq - ISS - 1 + j);
+			if (s[i].seq - ISS - 1 == got)
+				got += s[i].len;
+			if (s[i].flags & TCP_F_FIN)
+				fin_at = s[i].seq + s[i].len;
+		}
+		if (!n)
+			break;
+		in_ack(ISS + 1 + got, 65535);
+	}
+	ASSERT(order && got == B.total, "1 MB sent in order (%u bytes)", got);
+	ASSERT_EQ(B.acked, B.total, "acked bytes add up to what was written");
+	ASSERT(B.calls > 1 && !B.bad_space, "called %u times, space = tcp_snd_space()", B.calls);
+	ASSERT_EQ(F.c.state, TCPS_FIN_WAIT_1, "closed after the last write");
+	B.calls = 0;
+	in_ack(fin_at + 1, 65535);
+	ASSERT(F.c.state == TCPS_FIN_WAIT_2 && B.calls == 0, "the ACK of our FIN alone: no call");
+	tl_end();
+	F.app.sent = NULL;
+	fx_fini();
+}
+
 static void test_paws(void)
 {
 	struct tcp_seg s;
@@ -1243,7 +1539,7 @@ static void test_back_to_back(uint64_t seed, bool sack, bool ts, unsigned int lo
 	}
 	L.h[0].total = 10u << 20;
 	L.h[0].sum_sent = L.h[0].sum_rcvd = 0xcbf29ce484222325ULL;
-	tcp_conn_init(&L.h[1].st, &L.h[1].c, &pb, &tcp_app_echo, L.now);
+	tcp_conn_init(&L.h[1].st, &L.h[1].c, &pb, apps_find("echo")->app, L.now);
 	tcp_conn_init(&L.h[0].st, &L.h[0].c, &pa, &client_app, L.now);
 	L.h[0].c.app_data = &L.h[0];
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1313,12 +1609,23 @@ static void test_back_to_back(uint64_t seed, bool sack, bool ts, unsigned int lo
 
 static void test_apps(void)
 {
+	char names[64];
+	size_t i;
+
 	fx_init(NULL);
-	tl_begin("apps: by name; discard takes all and closes after the peer");
-	ASSERT(tcp_app_by_name("echo") == &tcp_app_echo, "echo");
-	ASSERT(tcp_app_by_name("discard") == &tcp_app_discard, "discard");
-	ASSERT(tcp_app_by_name("http") == NULL, "unknown");
-	F.c.app = &tcp_app_discard;
+	tl_begin("apps: one table, found by name; discard takes all and closes after the peer");
+	ASSERT(apps_find("echo") && apps_find("discard") && apps_find("close"),
+	       "echo, discard, close");
+	ASSERT(apps_find("http") == NULL, "unknown");
+	for (i = 0; i < apps_count; i++)
+		ASSERT(apps_find(apps_table[i].name) == &apps_table[i] && apps_table[i].help &&
+			       apps_table[i].app && apps_table[i].app->data,
+		       "row %zu: found by its name, with help and a data callback", i);
+	ASSERT(!strcmp(apps_names(names, sizeof(names), " or "), "echo, discard or close"),
+	       "names listed: '%s'", names);
+	ASSERT(!strcmp(apps_names(names, 12, ", "), "echo, disca"), "cut to the buffer: '%s'",
+	       names);
+	F.c.app = apps_find("discard")->app;
 	in(0, 3000, ISS + 1, TCP_F_ACK);
 	in(3000, 0, ISS + 1, TCP_F_ACK | TCP_F_FIN);
 	ASSERT_EQ(F.c.state, TCPS_LAST_ACK, "discard closed after the peer: LAST_ACK");
@@ -1380,7 +1687,7 @@ static void test_many_conns(void)
 	tcp_stack_init(st, &cfg, &ops, NULL);
 	many_emitted = 0;
 	for (i = 0; i < N; i++)
-		ok += tcp_conn_init(st, &c[i], &p, &tcp_app_discard, TCP_SEC(1)) == 0;
+		ok += tcp_conn_init(st, &c[i], &p, apps_find("discard")->app, TCP_SEC(1)) == 0;
 	ASSERT_EQ(ok, N, "connections set up");
 	for (i = 0; i < N; i++)
 		tcp_input(&c[i], &s, TCP_SEC(1) + i * 1000);
@@ -1411,6 +1718,10 @@ int main(void)
 	test_active_close_timewait();
 	test_simultaneous_close();
 	test_rst();
+	test_peer_fin_taken();
+	test_our_fin_acked();
+	test_peer_reset();
+	test_sent_callback();
 	test_paws();
 	test_rto_calc();
 	test_rto_backoff_karn();

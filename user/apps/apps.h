@@ -1,19 +1,33 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Built-in applications on the TCP engine's interface (struct tcp_app). */
-#ifndef SHAKEOFF_TCP_APPS_H
-#define SHAKEOFF_TCP_APPS_H
+/*
+ * The built-in applications on the TCP engine's interface (struct tcp_app),
+ * in one table: `serve --app` checks names against it and prints it in its
+ * help, serve_start() finds the app in it.
+ */
+#ifndef SHAKEOFF_APPS_H
+#define SHAKEOFF_APPS_H
+
+#include <stddef.h>
 
 #include "tcp/tcp.h"
 
-/* Sends back what arrives; takes only what fits the send buffer, so a slow reader slows the writer. Closes after the peer does. */
-extern const struct tcp_app tcp_app_echo;
-/* Takes everything, sends nothing; closes after the peer does. */
-extern const struct tcp_app tcp_app_discard;
+struct app_desc {
+	const char *name;
+	const char *help; /* for --help: at most 44 characters */
+	const struct tcp_app *app;
+};
 
-/* Closes its side as soon as the connection opens; takes what arrives (close-path tests). */
-extern const struct tcp_app tcp_app_close;
+/* Every app, apps_count of them, in the order --help lists them. */
+extern const struct app_desc apps_table[];
+extern const size_t apps_count;
 
-/* By name ("echo", "discard", "close"); NULL if unknown. */
-const struct tcp_app *tcp_app_by_name(const char *name);
+/* The app called name; NULL if there is none. */
+const struct app_desc *apps_find(const char *name);
 
-#endif /* SHAKEOFF_TCP_APPS_H */
+/*
+ * The names, ", " between them and last_sep before the last one ("echo,
+ * discard or close" with " or "), into buf (always terminated). Returns buf.
+ */
+char *apps_names(char *buf, size_t len, const char *last_sep);
+
+#endif /* SHAKEOFF_APPS_H */

@@ -5,13 +5,13 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <shakeoff/serve_abi.h>
 
-#include "core/attach.h"
 #include "cmd/cmds.h"
+#include "core/attach.h"
+#include "core/clock.h"
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -37,7 +37,6 @@ int cmd_conns(int argc, char **argv)
 	struct serve_flow_key key, next;
 	struct serve_flow v;
 	struct prog_ref p;
-	struct timespec ts;
 	bool json = false, first = true, have = false;
 	int c, fd, ifindex, n = 0;
 	__u64 now;
@@ -75,8 +74,7 @@ int cmd_conns(int argc, char **argv)
 		pr_warn("Failed to open map %s: %s\n", SERVE_MAP_FLOWS, strerror(-fd));
 		return 1;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (__u64)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	now = clock_mono_ns();
 	if (json)
 		printf("{\"iface\":\"%s\",\"flows\":[", argv[optind]);
 	else

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apps/apps.h"
 #include "cmd/cmds.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -22,14 +23,18 @@ static void serve_on_signal(int sig)
 
 static void serve_usage(FILE *f)
 {
+	size_t i;
+
+	fprintf(f, "Usage: shakeoff serve IFACE --port N [OPTIONS]\n\n"
+		   "Serve TCP on IFACE's addresses: XDP completes and tears down connections in a\n"
+		   "BPF flow table, this process carries the data over AF_XDP (one socket per RX\n"
+		   "queue) and runs every timer. Foreground; SIGINT/SIGTERM detach.\n\n"
+		   "  -p, --port N              port to serve\n"
+		   "      --app NAME            the application (default echo):\n");
+	for (i = 0; i < apps_count; i++)
+		fprintf(f, "                            %-7s %s\n", apps_table[i].name,
+			apps_table[i].help);
 	fprintf(f,
-		"Usage: shakeoff serve IFACE --port N [OPTIONS]\n\n"
-		"Serve TCP on IFACE's addresses: XDP completes and tears down connections in a\n"
-		"BPF flow table, this process carries the data over AF_XDP (one socket per RX\n"
-		"queue) and runs every timer. Foreground; SIGINT/SIGTERM detach.\n\n"
-		"  -p, --port N              port to serve\n"
-		"      --app echo|discard|close  the application (default echo); close shuts\n"
-		"                            its side as soon as a connection opens\n"
 		"      --syn-mode cookie|state|auto  SYN handling (default auto: stateful until\n"
 		"                            the half-open table passes 256, then cookies)\n"
 		"      --msl SECONDS         TIME_WAIT lasts 2*MSL (default 30)\n"
@@ -84,9 +89,12 @@ int cmd_serve(int argc, char **argv)
 			o.port = v;
 			break;
 		case 'a':
-			if (strcmp(optarg, "echo") && strcmp(optarg, "discard") &&
-			    strcmp(optarg, "close"))
-				return usage_error("serve", "--app takes echo, discard or close");
+			if (!apps_find(optarg)) {
+				char names[128];
+
+				return usage_error("serve", "--app takes %s",
+						   apps_names(names, sizeof(names), " or "));
+			}
 			o.app = optarg;
 			break;
 		case 's':

@@ -18,7 +18,7 @@
 struct serve_opts {
 	const char *ifname;
 	__u16 port;
-	const char *app; /* echo | discard */
+	const char *app; /* a name in apps_table (apps/apps.h) */
 	int syn_mode; /* enum serve_syn_mode */
 	unsigned long msl_sec;
 	unsigned long max_flows;

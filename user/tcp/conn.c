@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The TCP engine's frame: stack and connection set-up, the app calls, state
- * changes, delivery to the app, and the rule that every entry point ends in
- * tcp_leave() (output, then release of a connection that reached CLOSED).
+ * The TCP engine's outer layer: stack and connection set-up, the app calls
+ * and what the glue may read of a connection.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,41 +53,6 @@ void tcp_stack_run_timers(struct tcp_stack *st, uint64_t now)
 {
 	st->now = now;
 	tmr_run(&st->timers, now);
-}
-
-void tcp_tmr_arm(struct tcb *c, struct tmr *t, uint64_t when)
-{
-	/* cannot fail: tcp_conn_init reserved a slot for every timer of c */
-	tmr_arm(&c->st->timers, t, when);
-}
-
-void tcp_tmr_cancel(struct tcb *c, struct tmr *t)
-{
-	tmr_cancel(&c->st->timers, t);
-}
-
-static void idle_fire(struct tmr *t, uint64_t now)
-{
-	struct tcb *c = container_of(t, struct tcb, t_idle);
-	uint64_t idle = c->st->cfg.idle;
-
-	if (now - c->last_seen < idle) {
-		tcp_tmr_arm(c, t, c->last_seen + idle);
-		return;
-	}
-	tcp_enter(c);
-	tcp_send_rst(c, now);
-	tcp_reset_conn(c, -ETIMEDOUT, now);
-	tcp_leave(c, now);
-}
-
-static void wait_fire(struct tmr *t, uint64_t now)
-{
-	struct tcb *c = container_of(t, struct tcb, t_wait);
-
-	tcp_enter(c);
-	tcp_set_state(c, TCPS_CLOSED, now);
-	tcp_leave(c, now);
 }
 
 int tcp_conn_init(struct tcp_stack *st, struct tcb *c, const struct tcp_conn_params *p,
@@ -144,11 +108,7 @@ int tcp_conn_init(struct tcp_stack *st, struct tcb *c, const struct tcp_conn_par
 	c->last_seen = now;
 	c->last_challenge = now - cfg->challenge_gap;
 
-	tmr_setup(&c->t_rto, tcp_rto_fire);
-	tmr_setup(&c->t_persist, tcp_persist_fire);
-	tmr_setup(&c->t_delack, tcp_delack_fire);
-	tmr_setup(&c->t_wait, wait_fire);
-	tmr_setup(&c->t_idle, idle_fire);
+	tcp_timers_setup(c);
 	if (cfg->idle)
 		tcp_tmr_arm(c, &c->t_idle, now + cfg->idle);
 
@@ -173,103 +133,6 @@ void tcp_conn_fini(struct tcb *c)
 	free(c->rbuf);
 	c->sbuf = c->rbuf = NULL;
 	c->st = NULL;
-}
-
-void tcp_enter(struct tcb *c)
-{
-	c->depth++;
-}
-
-void tcp_leave(struct tcb *c, uint64_t now)
-{
-	if (c->depth > 1) {
-		c->depth--;
-		return;
-	}
-	if (c->state != TCPS_CLOSED)
-		tcp_output(c, now);
-	c->depth--;
-	if (c->state == TCPS_CLOSED && !c->released) {
-		c->released = true;
-		if (c->st->ops->release)
-			c->st->ops->release(c->st->ctx, c);
-	}
-}
-
-static void tell_done(struct tcb *c, int err)
-{
-	if (c->done_told)
-		return;
-	c->done_told = true;
-	if (c->app && c->app->done)
-		c->app->done(c, err);
-}
-
-void tcp_set_state(struct tcb *c, enum tcp_state s, uint64_t now)
-{
-	c->state = s;
-	if (s != TCPS_TIME_WAIT && s != TCPS_CLOSED)
-		return;
-	tcp_tmr_cancel(c, &c->t_rto);
-	tcp_tmr_cancel(c, &c->t_persist);
-	tcp_tmr_cancel(c, &c->t_delack);
-	tcp_tmr_cancel(c, &c->t_idle);
-	if (s == TCPS_TIME_WAIT)
-		tcp_tmr_arm(c, &c->t_wait, now + 2 * c->st->cfg.msl);
-	else
-		tcp_tmr_cancel(c, &c->t_wait);
-	tell_done(c, 0);
-}
-
-void tcp_reset_conn(struct tcb *c, int err, uint64_t now)
-{
-	tell_done(c, err);
-	tcp_set_state(c, TCPS_CLOSED, now);
-}
-
-void tcp_timewait_restart(struct tcb *c, uint64_t when)
-{
-	if (c->state == TCPS_TIME_WAIT)
-		tcp_tmr_arm(c, &c->t_wait, when + 2 * c->st->cfg.msl);
-}
-
-void tcp_deliver(struct tcb *c, uint64_t now)
-{
-	uint32_t end = c->fin_in ? c->rcv_nxt - 1 : c->rcv_nxt;
-	uint32_t cur, avail, maxw;
-
-	if (c->delivering || !c->app || !c->app->data)
-		return;
-	c->delivering = true;
-	while (c->rcv_user != end && c->state != TCPS_CLOSED) {
-		uint32_t avail = end - c->rcv_user;
-		uint32_t chunk = umin32(avail, c->rbuf_size - c->rbuf_head);
-		size_t n = c->app->data(c, c->rbuf + c->rbuf_head, chunk);
-
-		if (n > chunk)
-			n = chunk;
-		c->rcv_user += (uint32_t)n;
-		c->rbuf_head = (c->rbuf_head + (uint32_t)n) % c->rbuf_size;
-		if (n < chunk)
-			break;
-	}
-	if (c->fin_in && c->rcv_user == end && !c->fin_told && c->state != TCPS_CLOSED) {
-		c->fin_told = true;
-		if (c->app->close)
-			c->app->close(c);
-	}
-	c->delivering = false;
-
-	/* window update when the app doubled a window that had become small (as Linux does) */
-	cur = seq_gt(c->rcv_adv, c->rcv_nxt) ? c->rcv_adv - c->rcv_nxt : 0;
-	avail = c->rcv_user + c->rbuf_size - c->rcv_nxt;
-	/* only as much as the window field can say: without scaling 64 KB is all there is */
-	maxw = umin32(c->rbuf_size, 65535U << c->rcv_wscale);
-	if (avail > maxw)
-		avail = maxw;
-	if (!c->fin_in && 2 * cur <= maxw && avail >= 2 * cur && avail - cur >= c->rcv_mss)
-		c->ack_now = true;
-	(void)now;
 }
 
 long tcp_send(struct tcb *c, const void *buf, size_t len, uint64_t now)
@@ -331,4 +194,18 @@ void tcp_recv_resume(struct tcb *c, uint64_t now)
 	tcp_enter(c);
 	tcp_deliver(c, now);
 	tcp_leave(c, now);
+}
+
+void tcp_conn_info(const struct tcb *c, struct tcp_conn_info *info)
+{
+	info->state = c->state;
+	info->iss = c->iss;
+	info->irs = c->irs;
+	info->snd_una = c->snd_una;
+	info->snd_nxt = c->snd_nxt;
+	info->snd_max = c->snd_max;
+	info->snd_wnd = c->snd_wnd;
+	info->rcv_nxt = c->rcv_nxt;
+	info->rcv_wnd = c->rcv_adv - c->rcv_nxt;
+	info->ts_recent = c->ts_recent;
 }

@@ -2,7 +2,8 @@
 /*
  * Receiving: RFC 9293 segment processing after the handshake, with PAWS
  * (RFC 7323), RFC 5961 RST/SYN/ACK checks, reassembly, the ACK side of
- * loss recovery and the teardown states.
+ * loss recovery and the teardown states; and the same steps for the
+ * segments XDP took and answered for us (tcp_peer_fin_taken() and friends).
  */
 #include <errno.h>
 #include <string.h>
@@ -35,6 +36,19 @@ static bool paws_reject(const struct tcb *c, const struct tcp_seg *seg, uint64_t
 {
 	return c->ts_ok && seg->has_ts && (int32_t)(seg->tsval - c->ts_recent) < 0 &&
 	       now - c->ts_recent_at < PAWS_IDLE;
+}
+
+/*
+ * RFC 7323 4.3 (and Linux): TS.Recent from any segment at or before
+ * Last.ACK.sent that passed PAWS, duplicates included: the ACK a duplicate
+ * earns echoes its TSval.
+ */
+static void ts_recent_take(struct tcb *c, uint32_t seq, uint32_t tsval, uint64_t now)
+{
+	if (c->ts_ok && seq_ge(tsval, c->ts_recent) && seq_le(seq, c->last_ack_sent)) {
+		c->ts_recent = tsval;
+		c->ts_recent_at = now;
+	}
 }
 
 /* 0: acceptable; 1: old (ends at or before RCV.NXT); 2: beyond the window. */
@@ -74,6 +88,20 @@ static void enter_fin_state(struct tcb *c, uint64_t now)
 	default:
 		break;
 	}
+}
+
+/* What arrived is in: the FIN once everything before it is, then an ACK now or delayed. */
+static void rcv_done(struct tcb *c, uint64_t now)
+{
+	if (c->fin_rcvd && !c->fin_in && c->rcv_nxt == c->rcv_fin_seq)
+		enter_fin_state(c, now);
+	if (c->ack_now)
+		return;
+	/* delayed ACK: at once when more than one full segment is unacknowledged */
+	if (c->rcv_nxt - c->last_ack_sent > c->rcv_mss)
+		c->ack_now = true;
+	else if (!tmr_armed(&c->t_delack))
+		tcp_tmr_arm(c, &c->t_delack, now + c->st->cfg.delack);
 }
 
 static void ring_write(struct tcb *c, uint32_t seq, const uint8_t *p, uint32_t len)
@@ -149,15 +177,7 @@ static void data_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 			c->ack_now = true;
 		}
 	}
-	if (c->fin_rcvd && !c->fin_in && c->rcv_nxt == c->rcv_fin_seq)
-		enter_fin_state(c, now);
-	if (c->ack_now)
-		return;
-	/* delayed ACK: at once when more than one full segment is unacknowledged */
-	if (c->rcv_nxt - c->last_ack_sent > c->rcv_mss)
-		c->ack_now = true;
-	else if (!tmr_armed(&c->t_delack))
-		tcp_tmr_arm(c, &c->t_delack, now + c->st->cfg.delack);
+	rcv_done(c, now);
 }
 
 /*
@@ -191,13 +211,104 @@ static void dsack_check(struct tcb *c, const struct tcp_seg *seg, uint32_t ack)
 	}
 }
 
-/* Returns false when the connection ended here (the ACK of our FIN in LAST_ACK). */
+/* RFC 9293 3.10.7.4: the window comes from the newest segment, by SEG.SEQ, then SEG.ACK. */
+static bool wnd_newer(const struct tcb *c, uint32_t seq, uint32_t ack)
+{
+	return seq_lt(c->snd_wl1, seq) || (c->snd_wl1 == seq && seq_le(c->snd_wl2, ack));
+}
+
+/*
+ * SND.UNA moves to ack (> SND.UNA): the send ring, RTT, congestion window,
+ * recovery, the RTO, the app's sent callback, our FIN. Returns false when the
+ * connection ended here (the ACK of our FIN in LAST_ACK, or the app aborted).
+ */
+static bool snd_una_advance(struct tcb *c, uint32_t ack, uint64_t now)
+{
+	uint32_t mss = tcp_mss(c), acked = ack - c->snd_una, data = acked;
+	bool fin_acked = c->fin_queued && seq_gt(ack, c->fin_seq);
+
+	if (fin_acked)
+		data--;
+	if (data > c->sbuf_len)
+		data = c->sbuf_len;
+	c->sbuf_head = (c->sbuf_head + data) % c->sbuf_size;
+	c->sbuf_len -= data;
+	c->snd_una = ack;
+	if (seq_lt(c->snd_nxt, ack))
+		c->snd_nxt = ack;
+	if (c->rtt_active && seq_gt(ack, c->rtt_seq)) {
+		tcp_rtt_sample(c, now - c->rtt_start);
+		c->rtt_active = false;
+	}
+	c->backoff = 0;
+	c->retries = 0;
+	c->persist_backoff = 0;
+	c->dupacks = 0;
+	tcp_range_trim(c->score, &c->nscore, ack);
+
+	if (c->in_recovery) {
+		if (seq_ge(ack, c->recover)) {
+			/* RFC 6582 full ACK */
+			c->in_recovery = false;
+			c->cwnd = umin32(c->ssthresh, (c->snd_max - c->snd_una) + mss);
+			c->high_rxt = c->snd_una;
+		} else if (!c->sack_ok) {
+			/* NewReno partial ACK: resend the next hole, deflate */
+			c->snd_nxt = seq_max(c->snd_nxt,
+					     c->snd_una + tcp_send_range(c, c->snd_una, mss, now));
+			c->st->stats.retrans_segs++;
+			c->undo_retrans++;
+			c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
+			if (acked >= mss)
+				c->cwnd += mss;
+			c->cwnd = umax32(c->cwnd, mss);
+		} else if (seq_le(c->high_rxt, c->snd_una)) {
+			/* a partial ACK says the hole at SND.UNA is lost too */
+			c->high_rxt = c->snd_una + tcp_send_range(c, c->snd_una, mss, now);
+			c->st->stats.sack_retrans++;
+			c->st->stats.retrans_segs++;
+			c->undo_retrans++;
+		}
+	} else if (c->cwnd < c->ssthresh) {
+		c->cwnd += umin32(acked, mss);
+	} else {
+		c->bytes_acked += acked;
+		if (c->bytes_acked >= c->cwnd) {
+			c->bytes_acked -= c->cwnd;
+			c->cwnd += mss;
+		}
+	}
+	if (c->cwnd > (1U << 30))
+		c->cwnd = 1U << 30;
+	if (c->snd_una == c->snd_max)
+		tcp_tmr_cancel(c, &c->t_rto);
+	else
+		tcp_rto_arm(c, now);
+	if (data && c->app && c->app->sent) {
+		c->app->sent(c, data, tcp_snd_space(c));
+		if (c->state == TCPS_CLOSED)
+			return false;
+	}
+	if (fin_acked) {
+		if (c->state == TCPS_FIN_WAIT_1) {
+			tcp_set_state(c, TCPS_FIN_WAIT_2, now);
+		} else if (c->state == TCPS_CLOSING) {
+			tcp_set_state(c, TCPS_TIME_WAIT, now);
+		} else if (c->state == TCPS_LAST_ACK) {
+			tcp_set_state(c, TCPS_CLOSED, now);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Returns false when the connection ended here. */
 static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 {
 	uint32_t ack = seg->ack, mss = tcp_mss(c);
 	bool wnd_changed = false;
 
-	if (seq_lt(c->snd_wl1, seg->seq) || (c->snd_wl1 == seg->seq && seq_le(c->snd_wl2, ack))) {
+	if (wnd_newer(c, seg->seq, ack)) {
 		uint32_t w = (uint32_t)seg->wnd << c->snd_wscale;
 
 		wnd_changed = w != c->snd_wnd;
@@ -213,77 +324,8 @@ static bool ack_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 	}
 
 	if (seq_gt(ack, c->snd_una)) {
-		uint32_t acked = ack - c->snd_una, data = acked;
-		bool fin_acked = c->fin_queued && seq_gt(ack, c->fin_seq);
-
-		if (fin_acked)
-			data--;
-		if (data > c->sbuf_len)
-			data = c->sbuf_len;
-		c->sbuf_head = (c->sbuf_head + data) % c->sbuf_size;
-		c->sbuf_len -= data;
-		c->snd_una = ack;
-		if (seq_lt(c->snd_nxt, ack))
-			c->snd_nxt = ack;
-		if (c->rtt_active && seq_gt(ack, c->rtt_seq)) {
-			tcp_rtt_sample(c, now - c->rtt_start);
-			c->rtt_active = false;
-		}
-		c->backoff = 0;
-		c->retries = 0;
-		c->persist_backoff = 0;
-		c->dupacks = 0;
-		tcp_range_trim(c->score, &c->nscore, ack);
-
-		if (c->in_recovery) {
-			if (seq_ge(ack, c->recover)) {
-				/* RFC 6582 full ACK */
-				c->in_recovery = false;
-				c->cwnd = umin32(c->ssthresh, (c->snd_max - c->snd_una) + mss);
-				c->high_rxt = c->snd_una;
-			} else if (!c->sack_ok) {
-				/* NewReno partial ACK: resend the next hole, deflate */
-				c->snd_nxt = seq_max(
-					c->snd_nxt,
-					c->snd_una + tcp_send_range(c, c->snd_una, mss, now));
-				c->st->stats.retrans_segs++;
-				c->undo_retrans++;
-				c->cwnd = c->cwnd > acked ? c->cwnd - acked : 0;
-				if (acked >= mss)
-					c->cwnd += mss;
-				c->cwnd = umax32(c->cwnd, mss);
-			} else if (seq_le(c->high_rxt, c->snd_una)) {
-				/* a partial ACK says the hole at SND.UNA is lost too */
-				c->high_rxt = c->snd_una + tcp_send_range(c, c->snd_una, mss, now);
-				c->st->stats.sack_retrans++;
-				c->st->stats.retrans_segs++;
-				c->undo_retrans++;
-			}
-		} else if (c->cwnd < c->ssthresh) {
-			c->cwnd += umin32(acked, mss);
-		} else {
-			c->bytes_acked += acked;
-			if (c->bytes_acked >= c->cwnd) {
-				c->bytes_acked -= c->cwnd;
-				c->cwnd += mss;
-			}
-		}
-		if (c->cwnd > (1U << 30))
-			c->cwnd = 1U << 30;
-		if (c->snd_una == c->snd_max)
-			tcp_tmr_cancel(c, &c->t_rto);
-		else
-			tcp_rto_arm(c, now);
-		if (fin_acked) {
-			if (c->state == TCPS_FIN_WAIT_1) {
-				tcp_set_state(c, TCPS_FIN_WAIT_2, now);
-			} else if (c->state == TCPS_CLOSING) {
-				tcp_set_state(c, TCPS_TIME_WAIT, now);
-			} else if (c->state == TCPS_LAST_ACK) {
-				tcp_set_state(c, TCPS_CLOSED, now);
-				return false;
-			}
-		}
+		if (!snd_una_advance(c, ack, now))
+			return false;
 	} else if (ack == c->snd_una && seq_lt(c->snd_una, c->snd_nxt)) {
 		/* RFC 5681's duplicate ACK; SACK information counts on any segment */
 		bool dup = !seg->len && !(seg->flags & TCP_F_FIN) && (!wnd_changed || seg->nsack);
@@ -335,16 +377,8 @@ void tcp_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 		goto out;
 	}
 	check = seq_check(c, seg);
-	/*
-	 * RFC 7323 4.3 (and Linux): TS.Recent from any segment at or before
-	 * Last.ACK.sent that passed PAWS, duplicates included: the ACK a
-	 * duplicate earns echoes its TSval.
-	 */
-	if (check != 2 && !(seg->flags & (TCP_F_RST | TCP_F_SYN)) && c->ts_ok && seg->has_ts &&
-	    seq_ge(seg->tsval, c->ts_recent) && seq_le(seg->seq, c->last_ack_sent)) {
-		c->ts_recent = seg->tsval;
-		c->ts_recent_at = now;
-	}
+	if (check != 2 && !(seg->flags & (TCP_F_RST | TCP_F_SYN)) && seg->has_ts)
+		ts_recent_take(c, seg->seq, seg->tsval, now);
 	if (check) {
 		if (seg->flags & TCP_F_RST)
 			goto out;
@@ -389,4 +423,78 @@ void tcp_input(struct tcb *c, const struct tcp_seg *seg, uint64_t now)
 	tcp_deliver(c, now);
 out:
 	tcp_leave(c, now);
+}
+
+/*
+ * ---- what XDP took for us ----
+ * Each call runs the steps tcp_input() runs for the segment XDP took (SEG.SEQ
+ * = RCV.NXT, SEG.ACK = what the peer had acknowledged, the window
+ * unchanged), and then counts the ACK that was due as sent: XDP sent it.
+ */
+
+static void taken_begin(struct tcb *c, uint32_t ack, uint32_t ts_recent, uint64_t now)
+{
+	c->st->now = now;
+	tcp_enter(c);
+	c->last_seen = now;
+	ts_recent_take(c, c->rcv_nxt, seq_gt(ts_recent, c->ts_recent) ? ts_recent : c->ts_recent,
+		       now);
+	/* the newest segment for the window, though XDP keeps no window of the peer's for us */
+	if (wnd_newer(c, c->rcv_nxt, ack)) {
+		c->snd_wl1 = c->rcv_nxt;
+		c->snd_wl2 = ack;
+	}
+}
+
+static void taken_end(struct tcb *c, uint64_t now)
+{
+	if (c->state != TCPS_CLOSED) {
+		tcp_deliver(c, now);
+		tcp_ack_sent_elsewhere(c);
+	}
+	tcp_leave(c, now);
+}
+
+void tcp_peer_fin_taken(struct tcb *c, uint32_t ts_recent, uint64_t now)
+{
+	if (c->state != TCPS_ESTABLISHED && c->state != TCPS_FIN_WAIT_1 &&
+	    c->state != TCPS_FIN_WAIT_2)
+		return;
+	taken_begin(c, c->snd_una, ts_recent, now);
+	if (!c->fin_rcvd) {
+		c->fin_rcvd = true;
+		c->rcv_fin_seq = c->rcv_nxt;
+	}
+	rcv_done(c, now);
+	taken_end(c, now);
+}
+
+void tcp_our_fin_acked(struct tcb *c, uint32_t ts_recent, uint64_t now)
+{
+	uint32_t ack = c->snd_nxt;
+
+	if (c->state != TCPS_FIN_WAIT_1 && c->state != TCPS_CLOSING && c->state != TCPS_LAST_ACK)
+		return;
+	taken_begin(c, ack, ts_recent, now);
+	if (seq_gt(ack, c->snd_una))
+		snd_una_advance(c, ack, now);
+	taken_end(c, now);
+}
+
+void tcp_peer_reset(struct tcb *c, uint64_t now)
+{
+	if (c->state == TCPS_CLOSED || c->state == TCPS_TIME_WAIT)
+		return;
+	c->st->now = now;
+	tcp_enter(c);
+	c->last_seen = now;
+	c->st->stats.resets_in++;
+	tcp_reset_conn(c, -ECONNRESET, now);
+	tcp_leave(c, now);
+}
+
+void tcp_timewait_restart(struct tcb *c, uint64_t when)
+{
+	if (c->state == TCPS_TIME_WAIT)
+		tcp_tmr_arm(c, &c->t_wait, when + 2 * c->st->cfg.msl);
 }

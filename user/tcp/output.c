@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Sending: segmentation, windows (peer's and congestion), loss recovery
- * (RFC 6298 RTO, RFC 5681/6582 fast retransmit and NewReno, RFC 6675 SACK
- * recovery with a simplified pipe), the persist timer and ACKs.
+ * (RFC 6298 RTO values, RFC 5681/6582 fast retransmit and NewReno, RFC 6675
+ * SACK recovery with a simplified pipe), window probes and ACKs. The timers
+ * that call in here are in timer.c.
  */
-#include <errno.h>
 #include <string.h>
 
 #include "tcp/tcp_int.h"
@@ -97,6 +97,17 @@ void tcp_send_ack(struct tcb *c, uint64_t now)
 	emit(c, &seg, now);
 }
 
+void tcp_ack_sent_elsewhere(struct tcb *c)
+{
+	if (!c->ack_now)
+		return;
+	/* what sending it would have done: the edge it offers, no ACK owed any more */
+	rcv_window(c);
+	c->last_ack_sent = c->rcv_nxt;
+	c->ack_now = false;
+	tcp_tmr_cancel(c, &c->t_delack);
+}
+
 void tcp_send_rst(struct tcb *c, uint64_t now)
 {
 	struct tcp_seg seg;
@@ -182,75 +193,6 @@ uint64_t tcp_rto_backed_off(const struct tcb *c, unsigned int backoff)
 void tcp_rto_arm(struct tcb *c, uint64_t now)
 {
 	tcp_tmr_arm(c, &c->t_rto, now + tcp_rto_backed_off(c, c->backoff));
-}
-
-static bool can_send(const struct tcb *c)
-{
-	return c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT ||
-	       c->state == TCPS_FIN_WAIT_1 || c->state == TCPS_LAST_ACK || c->state == TCPS_CLOSING;
-}
-
-void tcp_rto_fire(struct tmr *t, uint64_t now)
-{
-	struct tcb *c = container_of(t, struct tcb, t_rto);
-	uint32_t mss = tcp_mss(c), used;
-
-	if (!can_send(c) || c->snd_una == c->snd_max)
-		return;
-	tcp_enter(c);
-	if (++c->retries > c->st->cfg.max_retries) {
-		tcp_send_rst(c, now);
-		tcp_reset_conn(c, -ETIMEDOUT, now);
-		tcp_leave(c, now);
-		return;
-	}
-	c->st->stats.rto_fired++;
-	if (!c->backoff)
-		c->ssthresh = umax32((c->snd_max - c->snd_una) / 2, 2 * mss);
-	c->cwnd = mss;
-	c->bytes_acked = 0;
-	c->in_recovery = false;
-	c->undo_ok = false; /* after a timeout D-SACKs no longer tell which copy arrived */
-	c->reordering = 3; /* a timeout: DupThresh waited too long for duplicates */
-	c->dupacks = 0;
-	c->recover = c->snd_max;
-	c->nscore = 0; /* the receiver may have reneged (RFC 2018) */
-	c->high_rxt = c->snd_una;
-	c->rtt_active = false; /* Karn */
-	if (c->backoff < 30)
-		c->backoff++;
-	/* go back N: everything from SND.UNA is sent again as the window allows */
-	c->snd_nxt = c->snd_una;
-	used = tcp_send_range(c, c->snd_una, mss, now);
-	c->snd_nxt += used;
-	c->st->stats.retrans_segs++;
-	tcp_rto_arm(c, now);
-	tcp_leave(c, now);
-}
-
-void tcp_persist_fire(struct tmr *t, uint64_t now)
-{
-	struct tcb *c = container_of(t, struct tcb, t_persist);
-
-	if (!can_send(c) || c->snd_nxt != c->snd_una || c->sbuf_len == 0)
-		return;
-	tcp_enter(c);
-	c->st->stats.probes++;
-	/* one byte beyond the window; SND.NXT stays, SND.MAX covers the byte if it is taken */
-	tcp_send_range(c, c->snd_nxt, 1, now);
-	if (c->persist_backoff < 30)
-		c->persist_backoff++;
-	tcp_tmr_arm(c, &c->t_persist, now + tcp_rto_backed_off(c, c->persist_backoff));
-	tcp_leave(c, now);
-}
-
-void tcp_delack_fire(struct tmr *t, uint64_t now)
-{
-	struct tcb *c = container_of(t, struct tcb, t_delack);
-
-	tcp_enter(c);
-	c->ack_now = true;
-	tcp_leave(c, now);
 }
 
 /* ---- loss recovery ---- */
@@ -351,7 +293,7 @@ void tcp_output(struct tcb *c, uint64_t now)
 	uint32_t mss = tcp_mss(c);
 	bool sent = false;
 
-	if (!can_send(c))
+	if (!tcp_can_send(c))
 		goto ack;
 	for (;;) {
 		uint32_t cong, off, avail, wnd_end, rwnd, n, used, seq;

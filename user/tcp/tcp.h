@@ -5,7 +5,11 @@
  *
  * The glue parses a frame into a struct tcp_seg and calls tcp_input(); the
  * engine answers through ops->emit() with segments the glue turns into
- * frames. Time is a caller-supplied monotonic clock in nanoseconds: the glue
+ * frames. What the peer sent that XDP took and answered on its own (a FIN,
+ * the ACK of our FIN, a RST) the glue reports with tcp_peer_fin_taken(),
+ * tcp_our_fin_acked(), tcp_peer_reset() and tcp_timewait_restart(); it reads
+ * a connection through tcp_conn_state() and tcp_conn_info(), never its
+ * fields. Time is a caller-supplied monotonic clock in nanoseconds: the glue
  * calls tcp_stack_run_timers() when tcp_stack_next_timer() is due. Nothing is
  * global, so any number of stacks and connections coexist; each connection's
  * memory is bounded by the configured buffer sizes.
@@ -23,7 +27,7 @@
 #include <shakeoff/tcp_state.h>
 #include <shakeoff/tcp_wire.h>
 
-#include "tcp/timer.h"
+#include "tcp/timer_heap.h"
 
 #define TCP_OOO_MAX 16 /* out-of-order ranges held by the receiver */
 #define TCP_SCORE_MAX 32 /* SACKed ranges remembered by the sender */
@@ -49,7 +53,6 @@ struct tcp_seg {
 	uint32_t len;
 };
 
-
 struct tcp_cfg {
 	uint32_t snd_buf; /* bytes of unacknowledged + unsent data per connection */
 	uint32_t rcv_buf; /* bytes of undelivered + out-of-order data per connection */
@@ -67,11 +70,24 @@ void tcp_cfg_default(struct tcp_cfg *cfg);
 
 struct tcb;
 
-/* What an application sees; all optional except data. */
+/*
+ * What an application sees; all optional except data. Callbacks run inside
+ * the engine: they may call tcp_send(), tcp_close(), tcp_abort(), and what
+ * they queue goes out when the engine returns to the glue.
+ */
 struct tcp_app {
 	void (*open)(struct tcb *c);
-	/* In-order bytes; return how many were taken. The rest is offered again later. */
+	/*
+	 * In-order bytes; return how many were taken. The rest is offered again
+	 * later (with later segments, or at tcp_recv_resume()).
+	 */
 	size_t (*data)(struct tcb *c, const uint8_t *buf, size_t len);
+	/*
+	 * The peer acknowledged `acked` more bytes of data (our FIN not counted);
+	 * `space` is the room now free in the send buffer (tcp_snd_space()): an
+	 * app that writes more than tcp_send() took refills from here.
+	 */
+	void (*sent)(struct tcb *c, size_t acked, size_t space);
 	/* The peer sent FIN: no more data will come; we may still send. */
 	void (*close)(struct tcb *c);
 	/* The connection is over for the app (0: closed, -ECONNRESET, -ETIMEDOUT). */
@@ -197,8 +213,47 @@ void tcp_close(struct tcb *c, uint64_t now);
 void tcp_abort(struct tcb *c, uint64_t now);
 /* Offer held in-order data to the app again (after it returned short). */
 void tcp_recv_resume(struct tcb *c, uint64_t now);
+
+/*
+ * What XDP took from the peer and answered itself, told to the engine. XDP
+ * takes a FIN, or the ACK of our FIN, only when nothing else is outstanding
+ * either way (the FIN at RCV.NXT, everything we sent but our FIN
+ * acknowledged), and a RST only at RCV.NXT. XDP sent the ACK where one was
+ * due: these calls send none (data or a FIN the app queues meanwhile still
+ * goes out). Each is what the segment would have done in tcp_input(), also
+ * to the app; in any other state than those named they do nothing.
+ * ts_recent: the entry's TS.Recent (the newer of it and ours is kept, by the
+ * RFC 7323 rule).
+ */
+/* The peer's FIN: RCV.NXT + 1; ESTABLISHED -> CLOSE_WAIT, FIN_WAIT_1 -> CLOSING,
+ * FIN_WAIT_2 -> TIME_WAIT (2MSL from now); the app's close (and done) callback. */
+void tcp_peer_fin_taken(struct tcb *c, uint32_t ts_recent, uint64_t now);
+/* The ACK of our FIN (SND.UNA = SND.NXT): FIN_WAIT_1 -> FIN_WAIT_2, CLOSING -> TIME_WAIT
+ * (2MSL from now), LAST_ACK -> CLOSED; the app's sent and done callbacks as due. */
+void tcp_our_fin_acked(struct tcb *c, uint32_t ts_recent, uint64_t now);
+/* A RST at RCV.NXT: CLOSED, done(-ECONNRESET). Not in TIME_WAIT (RFC 1337). */
+void tcp_peer_reset(struct tcb *c, uint64_t now);
 /* XDP answered a retransmitted FIN in TIME_WAIT itself at `when`: restart 2MSL from there. */
 void tcp_timewait_restart(struct tcb *c, uint64_t when);
+
+/* What the glue reads of a connection (sequence numbers in host order). */
+struct tcp_conn_info {
+	enum tcp_state state;
+	uint32_t iss, irs;
+	uint32_t snd_una, snd_nxt;
+	uint32_t snd_max; /* the highest sequence number sent + 1 (our FIN once sent) */
+	uint32_t snd_wnd; /* the peer's window, scaled */
+	uint32_t rcv_nxt;
+	uint32_t rcv_wnd; /* the right edge we last offered - RCV.NXT (mod 2^32) */
+	uint32_t ts_recent; /* the TSval our next TSecr echoes */
+};
+
+void tcp_conn_info(const struct tcb *c, struct tcp_conn_info *info);
+
+static inline enum tcp_state tcp_conn_state(const struct tcb *c)
+{
+	return c->state;
+}
 
 /* The current time inside an app callback. */
 static inline uint64_t tcp_now(const struct tcb *c)

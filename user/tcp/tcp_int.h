@@ -1,11 +1,28 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Inside the TCP engine: sequence arithmetic and what tcp_*.c share. Not for the glue. */
+/*
+ * Inside the TCP engine: sequence arithmetic and what the files of user/tcp/ share.
+ * Included by user/tcp/ only; the glue and the apps have tcp.h.
+ *
+ * Each file calls only into the files listed below it (no cycles):
+ *   conn.c        stack and connection set-up, the app calls, tcp_conn_info
+ *                 -> timer, state, output
+ *   input.c       segments in, and the ones XDP took for us
+ *                 -> state, output, range
+ *   timer.c       the timer handlers (retransmit, probe, delayed ACK,
+ *                 keepalive, TIME_WAIT) -> state, output
+ *   state.c       the entry-point frame (tcp_enter/tcp_leave), state
+ *                 changes, what the app is told -> output
+ *   output.c      segments out, windows, RTO values, loss recovery
+ *   range.c       range lists: out-of-order data, the SACK scoreboard
+ *   timer_heap.c  the generic timer heap (timer_heap.h)
+ */
 #ifndef SHAKEOFF_TCP_INT_H
 #define SHAKEOFF_TCP_INT_H
 
 #include "tcp/tcp.h"
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
+/* through void *: the member sits inside a type, aligned as the type is */
+#define container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 
 static inline bool seq_lt(uint32_t a, uint32_t b)
 {
@@ -58,31 +75,50 @@ static inline uint32_t tcp_mss(const struct tcb *c)
 	return tcp_seg_room(c, 0);
 }
 
-/* tcp_conn.c */
+static inline void tcp_tmr_arm(struct tcb *c, struct tmr *t, uint64_t when)
+{
+	/* cannot fail: tcp_conn_init reserved a slot for every timer of c */
+	tmr_arm(&c->st->timers, t, when);
+}
+
+static inline void tcp_tmr_cancel(struct tcb *c, struct tmr *t)
+{
+	tmr_cancel(&c->st->timers, t);
+}
+
+/* The states in which we may send data or a FIN. */
+static inline bool tcp_can_send(const struct tcb *c)
+{
+	return c->state == TCPS_ESTABLISHED || c->state == TCPS_CLOSE_WAIT ||
+	       c->state == TCPS_FIN_WAIT_1 || c->state == TCPS_LAST_ACK || c->state == TCPS_CLOSING;
+}
+
+/* timer.c: point c's timers at their handlers (tcp_conn_init) */
+void tcp_timers_setup(struct tcb *c);
+
+/* state.c: every entry point runs between tcp_enter() and tcp_leave() */
 void tcp_enter(struct tcb *c);
+/* Leaving the outermost entry point: output, then release once CLOSED. */
 void tcp_leave(struct tcb *c, uint64_t now);
 void tcp_set_state(struct tcb *c, enum tcp_state s, uint64_t now);
 void tcp_reset_conn(struct tcb *c, int err, uint64_t now);
 void tcp_deliver(struct tcb *c, uint64_t now);
-void tcp_tmr_arm(struct tcb *c, struct tmr *t, uint64_t when);
-void tcp_tmr_cancel(struct tcb *c, struct tmr *t);
 
-/* tcp_output.c */
+/* output.c */
 void tcp_output(struct tcb *c, uint64_t now);
 void tcp_send_ack(struct tcb *c, uint64_t now);
 void tcp_send_rst(struct tcb *c, uint64_t now);
+/* The ACK that was due went out without us (XDP sent it): account for it as sent. */
+void tcp_ack_sent_elsewhere(struct tcb *c);
 /* Send [seq, seq + len) from the send ring (+ FIN if it reaches fin_seq); returns sequence numbers used. */
 uint32_t tcp_send_range(struct tcb *c, uint32_t seq, uint32_t len, uint64_t now);
 void tcp_rto_arm(struct tcb *c, uint64_t now);
 void tcp_rtt_sample(struct tcb *c, uint64_t rtt);
 uint64_t tcp_rto_backed_off(const struct tcb *c, unsigned int backoff);
 void tcp_enter_recovery(struct tcb *c, uint64_t now);
-void tcp_rto_fire(struct tmr *t, uint64_t now);
-void tcp_persist_fire(struct tmr *t, uint64_t now);
-void tcp_delack_fire(struct tmr *t, uint64_t now);
 uint32_t tcp_sacked_bytes(const struct tcb *c);
 
-/* tcp_range.c: sorted, disjoint, non-adjacent ranges in sequence space */
+/* range.c: sorted, disjoint, non-adjacent ranges in sequence space */
 /* Add [start, end), merging; returns the index of the range now holding it, -1 if full. */
 int tcp_range_add(struct tcp_range *r, uint8_t *n, unsigned int max, uint32_t start, uint32_t end);
 /* Drop everything below seq. */

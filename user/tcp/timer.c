@@ -1,152 +1,109 @@
 // SPDX-License-Identifier: GPL-2.0
+/*
+ * TCP's timers, named as in Linux's tcp_timer.c: retransmission (RFC 6298),
+ * the zero-window probe (persist), the delayed ACK, the idle limit (in the
+ * keepalive timer's place) and TIME_WAIT's 2MSL. They run on the generic
+ * heap of timer_heap.h; each handler is an entry point of its own.
+ */
 #include <errno.h>
-#include <stdlib.h>
 
-#include "tcp/timer.h"
+#include "tcp/tcp_int.h"
 
-void tmr_heap_init(struct tmr_heap *h)
+static void tcp_retransmit_timer(struct tmr *t, uint64_t now)
 {
-	h->v = NULL;
-	h->n = h->cap = h->reserved = 0;
-	h->next_order = 0;
-}
+	struct tcb *c = container_of(t, struct tcb, t_rto);
+	uint32_t mss = tcp_mss(c), used;
 
-void tmr_heap_fini(struct tmr_heap *h)
-{
-	uint32_t i;
-
-	for (i = 0; i < h->n; i++)
-		h->v[i]->pos = 0;
-	free(h->v);
-	tmr_heap_init(h);
-}
-
-static int heap_grow(struct tmr_heap *h, uint32_t want)
-{
-	struct tmr **v;
-	uint32_t cap = h->cap ? h->cap : 64;
-
-	if (want <= h->cap)
-		return 0;
-	while (cap < want)
-		cap *= 2;
-	v = realloc(h->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	h->v = v;
-	h->cap = cap;
-	return 0;
-}
-
-int tmr_reserve(struct tmr_heap *h, int n)
-{
-	int err;
-
-	if (n < 0) {
-		h->reserved -= (uint32_t)-n > h->reserved ? h->reserved : (uint32_t)-n;
-		return 0;
-	}
-	err = heap_grow(h, h->reserved + (uint32_t)n);
-	if (err)
-		return err;
-	h->reserved += (uint32_t)n;
-	return 0;
-}
-
-static inline bool before(const struct tmr *a, const struct tmr *b)
-{
-	return a->when < b->when || (a->when == b->when && a->order < b->order);
-}
-
-static inline void place(struct tmr_heap *h, uint32_t i, struct tmr *t)
-{
-	h->v[i] = t;
-	t->pos = i + 1;
-}
-
-static void sift_up(struct tmr_heap *h, uint32_t i)
-{
-	struct tmr *t = h->v[i];
-
-	while (i > 0) {
-		uint32_t p = (i - 1) / 2;
-
-		if (!before(t, h->v[p]))
-			break;
-		place(h, i, h->v[p]);
-		i = p;
-	}
-	place(h, i, t);
-}
-
-static void sift_down(struct tmr_heap *h, uint32_t i)
-{
-	struct tmr *t = h->v[i];
-
-	for (;;) {
-		uint32_t c = 2 * i + 1;
-
-		if (c >= h->n)
-			break;
-		if (c + 1 < h->n && before(h->v[c + 1], h->v[c]))
-			c++;
-		if (!before(h->v[c], t))
-			break;
-		place(h, i, h->v[c]);
-		i = c;
-	}
-	place(h, i, t);
-}
-
-int tmr_arm(struct tmr_heap *h, struct tmr *t, uint64_t when)
-{
-	t->when = when;
-	t->order = h->next_order++;
-	if (t->pos) {
-		/* a later time or order can only move it down, an earlier time up */
-		sift_up(h, t->pos - 1);
-		sift_down(h, t->pos - 1);
-		return 0;
-	}
-	if (h->n == h->cap && heap_grow(h, h->n + 1))
-		return -ENOMEM;
-	place(h, h->n++, t);
-	sift_up(h, h->n - 1);
-	return 0;
-}
-
-void tmr_cancel(struct tmr_heap *h, struct tmr *t)
-{
-	uint32_t i;
-	struct tmr *last;
-
-	if (!t->pos)
+	if (!tcp_can_send(c) || c->snd_una == c->snd_max)
 		return;
-	i = t->pos - 1;
-	t->pos = 0;
-	last = h->v[--h->n];
-	if (last == t)
+	tcp_enter(c);
+	if (++c->retries > c->st->cfg.max_retries) {
+		tcp_send_rst(c, now);
+		tcp_reset_conn(c, -ETIMEDOUT, now);
+		tcp_leave(c, now);
 		return;
-	place(h, i, last);
-	sift_up(h, i);
-	sift_down(h, last->pos - 1);
-}
-
-uint64_t tmr_next(const struct tmr_heap *h)
-{
-	return h->n ? h->v[0]->when : TMR_NEVER;
-}
-
-unsigned int tmr_run(struct tmr_heap *h, uint64_t now)
-{
-	unsigned int fired = 0;
-
-	while (h->n && h->v[0]->when <= now) {
-		struct tmr *t = h->v[0];
-
-		tmr_cancel(h, t);
-		fired++;
-		t->fn(t, now);
 	}
-	return fired;
+	c->st->stats.rto_fired++;
+	if (!c->backoff)
+		c->ssthresh = umax32((c->snd_max - c->snd_una) / 2, 2 * mss);
+	c->cwnd = mss;
+	c->bytes_acked = 0;
+	c->in_recovery = false;
+	c->undo_ok = false; /* after a timeout D-SACKs no longer tell which copy arrived */
+	c->reordering = 3; /* a timeout: DupThresh waited too long for duplicates */
+	c->dupacks = 0;
+	c->recover = c->snd_max;
+	c->nscore = 0; /* the receiver may have reneged (RFC 2018) */
+	c->high_rxt = c->snd_una;
+	c->rtt_active = false; /* Karn */
+	if (c->backoff < 30)
+		c->backoff++;
+	/* go back N: everything from SND.UNA is sent again as the window allows */
+	c->snd_nxt = c->snd_una;
+	used = tcp_send_range(c, c->snd_una, mss, now);
+	c->snd_nxt += used;
+	c->st->stats.retrans_segs++;
+	tcp_rto_arm(c, now);
+	tcp_leave(c, now);
+}
+
+/* Persist: data waits for a window while nothing is in flight. */
+static void tcp_probe_timer(struct tmr *t, uint64_t now)
+{
+	struct tcb *c = container_of(t, struct tcb, t_persist);
+
+	if (!tcp_can_send(c) || c->snd_nxt != c->snd_una || c->sbuf_len == 0)
+		return;
+	tcp_enter(c);
+	c->st->stats.probes++;
+	/* one byte beyond the window; SND.NXT stays, SND.MAX covers the byte if it is taken */
+	tcp_send_range(c, c->snd_nxt, 1, now);
+	if (c->persist_backoff < 30)
+		c->persist_backoff++;
+	tcp_tmr_arm(c, &c->t_persist, now + tcp_rto_backed_off(c, c->persist_backoff));
+	tcp_leave(c, now);
+}
+
+static void tcp_delack_timer(struct tmr *t, uint64_t now)
+{
+	struct tcb *c = container_of(t, struct tcb, t_delack);
+
+	tcp_enter(c);
+	c->ack_now = true;
+	tcp_leave(c, now);
+}
+
+/* No probes: a connection the peer left idle for cfg.idle is aborted with RST. */
+static void tcp_keepalive_timer(struct tmr *t, uint64_t now)
+{
+	struct tcb *c = container_of(t, struct tcb, t_idle);
+	uint64_t idle = c->st->cfg.idle;
+
+	if (now - c->last_seen < idle) {
+		tcp_tmr_arm(c, t, c->last_seen + idle);
+		return;
+	}
+	tcp_enter(c);
+	tcp_send_rst(c, now);
+	tcp_reset_conn(c, -ETIMEDOUT, now);
+	tcp_leave(c, now);
+}
+
+/* 2MSL are over. */
+static void tcp_time_wait_timer(struct tmr *t, uint64_t now)
+{
+	struct tcb *c = container_of(t, struct tcb, t_wait);
+
+	tcp_enter(c);
+	tcp_set_state(c, TCPS_CLOSED, now);
+	tcp_leave(c, now);
+}
+
+void tcp_timers_setup(struct tcb *c)
+{
+	tmr_setup(&c->t_rto, tcp_retransmit_timer);
+	tmr_setup(&c->t_persist, tcp_probe_timer);
+	tmr_setup(&c->t_delack, tcp_delack_timer);
+	tmr_setup(&c->t_wait, tcp_time_wait_timer);
+	tmr_setup(&c->t_idle, tcp_keepalive_timer);
 }

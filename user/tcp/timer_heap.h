@@ -6,8 +6,8 @@
  * they were armed, so runs are deterministic. The heap only grows: reserve
  * room per connection up front (tmr_reserve) so arming never fails later.
  */
-#ifndef SHAKEOFF_TCP_TIMER_H
-#define SHAKEOFF_TCP_TIMER_H
+#ifndef SHAKEOFF_TIMER_HEAP_H
+#define SHAKEOFF_TIMER_HEAP_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,4 +57,4 @@ uint64_t tmr_next(const struct tmr_heap *h);
 /* Fire every timer due at or before now (including ones armed by callbacks for <= now); returns how many. */
 unsigned int tmr_run(struct tmr_heap *h, uint64_t now);
 
-#endif /* SHAKEOFF_TCP_TIMER_H */
+#endif /* SHAKEOFF_TIMER_HEAP_H */
