@@ -111,17 +111,17 @@ deps:
 	$(Q)scripts/deps.sh
 
 # SAN=1 test: the unit tests and guard's and serve's integration tests under the sanitizers.
-TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN)
-SAN_TESTS := $(if $(filter 1,$(SAN)),test_guard test_serve,)
+TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) \
+	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve,)"
 
 test: deps all $(UNIT_BINS)
-	$(Q)$(TEST_ENV) tests/run.sh all $(SAN_TESTS)
+	$(Q)$(TEST_ENV) tests/run.sh all
 
 test-unit: all $(UNIT_BINS)
 	$(Q)$(TEST_ENV) tests/run.sh unit
 
 test-integration: all
-	$(Q)$(TEST_ENV) tests/run.sh integration $(SAN_TESTS)
+	$(Q)$(TEST_ENV) tests/run.sh integration
 
 # The gate before every commit (and in CI before make test).
 FORMAT_SRCS := $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.c \

@@ -3,12 +3,27 @@
 # Run the unit test binaries and the integration scripts; each prints
 # "N passed, N failed, N skipped" last (a line without ", N skipped" counts
 # none). Sum them and print the same line.
-#   tests/run.sh [unit|integration] [NAME-FILTER]
+#   tests/run.sh [all|unit|integration] [NAME-FILTER]
+# Environment (make sets them):
+#   UNIT_DIR     where the unit binaries are (.output/tests; SAN=1: .output-san/tests)
+#   SHAKEOFF     the binary the integration scripts run
+#   INTEGRATION  only these integration scripts ("test_guard test_serve")
+#   SAN=1        the binaries are built with ASan+UBSan: every report they write
+#                (into a folder of this run) fails the test that caused it
 set -u
 cd "$(dirname "$0")/.."
 
 what=${1:-all}
 filter=${2:-}
+unit_dir=${UNIT_DIR:-.output/tests}
+only=${INTEGRATION:-}
+san_dir=
+if [ "${SAN:-}" = 1 ]; then
+	san_dir=$(mktemp -d /tmp/shakeoff-san.XXXXXX)
+	export ASAN_OPTIONS="detect_leaks=1:log_path=$san_dir/asan:${ASAN_OPTIONS:-}"
+	export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$san_dir/ubsan:${UBSAN_OPTIONS:-}"
+	trap 'rm -rf "$san_dir"' EXIT
+fi
 passed=0 failed=0 skipped=0 broken=()
 # the result line; a "NAME: " in front is allowed
 result_re='^([A-Za-z]+: )?([0-9]+) passed, ([0-9]+) failed(, ([0-9]+) skipped)?'
@@ -32,6 +47,12 @@ run_one() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	skipped=$((skipped + s))
+	if [ -n "$san_dir" ] && [ -n "$(ls -A "$san_dir")" ]; then
+		echo "!!! $name: sanitizer reports:"
+		cat "$san_dir"/* | head -n 60
+		rm -f "$san_dir"/*
+		rc=1
+	fi
 	if [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; then
 		broken+=("$name")
 		[ "$f" -eq 0 ] && failed=$((failed + 1))
@@ -39,7 +60,7 @@ run_one() {
 }
 
 if [ "$what" = all ] || [ "$what" = unit ]; then
-	for t in .output/tests/*; do
+	for t in "$unit_dir"/*; do
 		[ -x "$t" ] || continue
 		[ -n "$filter" ] && [[ $t != *"$filter"* ]] && continue
 		run_one "unit/$(basename "$t")" "$t"
@@ -48,6 +69,7 @@ fi
 if [ "$what" = all ] || [ "$what" = integration ]; then
 	for t in tests/integration/test_*.sh; do
 		[ -n "$filter" ] && [[ $t != *"$filter"* ]] && continue
+		[ -n "$only" ] && ! grep -qw "$(basename "$t" .sh)" <<<"$only" && continue
 		run_one "integration/$(basename "$t" .sh)" bash "$t"
 	done
 fi

@@ -3,8 +3,8 @@
  * guard's cookies: the map-free cookie code of cookie_core.h bound to guard's
  * clock (guard_cfg) and keys (guard_keys).
  */
-#ifndef SHAKEOFF_BPF_COOKIE_H
-#define SHAKEOFF_BPF_COOKIE_H
+#ifndef SHAKEOFF_BPF_GUARD_COOKIE_H
+#define SHAKEOFF_BPF_GUARD_COOKIE_H
 
 #include "cookie_core.h"
 #include "guard_maps.h"
@@ -42,4 +42,4 @@ __noinline int cookie_check(const struct frame *f, struct cookie_info *ci)
 	return cookie_verify(f, cookie_key(slot), slot, ci);
 }
 
-#endif /* SHAKEOFF_BPF_COOKIE_H */
+#endif /* SHAKEOFF_BPF_GUARD_COOKIE_H */

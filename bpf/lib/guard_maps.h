@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* guard's maps. Layouts and names come from include/shakeoff/abi.h. */
+/* guard's maps. Layouts and names come from include/shakeoff/guard_abi.h. */
 #ifndef SHAKEOFF_BPF_GUARD_MAPS_H
 #define SHAKEOFF_BPF_GUARD_MAPS_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* serve's maps. Layouts and names come from include/shakeoff/serve.h. */
+/* serve's maps. Layouts and names come from include/shakeoff/serve_abi.h. */
 #ifndef SHAKEOFF_BPF_SERVE_MAPS_H
 #define SHAKEOFF_BPF_SERVE_MAPS_H
 

@@ -7,8 +7,8 @@
  * Byte order is noted per field: "be" fields are in network byte order as
  * they appear on the wire, everything else is host order.
  */
-#ifndef SHAKEOFF_ABI_H
-#define SHAKEOFF_ABI_H
+#ifndef SHAKEOFF_GUARD_ABI_H
+#define SHAKEOFF_GUARD_ABI_H
 
 #ifndef __bpf__
 #include <linux/types.h> /* BPF code has these from vmlinux.h */
@@ -95,4 +95,4 @@ struct guard_cfg {
 	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */
 };
 
-#endif /* SHAKEOFF_ABI_H */
+#endif /* SHAKEOFF_GUARD_ABI_H */

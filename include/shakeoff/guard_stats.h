@@ -4,8 +4,8 @@
  * names user space prints for them. Every verdict the programs take is
  * counted under exactly one of these reasons.
  */
-#ifndef SHAKEOFF_STATS_H
-#define SHAKEOFF_STATS_H
+#ifndef SHAKEOFF_GUARD_STATS_H
+#define SHAKEOFF_GUARD_STATS_H
 
 #ifndef __bpf__
 #include <linux/types.h> /* BPF code has these from vmlinux.h */
@@ -54,4 +54,4 @@ enum guard_stat {
 		GS__COUNT,
 };
 
-#endif /* SHAKEOFF_STATS_H */
+#endif /* SHAKEOFF_GUARD_STATS_H */

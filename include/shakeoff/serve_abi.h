@@ -17,8 +17,8 @@
  * to it because something was outstanding). Segments XDP does not answer go
  * to the controller over AF_XDP (serve_xsks, one socket per RX queue).
  */
-#ifndef SHAKEOFF_SERVE_H
-#define SHAKEOFF_SERVE_H
+#ifndef SHAKEOFF_SERVE_ABI_H
+#define SHAKEOFF_SERVE_ABI_H
 
 #ifndef __bpf__
 #include <linux/types.h> /* BPF code has these from vmlinux.h */
@@ -323,4 +323,4 @@ enum serve_stat {
 		SS__COUNT,
 };
 
-#endif /* SHAKEOFF_SERVE_H */
+#endif /* SHAKEOFF_SERVE_ABI_H */

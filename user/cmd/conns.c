@@ -2,7 +2,6 @@
 /* shakeoff conns: serve's flow table, found through the program on the interface. */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +9,7 @@
 #include <shakeoff/serve_abi.h>
 
 #include "cmd/cmds.h"
+#include "cmd/optab.h"
 #include "core/attach.h"
 #include "core/clock.h"
 #include "core/iface.h"
@@ -29,11 +29,24 @@ static void addr_str(const __be32 *a, __be16 port, char *buf, size_t len)
 	}
 }
 
+static const struct optab conns_opts[] = {
+	{ "json", 'j', NULL, "one JSON object with every flow" },
+	OPTAB_HELP,
+};
+
+static void conns_usage(FILE *f)
+{
+	fprintf(f, "Usage: shakeoff conns IFACE [--json]\n\n"
+		   "List serve's flows on IFACE: client, local address, state, sequence\n"
+		   "numbers, bytes each way and age. Works from any process in IFACE's\n"
+		   "network namespace, also another `ip netns exec`.\n\n"
+		   "Options:\n");
+	optab_print(f, conns_opts);
+}
+
 int cmd_conns(int argc, char **argv)
 {
-	static const struct option longopts[] = { { "json", no_argument, NULL, 'j' },
-						  { "help", no_argument, NULL, 'h' },
-						  {} };
+	const char *ifname;
 	struct serve_flow_key key, next;
 	struct serve_flow v;
 	struct prog_ref p;
@@ -41,30 +54,20 @@ int cmd_conns(int argc, char **argv)
 	int c, fd, ifindex, n = 0;
 	__u64 now;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	optab_reset();
+	while ((c = optab_next(argc, argv, "conns", conns_opts)) != OPTAB_END) {
 		if (c == 'j') {
 			json = true;
 			continue;
 		}
-		if (c == 'h') {
-			printf("Usage: shakeoff conns IFACE [--json]\n\n"
-			       "List serve's flows on IFACE: client, local address, state, sequence\n"
-			       "numbers, bytes each way and age. Works from any process in IFACE's\n"
-			       "network namespace, also another `ip netns exec`.\n");
-			return 0;
-		}
-		return usage_error("conns", "unknown option '%s'", argv[optind - 1]);
+		if (c != 'h')
+			return EXIT_USAGE;
+		conns_usage(stdout);
+		return 0;
 	}
-	if (optind + 1 != argc)
-		return usage_error("conns",
-				   optind >= argc ? "missing IFACE" : "too many arguments");
-	ifindex = iface_index(argv[optind]);
-	if (ifindex < 0) {
-		pr_warn("unknown interface '%s'\n", argv[optind]);
-		return EXIT_USAGE;
-	}
+	ifindex = optab_iface(argc, argv, "conns", &ifname);
+	if (ifindex < 0)
+		return -ifindex;
 	if (xdp_prog_on(ifindex, &p) || !p.id || strcmp(p.name, SERVE_XDP_PROG_NAME)) {
 		pr_warn("no shakeoff serve on %s\n", argv[optind]);
 		return 1;

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* shakeoff serve: XDP owns the handshake, this process carries the data. */
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,8 @@
 
 #include "apps/apps.h"
 #include "cmd/cmds.h"
+#include "cmd/optab.h"
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/opts.h"
 #include "serve/serve.h"
@@ -21,52 +22,51 @@ static void serve_on_signal(int sig)
 	serve_exiting = 1;
 }
 
+/* The --app entry's value and help are made from the apps table (serve_usage()). */
+#define APP_OPT 1
+
+static struct optab serve_opts[] = {
+	{ "port", 'p', "N", "port to serve", true },
+	{ "app", 'a', "NAME", "the application (default echo)" },
+	{ "syn-mode", 's', "cookie|state|auto",
+	  "SYN handling (default auto: stateful until\nthe half-open table passes 256, then cookies)" },
+	{ "msl", 'm', "SECONDS", "TIME_WAIT lasts 2*MSL (default 30)" },
+	{ "max-flows", 'f', "N", "flow table size (default 65536)" },
+	{ "synack-retries", 'r', "N", "SYN-ACK retransmissions in state mode (default 5)" },
+	{ "no-flow", 'n', "rst|drop",
+	  "an ACK for no flow: RST as a listener would (default,\n1000/s per CPU at most) or drop" },
+	{ "busy-poll", 'b', "USEC",
+	  "after a frame, poll the AF_XDP rings without sleeping\nfor USEC microseconds before waiting in poll() again\n(default " OPTAB_STR(
+		  SERVE_DEFAULT_BUSY_POLL_US) "; 0: always wait). Cuts the wake-up from\neach segment's latency; costs CPU only while busy" },
+	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
+	{ "json", 'j', NULL, "JSON lines on stdout" },
+	OPTAB_HELP,
+};
+
 static void serve_usage(FILE *f)
 {
-	size_t i;
+	static char arg[64], help[512];
+	size_t i, n;
 
+	for (i = 0, n = 0; i < apps_count && n < sizeof(arg); i++)
+		n += (size_t)snprintf(arg + n, sizeof(arg) - n, "%s%s", i ? "|" : "",
+				      apps_table[i].name);
+	n = (size_t)snprintf(help, sizeof(help), "the application (default echo):");
+	for (i = 0; i < apps_count && n < sizeof(help); i++)
+		n += (size_t)snprintf(help + n, sizeof(help) - n, "\n  %-7s %s", apps_table[i].name,
+				      apps_table[i].help);
+	serve_opts[APP_OPT].arg = arg;
+	serve_opts[APP_OPT].help = help;
 	fprintf(f, "Usage: shakeoff serve IFACE --port N [OPTIONS]\n\n"
 		   "Serve TCP on IFACE's addresses: XDP completes and tears down connections in a\n"
 		   "BPF flow table, this process carries the data over AF_XDP (one socket per RX\n"
 		   "queue) and runs every timer. Foreground; SIGINT/SIGTERM detach.\n\n"
-		   "  -p, --port N              port to serve\n"
-		   "      --app NAME            the application (default echo):\n");
-	for (i = 0; i < apps_count; i++)
-		fprintf(f, "                            %-7s %s\n", apps_table[i].name,
-			apps_table[i].help);
-	fprintf(f,
-		"      --syn-mode cookie|state|auto  SYN handling (default auto: stateful until\n"
-		"                            the half-open table passes 256, then cookies)\n"
-		"      --msl SECONDS         TIME_WAIT lasts 2*MSL (default 30)\n"
-		"      --max-flows N         flow table size (default 65536)\n"
-		"      --synack-retries N    SYN-ACK retransmissions in state mode (default 5)\n"
-		"      --no-flow rst|drop    an ACK for no flow: RST as a listener would (default,\n"
-		"                            1000/s per CPU at most) or drop\n"
-		"      --busy-poll USEC      after a frame, poll the AF_XDP rings without sleeping\n"
-		"                            for USEC microseconds before waiting in poll() again\n"
-		"                            (default %u; 0: always wait). Cuts the wake-up from\n"
-		"                            each segment's latency; costs CPU only while busy\n"
-		"      --interval SECONDS    seconds between stats lines (default 5, 0: none)\n"
-		"      --json                JSON lines on stdout\n"
-		"  -h, --help                this text\n",
-		SERVE_DEFAULT_BUSY_POLL_US);
+		   "Options:\n");
+	optab_print(f, serve_opts);
 }
 
 int cmd_serve(int argc, char **argv)
 {
-	static const struct option longopts[] = { { "port", required_argument, NULL, 'p' },
-						  { "app", required_argument, NULL, 'a' },
-						  { "syn-mode", required_argument, NULL, 's' },
-						  { "msl", required_argument, NULL, 'm' },
-						  { "max-flows", required_argument, NULL, 'f' },
-						  { "synack-retries", required_argument, NULL,
-						    'r' },
-						  { "no-flow", required_argument, NULL, 'n' },
-						  { "busy-poll", required_argument, NULL, 'b' },
-						  { "interval", required_argument, NULL, 'i' },
-						  { "json", no_argument, NULL, 'j' },
-						  { "help", no_argument, NULL, 'h' },
-						  {} };
 	struct serve_opts o = { .app = "echo",
 				.syn_mode = SERVE_SYN_AUTO,
 				.msl_sec = 30,
@@ -75,13 +75,12 @@ int cmd_serve(int argc, char **argv)
 				.busy_poll_us = SERVE_DEFAULT_BUSY_POLL_US };
 	unsigned long v, interval = 5;
 	struct sigaction sa = {};
-	struct timespec t0, t;
+	double last;
 	struct serve *s = NULL;
 	int c, err;
 
-	opterr = 0;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, ":p:h", longopts, NULL)) != -1) {
+	optab_reset();
+	while ((c = optab_next(argc, argv, "serve", serve_opts)) != OPTAB_END) {
 		switch (c) {
 		case 'p':
 			if (parse_ulong(optarg, 1, 65535, &v))
@@ -143,10 +142,8 @@ int cmd_serve(int argc, char **argv)
 		case 'h':
 			serve_usage(stdout);
 			return 0;
-		case ':':
-			return usage_error("serve", "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return usage_error("serve", "unknown option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -170,15 +167,14 @@ int cmd_serve(int argc, char **argv)
 	else
 		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
 	fflush(stdout);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
+	last = clock_mono_sec();
 	while (!serve_exiting) {
 		err = serve_poll(s, 100);
 		if (err)
 			break;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (interval && t.tv_sec - t0.tv_sec >= (time_t)interval) {
+		if (interval && clock_mono_sec() - last >= (double)interval) {
 			serve_print_stats(s, o.json);
-			t0 = t;
+			last = clock_mono_sec();
 		}
 	}
 	serve_print_stats(s, o.json);

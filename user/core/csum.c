@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The Internet checksum, eight bytes at a time. */
 #include <string.h>
-#include <arpa/inet.h>
 
 #include "core/csum.h"
 
@@ -53,13 +52,12 @@ __u32 csum_add(__u32 sum, const void *buf, size_t len)
 		memcpy(&w16, last, 2);
 		acc = add64(acc, w16);
 	}
-	/* the folded native-order sum, as the big-endian words' sum */
-	return sum + ntohs(fold64(acc));
+	return sum + fold64(acc);
 }
 
 __u16 csum_fold(__u32 sum)
 {
 	while (sum >> 16)
 		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
+	return (__u16)~sum;
 }

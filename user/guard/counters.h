@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /* guard's counters: reading the per-CPU map and printing it. */
-#ifndef SHAKEOFF_STATS_USER_H
-#define SHAKEOFF_STATS_USER_H
+#ifndef SHAKEOFF_GUARD_COUNTERS_H
+#define SHAKEOFF_GUARD_COUNTERS_H
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,4 +16,4 @@ void guard_counters_print(FILE *f, const __u64 v[GS__COUNT], bool json);
 void guard_counters_print_rates(FILE *f, const char *ifname, const __u64 now[GS__COUNT],
 				const __u64 prev[GS__COUNT], double secs, bool json);
 
-#endif /* SHAKEOFF_STATS_USER_H */
+#endif /* SHAKEOFF_GUARD_COUNTERS_H */

@@ -173,7 +173,7 @@ static __u32 frame_build(__u8 *buf, const __u8 *our_mac, const struct serve_flow
 	memcpy(th + 20, opts, olen);
 	if (len)
 		memcpy(th + 20 + olen, data, len);
-	sum += IPPROTO_TCP + tcplen;
+	sum += htons(IPPROTO_TCP + tcplen); /* the pseudo-header's protocol and length words */
 	sum = csum_add(sum, th, tcplen);
 	put_raw16(th + 16, csum_fold(sum));
 	return l4 + tcplen;

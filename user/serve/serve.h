@@ -5,8 +5,8 @@
  * segments it can answer alone; the controller carries the data, runs every
  * timer, and keeps the flow table and its connection blocks in step.
  */
-#ifndef SHAKEOFF_SERVE_USER_H
-#define SHAKEOFF_SERVE_USER_H
+#ifndef SHAKEOFF_SERVE_SERVE_H
+#define SHAKEOFF_SERVE_SERVE_H
 
 #include <stdbool.h>
 #include <linux/types.h>
@@ -41,4 +41,4 @@ int serve_poll(struct serve *s, int max_ms);
 void serve_print_stats(struct serve *s, bool json);
 void serve_stop(struct serve *s);
 
-#endif /* SHAKEOFF_SERVE_USER_H */
+#endif /* SHAKEOFF_SERVE_SERVE_H */
