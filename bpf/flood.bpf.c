@@ -176,11 +176,10 @@ SHAKEOFF_INLINE __u32 tcp_write(struct tcphdr *th, __be32 *opt, const struct seg
 		/* Linux's order: MSS, SACK_PERM, TS, NOP, WS */
 		__u32 mss = flood_cfg.ipv6 ? FLOOD_MSS6 : FLOOD_MSS4;
 
-		__be32 o0 = bpf_htonl((TCP_OPT_MSS << 24) | (4 << 16) | mss);
-		__be32 o1 =
-			bpf_htonl((TCP_OPT_SACK_PERM << 24) | (2 << 16) | (TCP_OPT_TS << 8) | 10);
-		__be32 o4 = bpf_htonl((TCP_OPT_NOP << 24) | (TCP_OPT_WS << 16) | (3 << 8) |
-				      FLOOD_WSCALE);
+		__be32 o0 = tcp_opt_word(TCP_OPT_MSS, TCP_OLEN_MSS, 0, 0) | bpf_htonl(mss);
+		__be32 o1 = tcp_opt_word(TCP_OPT_SACK_PERM, TCP_OLEN_SACK_PERM, TCP_OPT_TS,
+					 TCP_OLEN_TS);
+		__be32 o4 = tcp_opt_word(TCP_OPT_NOP, TCP_OPT_WS, TCP_OLEN_WS, FLOOD_WSCALE);
 
 		opt[0] = o0;
 		opt[1] = o1;

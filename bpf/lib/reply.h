@@ -18,6 +18,7 @@
 #include "parse.h"
 
 #define REPLY_MAX_OPT_WORDS 5
+_Static_assert(REPLY_MAX_OPT_WORDS >= TCP_SYNACK_OPT_WORDS, "a SYN-ACK's options must fit a reply");
 
 struct reply {
 	__u32 seq; /* host order */

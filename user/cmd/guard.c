@@ -98,11 +98,7 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 				return usage_error("guard", "bad --syn-threshold '%s'", optarg);
 			break;
 		case 'x':
-			if (!strcmp(optarg, "native"))
-				o->xdp_flags = XDP_FLAGS_DRV_MODE;
-			else if (!strcmp(optarg, "generic"))
-				o->xdp_flags = XDP_FLAGS_SKB_MODE;
-			else
+			if (parse_xdp_mode(optarg, &o->xdp_flags))
 				return usage_error("guard", "--xdp-mode takes native or generic");
 			break;
 		case 'm':

@@ -332,14 +332,8 @@ static int lab_attach(int argc, char **argv)
 			have_lossy = true;
 			break;
 		case 'm':
-			if (!strcmp(optarg, "native"))
-				mode_flag = XDP_FLAGS_DRV_MODE;
-			else if (!strcmp(optarg, "generic"))
-				mode_flag = XDP_FLAGS_SKB_MODE;
-			else
-				return usage_error(cmd,
-						   "--xdp-mode wants native or generic, got '%s'",
-						   optarg);
+			if (parse_xdp_mode(optarg, &mode_flag))
+				return usage_error(cmd, "--xdp-mode takes native or generic");
 			break;
 		case 'h':
 			usage(stdout);

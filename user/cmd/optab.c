@@ -21,6 +21,7 @@ int optab_next(int argc, char **argv, const char *cmd, const struct optab *t)
 	struct option lo[OPTAB_MAX + 1];
 	char so[2 * OPTAB_MAX + 2];
 	size_t n = 0, s = 0;
+	bool long_form;
 	int c;
 
 	so[s++] = ':'; /* a missing value is ':', told apart from an unknown option */
@@ -35,15 +36,24 @@ int optab_next(int argc, char **argv, const char *cmd, const struct optab *t)
 	}
 	lo[n] = (struct option){ 0 };
 	so[s] = '\0';
+	optopt = 0;
 	c = getopt_long(argc, argv, so, lo, NULL);
 	if (c == -1)
 		return OPTAB_END;
+	/* a long option is named as typed; a letter in a cluster (-zw) by optopt */
+	long_form = !strncmp(argv[optind - 1], "--", 2);
 	if (c == ':') {
-		usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		if (long_form || optopt <= 0 || optopt > 127)
+			usage_error(cmd, "option '%s' needs a value", argv[optind - 1]);
+		else
+			usage_error(cmd, "option '-%c' needs a value", optopt);
 		return OPTAB_ERROR;
 	}
 	if (c == '?') {
-		usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		if (long_form || optopt <= 0 || optopt > 127)
+			usage_error(cmd, "unknown option '%s'", argv[optind - 1]);
+		else
+			usage_error(cmd, "unknown option '-%c'", optopt);
 		return OPTAB_ERROR;
 	}
 	return c;

@@ -35,13 +35,16 @@ int prog_ref_by_id(__u32 id, struct prog_ref *p)
 
 int xdp_prog_on(int ifindex, struct prog_ref *p)
 {
-	__u32 id = 0;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	__u32 id;
 	int err;
 
 	memset(p, 0, sizeof(*p));
-	err = bpf_xdp_query_id(ifindex, 0, &id);
+	/* per mode: bpf_xdp_query_id() says 0 when programs sit in two modes at once */
+	err = bpf_xdp_query(ifindex, 0, &q);
 	if (err)
 		return err;
+	id = q.drv_prog_id ? q.drv_prog_id : q.skb_prog_id ? q.skb_prog_id : q.hw_prog_id;
 	return id ? prog_ref_by_id(id, p) : 0;
 }
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_link.h> /* XDP_FLAGS_* */
 
 #include "core/opts.h"
 
@@ -155,6 +156,17 @@ const char *ip_str(const struct ip_addr *a, char *buf, size_t len)
 	if (!inet_ntop(a->family, a->bytes, buf, len))
 		snprintf(buf, len, "?");
 	return buf;
+}
+
+int parse_xdp_mode(const char *s, __u32 *flags)
+{
+	if (!strcmp(s, "native"))
+		*flags = XDP_FLAGS_DRV_MODE;
+	else if (!strcmp(s, "generic"))
+		*flags = XDP_FLAGS_SKB_MODE;
+	else
+		return -EINVAL;
+	return 0;
 }
 
 int usage_error(const char *cmd, const char *fmt, ...)

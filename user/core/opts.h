@@ -24,6 +24,8 @@ int parse_ip(const char *s, struct ip_addr *a);
 /* "10.0.0.0/8", "2001:db8::/64"; a bare address is a /32 or /128. */
 int parse_cidr(const char *s, struct ip_addr *a, unsigned int *prefix);
 int parse_mac(const char *s, __u8 mac[6]);
+/* --xdp-mode: "native" -> XDP_FLAGS_DRV_MODE, "generic" -> XDP_FLAGS_SKB_MODE. */
+int parse_xdp_mode(const char *s, __u32 *flags);
 const char *ip_str(const struct ip_addr *a, char *buf, size_t len);
 
 /* Print "shakeoff CMD: MESSAGE (try 'shakeoff CMD --help')" on one line; returns EXIT_USAGE. */

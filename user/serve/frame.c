@@ -123,13 +123,9 @@ bool frame_meta_take(void *data, __u32 headroom, struct serve_flow *v)
 	return true;
 }
 
-/*
- * Write an Ethernet/IP/TCP frame for key (our side as source) into buf.
- * opts: already encoded TCP options (multiple of 4). Returns the frame length.
- */
-static __u32 frame_build(__u8 *buf, const __u8 *our_mac, const struct serve_flow_key *k, bool ipv6,
-			 const __u8 *peer_mac, __u32 seq, __u32 ack, __u8 flags, __u16 wnd,
-			 const __u8 *opts, __u32 olen, const __u8 *data, __u32 len)
+__u32 frame_build(__u8 *buf, const __u8 *our_mac, const struct serve_flow_key *k, bool ipv6,
+		  const __u8 *peer_mac, __u32 seq, __u32 ack, __u8 flags, __u16 wnd,
+		  const __u8 *opts, __u32 olen, const __u8 *data, __u32 len)
 {
 	__u32 l3 = 14, l4, tcplen = 20 + olen + len, sum;
 	__u8 *th;

@@ -42,6 +42,16 @@ int frame_parse(const __u8 *d, __u32 len, struct frame_in *p);
 bool frame_meta_take(void *data, __u32 headroom, struct serve_flow *v);
 
 /*
+ * Write an Ethernet/IP/TCP frame for k (our side, laddr:lport, as source)
+ * into buf, from our_mac to peer_mac, checksums complete. opts: encoded TCP
+ * options, olen a multiple of 4. buf holds at least 14 + 40 + 60 + len
+ * bytes. Returns the frame length.
+ */
+__u32 frame_build(__u8 *buf, const __u8 *our_mac, const struct serve_flow_key *k, bool ipv6,
+		  const __u8 *peer_mac, __u32 seq, __u32 ack, __u8 flags, __u16 wnd,
+		  const __u8 *opts, __u32 olen, const __u8 *data, __u32 len);
+
+/*
  * Send seg, the engine's segment, for connection k (ipv6: its family) to
  * peer_mac through port queue (port 0 if there is none such). 0 or -ENOBUFS
  * (counted in tx_drops).
