@@ -229,6 +229,10 @@ SHAKEOFF_INLINE enum guard_stat guard_screen_stat(int sc)
 		return GS_XDP_DROP_MALFORMED;
 	case SCREEN_L2_MULTICAST:
 		return GS_XDP_DROP_L2_MULTICAST;
+	case SCREEN_L2_BAD_SRC:
+		return GS_XDP_DROP_L2_BAD_SRC;
+	case SCREEN_VLAN_DEEP:
+		return GS_XDP_DROP_VLAN_DEEP;
 	case SCREEN_SPORT_ZERO:
 		return GS_XDP_DROP_SPORT_ZERO;
 	case SCREEN_MARTIAN:

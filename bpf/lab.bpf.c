@@ -114,7 +114,7 @@ SHAKEOFF_INLINE enum lab_stat tcp_kind(int status, const struct frame *f)
 {
 	__u8 fl = f->tcp_flags;
 
-	if (status == PARSE_NOT_TCP || status == PARSE_SHORT)
+	if (status == PARSE_NOT_TCP || status == PARSE_SHORT || status == PARSE_VLAN_DEEP)
 		return LAB_S_NOT_TCP;
 	if (status != PARSE_TCP)
 		return LAB_S_TCP_OTHER;

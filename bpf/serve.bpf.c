@@ -691,6 +691,10 @@ SHAKEOFF_INLINE __u32 serve_screen_stat(int sc)
 		return SS_DROP_MALFORMED;
 	case SCREEN_L2_MULTICAST:
 		return SS_DROP_L2_MULTICAST;
+	case SCREEN_L2_BAD_SRC:
+		return SS_DROP_L2_BAD_SRC;
+	case SCREEN_VLAN_DEEP:
+		return SS_DROP_VLAN_DEEP;
 	case SCREEN_SPORT_ZERO:
 		return SS_DROP_SPORT_ZERO;
 	case SCREEN_MARTIAN:

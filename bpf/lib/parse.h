@@ -22,6 +22,7 @@ enum parse_status {
 	PARSE_FRAGMENT, /* TCP in an IP fragment: addresses valid, ports not */
 	PARSE_IP6_EXT, /* an IPv6 extension header we do not walk: addresses valid */
 	PARSE_BAD_TCP, /* addresses and ports valid, TCP/IP lengths inconsistent */
+	PARSE_VLAN_DEEP, /* more VLAN tags than MAX_VLAN_TAGS: nothing past them is known */
 };
 
 struct frame {
@@ -85,6 +86,9 @@ SHAKEOFF_INLINE int frame_parse(void *data, void *data_end, struct frame *f)
 		proto = vh->h_vlan_encapsulated_proto;
 		off += sizeof(*vh);
 	}
+	/* Linux strips tag after tag before delivery: a deeper stack is not "not ours" */
+	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD))
+		return PARSE_VLAN_DEEP;
 	f->l3_off = off;
 
 	if (proto == bpf_htons(ETH_P_IP)) {

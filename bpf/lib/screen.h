@@ -20,10 +20,12 @@ enum screen_result {
 	SCREEN_UNPARSED, /* headers too short to classify */
 	SCREEN_NOT_OURS, /* TCP, but the caller's address or port test said no */
 	/* dropped */
+	SCREEN_VLAN_DEEP, /* a VLAN tag stack deeper than the parser walks */
 	SCREEN_FRAGMENT, /* an IP fragment of TCP to one of our addresses */
 	SCREEN_IP6_EXT, /* an IPv6 extension header we do not walk */
 	SCREEN_MALFORMED, /* bad IP/TCP header length */
 	SCREEN_L2_MULTICAST, /* to a broadcast/multicast MAC */
+	SCREEN_L2_BAD_SRC, /* from a broadcast/multicast or all-zero MAC */
 	SCREEN_SPORT_ZERO, /* source port 0 */
 	SCREEN_MARTIAN, /* a source no real client has (addr_src_martian()) */
 	SCREEN_SYN_FIN, /* SYN with FIN */
@@ -54,6 +56,8 @@ SHAKEOFF_INLINE int screen_frame(struct xdp_md *ctx, struct frame *f, screen_tes
 		return SCREEN_NOT_TCP;
 	if (st == PARSE_SHORT)
 		return SCREEN_UNPARSED;
+	if (st == PARSE_VLAN_DEEP)
+		return SCREEN_VLAN_DEEP;
 	if (!addr_ours(priv, f))
 		return SCREEN_NOT_OURS;
 	if (st == PARSE_FRAGMENT)
@@ -67,6 +71,9 @@ SHAKEOFF_INLINE int screen_frame(struct xdp_md *ctx, struct frame *f, screen_tes
 	/* the group bit: first byte of the destination, wherever it sits in the half */
 	if (((__u8 *)f->dmac)[0] & 1)
 		return SCREEN_L2_MULTICAST;
+	/* a reply to these would go to the whole segment (or nowhere) */
+	if ((((__u8 *)f->smac)[0] & 1) || !(f->smac[0] | f->smac[1] | f->smac[2]))
+		return SCREEN_L2_BAD_SRC;
 	if (!f->sport)
 		return SCREEN_SPORT_ZERO;
 	if (addr_src_martian(f))
@@ -83,7 +90,7 @@ SHAKEOFF_INLINE int screen_frame(struct xdp_md *ctx, struct frame *f, screen_tes
 /* The verdict for an outcome other than SCREEN_OK. */
 SHAKEOFF_INLINE int screen_verdict(int sc)
 {
-	return sc < SCREEN_FRAGMENT ? XDP_PASS : XDP_DROP;
+	return sc < SCREEN_VLAN_DEEP ? XDP_PASS : XDP_DROP;
 }
 
 #endif /* SHAKEOFF_BPF_SCREEN_H */

@@ -35,6 +35,8 @@
 	X(XDP_DROP_SPORT_ZERO, "xdp_drop_sport_zero", "source port 0")                             \
 	X(XDP_DROP_MARTIAN, "xdp_drop_martian", "martian/loopback/multicast/own source address")   \
 	X(XDP_DROP_L2_MULTICAST, "xdp_drop_l2_multicast", "frame to a broadcast/multicast MAC")    \
+	X(XDP_DROP_L2_BAD_SRC, "xdp_drop_l2_bad_src", "frame from a broadcast/multicast/zero MAC") \
+	X(XDP_DROP_VLAN_DEEP, "xdp_drop_vlan_deep", "more VLAN tags than guard walks (2)")         \
 	X(XDP_DROP_FRAGMENT, "xdp_drop_fragment", "IP fragment of TCP to a protected address")     \
 	X(XDP_DROP_IP6_EXT, "xdp_drop_ip6_ext", "IPv6 extension header we do not walk")            \
 	X(XDP_DROP_MALFORMED, "xdp_drop_malformed", "bad IP/TCP header length")                    \

@@ -270,6 +270,8 @@ struct serve_rstlim {
 	X(DROP_IP6_EXT, "drop_ip6_ext", "IPv6 extension header we do not walk")                   \
 	X(DROP_MALFORMED, "drop_malformed", "bad IP/TCP header length")                           \
 	X(DROP_L2_MULTICAST, "drop_l2_multicast", "frame to a broadcast/multicast MAC")           \
+	X(DROP_L2_BAD_SRC, "drop_l2_bad_src", "frame from a broadcast/multicast/zero MAC")        \
+	X(DROP_VLAN_DEEP, "drop_vlan_deep", "more VLAN tags than serve walks (2)")                \
 	X(DROP_SPORT_ZERO, "drop_sport_zero", "source port 0")                                    \
 	X(DROP_MARTIAN, "drop_martian", "martian/loopback/multicast/own source address")          \
 	X(DROP_BAD_FLAGS, "drop_bad_flags", "SYN with FIN or RST")                                \

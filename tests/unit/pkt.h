@@ -19,6 +19,7 @@
 #include <string.h>
 
 #define PKT_MAX 2048
+#define PKT_MAX_VLAN 4 /* tags a spec may carry: more than the programs walk */
 
 #define PKT_ETH_P_IP 0x0800
 #define PKT_ETH_P_ARP 0x0806
@@ -108,8 +109,8 @@ struct pkt_spec {
 	uint8_t smac[6];
 	uint16_t ethertype; /* 0: IPv4/IPv6 by .ipv6; anything else: .payload_len bytes of body */
 	uint8_t nvlan;
-	uint16_t vlan_proto[2]; /* outermost first */
-	uint16_t vlan_tci[2];
+	uint16_t vlan_proto[PKT_MAX_VLAN]; /* outermost first */
+	uint16_t vlan_tci[PKT_MAX_VLAN];
 	bool ipv6;
 	uint8_t l4proto; /* 0: TCP */
 	uint8_t saddr[16]; /* IPv4 uses the first 4 bytes */
@@ -239,10 +240,10 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t ca
 	memcpy(buf + 6, s->smac, 6);
 	pkt_put16(buf + 12, s->nvlan ? s->vlan_proto[0] : proto);
 	off = 14;
-	for (i = 0; i < s->nvlan && i < 2; i++) {
+	for (i = 0; i < s->nvlan && i < PKT_MAX_VLAN; i++) {
 		pkt_put16(buf + off, s->vlan_tci[i]);
 		pkt_put16(buf + off + 2,
-			  i + 1 < s->nvlan && i + 1 < 2 ? s->vlan_proto[i + 1] : proto);
+			  i + 1 < s->nvlan && i + 1 < PKT_MAX_VLAN ? s->vlan_proto[i + 1] : proto);
 		off += 4;
 	}
 	l3_off = off;
@@ -348,8 +349,8 @@ struct pkt_view {
 	const uint8_t *buf;
 	size_t len;
 	uint8_t nvlan;
-	uint16_t vlan_proto[2]; /* host order, outermost first */
-	uint16_t vlan_tci[2];
+	uint16_t vlan_proto[PKT_MAX_VLAN]; /* host order, outermost first */
+	uint16_t vlan_tci[PKT_MAX_VLAN];
 	bool ipv6;
 	size_t l3_off;
 	size_t l4_off;
@@ -379,8 +380,8 @@ static inline const char *pkt_parse(const uint8_t *buf, size_t len, struct pkt_v
 	while (proto == PKT_ETH_P_8021Q || proto == PKT_ETH_P_8021AD) {
 		const struct pkt_vlan *vh = (const struct pkt_vlan *)(buf + off);
 
-		if (v->nvlan == 2)
-			return "more than two VLAN tags";
+		if (v->nvlan == PKT_MAX_VLAN)
+			return "more VLAN tags than a spec can hold";
 		if (off + sizeof(*vh) > len)
 			return "VLAN tag truncated";
 		v->vlan_proto[v->nvlan] = proto;

@@ -924,6 +924,39 @@ e1:
 		tl_end();
 	}
 
+	for (v6 = 0; v6 < 2; v6++) {
+		tl_begin(
+			"%s screen: a SYN behind three VLAN tags, from a group or zero MAC -> dropped",
+			FAM(v6));
+		if (!ASSERT(fixture_reset(), "fixture"))
+			goto e_screen;
+		{
+			struct want deep = { XDP_DROP, SS_DROP_VLAN_DEEP };
+			struct want bad_src = { XDP_DROP, SS_DROP_L2_BAD_SRC };
+			static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+
+			seg(&s, v6, PKT_SYN, ISN, 0, 0, true, TSV, 0);
+			s.nvlan = 3;
+			for (i = 0; i < 3; i++) {
+				s.vlan_proto[i] = PKT_ETH_P_8021Q;
+				s.vlan_tci[i] = 0; /* priority tags, VID 0 */
+			}
+			if (!step(&r, &s, &deep, "SYN behind three VID-0 tags"))
+				goto e_screen;
+			seg(&s, v6, PKT_SYN, ISN, 0, 0, true, TSV, 0);
+			memcpy(s.smac, bcast, 6);
+			if (!step(&r, &s, &bad_src, "SYN from ff:ff:ff:ff:ff:ff"))
+				goto e_screen;
+			seg(&s, v6, PKT_SYN, ISN, 0, 0, true, TSV, 0);
+			memset(s.smac, 0, 6);
+			if (!step(&r, &s, &bad_src, "SYN from 00:00:00:00:00:00"))
+				goto e_screen;
+			ASSERT_EQ(flows_count(), 0, "no entry made");
+		}
+e_screen:
+		tl_end();
+	}
+
 	tl_begin("no flow: RSTs rate-limited per CPU per second; option drop");
 	if (!ASSERT(fixture_reset(), "fixture"))
 		goto e2;
