@@ -233,6 +233,12 @@ SHAKEOFF_INLINE enum guard_stat guard_screen_stat(int sc)
 		return GS_XDP_DROP_L2_BAD_SRC;
 	case SCREEN_VLAN_DEEP:
 		return GS_XDP_DROP_VLAN_DEEP;
+	case SCREEN_IP_LEN:
+		return GS_XDP_DROP_IP_LEN;
+	case SCREEN_IP_CSUM:
+		return GS_XDP_DROP_IP_CSUM;
+	case SCREEN_IP_SRCROUTE:
+		return GS_XDP_DROP_IP_SRCROUTE;
 	case SCREEN_SPORT_ZERO:
 		return GS_XDP_DROP_SPORT_ZERO;
 	case SCREEN_MARTIAN:

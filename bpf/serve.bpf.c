@@ -695,6 +695,12 @@ SHAKEOFF_INLINE __u32 serve_screen_stat(int sc)
 		return SS_DROP_L2_BAD_SRC;
 	case SCREEN_VLAN_DEEP:
 		return SS_DROP_VLAN_DEEP;
+	case SCREEN_IP_LEN:
+		return SS_DROP_IP_LEN;
+	case SCREEN_IP_CSUM:
+		return SS_DROP_IP_CSUM;
+	case SCREEN_IP_SRCROUTE:
+		return SS_DROP_IP_SRCROUTE;
 	case SCREEN_SPORT_ZERO:
 		return SS_DROP_SPORT_ZERO;
 	case SCREEN_MARTIAN:

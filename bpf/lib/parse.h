@@ -259,4 +259,44 @@ __noinline int tcp_opts_parse(const struct tcp_opt_buf *buf, __u64 len, struct t
 	return 0;
 }
 
+#define IPOPT_LSRR 131
+#define IPOPT_SSRR 137
+
+/*
+ * Does an IPv4 header carry a source route (LSRR/SSRR, which Linux drops
+ * with accept_source_route=0)? buf holds its len option bytes (at most 40).
+ * Walked as Linux walks them: EOL ends, NOP is one byte, every other option
+ * has a length of at least 2. A global function, verified once.
+ */
+__noinline int ip4_opts_srcroute(const struct tcp_opt_buf *buf, __u64 len)
+{
+	__u64 pos, skip = 0;
+	__u8 kind, olen;
+
+	if (!buf)
+		return 0;
+	for (pos = 0; pos < TCP_MAX_OPT_LEN; pos++) {
+		if (pos >= len)
+			break;
+		if (skip) {
+			skip--;
+			continue;
+		}
+		kind = buf->bytes[pos];
+		if (kind == 0) /* EOL */
+			break;
+		if (kind == 1) /* NOP */
+			continue;
+		if (kind == IPOPT_LSRR || kind == IPOPT_SSRR)
+			return 1;
+		if (pos + 1 >= len || pos + 1 >= TCP_MAX_OPT_LEN)
+			break;
+		olen = buf->bytes[pos + 1];
+		if (olen < 2)
+			break;
+		skip = olen - 1;
+	}
+	return 0;
+}
+
 #endif /* SHAKEOFF_BPF_PARSE_H */

@@ -36,6 +36,10 @@
 	X(XDP_DROP_MARTIAN, "xdp_drop_martian", "martian/loopback/multicast/own source address")   \
 	X(XDP_DROP_L2_MULTICAST, "xdp_drop_l2_multicast", "frame to a broadcast/multicast MAC")    \
 	X(XDP_DROP_L2_BAD_SRC, "xdp_drop_l2_bad_src", "frame from a broadcast/multicast/zero MAC") \
+	X(XDP_DROP_IP_LEN, "xdp_drop_ip_len", "IP length beyond the frame (Linux drops it)")       \
+	X(XDP_DROP_IP_CSUM, "xdp_drop_ip_csum", "bad IPv4 header checksum (Linux drops it)")       \
+	X(XDP_DROP_IP_SRCROUTE, "xdp_drop_ip_srcroute",                                            \
+	  "IPv4 source route, LSRR/SSRR (Linux drops it)")                                         \
 	X(XDP_DROP_VLAN_DEEP, "xdp_drop_vlan_deep", "more VLAN tags than guard walks (2)")         \
 	X(XDP_DROP_FRAGMENT, "xdp_drop_fragment", "IP fragment of TCP to a protected address")     \
 	X(XDP_DROP_IP6_EXT, "xdp_drop_ip6_ext", "IPv6 extension header we do not walk")            \

@@ -271,6 +271,9 @@ struct serve_rstlim {
 	X(DROP_MALFORMED, "drop_malformed", "bad IP/TCP header length")                           \
 	X(DROP_L2_MULTICAST, "drop_l2_multicast", "frame to a broadcast/multicast MAC")           \
 	X(DROP_L2_BAD_SRC, "drop_l2_bad_src", "frame from a broadcast/multicast/zero MAC")        \
+	X(DROP_IP_LEN, "drop_ip_len", "IP length beyond the frame (Linux drops it)")              \
+	X(DROP_IP_CSUM, "drop_ip_csum", "bad IPv4 header checksum (Linux drops it)")              \
+	X(DROP_IP_SRCROUTE, "drop_ip_srcroute", "IPv4 source route, LSRR/SSRR (Linux drops it)")  \
 	X(DROP_VLAN_DEEP, "drop_vlan_deep", "more VLAN tags than serve walks (2)")                \
 	X(DROP_SPORT_ZERO, "drop_sport_zero", "source port 0")                                    \
 	X(DROP_MARTIAN, "drop_martian", "martian/loopback/multicast/own source address")          \

@@ -124,6 +124,7 @@ struct pkt_spec {
 	uint8_t ihl_override; /* non-zero: IPv4 ihl field & 0xf (malformed frames; 0x10 for 0) */
 	uint8_t version_override; /* non-zero: IP version field */
 	int16_t ip_len_delta; /* added to the IPv4 total / IPv6 payload length */
+	uint16_t ip_csum_xor; /* XORed into the IPv4 header checksum (0: a correct one) */
 	uint16_t sport;
 	uint16_t dport;
 	uint32_t seq;
@@ -331,7 +332,7 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t ca
 		memcpy(ip->saddr, s->saddr, 4);
 		memcpy(ip->daddr, s->daddr, 4);
 		memcpy(ip + 1, s->ipopt, s->ipopt_len);
-		ip->check = htons(pkt_ip4_csum(ip, ihl));
+		ip->check = htons(pkt_ip4_csum(ip, ihl) ^ s->ip_csum_xor);
 	}
 
 	if (l4proto == PKT_IPPROTO_TCP)

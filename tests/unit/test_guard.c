@@ -293,6 +293,8 @@ enum row_set {
 	F_SEQ = 1 << 19,
 	F_TRAILER = 1 << 20,
 	F_SMAC = 1 << 21,
+	F_IPCSUM = 1 << 22, /* .ip_csum_xor */
+	F_IPOPTB = 1 << 23, /* .ipopt bytes as given (with F_IPOPT's length) */
 };
 
 struct row {
@@ -322,6 +324,8 @@ struct row {
 	uint16_t vlan_proto[PKT_MAX_VLAN];
 	uint16_t vlan_tci[PKT_MAX_VLAN];
 	uint8_t ipopt_len;
+	uint8_t ipopt[12];
+	uint16_t ip_csum_xor;
 	uint32_t seq;
 	uint8_t trailer;
 	/* expectations */
@@ -420,7 +424,11 @@ static void row_spec(const struct row *w, struct pkt_spec *s)
 	if (w->set & F_IPOPT) {
 		s->ipopt_len = w->ipopt_len;
 		ipopt_fill(s->ipopt, w->ipopt_len);
+		if (w->set & F_IPOPTB)
+			memcpy(s->ipopt, w->ipopt, w->ipopt_len < 12 ? w->ipopt_len : 12);
 	}
+	if (w->set & F_IPCSUM)
+		s->ip_csum_xor = w->ip_csum_xor;
 	if (w->set & F_SEQ)
 		s->seq = w->seq;
 	if (w->set & F_TRAILER)
@@ -1044,6 +1052,27 @@ static const struct row drop_rows[] = {
 	  .set = F_VLAN | F_DPORT, .dport = 8080, .nvlan = 4,
 	  .vlan_proto = { PKT_ETH_P_8021AD, PKT_ETH_P_8021Q, PKT_ETH_P_8021Q, PKT_ETH_P_8021Q },
 	  .vlan_tci = { 1, 2, 3, 4 }, DROP(VLAN_DEEP) },
+	{ "IPv4 header checksum off by one bit", .set = F_IPCSUM, .ip_csum_xor = 0x0001,
+	  DROP(IP_CSUM) },
+	{ "IPv4 header checksum zero (not computed)", .set = F_IPCSUM, .ip_csum_xor = 0xffff,
+	  DROP(IP_CSUM) },
+	{ "IPv4 with options, bad header checksum", .set = F_IPOPT | F_IPCSUM, .ipopt_len = 8,
+	  .ip_csum_xor = 0x0100, DROP(IP_CSUM) },
+	{ "IPv4 total length 20 bytes beyond the frame (an ACK: no RST for bytes not there)",
+	  .set = F_IPLEN | F_FLAGS, .flags = PKT_ACK, .iplen_delta = 20, DROP(IP_LEN) },
+	{ "IPv4 SYN, total length 1 byte beyond the frame", .set = F_IPLEN, .iplen_delta = 1,
+	  DROP(IP_LEN) },
+	{ "IPv6 payload length 20 bytes beyond the frame", .ipv6 = 1, .set = F_IPLEN,
+	  .iplen_delta = 20, DROP(IP_LEN) },
+	{ "IPv4 loose source route (LSRR)", .set = F_IPOPT | F_IPOPTB, .ipopt_len = 8,
+	  .ipopt = { 131, 7, 4, 10, 0, 0, 9, 0 }, DROP(IP_SRCROUTE) },
+	{ "IPv4 strict source route (SSRR) after a NOP", .set = F_IPOPT | F_IPOPTB, .ipopt_len = 12,
+	  .ipopt = { 1, 137, 7, 4, 10, 0, 0, 9, 0, 0, 0, 0 }, DROP(IP_SRCROUTE) },
+	{ "IPv4 record route (not a source route) answered", .set = F_IPOPT | F_IPOPTB,
+	  .ipopt_len = 8, .ipopt = { 7, 7, 4, 0, 0, 0, 0, 0 }, SYNACK, .want = LINUX_WANT },
+	{ "IPv4 LSRR byte inside another option's data is no source route",
+	  .set = F_IPOPT | F_IPOPTB, .ipopt_len = 8, .ipopt = { 7, 7, 4, 131, 0, 0, 0, 0 }, SYNACK,
+	  .want = LINUX_WANT },
 	{ "not martian: source 223.255.255.254 answered", .set = F_SADDR,
 	  .saddr = { 223, 255, 255, 254 }, SYNACK, .want = LINUX_WANT },
 	{ "not martian: source 1.0.0.1 answered", .set = F_SADDR, .saddr = { 1, 0, 0, 1 }, SYNACK,

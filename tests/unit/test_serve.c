@@ -926,13 +926,15 @@ e1:
 
 	for (v6 = 0; v6 < 2; v6++) {
 		tl_begin(
-			"%s screen: a SYN behind three VLAN tags, from a group or zero MAC -> dropped",
+			"%s screen: three VLAN tags, a group or zero source MAC, IP length or checksum wrong -> dropped",
 			FAM(v6));
 		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e_screen;
 		{
 			struct want deep = { XDP_DROP, SS_DROP_VLAN_DEEP };
 			struct want bad_src = { XDP_DROP, SS_DROP_L2_BAD_SRC };
+			struct want ip_len = { XDP_DROP, SS_DROP_IP_LEN };
+			struct want ip_csum = { XDP_DROP, SS_DROP_IP_CSUM };
 			static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 			seg(&s, v6, PKT_SYN, ISN, 0, 0, true, TSV, 0);
@@ -951,6 +953,16 @@ e1:
 			memset(s.smac, 0, 6);
 			if (!step(&r, &s, &bad_src, "SYN from 00:00:00:00:00:00"))
 				goto e_screen;
+			seg(&s, v6, PKT_ACK, ISN, 0x5555, 0, true, TSV, 0);
+			s.ip_len_delta = 20;
+			if (!step(&r, &s, &ip_len, "ACK whose IP length claims 20 bytes more"))
+				goto e_screen;
+			if (!v6) {
+				seg(&s, v6, PKT_SYN, ISN, 0, 0, true, TSV, 0);
+				s.ip_csum_xor = 0x0001;
+				if (!step(&r, &s, &ip_csum, "SYN with a bad IPv4 header checksum"))
+					goto e_screen;
+			}
 			ASSERT_EQ(flows_count(), 0, "no entry made");
 		}
 e_screen:
