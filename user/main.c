@@ -62,12 +62,11 @@ int main(int argc, char **argv)
 			argv++;
 			continue;
 		}
-		fprintf(stderr, "shakeoff: unknown option '%s'\n", argv[1]);
-		usage(stderr);
+		fprintf(stderr, "shakeoff: unknown option '%s' (try 'shakeoff --help')\n", argv[1]);
 		return EXIT_USAGE;
 	}
 	if (argc < 2) {
-		usage(stderr);
+		fprintf(stderr, "shakeoff: missing COMMAND (try 'shakeoff --help')\n");
 		return EXIT_USAGE;
 	}
 	log_setup_libbpf();
@@ -82,7 +81,6 @@ int main(int argc, char **argv)
 		printf("shakeoff %s\n", SHAKEOFF_VERSION);
 		return 0;
 	}
-	fprintf(stderr, "shakeoff: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "shakeoff: unknown command '%s' (try 'shakeoff --help')\n", argv[1]);
 	return EXIT_USAGE;
 }

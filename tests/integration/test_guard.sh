@@ -555,9 +555,20 @@ case_refusals() {
 	case_reset || return
 	local p t id out rc
 	refuse "unknown interface" "nosuch0" srv "$SHAKEOFF" guard nosuch0 --ports 80 || return
-	for p in 0 70000 abc 80, ""; do
+	for p in 0 70000 abc 80, ,80 80,,81 ""; do
 		refuse "--ports '$p'" "port" srv "$SHAKEOFF" guard srv0 --ports "$p" || return
 	done
+	refuse "--ports twice" "twice" srv "$SHAKEOFF" guard srv0 --ports 80 --ports 81 || return
+	refuse "no command" "missing COMMAND" srv "$SHAKEOFF" || return
+	refuse "unknown command" "unknown command" srv "$SHAKEOFF" gaurd srv0 || return
+	mkfifo "$WORK/key.fifo"
+	refuse "--key-file a FIFO (must not block)" "regular file" srv timeout 5 \
+		"$SHAKEOFF" guard srv0 --ports 80 --key-file "$WORK/key.fifo" || return
+	head -c 64 /dev/zero >"$WORK/zero.key"
+	refuse "--key-file of zeros" "one byte value" srv "$SHAKEOFF" guard srv0 --ports 80 \
+		--key-file "$WORK/zero.key" || return
+	refuse "--key-file /dev/zero" "regular file" srv "$SHAKEOFF" guard srv0 --ports 80 \
+		--key-file /dev/zero || return
 	for t in 0 256 abc -1; do
 		refuse "--ttl $t" "ttl" srv "$SHAKEOFF" guard srv0 --ports 80 --ttl "$t" || return
 	done

@@ -387,6 +387,7 @@ case_refusals() {
 			return
 	done
 	refuse "--app foo" "app" srvt "$SHAKEOFF" serve srv0 --port $PORT --app foo || return
+	refuse "--port twice" "twice" srvt "$SHAKEOFF" serve srv0 --port $PORT --port 8 || return
 	refuse "--no-flow foo" "no-flow" srvt "$SHAKEOFF" serve srv0 --port $PORT --no-flow foo || return
 	for p in abc -1 2000000; do
 		refuse "--busy-poll '$p'" "busy-poll" srvt "$SHAKEOFF" serve srv0 --port $PORT \

@@ -32,7 +32,7 @@ static void guard_on_signal(int sig)
 static const struct optab guard_opts[] = {
 	{ "ports", 'p', "LIST", "ports to protect: 80,443,8000-8010", true },
 	{ "addr", 'a', "IP",
-	  "protect this local address (repeatable; default:\nevery address of IFACE)", true },
+	  "protect this local address (repeatable; default:\nevery address of IFACE)", true, true },
 	{ "cookies", 'c', "always|auto",
 	  "always (default): every SYN gets a cookie;\nauto: SYNs go to the kernel until a port sees more\nthan --syn-threshold SYN/s" },
 	{ "syn-threshold", 'T', "PPS", "SYN/s per port that turns cookies on (default 1000)" },
@@ -233,6 +233,8 @@ int cmd_guard(int argc, char **argv)
 	sa.sa_handler = guard_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed stdout (| head) ends the run as SIGTERM does: detached, not killed */
+	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
 	err = guard_start(&g, o);

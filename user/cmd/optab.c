@@ -10,10 +10,14 @@
 #define OPTAB_MAX 48 /* entries a table may hold, --help included */
 #define HELP_COLUMN 28
 
+/* which value-taking options this parse has seen, by key (keys are below 256) */
+static bool seen[256];
+
 void optab_reset(void)
 {
 	optind = 1;
 	opterr = 0;
+	memset(seen, 0, sizeof(seen));
 }
 
 int optab_next(int argc, char **argv, const char *cmd, const struct optab *t)
@@ -55,6 +59,15 @@ int optab_next(int argc, char **argv, const char *cmd, const struct optab *t)
 		else
 			usage_error(cmd, "unknown option '-%c'", optopt);
 		return OPTAB_ERROR;
+	}
+	for (n = 0; t[n].name && n < OPTAB_MAX; n++) {
+		if (t[n].key != c || !t[n].arg || t[n].repeat || c < 0 || c >= 256)
+			continue;
+		if (seen[c]) {
+			usage_error(cmd, "option '--%s' given twice", t[n].name);
+			return OPTAB_ERROR;
+		}
+		seen[c] = true;
 	}
 	return c;
 }

@@ -17,6 +17,7 @@ struct optab {
 	const char *arg; /* the value's name in --help ("N", "IP"); NULL: a flag */
 	const char *help; /* one or more lines, separated by '\n' */
 	bool brief; /* also takes the one-letter form -KEY */
+	bool repeat; /* may be given more than once (each value counts); else twice is an error */
 };
 
 /* Every table ends with this entry: --help / -h, returned as 'h'. */

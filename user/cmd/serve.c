@@ -157,6 +157,8 @@ int cmd_serve(int argc, char **argv)
 	sa.sa_handler = serve_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed stdout (| head) ends the run as SIGTERM does: detached, not killed */
+	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	err = serve_start(&s, &o);
 	if (err)

@@ -110,6 +110,8 @@ int cmd_stats(int argc, char **argv)
 	sa.sa_handler = stats_on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* a closed stdout (| head) ends the run as SIGTERM does: detached, not killed */
+	sigaction(SIGPIPE, &sa, NULL);
 	while (!stats_exiting) {
 		memcpy(prev, cur, sizeof(prev));
 		sleep(watch);

@@ -64,39 +64,34 @@ int parse_port_range(const char *s, __u16 *lo, __u16 *hi)
 
 int parse_port_list(const char *s, bool ports[65536], unsigned int *count)
 {
-	char *copy, *tok, *save = NULL;
-	unsigned int n = 0;
-	int err = 0;
+	unsigned int n = 0, p;
+	const char *tok = s, *end;
+	char one[16];
+	__u16 lo, hi;
 
 	if (!s || !*s)
 		return -EINVAL;
-	copy = strdup(s);
-	if (!copy)
-		return -ENOMEM;
-	if (copy[strlen(copy) - 1] == ',') {
-		free(copy);
-		return -EINVAL;
-	}
-	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		__u16 lo, hi;
-		unsigned int p;
-
-		if (parse_port_range(tok, &lo, &hi)) {
-			err = -EINVAL;
-			break;
-		}
+	/* every item between commas is a port or a range: ",80", "80,,81" and "80," are not */
+	for (;;) {
+		end = strchr(tok, ',');
+		if (!end)
+			end = tok + strlen(tok);
+		if (end == tok || (size_t)(end - tok) >= sizeof(one))
+			return -EINVAL;
+		memcpy(one, tok, end - tok);
+		one[end - tok] = '\0';
+		if (parse_port_range(one, &lo, &hi))
+			return -EINVAL;
 		for (p = lo; p <= hi; p++) {
-			if (!ports[p])
-				n++;
+			n += !ports[p];
 			ports[p] = true;
 		}
+		if (!*end)
+			break;
+		tok = end + 1;
 	}
-	free(copy);
-	if (!err && !n)
-		err = -EINVAL;
-	if (!err)
-		*count = n;
-	return err;
+	*count = n;
+	return 0;
 }
 
 int parse_ip(const char *s, struct ip_addr *a)

@@ -337,8 +337,10 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 		err = keys_from_file(o->key_file, &g->keys);
 		if (err) {
 			pr_warn("Failed to read key file %s: %s\n", o->key_file,
-				err == -ENODATA ? "needs at least 16 bytes of secret" :
-						  strerror(-err));
+				err == -ENODATA	     ? "needs at least 16 bytes of secret" :
+				err == -EFTYPE_KEY   ? "not a regular file" :
+				err == -EKEYREJECTED ? "the secret is one byte value repeated" :
+						       strerror(-err));
 			return EXIT_USAGE;
 		}
 	} else {

@@ -2,6 +2,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -33,20 +34,31 @@ __u64 siphash_bytes(__u64 k0, __u64 k1, const void *buf, size_t len)
 int keys_from_file(const char *path, struct key_source *ks)
 {
 	__u8 buf[4096];
-	ssize_t n;
+	struct stat st;
+	ssize_t n, i;
 	int fd, err = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO must not hang the start; only a regular file is read */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
-	n = read(fd, buf, sizeof(buf));
-	if (n < 0)
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -EFTYPE_KEY;
+	n = err ? 0 : read(fd, buf, sizeof(buf));
+	if (!err && n < 0)
 		err = -errno;
 	close(fd);
 	if (err)
 		return err;
 	if (n < KEY_FILE_MIN_BYTES)
 		return -ENODATA;
+	/* a secret of one byte value repeated (/dev/zero, a blanked file) is no secret */
+	for (i = 1; i < n && buf[i] == buf[0]; i++)
+		;
+	if (i == n)
+		return -EKEYREJECTED;
 	/* Two fixed, distinct keys turn any secret of 16+ bytes into a 128-bit master. */
 	ks->m0 = siphash_bytes(0x73686b6f66666b30ULL, 0, buf, n);
 	ks->m1 = siphash_bytes(0x73686b6f66666b31ULL, 0, buf, n);
