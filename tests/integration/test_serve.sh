@@ -497,6 +497,50 @@ case_lifecycle() {
 	echo "    ok: serve starts again and echoes"
 }
 
+# serve notices losing its program or its interface: a clear line, exit 1, nothing left.
+case_vanish() {
+	case_reset || return
+	local i pid rc
+	serve_up "$WORK/serve.log" --app echo || return
+	srv "$SHAKEOFF" detach srv0 >/dev/null || fail "detach srv0 failed" || return
+	for i in $(seq 50); do
+		kill -0 "$SERVE_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$SERVE_PID" 2>/dev/null && fail "serve still runs 5 s after its program was detached"
+	wait "$SERVE_PID"
+	rc=$?
+	SERVE_PID=
+	want_eq "serve exit status after detach" $rc 1 || return
+	grep -q "removed from srv0 by someone else" "$WORK/serve.log" ||
+		fail "no line about the detach: $(cat "$WORK/serve.log")" || return
+	echo "    ok: $(grep -m1 'someone else' "$WORK/serve.log")"
+	serve_up "$WORK/serve2.log" --app echo || return
+	serve_stop
+	want_eq "serve after a detach starts again, then SIGTERM" "$SERVE_RC" 0 || return
+
+	srv ip link add srvx0 type veth peer name srvx1 || return
+	srv ip link set srvx0 up && srv ip link set srvx1 up && srv ip addr add 10.98.7.1/24 dev srvx0 || return
+	ip netns exec "$TOPO-srv" "$SHAKEOFF" serve srvx0 --port $PORT --json >"$WORK/serve3.log" 2>&1 &
+	pid=$!
+	for i in $(seq 50); do
+		grep -q '"event":"attached"' "$WORK/serve3.log" && break
+		sleep 0.1
+	done
+	grep -q '"event":"attached"' "$WORK/serve3.log" || { kill $pid; fail "serve on srvx0 did not attach: $(cat "$WORK/serve3.log")"; return; }
+	srv ip link del srvx0
+	for i in $(seq 50); do
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 $pid 2>/dev/null && { kill -KILL $pid; fail "serve still runs 5 s after srvx0 was removed"; return; }
+	wait $pid
+	rc=$?
+	want_eq "serve exit status after its interface went" $rc 1 || return
+	grep -q "srvx0 is gone" "$WORK/serve3.log" || fail "no line about srvx0: $(cat "$WORK/serve3.log")" || return
+	echo "    ok: $(grep -m1 'is gone' "$WORK/serve3.log")"
+}
+
 # 7. --syn-mode cookie and state; SYN-ACK retransmission by the controller.
 case_syn_modes() {
 	case_reset || return
@@ -585,5 +629,6 @@ run_case "serve: conns from another ip netns exec" case_conns
 run_case "serve: refusals" case_refusals
 run_case "serve: SIGTERM leaves nothing, detach after SIGKILL" case_lifecycle
 run_case "serve: --syn-mode cookie/state, SYN-ACK retransmission" case_syn_modes
+run_case "serve: stops when its program is detached or its interface removed" case_vanish
 echo "($SECONDS s)"
 finish

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <net/if.h>
 #include <string.h>
 #include <unistd.h>
 #include <linux/if_link.h>
@@ -175,6 +176,23 @@ int prog_map_fd(__u32 prog_id, const char *name)
 		close(mfd);
 	}
 	return -ENOENT;
+}
+
+int xdp_still_attached(int ifindex, const char *ifname, __u32 prog_id, const char *what)
+{
+	struct prog_ref p;
+	char name[IF_NAMESIZE];
+
+	if (!if_indextoname(ifindex, name)) {
+		pr_warn("%s is gone (the interface was removed); %s stops\n", ifname, what);
+		return 1;
+	}
+	if (xdp_prog_on(ifindex, &p) || p.id != prog_id) {
+		pr_warn("%s's XDP program was removed from %s by someone else; %s stops\n", what,
+			ifname, what);
+		return 1;
+	}
+	return 0;
 }
 
 enum xdp_holder xdp_holder_of(const struct prog_ref *p)

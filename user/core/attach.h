@@ -55,6 +55,13 @@ enum xdp_holder xdp_holder_of(const struct prog_ref *p);
  */
 int xdp_hook_claim(int ifindex, const char *ifname, enum xdp_holder self, struct prog_ref *p);
 
+/*
+ * Is program prog_id still on ifname's (ifindex's) XDP hook? 0 if so; else 1
+ * after one line saying what happened: the interface is gone, or the
+ * program was detached by someone else (shakeoff detach, ip link).
+ */
+int xdp_still_attached(int ifindex, const char *ifname, __u32 prog_id, const char *what);
+
 /* fd of the map called name used by program id, or -ENOENT. */
 int prog_map_fd(__u32 prog_id, const char *name);
 

@@ -437,14 +437,10 @@ static int guard_flood_check(struct guard *g, unsigned int tick_ms, bool json)
 
 int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 {
-	__u32 id = 0;
 	int err;
 
-	if (bpf_xdp_query_id(g->ifindex, 0, &id) || id != g->xdp_prog_id) {
-		pr_warn("guard's XDP program was removed from %s by someone else; stopping\n",
-			g->o->ifname);
+	if (xdp_still_attached(g->ifindex, g->o->ifname, g->xdp_prog_id, "guard"))
 		return 1;
-	}
 	err = keys_refresh(bpf_map__fd(g->skel->maps.guard_keys), &g->keys,
 			   slot_now(g->clock_offset));
 	if (err < 0) {

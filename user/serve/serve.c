@@ -172,6 +172,14 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 			strerror(-s->xdp_link));
 		return 1;
 	}
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (!bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.so_serve_xdp), &info,
+					    &len))
+			s->xdp_prog_id = info.id;
+	}
 	for (q = 0; q < nq; q++) {
 		err = xsk_port_open(&s->ports[q], o->ifname, q,
 				    bpf_map__fd(s->skel->maps.serve_xsks), XSK_DEFAULT_FRAMES);
@@ -220,7 +228,8 @@ static void table_full_check(struct serve *s)
 			       "established ones kept\n",
 			       s->o->ifname, s->o->max_flows);
 		fflush(stdout);
-	} else if (n == s->full_seen && s->full) {
+	} else if (n == s->full_seen && s->full && s->flows_seen < s->o->max_flows) {
+		/* no refusal for a second and the walk found a free entry */
 		s->full = false;
 		if (s->o->json)
 			printf("{\"event\":\"table_ok\",\"iface\":\"%s\"}\n", s->o->ifname);
@@ -275,6 +284,9 @@ int serve_poll(struct serve *s, int max_ms)
 	if (now - s->last_full_check >= 1000000000ULL) {
 		s->last_full_check = now;
 		table_full_check(s);
+		/* guard notices the same way: a removed interface or program ends the run */
+		if (xdp_still_attached(s->ifindex, s->o->ifname, s->xdp_prog_id, "serve"))
+			return 1;
 	}
 	conns_reap(s);
 	for (i = 0; i < s->nports; i++)

@@ -56,6 +56,8 @@ struct serve {
 	__u64 full_seen; /* table-full refusals at the last check */
 	__u64 last_full_check;
 	bool full; /* refusing new connections: the table is full */
+	__u64 flows_seen; /* entries the latest walk found */
+	__u32 xdp_prog_id; /* so_serve_xdp's id, to notice it being detached */
 };
 
 #endif /* SHAKEOFF_SERVE_INT_H */

@@ -141,11 +141,13 @@ void flows_walk(struct serve *s, __u64 now)
 	for (struct halfopen *h = s->half; h; h = h->next)
 		h->seen = false;
 	s->conns.walk_gen++;
+	s->flows_seen = 0;
 	do {
 		n = WALK_BATCH;
 		err = bpf_map_lookup_batch(s->flows_fd, first ? NULL : &in, &in, keys, vals, &n,
 					   &bo);
 		first = false;
+		s->flows_seen += n;
 		for (i = 0; i < n; i++)
 			walk_entry(s, &keys[i], &vals[i], now);
 	} while (!err);
