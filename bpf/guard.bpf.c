@@ -161,7 +161,6 @@ static __noinline int guard_syn(struct xdp_md *ctx, const struct guard_cfg *cfg,
 				const struct frame *f, __u8 port_flags, enum guard_stat *why)
 {
 	__u8 listen = f->ipv6 ? PORT_LISTEN6 : PORT_LISTEN4;
-	int state;
 
 	if (!(port_flags & listen))
 		return guard_rst(ctx, cfg, f, why);
@@ -175,17 +174,6 @@ static __noinline int guard_syn(struct xdp_md *ctx, const struct guard_cfg *cfg,
 			*why = GS_XDP_PASS_SYN_CALM;
 			return XDP_PASS;
 		}
-	}
-	/*
-	 * A kernel socket holds the 4-tuple: TIME_WAIT (a client reusing its port,
-	 * RFC 6191), or an open connection (the kernel answers with a challenge
-	 * ACK). A cookie SYN-ACK would meet that socket with its final ACK and
-	 * hang the connection; the kernel decides instead. One lookup per SYN.
-	 */
-	state = sk_state_lookup(ctx, f, 1);
-	if (state >= 0 && state != TCP_LISTEN) {
-		*why = GS_XDP_PASS_SYN_CONN;
-		return XDP_PASS;
 	}
 	return guard_synack(ctx, cfg, f, why);
 }

@@ -20,8 +20,6 @@
 	X(XDP_PASS_CONN, "xdp_pass_conn", "segment of a connection the kernel owns")               \
 	X(XDP_PASS_COOKIE_ACK, "xdp_pass_cookie_ack", "ACK with a valid cookie, to the handoff")   \
 	X(XDP_PASS_SYN_CALM, "xdp_pass_syn_calm", "auto mode: SYN left to the kernel")             \
-	X(XDP_PASS_SYN_CONN, "xdp_pass_syn_conn",                                                  \
-	  "SYN on a 4-tuple a kernel socket holds (TIME_WAIT reuse): the kernel answers")          \
 	X(XDP_PASS_SYN_NOKEY, "xdp_pass_syn_nokey",                                                \
 	  "no key for this slot: SYN left to the kernel")                                          \
 	X(XDP_PASS_CALM_ACK, "xdp_pass_calm_ack", "auto mode, calm: non-cookie ACK to the kernel") \

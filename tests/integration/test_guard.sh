@@ -111,47 +111,6 @@ pair_up() {
 
 # ---- cases ---------------------------------------------------------------
 
-# A client reusing its source port while the server's side of the last
-# connection on it waits in TIME_WAIT (HTTP/1.0: the server closes first).
-# The kernel alone accepts such a SYN (RFC 6191); behind guard it must too.
-case_tw_reuse() {
-	case_reset || return
-	local www=$WORK/www out ok
-	mkdir -p "$www" && echo hello >"$www/index.html"
-	bg_srv $PY -m http.server --bind :: --directory "$www" 80 >/dev/null 2>&1
-	wait_listen 80 || fail "http.server did not start" || return
-	guard_up "$WORK/guard.log" srv0 --ports 80 || return
-	out=$(cli $PY - $SRV_IP4 <<'PYEOF'
-import socket, sys, time
-ok = 0
-for i in range(5):
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.settimeout(3)
-    try:
-        s.bind(("0.0.0.0", 40123))
-        s.connect((sys.argv[1], 80))
-        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
-        data = b""
-        while True:
-            b = s.recv(4096)
-            if not b:
-                break
-            data += b
-        ok += b"hello" in data
-    except OSError as e:
-        print("connection %d: %s" % (i, e), file=sys.stderr)
-    finally:
-        s.close()
-    time.sleep(0.3)
-print(ok)
-PYEOF
-)
-	echo "    5 connections from port 40123, each after the server's TIME_WAIT: $out completed"
-	want_eq "completed" "$out" 5 || return
-	want_range "xdp_pass_syn_conn (SYNs the TIME_WAIT socket took)" "$(gstat xdp_pass_syn_conn)" 1 4 || return
-}
-
 # 1. Real kernel servers behind guard, real kernel clients, IPv4 and IPv6.
 case_kernel_server() {
 	case_reset || return
@@ -799,6 +758,5 @@ run_case "guard: refusals" case_refusals
 run_case "guard: --cookies auto" case_auto
 run_case "guard: --key-file cookies across restarts" case_key_file
 run_case "guard: handoff without listener answers RST" case_handoff_no_listener
-run_case "guard: a client reusing its port over the server's TIME_WAIT" case_tw_reuse
 echo "($SECONDS s)"
 finish

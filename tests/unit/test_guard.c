@@ -1853,8 +1853,6 @@ next:
 			  GS_XDP_PASS_CONN },
 			{ "TC: ACK of an established connection left alone", 0, PKT_ACK,
 			  GS_TC_PASS },
-			{ "XDP: SYN on an established connection's 4-tuple goes to the kernel", 1,
-			  PKT_SYN, GS_XDP_PASS_SYN_CONN },
 		};
 		socklen_t slen = sizeof(src);
 		uint16_t cport = 0;
@@ -1899,41 +1897,6 @@ est_out:
 est_next:
 			tr_case_end();
 		}
-
-		/* The server closes first: its socket waits in TIME_WAIT on the same 4-tuple. */
-		tr_case_begin("sockets: XDP: SYN reusing a 4-tuple in TIME_WAIT goes to the kernel "
-			      "(no cookie SYN-ACK that the TIME_WAIT socket would meet)");
-		{
-			struct pkt_spec s;
-			struct tr_run r;
-			char byte;
-
-			if (!ASSERT(a >= 0 && c >= 0 && cport, "no connection to close"))
-				goto tw_out;
-			close(a);
-			a = -1;
-			ASSERT(read(c, &byte, 1) == 0, "the client did not see the server's FIN");
-			close(c);
-			c = -1;
-			usleep(100000); /* the last ACK, over lo */
-			if (!ASSERT(fixture_reset(), "fixture setup failed"))
-				goto tw_out;
-			syn_spec(&s, false);
-			memcpy(s.saddr, cli, 4);
-			s.sport = cport;
-			s.seq = 0x70000000;
-			if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
-				goto tw_out;
-			expect_result(&r, XDP_PASS, GS_XDP_PASS_SYN_CONN);
-			syn_spec(&s, false);
-			memcpy(s.saddr, cli, 4);
-			s.sport = cport ^ 1;
-			if (!tr_run_spec(&r, &xdp_prog, &s, "SYN from the next port"))
-				goto tw_out;
-			expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK);
-		}
-tw_out:
-		tr_case_end();
 	}
 out:
 	close_rst(c);
