@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include <shakeoff/guard_abi.h>
 
+#include "core/csum.h"
 #include "guard.skel.h"
 #include "synbench.skel.h"
 
@@ -39,7 +40,7 @@ struct frame_spec {
 	int linux_opts; /* MSS, SACK_PERM, TS, NOP, WS */
 };
 
-/* A client frame; checksums are left zero: guard never reads them. */
+/* A client frame: a correct IPv4 header checksum (guard checks it), the TCP one left zero. */
 static size_t build(const struct frame_spec *s, __u8 *buf)
 {
 	static const __u8 opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
@@ -73,6 +74,7 @@ static size_t build(const struct frame_spec *s, __u8 *buf)
 		ip->protocol = IPPROTO_TCP;
 		inet_pton(AF_INET, CLI4, &ip->saddr);
 		inet_pton(AF_INET, SRV4, &ip->daddr);
+		ip->check = csum_fold(csum_add(0, ip, sizeof(*ip)));
 		l3 = sizeof(*ip);
 	}
 	th = (void *)(buf + sizeof(*eth) + l3);
