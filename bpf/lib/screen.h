@@ -11,6 +11,7 @@
 
 #include "parse.h"
 #include "addr.h"
+#include "csum.h"
 
 /* What the screen found, in the order it checks. */
 enum screen_result {
@@ -43,80 +44,60 @@ enum screen_result {
  */
 typedef int (*screen_test_fn)(void *priv, const struct frame *f);
 
-/*
- * What Linux's ip_rcv_core() and ip_rcv_options() drop before any socket
- * sees a frame: an IP length beyond the frame, a bad IPv4 header checksum,
- * a source route. SCREEN_OK if none. A global function, verified once: inline,
- * its branches and the option buffer's stack slots doubled the states the
- * verifier walks through the rest of both programs.
- */
-__noinline int screen_ip(struct xdp_md *ctx, __u64 l3_off, __u64 ipv6)
+/* A header's sum of 32-bit words as loaded (byte-order free): does it check out? */
+SHAKEOFF_INLINE int ip_csum_ok(__u64 sum)
 {
-	void *data, *data_end;
-	__u64 l3 = l3_off & 0x3ff, avail;
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	return csum_fold((__u32)sum) == 0;
+}
+
+/*
+ * The rare part of screen_ip(): an IPv4 header with options. sum is the
+ * fixed 20 bytes' word sum; the options are added, and walked for a source
+ * route. A global function, verified once: inline, its loop and option
+ * buffer doubled the states the verifier walks through both programs. The
+ * options are copied word by word (bpf_xdp_load_bytes() here cost as much).
+ */
+__noinline int screen_ip_opts(struct xdp_md *ctx, __u64 l3_off, __u64 sum)
+{
 	struct tcp_opt_buf buf = {};
+	void *data, *data_end;
 	struct iphdr *iph;
-	__u32 sum = 0, ihl, i;
-	int srcroute = 0;
-	__u16 *w;
+	__u32 *opt, *bw = (__u32 *)buf.bytes, olen, i;
 
 	if (!ctx)
 		return SCREEN_OK;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	avail = data_end - data;
-	iph = data + l3;
-	if (ipv6) {
-		struct ipv6hdr *ip6h = data + l3;
-
-		if ((void *)(ip6h + 1) > data_end)
-			return SCREEN_OK; /* the parser saw it whole; the verifier wants it again */
-		return l3 + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len) > avail ? SCREEN_IP_LEN :
-										   SCREEN_OK;
-	}
+	iph = data + (l3_off & 0x3ff);
 	if ((void *)(iph + 1) > data_end)
 		return SCREEN_OK;
-	if (l3 + bpf_ntohs(iph->tot_len) > avail)
-		return SCREEN_IP_LEN;
-	w = (__u16 *)iph;
-#pragma unroll
-	for (i = 0; i < sizeof(*iph) / 2; i++)
-		sum += bpf_ntohs(w[i]);
-	ihl = iph->ihl * 4;
-	if (ihl > sizeof(*iph)) {
-		__u32 *opt = (__u32 *)(iph + 1), *bw = (__u32 *)buf.bytes;
-
-		ihl -= sizeof(*iph);
-		/* word by word from the packet: a helper here doubled the verifier's work */
-		for (i = 0; i < TCP_MAX_OPT_LEN / 4; i++) {
-			if (i * 4 >= ihl)
-				break;
-			if ((void *)(opt + i + 1) > data_end)
-				return SCREEN_IP_LEN;
-			bw[i] = opt[i];
-		}
-		/* the rest of buf is zero: summing all of it costs no branch per word */
-#pragma unroll
-		for (i = 0; i < TCP_MAX_OPT_LEN / 4; i++) {
-			__u32 v = bpf_ntohl(bw[i]);
-
-			sum += (v >> 16) + (v & 0xffff);
-		}
-		srcroute = ip4_opts_srcroute(&buf, ihl);
+	olen = iph->ihl * 4 - sizeof(*iph);
+	opt = (__u32 *)(iph + 1);
+	for (i = 0; i < TCP_MAX_OPT_LEN / 4; i++) {
+		if (i * 4 >= olen)
+			break;
+		if ((void *)(opt + i + 1) > data_end)
+			return SCREEN_IP_LEN;
+		bw[i] = opt[i];
 	}
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	if (sum != 0xffff)
+	/* the rest of buf is zero: summing all of it costs no branch per word */
+#pragma unroll
+	for (i = 0; i < TCP_MAX_OPT_LEN / 4; i++)
+		sum += bw[i];
+	if (!ip_csum_ok(sum))
 		return SCREEN_IP_CSUM;
-	return srcroute ? SCREEN_IP_SRCROUTE : SCREEN_OK;
+	return ip4_opts_srcroute(&buf, olen) ? SCREEN_IP_SRCROUTE : SCREEN_OK;
 }
 
 /*
- * screen_ip() inline for what nearly every frame is (IPv4 without options,
- * IPv6): its length, and the 20-byte header's checksum in five words. -1
- * for a header with options, which screen_ip() takes.
+ * What Linux's ip_rcv_core() and ip_rcv_options() drop before any socket
+ * sees a frame: an IP length beyond the frame, a bad IPv4 header checksum,
+ * a source route. SCREEN_OK if none. Inline for what nearly every frame is
+ * (IPv4 without options, IPv6); options go to screen_ip_opts().
  */
-SHAKEOFF_INLINE int screen_ip_fast(struct xdp_md *ctx, const struct frame *f)
+SHAKEOFF_INLINE int screen_ip(struct xdp_md *ctx, const struct frame *f)
 {
 	void *data = (void *)(long)ctx->data;
 	void *data_end = (void *)(long)ctx->data_end;
@@ -129,24 +110,19 @@ SHAKEOFF_INLINE int screen_ip_fast(struct xdp_md *ctx, const struct frame *f)
 		struct ipv6hdr *ip6h = data + l3;
 
 		if ((void *)(ip6h + 1) > data_end)
-			return SCREEN_OK;
+			return SCREEN_OK; /* the parser saw it whole; the verifier wants it again */
 		return l3 + sizeof(*ip6h) + bpf_ntohs(ip6h->payload_len) > avail ? SCREEN_IP_LEN :
 										   SCREEN_OK;
 	}
 	if ((void *)(iph + 1) > data_end)
 		return SCREEN_OK;
-	if (iph->ihl != 5)
-		return -1;
 	if (l3 + bpf_ntohs(iph->tot_len) > avail)
 		return SCREEN_IP_LEN;
-	/* one's complement sum is byte-order free: add the words as loaded */
 	w = (__u32 *)iph;
 	sum = (__u64)w[0] + w[1] + w[2] + w[3] + w[4];
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff ? SCREEN_OK : SCREEN_IP_CSUM;
+	if (iph->ihl != 5)
+		return screen_ip_opts(ctx, l3, sum);
+	return ip_csum_ok(sum) ? SCREEN_OK : SCREEN_IP_CSUM;
 }
 
 /*
@@ -178,9 +154,7 @@ SHAKEOFF_INLINE int screen_frame(struct xdp_md *ctx, struct frame *f, screen_tes
 	if (st != PARSE_TCP)
 		return SCREEN_MALFORMED;
 	/* after the cheap tests: only whole TCP frames for us pay for it */
-	sc = screen_ip_fast(ctx, f);
-	if (sc < 0) /* IPv4 options: the general check */
-		sc = screen_ip(ctx, f->l3_off, f->ipv6);
+	sc = screen_ip(ctx, f);
 	if (sc != SCREEN_OK)
 		return sc;
 	/* the group bit: first byte of the destination, wherever it sits in the half */
