@@ -195,7 +195,7 @@ int xdp_still_attached(int ifindex, const char *ifname, __u32 prog_id, const cha
 	return 0;
 }
 
-enum xdp_holder xdp_holder_of(const struct prog_ref *p)
+static enum xdp_holder xdp_holder_of(const struct prog_ref *p)
 {
 	if (!p->id)
 		return XDP_FREE;

@@ -46,7 +46,6 @@ enum xdp_holder {
 	XDP_FOREIGN, /* not shakeoff's: never replaced */
 };
 
-enum xdp_holder xdp_holder_of(const struct prog_ref *p);
 /*
  * May self attach to ifindex's XDP hook? The program there goes to p. 0 if
  * the hook is free or holds self's own kind (the caller decides whether that

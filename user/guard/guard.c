@@ -338,7 +338,7 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 		if (err) {
 			pr_warn("Failed to read key file %s: %s\n", o->key_file,
 				err == -ENODATA	     ? "needs at least 16 bytes of secret" :
-				err == -EFTYPE_KEY   ? "not a regular file" :
+				err == -EINVAL	     ? "not a regular file" :
 				err == -EKEYREJECTED ? "the secret is one byte value repeated" :
 						       strerror(-err));
 			return EXIT_USAGE;

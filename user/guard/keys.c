@@ -45,7 +45,7 @@ int keys_from_file(const char *path, struct key_source *ks)
 	if (fstat(fd, &st))
 		err = -errno;
 	else if (!S_ISREG(st.st_mode))
-		err = -EFTYPE_KEY;
+		err = -EINVAL;
 	n = err ? 0 : read(fd, buf, sizeof(buf));
 	if (!err && n < 0)
 		err = -errno;

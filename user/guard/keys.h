@@ -19,9 +19,8 @@ struct key_source {
 };
 
 /* The secret comes from path, a regular file: 0, -ENODATA (under
- * KEY_FILE_MIN_BYTES), -EFTYPE_KEY (not a regular file), -EKEYREJECTED (one
- * byte value throughout), or -errno. */
-#define EFTYPE_KEY EINVAL
+ * KEY_FILE_MIN_BYTES), -EINVAL (not a regular file), -EKEYREJECTED (one
+ * byte value throughout), or -errno of open/read. */
 int keys_from_file(const char *path, struct key_source *ks);
 void keys_random(struct key_source *ks);
 int keys_for_slot(const struct key_source *ks, __u64 slot, struct guard_key *out);
