@@ -65,6 +65,9 @@ suite_up() {
 		command -v "$tool" >/dev/null || suite_fail "missing $tool"
 	done
 	[ -x "$SHAKEOFF" ] || suite_fail "no $SHAKEOFF: run make"
+	# Two runs of one script (two worktrees, two users) would share namespace names: one waits.
+	exec 8>"/tmp/shakeoff-topo-$TOPO.lock"
+	flock -w 1800 8 || suite_fail "another run holds /tmp/shakeoff-topo-$TOPO.lock"
 	trap "$trap_fn" EXIT
 	topo_up "$TOPO" || suite_fail "topology setup failed"
 }
