@@ -4,11 +4,14 @@
  * TC ingress. Both programs live in one object so they share their maps.
  *
  * XDP, for TCP to a protected (local address, port):
- *   SYN                  -> SYN-ACK with a cookie (XDP_TX), or RST if no listener
+ *   SYN                  -> SYN-ACK with a cookie (XDP_TX), or RST if no listener;
+ *                           a 4-tuple a kernel socket holds (TIME_WAIT) to the kernel
  *   other segment        -> socket lookup: a kernel connection passes untouched;
  *                           for a listener (or nothing) only an ACK with a valid
- *                           cookie passes, on to the handoff below
+ *                           cookie passes, on to the handoff below; what else Linux
+ *                           would answer with a RST gets one, within a budget
  *   malformed, martian   -> dropped, counted
+ *   no key for the slot  -> everything to the kernel (the controller is gone)
  * TC ingress, ACK to a listener with a valid cookie:
  *   bpf_sk_assign_tcp_reqsk() with what the cookie and the ACK carry; the
  *   kernel creates the connection and accept() returns it.
@@ -23,8 +26,11 @@
 #include "lib/screen.h"
 #include "lib/reply.h"
 #include "lib/tcpopt_xdp.h"
+#include "lib/tcp_csum.h"
 #include "lib/guard_cookie.h"
 #include "lib/guard_maps.h"
+#include "lib/guard_recent.h"
+#include "lib/guard_rst.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
@@ -91,13 +97,63 @@ SHAKEOFF_INLINE int sk_state_lookup(void *ctx, const struct frame *f, int xdp)
 	return state;
 }
 
-/* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
-static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
-			enum guard_stat *why)
+/* What guard's tests of a frame looked up, for the stages after the screen. */
+struct guard_scope {
+	const struct guard_cfg *cfg;
+	const struct guard_key *key; /* the current slot's */
+	__u64 now; /* bpf_ktime_get_coarse_ns() */
+	__u64 slot;
+	__u8 port_flags;
+};
+
+/*
+ * The clock, the slot and its key, read where a stage first needs them (a
+ * segment of a kernel connection never does). NULL without a key for the
+ * current slot: the controller is gone (it writes keys ahead of time), and
+ * guard steps aside.
+ */
+SHAKEOFF_INLINE const struct guard_key *guard_clock(struct guard_scope *g)
 {
-	__u64 now = bpf_ktime_get_coarse_ns();
-	__u64 slot = cookie_now_slot(cfg, now);
-	const struct guard_key *k = cookie_key(slot);
+	g->now = bpf_ktime_get_coarse_ns();
+	g->slot = cookie_now_slot(g->cfg, g->now);
+	g->key = cookie_key(g->slot);
+	return g->key;
+}
+
+/*
+ * Sources no client has: this host's own addresses and its IPv4 broadcasts.
+ * Global: the list walks' data-dependent exits, inlined, multiplied the
+ * states of everything after them past the verifier's limit.
+ */
+__noinline int src_is_self(const struct guard_cfg *cfg, const struct frame *f)
+{
+	if (!cfg || !f)
+		return 1;
+	return addr_listed(cfg->self4, cfg->nself4, cfg->self6, cfg->nself6, GUARD_MAX_SELF, f,
+			   f->saddr);
+}
+
+/*
+ * What Linux checks before it answers anything: the source is not its own,
+ * the TCP checksum holds. GS__COUNT if guard may answer f, else the drop.
+ */
+SHAKEOFF_INLINE int answer_check(struct xdp_md *ctx, const struct guard_cfg *cfg,
+				 const struct frame *f)
+{
+	__u32 bit = guard_self_bit(f->saddr, f->ipv6);
+
+	if ((cfg->self_bloom[(bit >> 6) & 3] >> (bit & 63)) & 1 && src_is_self(cfg, f))
+		return GS_XDP_DROP_SRC_SELF;
+	if (tcp_csum_check(ctx, f) == TCP_CSUM_BAD)
+		return GS_XDP_DROP_TCP_CSUM;
+	return GS__COUNT;
+}
+
+/* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
+SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, const struct guard_scope *g,
+				 const struct frame *f, enum guard_stat *why)
+{
+	const struct guard_cfg *cfg = g->cfg;
 	struct tcp_synack_opt so = {};
 	struct tcp_opts opts;
 	struct reply r = {};
@@ -105,14 +161,10 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	__u64 hash;
 	int ts;
 
-	if (!k) {
-		*why = GS_XDP_PASS_SYN_NOKEY;
-		return XDP_PASS;
-	}
 	xdp_tcp_opts(ctx, f, &opts);
 	ts = !!(opts.flags & OPT_TS);
 
-	r.seq = cookie_make(f, &opts, k, slot, &hash);
+	r.seq = cookie_make(f, &opts, g->key, g->slot, &hash);
 	r.ack_seq = f->seq + 1;
 	r.flags = TCP_F_SYN | TCP_F_ACK;
 	r.window = f->ipv6 ? cfg->win6 : cfg->win4;
@@ -123,7 +175,7 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 		 * multiply-high, so a division by 10^6 would be a real DIV per SYN.
 		 * A per-flow offset from the hash keeps our uptime private.
 		 */
-		tsval = (__u32)(now >> 20) + (__u32)(hash >> 32);
+		tsval = (__u32)(g->now >> 20) + (__u32)(hash >> 32);
 	/* Linux's option order, so the answer looks like any Linux SYN-ACK. */
 	so.mss = f->ipv6 ? cfg->mss6 : cfg->mss4;
 	so.wscale = cfg->wscale;
@@ -141,74 +193,132 @@ static int guard_synack(struct xdp_md *ctx, const struct guard_cfg *cfg, const s
 	return XDP_TX;
 }
 
-/* A SYN to a port nobody listens on: what a closed port answers. */
-static int guard_rst(struct xdp_md *ctx, const struct guard_cfg *cfg, const struct frame *f,
-		     enum guard_stat *why)
+/*
+ * The RST Linux answers a segment for no connection with (RFC 9293
+ * 3.10.7.1): a SYN to a closed port (stray 0: no budget), or a stray ACK or
+ * FIN (stray 1) within the RST budgets; over them, the drop *why holds on
+ * entry. (BPF passes five arguments: the sixth rides in *why.)
+ */
+static __noinline int guard_rst(struct xdp_md *ctx, const struct guard_scope *g,
+				const struct frame *f, int stray, enum guard_stat *why)
 {
+	enum guard_stat tx = stray ? GS_XDP_TX_RST_STRAY : GS_XDP_TX_RST_NO_LISTENER;
+	int bad;
 	struct reply r = {};
 
-	reply_rst_closed(&r, f, cfg->ttl);
+	if (!g || !f || !why)
+		return XDP_DROP;
+	if (stray && !rst_budget_take(g->cfg, f, g->now))
+		return XDP_DROP;
+	bad = answer_check(ctx, g->cfg, f);
+	if (bad != GS__COUNT) {
+		*why = bad;
+		return XDP_DROP;
+	}
+	reply_rst_closed(&r, f, g->cfg->ttl);
 	if (reply_build(ctx, f, &r)) {
 		*why = GS_XDP_DROP_NO_ROOM;
 		return XDP_DROP;
 	}
-	*why = GS_XDP_TX_RST_NO_LISTENER;
+	*why = tx;
 	return XDP_TX;
 }
 
 /* Not inlined (as clang chose before the screen): inlined it costs the verifier 2% more. */
-static __noinline int guard_syn(struct xdp_md *ctx, const struct guard_cfg *cfg,
-				const struct frame *f, __u8 port_flags, enum guard_stat *why)
+static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const struct frame *f,
+				enum guard_stat *why)
 {
 	__u8 listen = f->ipv6 ? PORT_LISTEN6 : PORT_LISTEN4;
+	int state, bad;
 
-	if (!(port_flags & listen))
-		return guard_rst(ctx, cfg, f, why);
-	if (cfg->mode == GUARD_COOKIES_AUTO) {
+	if (!guard_clock(g)) {
+		*why = GS_XDP_PASS_NOKEY;
+		return XDP_PASS;
+	}
+	if (!(g->port_flags & listen))
+		return guard_rst(ctx, g, f, 0, why);
+	if (g->cfg->mode == GUARD_COOKIES_AUTO) {
 		__u32 port = bpf_ntohs(f->dport);
 		__u64 *n = bpf_map_lookup_elem(&guard_synrate, &port);
 
 		if (n)
 			*n += 1;
-		if (!(port_flags & PORT_UNDER_ATTACK)) {
+		if (!(g->port_flags & PORT_UNDER_ATTACK)) {
 			*why = GS_XDP_PASS_SYN_CALM;
 			return XDP_PASS;
 		}
 	}
-	return guard_synack(ctx, cfg, f, why);
+	/*
+	 * A 4-tuple seen closing lately may still be held by a kernel socket:
+	 * TIME_WAIT (a client reusing its port, RFC 6191) or an open connection
+	 * (the kernel answers a challenge ACK). A cookie SYN-ACK would hang it;
+	 * the kernel decides. Only such SYNs pay for the socket lookup.
+	 */
+	if (recent_hit(f, g->now)) {
+		state = sk_state_lookup(ctx, f, 1);
+		if (state >= 0 && state != TCP_LISTEN) {
+			*why = GS_XDP_PASS_SYN_CONN;
+			return XDP_PASS;
+		}
+	}
+	bad = answer_check(ctx, g->cfg, f);
+	if (bad != GS__COUNT) {
+		*why = bad;
+		return XDP_DROP;
+	}
+	return guard_synack(ctx, g, f, why);
 }
 
 /*
  * A segment that is not a SYN: pass what the kernel owns or what a valid
- * cookie opens. Not inlined, like guard_syn().
+ * cookie opens; answer what Linux answers with a RST. Not inlined, like
+ * guard_syn().
  */
-static __noinline int guard_segment(struct xdp_md *ctx, const struct guard_cfg *cfg,
-				    const struct frame *f, __u8 port_flags, enum guard_stat *why)
+static __noinline int guard_segment(struct xdp_md *ctx, struct guard_scope *g,
+				    const struct frame *f, enum guard_stat *why)
 {
 	int state = sk_state_lookup(ctx, f, 1);
 	struct cookie_info ci;
 
 	if (state >= 0 && state != TCP_LISTEN) {
+		/* the peer's FIN: TIME_WAIT may follow on the server (see guard_syn()) */
+		if (f->tcp_flags & TCP_F_FIN)
+			recent_mark(f, bpf_ktime_get_coarse_ns());
 		*why = GS_XDP_PASS_CONN;
 		return XDP_PASS;
 	}
-	/* A cookie answers only an ACK: no SYN, no RST (data and FIN may ride along). */
-	if ((f->tcp_flags & (TCP_F_ACK | TCP_F_SYN | TCP_F_RST)) != TCP_F_ACK) {
+	if (!guard_clock(g)) {
+		*why = GS_XDP_PASS_NOKEY;
+		return XDP_PASS;
+	}
+	/* Linux answers no RST, and nothing opens a connection. */
+	if (f->tcp_flags & TCP_F_RST) {
 		*why = GS_XDP_DROP_NO_CONN;
 		return XDP_DROP;
 	}
-	if (!cookie_check(f, &ci)) {
+	if (!(f->tcp_flags & TCP_F_ACK)) {
+		/* a listener drops it (tcp_rcv_state_process()); no socket at all: RST */
+		if (state == TCP_LISTEN) {
+			*why = GS_XDP_DROP_NO_CONN;
+			return XDP_DROP;
+		}
+		*why = GS_XDP_DROP_STRAY_LIMIT;
+		return guard_rst(ctx, g, f, 1, why);
+	}
+	/* A cookie answers only an ACK: no SYN (data and FIN may ride along). */
+	if (!(f->tcp_flags & TCP_F_SYN) && !cookie_check(f, &ci)) {
 		*why = GS_XDP_PASS_COOKIE_ACK;
 		return XDP_PASS;
 	}
 	/* While calm in auto mode the kernel may have sent cookies of its own. */
-	if (state == TCP_LISTEN && cfg->mode == GUARD_COOKIES_AUTO &&
-	    !(port_flags & PORT_UNDER_ATTACK)) {
+	if (state == TCP_LISTEN && g->cfg->mode == GUARD_COOKIES_AUTO &&
+	    !(g->port_flags & PORT_UNDER_ATTACK)) {
 		*why = GS_XDP_PASS_CALM_ACK;
 		return XDP_PASS;
 	}
+	/* an ACK (or SYN-ACK) for no connection: Linux answers RST, seq = its ack */
 	*why = GS_XDP_DROP_BAD_COOKIE;
-	return XDP_DROP;
+	return guard_rst(ctx, g, f, 1, why);
 }
 
 /* The screen's outcomes under guard's counter names. */
@@ -259,12 +369,6 @@ SHAKEOFF_INLINE __u8 port_flags(__be16 dport)
 	return port ? port->flags : 0;
 }
 
-/* What guard's tests of a frame looked up, for what comes after the screen. */
-struct guard_scope {
-	const struct guard_cfg *cfg;
-	__u8 port_flags;
-};
-
 SHAKEOFF_INLINE int guard_addr_ours(void *priv, const struct frame *f)
 {
 	struct guard_scope *g = priv;
@@ -288,13 +392,24 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 	int sc;
 
 	sc = screen_frame(ctx, &f, guard_addr_ours, guard_port_ours, &g);
-	if (sc != SCREEN_OK) {
+	if (screen_verdict(sc) == XDP_PASS && sc != SCREEN_OK) {
 		*why = guard_screen_stat(sc);
-		return screen_verdict(sc);
+		return XDP_PASS;
+	}
+	if (sc != SCREEN_OK) {
+		/* A deep VLAN stack stops the screen before guard_addr_ours(). */
+		if (!g.cfg)
+			g.cfg = cfg_get();
+		if (!g.cfg || !guard_clock(&g)) {
+			*why = GS_XDP_PASS_NOKEY;
+			return XDP_PASS;
+		}
+		*why = guard_screen_stat(sc);
+		return XDP_DROP;
 	}
 	if ((f.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN)
-		return guard_syn(ctx, g.cfg, &f, g.port_flags, why);
-	return guard_segment(ctx, g.cfg, &f, g.port_flags, why);
+		return guard_syn(ctx, &g, &f, why);
+	return guard_segment(ctx, &g, &f, why);
 }
 
 /* Leave what XDP learned for the TC program (see GUARD_HINT_MAGIC). */
@@ -322,7 +437,7 @@ int so_guard_xdp(struct xdp_md *ctx)
 		xdp_hint(ctx, GUARD_HINT_CONN);
 	else if (why == GS_XDP_PASS_COOKIE_ACK)
 		xdp_hint(ctx, GUARD_HINT_COOKIE);
-	else if (why == GS_XDP_PASS_CALM_ACK)
+	else if (why == GS_XDP_PASS_CALM_ACK || why == GS_XDP_PASS_NOKEY)
 		xdp_hint(ctx, GUARD_HINT_KERNEL);
 	stat_inc(why);
 	return verdict;
@@ -394,6 +509,9 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 	}
 	err = bpf_sk_assign_tcp_reqsk(skb, (struct sock *)sk, &attrs, sizeof(attrs));
 	bpf_sk_release(sk);
+	/* a SYN on this 4-tuple may meet the new connection (see guard_syn()) */
+	if (!err)
+		recent_mark(f, bpf_ktime_get_coarse_ns());
 	/* On failure the kernel finds the listener and answers the ACK with a RST. */
 	*why = err ? GS_TC_KFUNC_ERROR : GS_TC_HANDOFF;
 	return err ? TCX_NEXT : TCX_PASS;

@@ -33,29 +33,36 @@ SHAKEOFF_INLINE int addr_src_martian(const struct frame *f)
 /* Entries in a local-address list (guard_cfg, serve_cfg). */
 #define ADDR_LIST_MAX 16
 
-/* Is the frame's destination one of the n4/n6 local addresses listed? */
-SHAKEOFF_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4],
-				    __u32 n6, const struct frame *f)
+/* Is a (f's family; IPv4 uses a[0]) among the first n4/n6 entries of the lists (max entries)? */
+SHAKEOFF_INLINE int addr_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4], __u32 n6,
+				__u32 max, const struct frame *f, const __be32 *a)
 {
 	__u32 i;
 
 	if (!f->ipv6) {
-		for (i = 0; i < ADDR_LIST_MAX; i++) {
+		for (i = 0; i < max; i++) {
 			if (i >= n4)
 				break;
-			if (addr4[i] == f->daddr[0])
+			if (addr4[i] == a[0])
 				return 1;
 		}
 		return 0;
 	}
-	for (i = 0; i < ADDR_LIST_MAX; i++) {
+	for (i = 0; i < max; i++) {
 		if (i >= n6)
 			break;
-		if (addr6[i][0] == f->daddr[0] && addr6[i][1] == f->daddr[1] &&
-		    addr6[i][2] == f->daddr[2] && addr6[i][3] == f->daddr[3])
+		if (addr6[i][0] == a[0] && addr6[i][1] == a[1] && addr6[i][2] == a[2] &&
+		    addr6[i][3] == a[3])
 			return 1;
 	}
 	return 0;
+}
+
+/* Is the frame's destination one of the n4/n6 local addresses listed? */
+SHAKEOFF_INLINE int addr_dst_listed(const __be32 *addr4, __u32 n4, const __be32 (*addr6)[4],
+				    __u32 n6, const struct frame *f)
+{
+	return addr_listed(addr4, n4, addr6, n6, ADDR_LIST_MAX, f, f->daddr);
 }
 
 #endif /* SHAKEOFF_BPF_ADDR_H */

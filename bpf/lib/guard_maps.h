@@ -42,4 +42,27 @@ struct {
 	__type(value, __u64);
 } guard_synrate SEC(".maps");
 
+/* 4-tuples seen closing or handed off lately (see struct guard_recent). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_RECENT_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct guard_recent);
+} guard_recent SEC(".maps");
+
+/* RST budgets for stray segments: per source prefix (shared slots) and per CPU. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GUARD_RST_SRC_SLOTS);
+	__type(key, __u32);
+	__type(value, struct guard_rst_bucket);
+} guard_rst_src SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct guard_rst_bucket);
+} guard_rst_cpu SEC(".maps");
+
 #endif /* SHAKEOFF_BPF_GUARD_MAPS_H */

@@ -26,11 +26,35 @@
 #define GUARD_MAP_PORTS "guard_ports"
 #define GUARD_MAP_STATS "guard_stats"
 #define GUARD_MAP_SYNRATE "guard_synrate"
+#define GUARD_MAP_RECENT "guard_recent"
+#define GUARD_MAP_RST_SRC "guard_rst_src"
+#define GUARD_MAP_RST_CPU "guard_rst_cpu"
 
 /* Protected addresses per family; an interface rarely has more. */
 #ifndef GUARD_MAX_ADDRS
 #define GUARD_MAX_ADDRS 16
 #endif
+
+/*
+ * Addresses of this host (every interface) and its IPv4 broadcasts: no
+ * client has them as its source, and Linux drops such frames as martians.
+ */
+#ifndef GUARD_MAX_SELF
+#define GUARD_MAX_SELF 32
+#endif
+
+/*
+ * A 256-bit filter of the self lists (guard_cfg.self_bloom): XDP walks the
+ * lists only for a source whose bit is set, so a client's SYN pays one load.
+ * The bit of an address, its 32-bit words as they lie in memory.
+ */
+static inline __u32 guard_self_bit(const __u32 *a, int ipv6)
+{
+	__u32 h = ipv6 ? a[0] ^ a[1] ^ a[2] ^ a[3] : a[0];
+
+	h *= 0x9e3779b1U;
+	return h >> 24;
+}
 
 /* Key slots kept in guard_keys, indexed by slot & (GUARD_KEY_SLOTS - 1). */
 #define GUARD_KEY_SLOTS 4
@@ -47,6 +71,38 @@
 #define GUARD_HINT_CONN (GUARD_HINT_MAGIC | 1) /* a kernel socket owns it */
 #define GUARD_HINT_COOKIE (GUARD_HINT_MAGIC | 2) /* a valid cookie ACK */
 #define GUARD_HINT_KERNEL (GUARD_HINT_MAGIC | 3) /* left to the kernel (auto mode, calm) */
+
+/*
+ * guard_recent: 4-tuples whose connection a FIN or a handoff showed lately,
+ * so a SYN on one of them is checked against the kernel's sockets (TIME_WAIT
+ * reuse) without a socket lookup per SYN. A bucket per tuple hash; each way
+ * holds (tag << 16) | stamp, tag the hash's high half, stamp the time in
+ * units of 2^GUARD_RECENT_SHIFT ns; 0 is empty. A hit costs one lookup, a
+ * miss (every spoofed SYN) nothing but the bucket's read.
+ */
+#define GUARD_RECENT_BUCKETS 65536
+#define GUARD_RECENT_WAYS 4
+#define GUARD_RECENT_SHIFT 30
+/* How long a tuple stays recent: 66 units, 70.9 s, past Linux's 60 s TIME_WAIT. */
+#define GUARD_RECENT_UNITS 66
+
+struct guard_recent {
+	__u32 way[GUARD_RECENT_WAYS];
+};
+
+/*
+ * RSTs to stray segments (an ACK or FIN for no connection), as the kernel
+ * would send them, within two budgets: per CPU (guard_rst_cpu) and per
+ * source prefix, /24 or /64, hashed into GUARD_RST_SRC_SLOTS shared slots
+ * (guard_rst_src). A budget is a count per window of 2^GUARD_RST_SHIFT ns.
+ */
+#define GUARD_RST_SRC_SLOTS 8192
+#define GUARD_RST_SHIFT 30
+
+struct guard_rst_bucket {
+	__u32 window; /* the window the count is for */
+	__u32 count; /* RSTs sent in it */
+};
 
 enum guard_cookie_mode {
 	GUARD_COOKIES_ALWAYS = 0, /* every SYN answered at XDP */
@@ -93,6 +149,13 @@ struct guard_cfg {
 	__u32 owner_pid; /* pid of the controller that attached us */
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock slots */
 	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */
+	__u32 rst_per_cpu; /* stray-segment RSTs per CPU per window; 0: none */
+	__u32 rst_per_src; /* ... per source prefix per window; 0: none */
+	__be32 self4[GUARD_MAX_SELF]; /* this host's IPv4 addresses and broadcasts (be) */
+	__be32 self6[GUARD_MAX_SELF][4]; /* this host's IPv6 addresses (be) */
+	__u32 nself4;
+	__u32 nself6;
+	__u64 self_bloom[4]; /* guard_self_bit() of every self4/self6 entry */
 };
 
 #endif /* SHAKEOFF_GUARD_ABI_H */

@@ -20,16 +20,25 @@
 	X(XDP_PASS_CONN, "xdp_pass_conn", "segment of a connection the kernel owns")               \
 	X(XDP_PASS_COOKIE_ACK, "xdp_pass_cookie_ack", "ACK with a valid cookie, to the handoff")   \
 	X(XDP_PASS_SYN_CALM, "xdp_pass_syn_calm", "auto mode: SYN left to the kernel")             \
-	X(XDP_PASS_SYN_NOKEY, "xdp_pass_syn_nokey",                                                \
-	  "no key for this slot: SYN left to the kernel")                                          \
+	X(XDP_PASS_NOKEY, "xdp_pass_nokey",                                                        \
+	  "no key for this slot (controller gone?): guard steps aside")                            \
+	X(XDP_PASS_SYN_CONN, "xdp_pass_syn_conn",                                                  \
+	  "SYN on a 4-tuple a kernel socket holds (TIME_WAIT reuse)")                              \
 	X(XDP_PASS_CALM_ACK, "xdp_pass_calm_ack", "auto mode, calm: non-cookie ACK to the kernel") \
 	/* XDP: answered */                                                                        \
 	X(XDP_TX_SYNACK, "xdp_tx_synack", "SYN answered with a cookie SYN-ACK")                    \
 	X(XDP_TX_RST_NO_LISTENER, "xdp_tx_rst_no_listener", "SYN to a port nobody listens on")     \
+	X(XDP_TX_RST_STRAY, "xdp_tx_rst_stray", "ACK/FIN for no connection: RST, as Linux sends")  \
 	/* XDP: dropped */                                                                         \
-	X(XDP_DROP_BAD_COOKIE, "xdp_drop_bad_cookie", "ACK for no connection, cookie invalid")     \
+	X(XDP_DROP_BAD_COOKIE, "xdp_drop_bad_cookie",                                              \
+	  "ACK for no connection, cookie invalid, RST budget spent")                               \
 	X(XDP_DROP_NO_CONN, "xdp_drop_no_conn",                                                    \
-	  "segment without ACK (RST, bare FIN) for no connection")                                 \
+	  "RST, or segment without ACK to a listener, for no connection (as Linux)")               \
+	X(XDP_DROP_STRAY_LIMIT, "xdp_drop_stray_limit",                                            \
+	  "segment without ACK for no socket, RST budget spent")                                   \
+	X(XDP_DROP_TCP_CSUM, "xdp_drop_tcp_csum", "bad TCP checksum on a segment guard answers")   \
+	X(XDP_DROP_SRC_SELF, "xdp_drop_src_self",                                                  \
+	  "source is this host's address or an IPv4 broadcast")                                    \
 	X(XDP_DROP_SYN_FIN, "xdp_drop_syn_fin", "SYN with FIN")                                    \
 	X(XDP_DROP_SYN_RST, "xdp_drop_syn_rst", "SYN with RST")                                    \
 	X(XDP_DROP_SPORT_ZERO, "xdp_drop_sport_zero", "source port 0")                             \

@@ -40,7 +40,7 @@ struct frame_spec {
 	int linux_opts; /* MSS, SACK_PERM, TS, NOP, WS */
 };
 
-/* A client frame: a correct IPv4 header checksum (guard checks it), the TCP one left zero. */
+/* A client frame with correct IPv4 and TCP checksums (guard checks both before it answers). */
 static size_t build(const struct frame_spec *s, __u8 *buf)
 {
 	static const __u8 opts[20] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0,
@@ -86,6 +86,17 @@ static size_t build(const struct frame_spec *s, __u8 *buf)
 	((__u8 *)th)[13] = s->flags;
 	th->window = htons(64240);
 	memcpy(th + 1, opts, olen);
+	{
+		__u16 tcp_len = sizeof(*th) + olen, proto = htons(IPPROTO_TCP),
+		      wlen = htons(tcp_len);
+		const __u8 *ip = buf + sizeof(*eth);
+		/* the pseudo header: addresses as they lie in the IP header, then protocol, length */
+		__u32 sum = s->v6 ? csum_add(0, ip + 8, 32) : csum_add(0, ip + 12, 8);
+
+		sum = csum_add(sum, &proto, 2);
+		sum = csum_add(sum, &wlen, 2);
+		th->check = csum_fold(csum_add(sum, th, tcp_len));
+	}
 	return sizeof(*eth) + l3 + sizeof(*th) + olen;
 }
 

@@ -111,6 +111,94 @@ pair_up() {
 
 # ---- cases ---------------------------------------------------------------
 
+case_tw_reuse() {
+	case_reset || return
+	local www=$WORK/www out ok
+	mkdir -p "$www" && echo hello >"$www/index.html"
+	bg_srv $PY -m http.server --bind :: --directory "$www" 80 >/dev/null 2>&1
+	wait_listen 80 || fail "http.server did not start" || return
+	guard_up "$WORK/guard.log" srv0 --ports 80 || return
+	out=$(cli $PY - $SRV_IP4 <<'PYEOF'
+import socket, sys, time
+ok = 0
+for i in range(5):
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.settimeout(3)
+    try:
+        s.bind(("0.0.0.0", 40123))
+        s.connect((sys.argv[1], 80))
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        data = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            data += b
+        ok += b"hello" in data
+    except OSError as e:
+        print("connection %d: %s" % (i, e), file=sys.stderr)
+    finally:
+        s.close()
+    time.sleep(0.3)
+print(ok)
+PYEOF
+)
+	echo "    5 connections from port 40123, each after the server's TIME_WAIT: $out completed"
+	want_eq "completed" "$out" 5 || return
+	want_range "xdp_pass_syn_conn (SYNs the TIME_WAIT socket took)" \
+		"$(gstat xdp_pass_syn_conn)" 1 4 || return
+}
+
+# A guard killed with its links pinned keeps running on the keys it has;
+# once none is left for the current slot (about two minutes; here the key
+# map is emptied by hand) it must step aside: under a SYN flood the
+# kernel's own cookies then carry every new connection.
+case_dead_guard() {
+	case_reset || return
+	local xid tid mid mac fp out k s0 n0
+	holder_up || return
+	# the kernel's SYN-ACKs to the spoofed sources need a route (else ListenDrops)
+	srv ip route replace 198.18.0.0/15 via $CLI_IP4
+	bg_srv $PY "$HERE/echo_server.py" $ECHO_PORT --backlog 16 >/dev/null 2>&1
+	wait_listen $ECHO_PORT || fail "echo server did not start" || return
+	guard_up "$WORK/guard.log" srv0 --ports $ECHO_PORT || return
+	read -r xid tid <<<"$(guard_ids srv0)"
+	kill -KILL "$GUARD_PID"
+	wait "$GUARD_PID" 2>/dev/null
+	GUARD_PID=
+	want_eq "XDP on srv0 after SIGKILL (pinned)" "$(xdp_id srv0)" "$xid" || return
+	for mid in $(bpftool prog show id "$xid" -j | jq -r '.map_ids[]'); do
+		[ "$(bpftool map show id "$mid" -j | jq -r .name)" = guard_keys ] && break
+	done
+	[ "$(bpftool map show id "$mid" -j | jq -r .name)" = guard_keys ] ||
+		fail "no guard_keys map on program $xid" || return
+	for k in 0 1 2 3; do
+		bpftool map update id "$mid" key $k 0 0 0 value $(printf '0 %.0s' $(seq 24)) ||
+			fail "could not empty key $k" || return
+	done
+	mac=$(srv_mac)
+	s0=$(kstat srv TcpExt SyncookiesSent)
+	n0=$(in_holder "$SHAKEOFF" stats srv0 --json | jq -r '.counters.xdp_pass_nokey')
+	bg_cli "$SHAKEOFF" flood cli0 --dst $SRV_IP4 --dport $ECHO_PORT --src 198.18.0.0/16 \
+		--duration 6 --dst-mac "$mac" --json >"$WORK/dead.flood" 2>&1
+	fp=$!
+	sleep 0.5
+	out=$(cli $PY "$HERE/tcp_client.py" $SRV_IP4 --port $ECHO_PORT --count 20 --interval 0.05 \
+		--timeout 5 --deadline 25) || fail "clients during the flood: $out" || return
+	wait $fp
+	echo "    flood: $(cat "$WORK/dead.flood")"
+	echo "    counters: $(in_holder "$SHAKEOFF" stats srv0 --json | jq -c '.counters | with_entries(select(.value > 0))')"
+	note "keys gone, SYN flood: 20/20 connections; kernel SyncookiesSent +$(($(kstat srv TcpExt SyncookiesSent) - s0))"
+	want_range "kernel SyncookiesSent delta (the kernel answered the flood)" \
+		$(($(kstat srv TcpExt SyncookiesSent) - s0)) 1 100000000 || return
+	want_range "xdp_pass_nokey delta" \
+		$(($(in_holder "$SHAKEOFF" stats srv0 --json | jq -r '.counters.xdp_pass_nokey') - n0)) \
+		1000 100000000 || return
+	out=$(in_holder "$SHAKEOFF" detach srv0) || fail "detach failed: $out" || return
+	HOLDER=
+}
+
 # 1. Real kernel servers behind guard, real kernel clients, IPv4 and IPv6.
 case_kernel_server() {
 	case_reset || return
@@ -243,14 +331,14 @@ case_no_syn_to_stack() {
 	want_eq "xdp_tx_synack" "$(gstat xdp_tx_synack)" $n
 }
 
-# 4. Forged ACKs, RSTs and FINs for no connection die in XDP, silently.
+# 4. Forged ACKs, RSTs and FINs for no connection die in XDP, silently with --rst-rate 0.
 case_forged() {
 	$PY -c 'import scapy' 2>/dev/null || { echo "scapy missing for $PY"; return 77; }
 	case_reset || return
 	local mac v4 v6 r0
 	bg_srv $PY "$HERE/echo_server.py" $ECHO_PORT >/dev/null 2>&1
 	wait_listen $ECHO_PORT || fail "echo server did not start" || return
-	guard_up "$WORK/guard.log" srv0 --ports $ECHO_PORT || return
+	guard_up "$WORK/guard.log" srv0 --ports $ECHO_PORT --rst-rate 0 || return
 	mac=$(srv_mac)
 	r0=$(kstat srv Tcp OutRsts)
 
@@ -271,6 +359,46 @@ case_forged() {
 	want_eq "tc_handoff" "$(gstat tc_handoff)" 0 || return
 	want_eq "tc_bad_cookie (nothing reached TC)" "$(gstat tc_bad_cookie)" 0 || return
 	want_eq "server Tcp OutRsts delta" $(($(kstat srv Tcp OutRsts) - r0)) 0
+}
+
+# rst_replies JSON: how many of forge.py's replies are RSTs.
+rst_replies() { jq '[.replies[] | select(.flags | test("R"))] | length' <<<"$1"; }
+
+# 4b. Stray ACKs (a connection the server forgot) get the RST the kernel
+# alone sends them, so clients fail fast; a spoofed ACK flood gets no more
+# than the per-source budget.
+case_stray_rst() {
+	$PY -c 'import scapy' 2>/dev/null || { echo "scapy missing for $PY"; return 77; }
+	case_reset || return
+	local mac out k g flood n
+	bg_srv $PY "$HERE/echo_server.py" $ECHO_PORT >/dev/null 2>&1
+	wait_listen $ECHO_PORT || fail "echo server did not start" || return
+	mac=$(srv_mac)
+	out=$(cli $PY "$HERE/forge.py" segs --iface cli0 --dst-mac "$mac" --src $CLI_IP4 \
+		--dst $SRV_IP4 --dport $ECHO_PORT --flags A:3,FA:3) || fail "forge.py: $out" || return
+	k=$(rst_replies "$out")
+	guard_up "$WORK/guard.log" srv0 --ports $ECHO_PORT || return
+	out=$(cli $PY "$HERE/forge.py" segs --iface cli0 --dst-mac "$mac" --src $CLI_IP4 \
+		--dst $SRV_IP4 --dport $ECHO_PORT --flags A:3,FA:3) || fail "forge.py: $out" || return
+	g=$(rst_replies "$out")
+	note "stray ACK, FIN|ACK (3 each): RSTs from the kernel alone $k, behind guard $g"
+	want_eq "RSTs from the kernel alone" "$k" 6 || return
+	want_eq "RSTs behind guard" "$g" 6 || return
+	want_eq "xdp_tx_rst_stray" "$(gstat xdp_tx_rst_stray)" 6 || return
+	out=$(cli $PY "$HERE/forge.py" segs --iface cli0 --dst-mac "$mac" --src $CLI_IP6 \
+		--dst $SRV_IP6 --dport $ECHO_PORT --flags A:2) || fail "forge.py: $out" || return
+	want_eq "IPv6 stray ACKs: RSTs" "$(rst_replies "$out")" 2 || return
+
+	# 300 ACKs from one source within a second or two: at most 10 per window of 1.07 s
+	guard_stop
+	guard_up "$WORK/guard2.log" srv0 --ports $ECHO_PORT || return
+	flood=$(cli $PY "$HERE/forge.py" segs --iface cli0 --dst-mac "$mac" --src $CLI_IP4 \
+		--dst $SRV_IP4 --dport $ECHO_PORT --flags A:300) || fail "forge.py: $flood" || return
+	n=$(rst_replies "$flood")
+	note "300 stray ACKs from one address: $n RSTs (budget: 10 per source /24 per 1.07 s)"
+	want_range "RSTs to the ACK flood" "$n" 10 40 || return
+	want_eq "xdp_tx_rst_stray = RSTs seen" "$(gstat xdp_tx_rst_stray)" "$n" || return
+	want_eq "xdp_drop_bad_cookie = the rest" "$(gstat xdp_drop_bad_cookie)" $((300 - n))
 }
 
 # flood_run TAG MAC: a spoofed SYN flood from cli0 while 200 real clients
@@ -690,8 +818,9 @@ case_key_file() {
 	guard_up "$WORK/guard2.log" srv0 --ports $ECHO_PORT --key-file "$WORK/k2" || return
 	out=$(cli $PY "$HERE/forge.py" ack --dst-mac "$mac" --in "$WORK/syn.json") ||
 		fail "forge.py ack: $out" || return
-	want_eq "other key: replies" "$(jq '.replies | length' <<<"$out")" 0 || return
-	want_eq "other key: xdp_drop_bad_cookie" "$(gstat xdp_drop_bad_cookie)" 1 || return
+	# the kernel would answer the ACK of a handshake it never made with a RST: so does guard
+	want_eq "other key: RST replies" "$(rst_replies "$out")" 1 || return
+	want_eq "other key: xdp_tx_rst_stray" "$(gstat xdp_tx_rst_stray)" 1 || return
 	want_eq "other key: tc_handoff" "$(gstat tc_handoff)" 0 || return
 	want_eq "other key: established sockets" "$(estab_count $ECHO_PORT)" 0 || return
 	guard_stop
@@ -746,7 +875,8 @@ SECONDS=0
 run_case "guard: kernel servers and clients, IPv4 and IPv6" case_kernel_server
 run_case "guard: negotiated options (ss, TCP_INFO, MSS, no TS/SACK)" case_options
 run_case "guard: no SYN reaches the server stack" case_no_syn_to_stack
-run_case "guard: forged ACK/RST/FIN dropped silently" case_forged
+run_case "guard: forged ACK/RST/FIN dropped silently (--rst-rate 0)" case_forged
+run_case "guard: stray ACKs get the kernel's RST, within a budget" case_stray_rst
 run_case "guard: SYN flood vs kernel-only control" case_flood
 run_case "guard: RST for a port without listener" case_no_listener
 run_case "guard: unprotected traffic untouched" case_unprotected
@@ -758,5 +888,7 @@ run_case "guard: refusals" case_refusals
 run_case "guard: --cookies auto" case_auto
 run_case "guard: --key-file cookies across restarts" case_key_file
 run_case "guard: handoff without listener answers RST" case_handoff_no_listener
+run_case "guard: a client reusing its port over the server's TIME_WAIT" case_tw_reuse
+run_case "guard: a dead guard without keys steps aside (SYN flood)" case_dead_guard
 echo "($SECONDS s)"
 finish

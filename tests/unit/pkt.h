@@ -136,6 +136,8 @@ struct pkt_spec {
 	uint8_t doff_override; /* non-zero: TCP data offset & 0xf (malformed frames; 0x10 for 0) */
 	uint16_t payload_len; /* L4 payload, a byte pattern */
 	uint8_t trailer; /* zero bytes after the IP packet (Ethernet padding) */
+	uint16_t tcp_csum_xor; /* XORed into the TCP checksum (0: a correct one) */
+	bool tcp_csum_partial; /* the field holds the pseudo-header sum (CHECKSUM_PARTIAL) */
 };
 
 /* Where the builder put things. */
@@ -179,16 +181,11 @@ static inline uint16_t pkt_ip4_csum(const struct pkt_ip4 *ip, size_t hlen)
 	return pkt_fold(pkt_sum(tmp, hlen, 0));
 }
 
-/*
- * The checksum of an L4 segment (check field at check_off taken as zero) with
- * its pseudo header.
- */
-static inline uint16_t pkt_l4_csum(bool ipv6, const uint8_t *saddr, const uint8_t *daddr,
-				   uint8_t proto, const uint8_t *l4, size_t l4_len,
-				   size_t check_off)
+/* The unfolded sum of an IPv4/IPv6 pseudo header. */
+static inline uint32_t pkt_pseudo_sum(bool ipv6, const uint8_t *saddr, const uint8_t *daddr,
+				      uint8_t proto, size_t l4_len)
 {
 	uint8_t pseudo[40];
-	uint32_t sum;
 	size_t alen = ipv6 ? 16 : 4;
 
 	memset(pseudo, 0, sizeof(pseudo));
@@ -201,13 +198,24 @@ static inline uint16_t pkt_l4_csum(bool ipv6, const uint8_t *saddr, const uint8_
 		pseudo[34] = l4_len >> 8;
 		pseudo[35] = l4_len;
 		pseudo[39] = proto;
-		sum = pkt_sum(pseudo, 40, 0);
-	} else {
-		pseudo[9] = proto;
-		pseudo[10] = l4_len >> 8;
-		pseudo[11] = l4_len;
-		sum = pkt_sum(pseudo, 12, 0);
+		return pkt_sum(pseudo, 40, 0);
 	}
+	pseudo[9] = proto;
+	pseudo[10] = l4_len >> 8;
+	pseudo[11] = l4_len;
+	return pkt_sum(pseudo, 12, 0);
+}
+
+/*
+ * The checksum of an L4 segment (check field at check_off taken as zero) with
+ * its pseudo header.
+ */
+static inline uint16_t pkt_l4_csum(bool ipv6, const uint8_t *saddr, const uint8_t *daddr,
+				   uint8_t proto, const uint8_t *l4, size_t l4_len,
+				   size_t check_off)
+{
+	uint32_t sum = pkt_pseudo_sum(ipv6, saddr, daddr, proto, l4_len);
+
 	sum = pkt_sum(l4, check_off, sum);
 	sum = pkt_sum(l4 + check_off + 2, l4_len - check_off - 2, sum);
 	return pkt_fold(sum);
@@ -335,9 +343,15 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t ca
 		ip->check = htons(pkt_ip4_csum(ip, ihl) ^ s->ip_csum_xor);
 	}
 
-	if (l4proto == PKT_IPPROTO_TCP)
+	if (l4proto == PKT_IPPROTO_TCP && s->tcp_csum_partial)
+		/* what a sender leaving the sum to its NIC puts there: ~csum of the pseudo header */
+		pkt_put16(buf + l4_off + 16,
+			  (uint16_t)~pkt_fold(
+				  pkt_pseudo_sum(s->ipv6, s->saddr, s->daddr, l4proto, l4_len)));
+	else if (l4proto == PKT_IPPROTO_TCP)
 		pkt_put16(buf + l4_off + 16, pkt_l4_csum(s->ipv6, s->saddr, s->daddr, l4proto,
-							 buf + l4_off, l4_len, 16));
+							 buf + l4_off, l4_len, 16) ^
+						     s->tcp_csum_xor);
 	else if (l4proto == PKT_IPPROTO_UDP)
 		pkt_put16(buf + l4_off + 6, pkt_l4_csum(s->ipv6, s->saddr, s->daddr, l4proto,
 							buf + l4_off, l4_len, 6));

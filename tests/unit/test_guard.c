@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -69,6 +70,9 @@ static const uint8_t cli4[4] = { 192, 0, 2, 10 };
 static const uint8_t srv6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
 static const uint8_t srv6b[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9 };
 static const uint8_t cli6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10 };
+static const uint8_t self4_other[4] = { 192, 168, 7, 1 }; /* another interface's */
+static const uint8_t self4_bcast[4] = { 10, 0, 0, 255 };
+static const uint8_t self6_ll[16] = { 0xfe, 0x80, [14] = 0x99, [15] = 0x01 };
 static const uint8_t mac_srv[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t mac_cli[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 
@@ -91,6 +95,20 @@ static struct guard_key key_of(uint64_t slot, uint64_t gen)
 	return k;
 }
 
+/* The filter bits of the self lists, as the controller sets them. */
+static void self_bloom_fill(struct guard_cfg *c)
+{
+	__u32 i, bit, w[4] = { 0 };
+
+	for (i = 0; i < c->nself4 + c->nself6; i++) {
+		if (i < c->nself4)
+			bit = guard_self_bit(&c->self4[i], 0);
+		else
+			bit = guard_self_bit((memcpy(w, c->self6[i - c->nself4], 16), w), 1);
+		c->self_bloom[bit >> 6] |= 1ULL << (bit & 63);
+	}
+}
+
 static struct guard_cfg cfg_default(void)
 {
 	struct guard_cfg c;
@@ -110,6 +128,18 @@ static struct guard_cfg cfg_default(void)
 	c.ttl = TTL;
 	c.mode = GUARD_COOKIES_ALWAYS;
 	c.slot_override = SLOT;
+	/* this host: the protected addresses, another interface's, the subnet broadcast */
+	memcpy(&c.self4[0], srv4, 4);
+	memcpy(&c.self4[1], srv4b, 4);
+	memcpy(&c.self4[2], self4_other, 4);
+	memcpy(&c.self4[3], self4_bcast, 4);
+	c.nself4 = 4;
+	memcpy(c.self6[0], srv6, 16);
+	memcpy(c.self6[1], srv6b, 16);
+	memcpy(c.self6[2], self6_ll, 16);
+	c.nself6 = 3;
+	self_bloom_fill(&c);
+	/* no RSTs to stray segments unless a test sets a budget (see test_stray_rst()) */
 	return c;
 }
 
@@ -149,6 +179,19 @@ static bool key_set_raw(__u32 idx, const struct guard_key *k)
 {
 	return !bpf_map__update_elem(skel->maps.guard_keys, &idx, sizeof(idx), k, sizeof(*k),
 				     BPF_ANY);
+}
+
+/* Forget every 4-tuple guard_recent holds (tests that need none marked). */
+static bool recent_clear(void)
+{
+	struct guard_recent none = { { 0 } };
+	int fd = bpf_map__fd(skel->maps.guard_recent);
+	__u32 i;
+
+	for (i = 0; i < GUARD_RECENT_BUCKETS; i++)
+		if (bpf_map_update_elem(fd, &i, &none, BPF_ANY))
+			return false;
+	return true;
 }
 
 static bool port_set(__u32 port, __u8 flags)
@@ -200,6 +243,7 @@ static uint32_t expected_hint(const struct tr_run *r, enum guard_stat stat)
 	case GS_XDP_PASS_COOKIE_ACK:
 		return GUARD_HINT_COOKIE;
 	case GS_XDP_PASS_CALM_ACK:
+	case GS_XDP_PASS_NOKEY:
 		return GUARD_HINT_KERNEL;
 	default:
 		return 0;
@@ -295,6 +339,7 @@ enum row_set {
 	F_SMAC = 1 << 21,
 	F_IPCSUM = 1 << 22, /* .ip_csum_xor */
 	F_IPOPTB = 1 << 23, /* .ipopt bytes as given (with F_IPOPT's length) */
+	F_TCPCSUM = 1 << 24, /* .tcp_csum_xor, .tcp_csum_partial */
 };
 
 struct row {
@@ -328,6 +373,8 @@ struct row {
 	uint16_t ip_csum_xor;
 	uint32_t seq;
 	uint8_t trailer;
+	uint16_t tcp_csum_xor;
+	bool tcp_csum_partial;
 	/* expectations */
 	int verdict;
 	enum guard_stat stat;
@@ -433,6 +480,10 @@ static void row_spec(const struct row *w, struct pkt_spec *s)
 		s->seq = w->seq;
 	if (w->set & F_TRAILER)
 		s->trailer = w->trailer;
+	if (w->set & F_TCPCSUM) {
+		s->tcp_csum_xor = w->tcp_csum_xor;
+		s->tcp_csum_partial = w->tcp_csum_partial;
+	}
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -1077,8 +1128,31 @@ static const struct row drop_rows[] = {
 	  .saddr = { 223, 255, 255, 254 }, SYNACK, .want = LINUX_WANT },
 	{ "not martian: source 1.0.0.1 answered", .set = F_SADDR, .saddr = { 1, 0, 0, 1 }, SYNACK,
 	  .want = LINUX_WANT },
-	{ "not martian: source 10.0.0.9 (another protected address) answered", .set = F_SADDR,
-	  .saddr = { 10, 0, 0, 9 }, SYNACK, .want = LINUX_WANT },
+	{ "source 10.0.0.9 (another protected address: this host's)", .set = F_SADDR,
+	  .saddr = { 10, 0, 0, 9 }, DROP(SRC_SELF) },
+	{ "source 192.168.7.1 (another interface's address)", .set = F_SADDR,
+	  .saddr = { 192, 168, 7, 1 }, DROP(SRC_SELF) },
+	{ "source 10.0.0.255 (the subnet's directed broadcast)", .set = F_SADDR,
+	  .saddr = { 10, 0, 0, 255 }, DROP(SRC_SELF) },
+	{ "source fd00::9 (another protected address)", .ipv6 = 1, .set = F_SADDR,
+	  .saddr = { 0xfd, [15] = 9 }, DROP(SRC_SELF) },
+	{ "source fe80::9901 (this host's link-local address)", .ipv6 = 1, .set = F_SADDR,
+	  .saddr = { 0xfe, 0x80, [14] = 0x99, [15] = 1 }, DROP(SRC_SELF) },
+	{ "not martian: source 10.0.0.254 (a neighbour) answered", .set = F_SADDR,
+	  .saddr = { 10, 0, 0, 254 }, SYNACK, .want = LINUX_WANT },
+	{ "SYN with a bad TCP checksum", .set = F_TCPCSUM, .tcp_csum_xor = 0x0100, DROP(TCP_CSUM) },
+	{ "IPv6 SYN with a bad TCP checksum", .ipv6 = 1, .set = F_TCPCSUM, .tcp_csum_xor = 0x8000,
+	  DROP(TCP_CSUM) },
+	{ "SYN with a zero TCP checksum", .set = F_TCPCSUM, .tcp_csum_xor = 0xffff,
+	  DROP(TCP_CSUM) },
+	{ "SYN with 333 bytes of payload, bad TCP checksum", .set = F_TCPCSUM | F_PAYLOAD,
+	  .payload = 333, .tcp_csum_xor = 0x0001, DROP(TCP_CSUM) },
+	{ "SYN with 333 bytes of payload, good TCP checksum", .set = F_PAYLOAD, .payload = 333,
+	  SYNACK, .want = LINUX_WANT },
+	{ "SYN with a partial TCP checksum (local sender, offload) answered", .set = F_TCPCSUM,
+	  .tcp_csum_partial = 1, SYNACK, .want = LINUX_WANT },
+	{ "IPv6 SYN with a partial TCP checksum answered", .ipv6 = 1, .set = F_TCPCSUM,
+	  .tcp_csum_partial = 1, SYNACK, .want = LINUX_WANT },
 	{ "not martian: source fe80::1 answered", .ipv6 = 1, .set = F_SADDR,
 	  .saddr = { 0xfe, 0x80, [15] = 1 }, SYNACK, .want = LINUX_WANT },
 	{ "not martian: locally administered multicast bit clear (02:..)", .set = F_DMAC,
@@ -1167,8 +1241,10 @@ static const struct row pass_rows[] = {
 
 /* ---------------------------------------------------------------- no connection */
 
+/* The fixture's RST budget is 0: what Linux would answer with a RST is dropped here. */
 #define BAD_COOKIE DROP(BAD_COOKIE)
 #define NO_CONN DROP(NO_CONN)
+#define STRAY_LIMIT DROP(STRAY_LIMIT)
 
 static const struct row noconn_rows[] = {
 	{ "IPv4 bare ACK, random ack", .set = F_FLAGS | F_OPTS | F_ACK, .flags = PKT_ACK,
@@ -1190,15 +1266,15 @@ static const struct row noconn_rows[] = {
 	  NO_CONN },
 	{ "IPv4 RST|ACK", .set = F_FLAGS | F_OPTS | F_ACK, .flags = PKT_RST | PKT_ACK,
 	  .opt = NO_OPTS, .ack = 5, NO_CONN },
-	{ "IPv4 FIN", .set = F_FLAGS | F_OPTS, .flags = PKT_FIN, .opt = NO_OPTS, NO_CONN },
+	{ "IPv4 FIN", .set = F_FLAGS | F_OPTS, .flags = PKT_FIN, .opt = NO_OPTS, STRAY_LIMIT },
 	{ "IPv6 FIN", .ipv6 = 1, .set = F_FLAGS | F_OPTS, .flags = PKT_FIN, .opt = NO_OPTS,
-	  NO_CONN },
+	  STRAY_LIMIT },
 	{ "IPv4 no flags (null scan)", .set = F_FLAGS | F_OPTS, .flags = 0, .opt = NO_OPTS,
-	  NO_CONN },
+	  STRAY_LIMIT },
 	{ "IPv4 FIN|PSH|URG (xmas scan)", .set = F_FLAGS | F_OPTS, .flags = 0x29, .opt = NO_OPTS,
-	  NO_CONN },
-	{ "IPv4 SYN|ACK", .set = F_FLAGS, .flags = PKT_SYN | PKT_ACK, NO_CONN },
-	{ "IPv6 SYN|ACK", .ipv6 = 1, .set = F_FLAGS, .flags = PKT_SYN | PKT_ACK, NO_CONN },
+	  STRAY_LIMIT },
+	{ "IPv4 SYN|ACK", .set = F_FLAGS, .flags = PKT_SYN | PKT_ACK, BAD_COOKIE },
+	{ "IPv6 SYN|ACK", .ipv6 = 1, .set = F_FLAGS, .flags = PKT_SYN | PKT_ACK, BAD_COOKIE },
 };
 
 /* ---------------------------------------------------------------- cookies */
@@ -1344,6 +1420,8 @@ out:
 
 #define RT_OK .verdict = XDP_PASS, .stat = GS_XDP_PASS_COOKIE_ACK
 #define RT_BAD .verdict = XDP_DROP, .stat = GS_XDP_DROP_BAD_COOKIE
+/* No key for the current slot (the fixture has S-1..S+2): guard steps aside. */
+#define RT_NOKEY .verdict = XDP_PASS, .stat = GS_XDP_PASS_NOKEY
 
 static const struct rt_case rt_cases[] = {
 	{ "IPv4 SYN -> SYN-ACK -> ACK passes", RT_OK },
@@ -1358,8 +1436,10 @@ static const struct rt_case rt_cases[] = {
 	{ "IPv6 made at S, checked at S+1", .ipv6 = 1, .check_slot = SLOT + 1, RT_OK },
 	{ "IPv4 made at S, checked at S+2", .check_slot = SLOT + 2, RT_BAD },
 	{ "IPv6 made at S, checked at S+2", .ipv6 = 1, .check_slot = SLOT + 2, RT_BAD },
-	{ "IPv4 made at S, checked at S+3", .check_slot = SLOT + 3, RT_BAD },
-	{ "IPv4 made at S, checked at S+100", .check_slot = SLOT + 100, RT_BAD },
+	{ "IPv4 made at S, checked at S+3 (no key: to the kernel)", .check_slot = SLOT + 3,
+	  RT_NOKEY },
+	{ "IPv4 made at S, checked at S+100 (no key: to the kernel)", .check_slot = SLOT + 100,
+	  RT_NOKEY },
 	{ "IPv4 made at S, checked at S-1", .check_slot = SLOT - 1, RT_BAD },
 	{ "IPv4 wrong client address", .mut = AM_SADDR, RT_BAD },
 	{ "IPv6 wrong client address", .ipv6 = 1, .mut = AM_SADDR, RT_BAD },
@@ -1473,14 +1553,14 @@ out3:
 				syn_spec(&syn, fam);
 				if (!tr_run_spec(&r1, &xdp_prog, &syn, "SYN"))
 					goto out4;
-				expect_result(&r1, XDP_PASS, GS_XDP_PASS_SYN_NOKEY);
+				expect_result(&r1, XDP_PASS, GS_XDP_PASS_NOKEY);
 out4:
 				tr_case_end();
 			}
 		}
 	}
 
-	tr_case_begin("cookie keys: IPv4 key for S removed after the SYN-ACK: cookie rejected");
+	tr_case_begin("cookie keys: IPv4 key for S removed after the SYN-ACK: guard steps aside");
 	if (!ASSERT(fixture_reset(), "fixture setup failed"))
 		goto out5;
 	syn_spec(&syn, false);
@@ -1492,7 +1572,7 @@ out4:
 		if (!ASSERT(key_set_raw(SLOT & 3, &none), "remove key"))
 			goto out5;
 	}
-	ack_expect(&r2, &syn, cookie, XDP_DROP, GS_XDP_DROP_BAD_COOKIE, "ACK");
+	ack_expect(&r2, &syn, cookie, XDP_PASS, GS_XDP_PASS_NOKEY, "ACK");
 out5:
 	tr_case_end();
 
@@ -1514,6 +1594,197 @@ out6:
 }
 
 /* ---------------------------------------------------------------- auto mode */
+
+/* ---------------------------------------------------------------- stray segments */
+
+/* What Linux answers an ACK for no connection with: RST, seq = its ack, no ACK flag. */
+static bool check_rst_for_ack(const struct pkt_spec *in, const struct tr_run *r)
+{
+	struct pkt_view v;
+	bool ok = true;
+
+	if (!check_reply_ip(in, r, &v))
+		return false;
+	ok = ASSERT_EQ(v.tcp->flags, PKT_RST, "RST flags (no ACK)") && ok;
+	ok = ASSERT_EQ(ntohl(v.tcp->seq), in->ack, "RST seq = the segment's ack") && ok;
+	ok = ASSERT_EQ(ntohl(v.tcp->ack), 0, "RST ack field") && ok;
+	ok = ASSERT_EQ(v.tcp_hlen, 20, "RST TCP header length") && ok;
+	ok = ASSERT_EQ(ntohs(v.tcp->window), 0, "RST window") && ok;
+	return ok;
+}
+
+static bool rst_budget_set(__u32 per_cpu, __u32 per_src)
+{
+	struct guard_cfg c = cfg_default();
+	struct guard_rst_bucket none = { 0 };
+	int fd = bpf_map__fd(skel->maps.guard_rst_src), cfd = bpf_map__fd(skel->maps.guard_rst_cpu);
+	int ncpu = libbpf_num_possible_cpus();
+	struct guard_rst_bucket *all;
+	__u32 i, zero = 0;
+	bool ok;
+
+	c.rst_per_cpu = per_cpu;
+	c.rst_per_src = per_src;
+	for (i = 0; i < GUARD_RST_SRC_SLOTS; i++)
+		if (bpf_map_update_elem(fd, &i, &none, BPF_ANY))
+			return false;
+	all = calloc(ncpu > 0 ? ncpu : 1, sizeof(*all));
+	ok = all && !bpf_map_update_elem(cfd, &zero, all, BPF_ANY);
+	free(all);
+	return ok && cfg_set(&c);
+}
+
+/* Wait until a budget window has at least 300 ms left, so a test's runs share one. */
+static void rst_window_settle(void)
+{
+	struct timespec ts;
+	uint64_t ns, left;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	ns = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	left = (1ULL << GUARD_RST_SHIFT) - (ns & ((1ULL << GUARD_RST_SHIFT) - 1));
+	if (left < 300000000ULL)
+		usleep(left / 1000 + 20000);
+}
+
+static void stray_ack_spec(struct pkt_spec *s, bool ipv6, uint8_t src_last, uint8_t src_net)
+{
+	syn_spec(s, ipv6);
+	s->flags = PKT_ACK;
+	s->tcpopt_len = 0;
+	s->seq = 0x11111111;
+	s->ack = 0xabcdef01;
+	if (ipv6) {
+		s->saddr[7] = src_net; /* the /64 */
+		s->saddr[15] = src_last;
+	} else {
+		s->saddr[2] = src_net; /* the /24 */
+		s->saddr[3] = src_last;
+	}
+}
+
+/*
+ * Stray segments (a forged or forgotten connection's ACK, a bare FIN) get
+ * the RST Linux sends, within the budgets: per source prefix, per CPU.
+ */
+static void test_stray_rst(void)
+{
+	cpu_set_t one, old;
+	struct pkt_spec s;
+	struct tr_run r;
+	int i, fam;
+
+	/* the per-CPU budget is per CPU: every run on one */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	for (fam = 0; fam < 2; fam++) {
+		tr_case_begin("stray: %s ACK for no connection: RST seq = ack, 3 per source prefix",
+			      fam ? "IPv6" : "IPv4");
+		if (!ASSERT(fixture_reset() && rst_budget_set(100, 3), "fixture setup failed"))
+			goto out1;
+		rst_window_settle();
+		for (i = 0; i < 5; i++) {
+			/* all from one prefix, from different hosts in it */
+			stray_ack_spec(&s, fam, 10 + i, 2);
+			s.ack += i;
+			if (!tr_run_spec(&r, &xdp_prog, &s, "ACK"))
+				goto out1;
+			if (i < 3) {
+				if (expect_result(&r, XDP_TX, GS_XDP_TX_RST_STRAY))
+					check_rst_for_ack(&s, &r);
+			} else {
+				expect_result(&r, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+			}
+		}
+		stray_ack_spec(&s, fam, 10, 3);
+		if (tr_run_spec(&r, &xdp_prog, &s, "ACK from the next prefix"))
+			expect_result(&r, XDP_TX, GS_XDP_TX_RST_STRAY);
+out1:
+		tr_case_end();
+	}
+
+	tr_case_begin("stray: the per-CPU budget caps RSTs over all sources (spoofed ACK flood)");
+	if (!ASSERT(fixture_reset() && rst_budget_set(4, 100), "fixture setup failed"))
+		goto out2;
+	rst_window_settle();
+	for (i = 0; i < 8; i++) {
+		stray_ack_spec(&s, false, 10, 20 + i);
+		if (!tr_run_spec(&r, &xdp_prog, &s, "ACK"))
+			goto out2;
+		if (!expect_result(&r, i < 4 ? XDP_TX : XDP_DROP,
+				   i < 4 ? GS_XDP_TX_RST_STRAY : GS_XDP_DROP_BAD_COOKIE))
+			break;
+	}
+out2:
+	tr_case_end();
+
+	tr_case_begin("stray: bare FIN to a port with no socket: RST|ACK, ack = seq + len + 1");
+	if (!ASSERT(fixture_reset() && rst_budget_set(100, 100), "fixture setup failed"))
+		goto out3;
+	stray_ack_spec(&s, false, 10, 4);
+	s.flags = PKT_FIN | PKT_PSH;
+	s.payload_len = 7;
+	if (tr_run_spec(&r, &xdp_prog, &s, "FIN") &&
+	    expect_result(&r, XDP_TX, GS_XDP_TX_RST_STRAY)) {
+		struct pkt_view v;
+
+		if (check_reply_ip(&s, &r, &v)) {
+			ASSERT_EQ(v.tcp->flags, PKT_RST | PKT_ACK, "RST|ACK");
+			ASSERT_EQ(ntohl(v.tcp->seq), 0, "RST seq 0");
+			ASSERT_EQ(ntohl(v.tcp->ack), s.seq + 7 + 1, "ack = seq + 7 + FIN");
+		}
+	}
+out3:
+	tr_case_end();
+
+	{
+		static const struct {
+			const char *desc;
+			uint8_t flags;
+			uint16_t csum_xor;
+			bool self;
+			enum guard_stat stat;
+		} no[] = {
+			{ "RST for no connection: nothing (RFC 9293)", PKT_RST, 0, 0,
+			  GS_XDP_DROP_NO_CONN },
+			{ "RST|ACK for no connection: nothing", PKT_RST | PKT_ACK, 0, 0,
+			  GS_XDP_DROP_NO_CONN },
+			{ "ACK with a bad TCP checksum: nothing", PKT_ACK, 0x0400, 0,
+			  GS_XDP_DROP_TCP_CSUM },
+			{ "ACK from this host's own address: nothing", PKT_ACK, 0, 1,
+			  GS_XDP_DROP_SRC_SELF },
+		};
+		size_t k;
+
+		for (k = 0; k < sizeof(no) / sizeof(no[0]); k++) {
+			tr_case_begin("stray: %s", no[k].desc);
+			if (!ASSERT(fixture_reset() && rst_budget_set(100, 100),
+				    "fixture setup failed"))
+				goto out4;
+			stray_ack_spec(&s, false, 10, 5);
+			s.flags = no[k].flags;
+			s.tcp_csum_xor = no[k].csum_xor;
+			if (no[k].self)
+				memcpy(s.saddr, self4_other, 4);
+			if (tr_run_spec(&r, &xdp_prog, &s, "segment"))
+				expect_result(&r, XDP_DROP, no[k].stat);
+out4:
+			tr_case_end();
+		}
+	}
+
+	tr_case_begin("stray: with a budget of 0 (--rst-rate 0) nothing is answered");
+	if (ASSERT(fixture_reset() && rst_budget_set(0, 0), "fixture setup failed")) {
+		stray_ack_spec(&s, false, 10, 6);
+		if (tr_run_spec(&r, &xdp_prog, &s, "ACK"))
+			expect_result(&r, XDP_DROP, GS_XDP_DROP_BAD_COOKIE);
+	}
+	tr_case_end();
+	sched_setaffinity(0, sizeof(old), &old);
+}
 
 static void test_auto_mode(void)
 {
@@ -1897,6 +2168,70 @@ est_out:
 est_next:
 			tr_case_end();
 		}
+
+		/* A SYN on the connection's 4-tuple: answered from XDP until guard saw it close. */
+		tr_case_begin("sockets: XDP: SYN on an established 4-tuple never seen closing: "
+			      "cookie SYN-ACK (no socket lookup per SYN)");
+		{
+			struct pkt_spec s;
+			struct tr_run r;
+
+			if (!ASSERT(fixture_reset() && recent_clear(), "fixture setup failed"))
+				goto syn_est_out;
+			syn_spec(&s, false);
+			memcpy(s.saddr, cli, 4);
+			s.sport = cport;
+			if (tr_run_spec(&r, &xdp_prog, &s, "SYN"))
+				expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK);
+		}
+syn_est_out:
+		tr_case_end();
+
+		/* The server closes first: its socket waits in TIME_WAIT on the same 4-tuple. */
+		tr_case_begin("sockets: XDP: SYN reusing a 4-tuple in TIME_WAIT goes to the kernel "
+			      "(no cookie SYN-ACK that the TIME_WAIT socket would meet)");
+		{
+			struct pkt_spec s;
+			struct tr_run r;
+			char byte;
+
+			if (!ASSERT(a >= 0 && c >= 0 && cport, "no connection to close"))
+				goto tw_out;
+			close(a);
+			a = -1;
+			ASSERT(read(c, &byte, 1) == 0, "the client did not see the server's FIN");
+			close(c);
+			c = -1;
+			usleep(100000); /* the last ACK, over lo */
+			if (!ASSERT(fixture_reset() && recent_clear(), "fixture setup failed"))
+				goto tw_out;
+			/* the client's FIN as XDP sees it on the wire: it marks the 4-tuple */
+			syn_spec(&s, false);
+			memcpy(s.saddr, cli, 4);
+			s.sport = cport;
+			s.flags = PKT_FIN | PKT_ACK;
+			s.seq = 1;
+			s.ack = 0x31337;
+			s.tcpopt_len = 0;
+			if (!tr_run_spec(&r, &xdp_prog, &s, "FIN") ||
+			    !expect_result(&r, XDP_PASS, GS_XDP_PASS_CONN))
+				goto tw_out;
+			syn_spec(&s, false);
+			memcpy(s.saddr, cli, 4);
+			s.sport = cport;
+			s.seq = 0x70000000;
+			if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
+				goto tw_out;
+			expect_result(&r, XDP_PASS, GS_XDP_PASS_SYN_CONN);
+			syn_spec(&s, false);
+			memcpy(s.saddr, cli, 4);
+			s.sport = cport ^ 1;
+			if (!tr_run_spec(&r, &xdp_prog, &s, "SYN from the next port"))
+				goto tw_out;
+			expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK);
+		}
+tw_out:
+		tr_case_end();
 	}
 out:
 	close_rst(c);
@@ -1946,6 +2281,7 @@ int main(void)
 	test_truncation();
 	test_cookie_roundtrip();
 	test_cookie_keys();
+	test_stray_rst();
 	test_auto_mode();
 	test_tc();
 	test_sockets();

@@ -40,6 +40,9 @@ static const struct optab guard_opts[] = {
 	{ "mss", 'm', "N", "MSS we announce (default: MTU-40, IPv6 MTU-60)" },
 	{ "wscale", 'w', "N", "window scale we announce, 0-14 (default: as Linux)" },
 	{ "ttl", 't', "N", "TTL / hop limit of our replies (default 64)" },
+	{ "rst-rate", 'r', "PPS",
+	  "RSTs to stray ACKs/FINs (no connection), as Linux\nsends them: at most PPS per second (default 1000,\n0: none)" },
+	{ "rst-rate-src", 'R', "PPS", "... and PPS per source /24 or /64 (default 10)" },
 	{ "key-file", 'k', "FILE",
 	  "derive cookie keys from FILE's secret (16+ bytes) and\nthe wall clock: hosts sharing FILE accept each\nother's cookies" },
 	{ "fix-sysctls", 'F', NULL, "set conflicting TCP sysctls to 1 instead of refusing" },
@@ -69,6 +72,8 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 	o->syn_threshold = 1000;
 	o->wscale = -1;
 	o->ttl = 64;
+	o->rst_rate = 1000;
+	o->rst_rate_src = 10;
 	*interval = 5;
 	optab_reset();
 	while ((c = optab_next(argc, argv, "guard", guard_opts)) != OPTAB_END) {
@@ -115,6 +120,14 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 			if (parse_ulong(optarg, 1, 255, &v))
 				return usage_error("guard", "--ttl takes 1-255");
 			o->ttl = v;
+			break;
+		case 'r':
+			if (parse_ulong(optarg, 0, 10000000UL, &o->rst_rate))
+				return usage_error("guard", "--rst-rate takes 0-10000000");
+			break;
+		case 'R':
+			if (parse_ulong(optarg, 1, 10000000UL, &o->rst_rate_src))
+				return usage_error("guard", "--rst-rate-src takes 1-10000000");
 			break;
 		case 'k':
 			o->key_file = optarg;

@@ -90,6 +90,65 @@ int iface_addrs(const char *name, struct ip_addr *out, unsigned int max)
 	return n;
 }
 
+/* One address into out[*n] unless it is there already; 0 when out is full. */
+static int addr_put(struct ip_addr *out, unsigned int max, unsigned int *n, int family,
+		    const void *bytes)
+{
+	unsigned int i, len = family == AF_INET ? 4 : 16;
+
+	for (i = 0; i < *n; i++)
+		if (out[i].family == family && !memcmp(out[i].bytes, bytes, len))
+			return 1;
+	if (*n >= max)
+		return 0;
+	memset(&out[*n], 0, sizeof(out[*n]));
+	out[*n].family = family;
+	memcpy(out[*n].bytes, bytes, len);
+	(*n)++;
+	return 1;
+}
+
+int host_addrs(struct ip_addr *out, unsigned int max, bool *truncated)
+{
+	struct ifaddrs *ifa_list, *ifa;
+	unsigned int n = 0;
+
+	*truncated = false;
+	if (getifaddrs(&ifa_list) < 0)
+		return -errno;
+	for (ifa = ifa_list; ifa; ifa = ifa->ifa_next) {
+		if (!ifa->ifa_addr || (ifa->ifa_flags & IFF_LOOPBACK))
+			continue; /* 127/8 and ::1 are martians to every check already */
+		if (ifa->ifa_addr->sa_family == AF_INET) {
+			const struct sockaddr_in *sin = (const void *)ifa->ifa_addr;
+			const struct sockaddr_in *mask = (const void *)ifa->ifa_netmask;
+			__u32 a = sin->sin_addr.s_addr, bcast;
+
+			if (!addr_put(out, max, &n, AF_INET, &a))
+				*truncated = true;
+			/* Linux adds the prefix's broadcast route for prefixes shorter than /31 */
+			if (mask && ntohl(mask->sin_addr.s_addr) < 0xfffffffeU) {
+				bcast = a | ~mask->sin_addr.s_addr;
+				if (!addr_put(out, max, &n, AF_INET, &bcast))
+					*truncated = true;
+			}
+			if ((ifa->ifa_flags & IFF_BROADCAST) && ifa->ifa_broadaddr) {
+				sin = (const void *)ifa->ifa_broadaddr;
+				if (sin->sin_addr.s_addr &&
+				    !addr_put(out, max, &n, AF_INET, &sin->sin_addr.s_addr))
+					*truncated = true;
+			}
+		} else if (ifa->ifa_addr->sa_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const void *)ifa->ifa_addr;
+
+			if (!addr_put(out, max, &n, AF_INET6, &sin6->sin6_addr))
+				*truncated = true;
+		}
+	}
+	freeifaddrs(ifa_list);
+	return n;
+}
+
 struct neigh_query {
 	int ifindex;
 	const struct ip_addr *dst;

@@ -144,6 +144,54 @@ static int default_wscale(void)
 	return ws < 0 ? 0 : ws > 14 ? 14 : ws;
 }
 
+/*
+ * The sources no client has (this host's addresses, IPv4 broadcasts): XDP
+ * answers none of them, as Linux drops them as martians.
+ */
+static int guard_fill_self(struct guard_cfg *cfg)
+{
+	struct ip_addr all[4 * GUARD_MAX_SELF];
+	bool truncated;
+	int i, n = host_addrs(all, sizeof(all) / sizeof(all[0]), &truncated);
+
+	if (n < 0) {
+		pr_warn("Failed to list this host's addresses: %s\n", strerror(-n));
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		bool v6 = all[i].family == AF_INET6;
+		__u32 w[4], bit;
+
+		if (!v6 && cfg->nself4 < GUARD_MAX_SELF)
+			memcpy(&cfg->self4[cfg->nself4++], all[i].bytes, 4);
+		else if (v6 && cfg->nself6 < GUARD_MAX_SELF)
+			memcpy(cfg->self6[cfg->nself6++], all[i].bytes, 16);
+		else {
+			truncated = true;
+			continue;
+		}
+		memcpy(w, all[i].bytes, sizeof(w));
+		bit = guard_self_bit(w, v6);
+		cfg->self_bloom[bit >> 6] |= 1ULL << (bit & 63);
+	}
+	if (truncated)
+		pr_info("this host has more than %d addresses per family: replies to the others "
+			"as sources are not refused in XDP (Linux still drops the segments)\n",
+			GUARD_MAX_SELF);
+	return 0;
+}
+
+/* --rst-rate is for the host; XDP counts per CPU (no shared counter per frame). */
+static void guard_rst_budget(const struct guard_opts *o, struct guard_cfg *cfg)
+{
+	int ncpu = libbpf_num_possible_cpus();
+
+	if (ncpu < 1)
+		ncpu = 1;
+	cfg->rst_per_cpu = o->rst_rate ? (o->rst_rate + ncpu - 1) / ncpu : 0;
+	cfg->rst_per_src = o->rst_rate ? o->rst_rate_src : 0;
+}
+
 static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 {
 	const struct guard_opts *o = g->o;
@@ -174,7 +222,8 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->mode = o->mode;
 	cfg->owner_pid = getpid();
 	cfg->clock_offset_ns = g->clock_offset;
-	return 0;
+	guard_rst_budget(o, cfg);
+	return guard_fill_self(cfg);
 }
 
 static int guard_scan_listeners(struct guard *g)

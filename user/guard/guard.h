@@ -25,6 +25,8 @@ struct guard_opts {
 	unsigned int mss; /* 0: from the MTU */
 	int wscale; /* -1: as Linux would choose from tcp_rmem */
 	unsigned int ttl;
+	unsigned long rst_rate; /* RSTs to stray segments per second, all sources; 0: none */
+	unsigned long rst_rate_src; /* ... per source /24 or /64 */
 	const char *key_file;
 	bool fix_sysctls;
 };
