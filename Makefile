@@ -7,6 +7,8 @@
 #   make demo       guard in front of a kernel server on a veth pair (root)
 #   make bench      SYN->reply rates (reflector, guard, kernel, nft synproxy);
 #                   serve vs a kernel epoll echo server (root)
+#   make fuzz       the BPF fuzzer (SECONDS=300 SEED=1, REPLAY=file) and the
+#                   libFuzzer harnesses of the TCP engine and frame parser (root)
 #   make check      formatting, the warning build, static analysis (clang-tidy)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SAN=1           build (and test) with ASan + UBSan into .output-san/
@@ -67,15 +69,18 @@ USER_HDRS := $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.h)) $(wildcard include/
 LIB_OBJS := $(filter-out $(OUTPUT)/user/main.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+FUZZ_DIR := $(OUTPUT)/fuzz
+FUZZ_BPF_SRCS := tests/fuzz/bpf_fuzz.c tests/fuzz/fz_gen.c tests/fuzz/fz_wire.c tests/fuzz/fz_target.c
+FUZZ_BPF := $(FUZZ_DIR)/bpf_fuzz
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: all deps test test-unit test-integration bench demo install clean help format \
+.PHONY: fuzz fuzz-build all deps test test-unit test-integration bench demo install clean help format \
 	check format-check tidy verifier-stats
 
 all: $(BIN)
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench $(FUZZ_DIR):
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/vmlinux.h: | $(OUTPUT)
@@ -107,15 +112,47 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LIB_OBJS) -o $@ $(LDLIBS)
 
+$(FUZZ_BPF): $(FUZZ_BPF_SRCS) tests/fuzz/fz.h $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(FUZZ_DIR)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(FUZZ_BPF_SRCS) $(LIB_OBJS) -o $@ $(LDLIBS)
+
 deps:
 	$(Q)scripts/deps.sh
 
 # SAN=1 test: the unit tests and guard's and serve's integration tests under the sanitizers.
-TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) \
+TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) FUZZ_DIR=$(FUZZ_DIR) \
 	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve,)"
 
-test: deps all $(UNIT_BINS)
+test: deps all $(UNIT_BINS) fuzz-build
 	$(Q)$(TEST_ENV) tests/run.sh all
+
+# make fuzz [SECONDS=300] [SEED=1] [REPLAY=file]: longer rounds than make test's
+SECONDS ?= 300
+SEED ?= 1
+LIBFUZZ_CC ?= clang
+LIBFUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	-std=gnu11 -Iinclude -Iuser -I$(OUTPUT) -Wall -Wextra -Werror -Wno-missing-field-initializers
+FUZZ_TCP_SRCS := $(wildcard user/tcp/*.c)
+FUZZ_RX_SRCS := user/serve/frame.c user/core/csum.c tests/fuzz/fz_wire.c
+FUZZ_LIBS := $(FUZZ_DIR)/tcp_fuzz $(FUZZ_DIR)/frame_fuzz
+
+$(FUZZ_DIR)/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(FUZZ_TCP_SRCS) $(USER_HDRS) | $(FUZZ_DIR)
+	$(call msg,FUZZ,$@)
+	$(Q)$(LIBFUZZ_CC) $(LIBFUZZ_FLAGS) tests/fuzz/tcp_fuzz.c $(FUZZ_TCP_SRCS) -o $@
+
+$(FUZZ_DIR)/frame_fuzz: tests/fuzz/frame_fuzz.c $(FUZZ_RX_SRCS) $(USER_HDRS) $(SKELS) | $(FUZZ_DIR)
+	$(call msg,FUZZ,$@)
+	$(Q)$(LIBFUZZ_CC) $(LIBFUZZ_FLAGS) -Itests/fuzz tests/fuzz/frame_fuzz.c $(FUZZ_RX_SRCS) -o $@
+
+fuzz-build: all $(FUZZ_BPF) $(FUZZ_LIBS)
+
+fuzz: fuzz-build
+	$(Q)$(FUZZ_BPF) --shakeoff $(abspath $(BIN)) --regress tests/fuzz/corpus/bpf/regress.txt \
+		$(if $(REPLAY),--replay $(REPLAY),--seconds $(SECONDS) --seed $(SEED))
+	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/tcp_fuzz tests/fuzz/corpus/tcp \
+		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
+	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/frame_fuzz tests/fuzz/corpus/frame \
+		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
 
 test-unit: all $(UNIT_BINS)
 	$(Q)$(TEST_ENV) tests/run.sh unit
@@ -126,9 +163,9 @@ test-integration: all
 # The gate before every commit (and in CI before make test).
 FORMAT_SRCS := $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.c \
 	$(foreach r,$(ROOMS),user/$(r)/*.[ch]) tests/unit/*.[ch] tests/bench/*.c tests/tools/*.c \
-	tests/integration/*.c)
+	tests/integration/*.c tests/fuzz/*.[ch])
 
-check: format-check all $(UNIT_BINS) $(BENCH_BINS) tidy
+check: format-check all $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BPF) tidy
 
 format-check:
 	$(call msg,FORMAT,check)

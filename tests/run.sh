@@ -3,10 +3,11 @@
 # Run the unit test binaries and the integration scripts; each prints
 # "N passed, N failed, N skipped" last (a line without ", N skipped" counts
 # none). Sum them and print the same line.
-#   tests/run.sh [all|unit|integration] [NAME-FILTER]
+#   tests/run.sh [all|unit|fuzz|integration] [NAME-FILTER]
 # Environment (make sets them):
 #   UNIT_DIR     where the unit binaries are (.output/tests; SAN=1: .output-san/tests)
 #   SHAKEOFF     the binary the integration scripts run
+#   FUZZ_DIR     where the fuzzers are (.output/fuzz)
 #   INTEGRATION  only these integration scripts ("test_guard test_serve")
 #   SAN=1        the binaries are built with ASan+UBSan: every report they write
 #                (into a folder of this run) fails the test that caused it
@@ -64,6 +65,19 @@ if [ "$what" = all ] || [ "$what" = unit ]; then
 		[ -x "$t" ] || continue
 		[ -n "$filter" ] && [[ $t != *"$filter"* ]] && continue
 		run_one "unit/$(basename "$t")" "$t"
+	done
+fi
+# A short seeded round of each fuzzer (make fuzz runs longer ones).
+fuzz_dir=${FUZZ_DIR:-.output/fuzz}
+if [ "$what" = all ] || [ "$what" = fuzz ]; then
+	if [ -z "$filter" ] || [[ fuzz/bpf == *"$filter"* ]]; then
+		run_one fuzz/bpf "$fuzz_dir/bpf_fuzz" --shakeoff "${SHAKEOFF:-./shakeoff}" \
+			--regress tests/fuzz/corpus/bpf/regress.txt --frames 1010000 --seed 1
+	fi
+	for h in tcp frame; do
+		[ -n "$filter" ] && [[ fuzz/$h != *"$filter"* ]] && continue
+		run_one "fuzz/$h" tests/fuzz/libfuzz.sh "$fuzz_dir/${h}_fuzz" "tests/fuzz/corpus/$h" \
+			-runs=20000 -seed=1
 	done
 fi
 if [ "$what" = all ] || [ "$what" = integration ]; then
