@@ -8,6 +8,7 @@ pkgs=(
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool linux-libc-dev
 	iproute2 nftables curl tcpdump jq libcap2-bin python3 python3-scapy
 	gnuplot-nox clang-format clang-tidy
+	nginx-light hping3 wrk apache2-utils ethtool
 )
 missing=()
 for p in "${pkgs[@]}"; do
