@@ -396,6 +396,16 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 		*why = guard_screen_stat(sc);
 		return XDP_PASS;
 	}
+	/*
+	 * A unicast frame to another host's MAC (promiscuous mode, a bridge):
+	 * Linux drops it before IP; a reply would carry that host's MAC.
+	 */
+	if (sc == SCREEN_OK && (g.cfg->mac[0] | g.cfg->mac[1] | g.cfg->mac[2]) &&
+	    (f.dmac[0] != g.cfg->mac[0] || f.dmac[1] != g.cfg->mac[1] ||
+	     f.dmac[2] != g.cfg->mac[2])) {
+		*why = GS_XDP_DROP_L2_OTHER_HOST;
+		return XDP_DROP;
+	}
 	if (sc != SCREEN_OK) {
 		/* A deep VLAN stack stops the screen before guard_addr_ours(). */
 		if (!g.cfg)
@@ -457,6 +467,31 @@ SHAKEOFF_INLINE void ack_opts(struct __sk_buff *skb, const struct frame *f, stru
 	tcp_opts_parse(&buf, len, opts);
 }
 
+/*
+ * Was f's 4-tuple handed off within GUARD_INFLIGHT_NS (and this segment not
+ * queued again already)? If not, note the handoff about to happen.
+ */
+SHAKEOFF_INLINE int handoff_inflight(struct __sk_buff *skb, const struct frame *f)
+{
+	struct guard_tuple t = {};
+	__u64 now = bpf_ktime_get_ns(), *when;
+
+	__builtin_memcpy(t.saddr, f->saddr, sizeof(t.saddr));
+	__builtin_memcpy(t.daddr, f->daddr, sizeof(t.daddr));
+	t.sport = f->sport;
+	t.dport = f->dport;
+	if (skb->mark & GUARD_RETRY_MARK) {
+		/* queued once: hand it off if the kernel still has no socket */
+		skb->mark &= ~GUARD_RETRY_MARK;
+		return 0;
+	}
+	when = bpf_map_lookup_elem(&guard_inflight, &t);
+	if (when && now - *when < GUARD_INFLIGHT_NS)
+		return 1;
+	bpf_map_update_elem(&guard_inflight, &t, &now, BPF_ANY);
+	return 0;
+}
+
 static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, const struct frame *f,
 			 enum guard_stat *why)
 {
@@ -493,6 +528,17 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 		attrs.tstamp_ok = 1;
 		attrs.rcv_tsval = opts.tsval;
 		attrs.rcv_tsecr = opts.tsecr;
+	}
+
+	/*
+	 * Another segment of this handshake was handed off a moment ago, and the
+	 * kernel has not hashed its socket yet (another CPU): queue this one
+	 * once more, it then finds the socket (see GUARD_INFLIGHT_NS).
+	 */
+	if (handoff_inflight(skb, f)) {
+		skb->mark |= GUARD_RETRY_MARK;
+		*why = GS_TC_REQUEUE;
+		return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 	}
 
 	/* The kfunc wants a full socket: look the listener up as one. */

@@ -50,6 +50,14 @@ struct {
 	__type(value, struct guard_recent);
 } guard_recent SEC(".maps");
 
+/* Handoffs in flight (see GUARD_INFLIGHT_NS): 4-tuple -> when. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, GUARD_INFLIGHT_ENTRIES);
+	__type(key, struct guard_tuple);
+	__type(value, __u64);
+} guard_inflight SEC(".maps");
+
 /* RST budgets for stray segments: per source prefix (shared slots) and per CPU. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -104,6 +104,25 @@ struct guard_rst_bucket {
 	__u32 count; /* RSTs sent in it */
 };
 
+/*
+ * guard_inflight: 4-tuples TC handed off within GUARD_INFLIGHT_NS. A second
+ * segment of the same handshake (the first data, an ACK retransmitted) that
+ * reaches TC on another CPU before the kernel has hashed the new socket
+ * would make a second one, and the kernel drops that segment: it is queued
+ * once more instead (bpf_redirect to the same ingress, GUARD_RETRY_MARK set
+ * in skb->mark so it happens once), and then finds the socket.
+ */
+#define GUARD_INFLIGHT_ENTRIES 16384
+#define GUARD_INFLIGHT_NS 50000000ULL
+#define GUARD_RETRY_MARK 0x40000000U
+
+struct guard_tuple {
+	__be32 saddr[4]; /* IPv4 in [0] (be) */
+	__be32 daddr[4];
+	__be16 sport;
+	__be16 dport;
+};
+
 enum guard_cookie_mode {
 	GUARD_COOKIES_ALWAYS = 0, /* every SYN answered at XDP */
 	GUARD_COOKIES_AUTO = 1, /* SYNs go to the kernel until a port is under attack */
@@ -156,6 +175,8 @@ struct guard_cfg {
 	__u32 nself4;
 	__u32 nself6;
 	__u64 self_bloom[4]; /* guard_self_bit() of every self4/self6 entry */
+	__u16 mac[3]; /* the interface's MAC (wire order); all zero: not checked */
+	__u16 pad1;
 };
 
 #endif /* SHAKEOFF_GUARD_ABI_H */

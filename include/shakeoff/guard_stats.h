@@ -44,6 +44,8 @@
 	X(XDP_DROP_SPORT_ZERO, "xdp_drop_sport_zero", "source port 0")                             \
 	X(XDP_DROP_MARTIAN, "xdp_drop_martian", "martian/loopback/multicast/own source address")   \
 	X(XDP_DROP_L2_MULTICAST, "xdp_drop_l2_multicast", "frame to a broadcast/multicast MAC")    \
+	X(XDP_DROP_L2_OTHER_HOST, "xdp_drop_l2_other_host",                                        \
+	  "frame to another host's MAC (Linux drops it, PACKET_OTHERHOST)")                        \
 	X(XDP_DROP_L2_BAD_SRC, "xdp_drop_l2_bad_src", "frame from a broadcast/multicast/zero MAC") \
 	X(XDP_DROP_IP_LEN, "xdp_drop_ip_len", "IP length beyond the frame (Linux drops it)")       \
 	X(XDP_DROP_IP_CSUM, "xdp_drop_ip_csum", "bad IPv4 header checksum (Linux drops it)")       \
@@ -58,6 +60,8 @@
 	X(TC_PASS, "tc_pass", "not a cookie ACK to a listener: left alone")                        \
 	X(TC_PASS_HINT, "tc_pass_hint", "XDP's metadata says a kernel socket owns it: left alone") \
 	X(TC_HANDOFF, "tc_handoff", "cookie ACK handed to the listener")                           \
+	X(TC_REQUEUE, "tc_requeue",                                                                \
+	  "segment of a handshake another CPU hands off right now: queued once more")              \
 	X(TC_NO_LISTENER, "tc_no_listener", "cookie ACK but no listener: kernel answers RST")      \
 	X(TC_BAD_COOKIE, "tc_bad_cookie", "ACK to a listener with an invalid cookie")              \
 	X(TC_KFUNC_ERROR, "tc_kfunc_error", "bpf_sk_assign_tcp_reqsk failed: kernel answers RST")

@@ -165,7 +165,7 @@ case_reset() {
 guard_reason() {
 	case $1 in
 	syn | syndata) echo xdp_tx_synack ;;
-	ack) echo xdp_drop_bad_cookie ;;
+	ack) echo "xdp_tx_rst_stray xdp_drop_bad_cookie" ;; # RSTs within the budget, the rest dropped
 	rst | fin) echo xdp_drop_no_conn ;;
 	frag) echo xdp_drop_fragment ;;
 	rand) echo "xdp_tx_synack xdp_drop_martian" ;;

@@ -139,6 +139,7 @@ static struct guard_cfg cfg_default(void)
 	memcpy(c.self6[2], self6_ll, 16);
 	c.nself6 = 3;
 	self_bloom_fill(&c);
+	memcpy(c.mac, mac_srv, 6);
 	/* no RSTs to stray segments unless a test sets a budget (see test_stray_rst()) */
 	return c;
 }
@@ -1155,8 +1156,10 @@ static const struct row drop_rows[] = {
 	  .tcp_csum_partial = 1, SYNACK, .want = LINUX_WANT },
 	{ "not martian: source fe80::1 answered", .ipv6 = 1, .set = F_SADDR,
 	  .saddr = { 0xfe, 0x80, [15] = 1 }, SYNACK, .want = LINUX_WANT },
-	{ "not martian: locally administered multicast bit clear (02:..)", .set = F_DMAC,
-	  .dmac = { 0x02, 0xff, 0xff, 0xff, 0xff, 0xff }, SYNACK, .want = LINUX_WANT },
+	{ "to another host's MAC (02:ff:..., multicast bit clear)", .set = F_DMAC,
+	  .dmac = { 0x02, 0xff, 0xff, 0xff, 0xff, 0xff }, DROP(L2_OTHER_HOST) },
+	{ "to another host's MAC (the server's with one bit off)", .set = F_DMAC,
+	  .dmac = { 0x02, 0, 0, 0, 0, 0x03 }, DROP(L2_OTHER_HOST) },
 };
 
 /* ---------------------------------------------------------------- closed port */

@@ -13,6 +13,7 @@
 #include <linux/rtnetlink.h>
 
 #include "core/iface.h"
+#include "core/log.h"
 #include "core/netlink.h"
 
 int iface_index(const char *name)
@@ -48,6 +49,32 @@ int iface_mtu(const char *name)
 	int err = iface_ioctl(name, SIOCGIFMTU, &ifr);
 
 	return err ? err : ifr.ifr_mtu;
+}
+
+int iface_carrier(const char *name)
+{
+	struct ifreq ifr;
+	int err = iface_ioctl(name, SIOCGIFFLAGS, &ifr);
+
+	if (err)
+		return err;
+	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
+void link_watch(int *was_up, const char *ifname, const char *what)
+{
+	int up = iface_carrier(ifname);
+
+	if (up < 0 || up == *was_up)
+		return;
+	if (*was_up >= 0) {
+		if (up)
+			pr_info("%s: link up again; %s carries on\n", ifname, what);
+		else
+			pr_warn("%s: link down; %s stays attached and resumes when it is back\n",
+				ifname, what);
+	}
+	*was_up = up;
 }
 
 int iface_mac(const char *name, __u8 mac[6])

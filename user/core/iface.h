@@ -11,6 +11,13 @@
 int iface_index(const char *name);
 int iface_mtu(const char *name);
 int iface_mac(const char *name, __u8 mac[6]);
+/* 1 if the interface is up with a carrier (IFF_UP and IFF_RUNNING), 0 if not, or -errno. */
+int iface_carrier(const char *name);
+/*
+ * Log a change of ifname's link state since the last call (*was_up: -1 at
+ * first, then what the last call saw), as what (guard, serve) lives with it.
+ */
+void link_watch(int *was_up, const char *ifname, const char *what);
 /* The interface's own addresses, both families; returns how many (at most max) or -errno. */
 int iface_addrs(const char *name, struct ip_addr *out, unsigned int max);
 /*

@@ -222,6 +222,8 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->mode = o->mode;
 	cfg->owner_pid = getpid();
 	cfg->clock_offset_ns = g->clock_offset;
+	if (iface_mac(o->ifname, (__u8 *)cfg->mac))
+		memset(cfg->mac, 0, sizeof(cfg->mac)); /* no MAC (a tunnel): nothing to check */
 	guard_rst_budget(o, cfg);
 	return guard_fill_self(cfg);
 }
@@ -375,6 +377,7 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 	g->xdp_link = -1;
 	g->tc_link = -1;
 	g->ifindex = iface_index(o->ifname);
+	g->link_up = -1;
 	if (g->ifindex < 0) {
 		pr_warn("unknown interface '%s'\n", o->ifname);
 		return EXIT_USAGE;
@@ -490,6 +493,7 @@ int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 
 	if (xdp_still_attached(g->ifindex, g->o->ifname, g->xdp_prog_id, "guard"))
 		return 1;
+	link_watch(&g->link_up, g->o->ifname, "guard");
 	err = keys_refresh(bpf_map__fd(g->skel->maps.guard_keys), &g->keys,
 			   slot_now(g->clock_offset));
 	if (err < 0) {

@@ -35,6 +35,7 @@ struct guard {
 	const struct guard_opts *o;
 	struct guard_bpf *skel;
 	int ifindex;
+	int link_up; /* for link_watch() */
 	int xdp_link;
 	int tc_link;
 	__u32 xdp_prog_id;
