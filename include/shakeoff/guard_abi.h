@@ -167,7 +167,6 @@ struct guard_cfg {
 	__u8 pad0;
 	__u32 owner_pid; /* pid of the controller that attached us */
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock slots */
-	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */
 	__u32 rst_per_cpu; /* stray-segment RSTs per CPU per window; 0: none */
 	__u32 rst_per_src; /* ... per source prefix per window; 0: none */
 	__be32 self4[GUARD_MAX_SELF]; /* this host's IPv4 addresses and broadcasts (be) */
@@ -177,6 +176,8 @@ struct guard_cfg {
 	__u64 self_bloom[4]; /* guard_self_bit() of every self4/self6 entry */
 	__u16 mac[3]; /* the interface's MAC (wire order); all zero: not checked */
 	__u16 pad1;
+	/* last, so a test can write it as the value's last 8 bytes (test_faults.sh) */
+	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */
 };
 
 #endif /* SHAKEOFF_GUARD_ABI_H */

@@ -269,13 +269,15 @@ case_key_rotation() {
 	}
 	estab() { srv ss -tnH state established "( sport = :$ECHO_PORT and dport = :$1 )" | grep -c .; }
 
-	# Real clients across five slot changes.
+	# Real clients across slot changes, forward only as a clock moves (a step
+	# back refuses cookies in flight, and guard answers their ACKs with RSTs).
+	slot_set $((s - 1)) || fail "cannot write guard_cfg" || return
 	bg_cli $PY "$HERE/tcp_client.py" $SRV_IP4 --port $ECHO_PORT --count 150 --interval 0.01 \
 		--timeout 5 --deadline 30 >"$WORK/load.json"
 	lp=$!
-	for i in $((s - 1)) $s $((s + 1)) $s $((s - 1)) 0; do
+	for i in $s $((s + 1)); do
+		sleep 0.5
 		slot_set "$i" || fail "cannot write guard_cfg" || return
-		sleep 0.3
 	done
 	wait $lp
 	want_eq "clients across the slot changes ok/failed" \
@@ -297,7 +299,7 @@ case_key_rotation() {
 	slot_set 0
 	new_conns $SRV_IP4 3 || return
 	note "key rotation (slot_override on the live guard, keys S-1..S+1 = $slots):" \
-		"150/150 clients across 5 slot changes; SYN-ACK of slot S-1 accepted in S," \
+		"150/150 clients across 2 slot changes; SYN-ACK of slot S-1 accepted in S," \
 		"of S in S+1; of S-1 in S+1 refused (RST, xdp_tx_rst_stray)"
 }
 
