@@ -50,6 +50,16 @@ int iface_mtu(const char *name)
 	return err ? err : ifr.ifr_mtu;
 }
 
+int iface_link_up(const char *name)
+{
+	struct ifreq ifr;
+	int err = iface_ioctl(name, SIOCGIFFLAGS, &ifr);
+
+	if (err)
+		return err;
+	return (ifr.ifr_flags & IFF_UP) && (ifr.ifr_flags & IFF_RUNNING);
+}
+
 int iface_mac(const char *name, __u8 mac[6])
 {
 	struct ifreq ifr;

@@ -8,6 +8,8 @@
 /* ifindex of name, or a negative errno; prints nothing. */
 int iface_index(const char *name);
 int iface_mtu(const char *name);
+/* 1 if the link is up and has carrier (IFF_UP, IFF_RUNNING), 0 if not, or -errno. */
+int iface_link_up(const char *name);
 int iface_mac(const char *name, __u8 mac[6]);
 /* The interface's own addresses, both families; returns how many (at most max) or -errno. */
 int iface_addrs(const char *name, struct ip_addr *out, unsigned int max);

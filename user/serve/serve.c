@@ -11,6 +11,7 @@
  * connection. This file: set-up, the event loop, the figures.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,6 @@
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/percpu.h"
-#include "core/pins.h"
 #include "core/stat_names.h"
 #include "core/sysenv.h"
 #include "serve/conns.h"
@@ -110,6 +110,12 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	char caps[64];
 	int err, q, nq;
 
+	/*
+	 * Each connection's two 256 KiB buffers are mmap'd whatever glibc learnt
+	 * (its threshold rises after the first free, and freed buffers would stay
+	 * in the heap): a closed connection gives its memory back.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	*sp = s = calloc(1, sizeof(*s));
 	if (!s)
 		return 1;
@@ -190,17 +196,10 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 		}
 		s->nports++;
 	}
-	/* pins are a convenience (stats and conns find serve by its program): no pins, no error */
-	if (!pin_dir_prepare(o->ifname, s->pin_dir, sizeof(s->pin_dir))) {
-		char path[256];
-
-		snprintf(path, sizeof(path), "%s/%s", s->pin_dir, SERVE_MAP_FLOWS);
-		bpf_map__pin(s->skel->maps.serve_flows, path);
-		snprintf(path, sizeof(path), "%s/%s", s->pin_dir, SERVE_MAP_STATS);
-		bpf_map__pin(s->skel->maps.serve_stats, path);
-	} else {
-		s->pin_dir[0] = '\0';
-	}
+	/*
+	 * Nothing is pinned: stats and conns find serve by its program, and a
+	 * serve killed by SIGKILL leaves nothing behind (XDP goes with its link).
+	 */
 	return 0;
 }
 
@@ -302,6 +301,25 @@ static void table_full_check(struct serve *s)
 	s->full_seen = n;
 }
 
+/* Say when the link goes down and comes back: connections wait, nothing is torn down. */
+static void link_check(struct serve *s)
+{
+	int up = iface_link_up(s->o->ifname);
+
+	if (up < 0 || !up == s->link_down)
+		return;
+	s->link_down = !up;
+	if (s->o->json)
+		printf("{\"event\":\"link_%s\",\"iface\":\"%s\"}\n", up ? "up" : "down",
+		       s->o->ifname);
+	else if (up)
+		printf("%s: link up again: serving\n", s->o->ifname);
+	else
+		printf("%s: link down (or no carrier): connections wait, their timers run\n",
+		       s->o->ifname);
+	fflush(stdout);
+}
+
 int serve_poll(struct serve *s, int max_ms)
 {
 	struct pollfd pfd[SERVE_MAX_PORTS_XSK];
@@ -349,6 +367,7 @@ int serve_poll(struct serve *s, int max_ms)
 		/* guard notices the same way: a removed interface or program ends the run */
 		if (xdp_still_attached(s->ifindex, s->o->ifname, s->xdp_prog_id, "serve"))
 			return 1;
+		link_check(s);
 	}
 	conns_reap(s);
 	for (i = 0; i < s->nports; i++)
@@ -414,8 +433,6 @@ void serve_stop(struct serve *s)
 		tcp_stack_fini(s->stack);
 		free(s->stack);
 	}
-	if (s->pin_dir[0])
-		pin_dir_remove(s->pin_dir);
 	serve_bpf__destroy(s->skel);
 	free(s);
 }

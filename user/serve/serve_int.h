@@ -37,7 +37,6 @@ struct serve {
 	int flows_fd; /* serve_flows */
 	int ifindex;
 	int xdp_link;
-	char pin_dir[128];
 	__u8 mac[6];
 	struct serve_cfg cfg;
 	struct key_source keys;
@@ -58,6 +57,7 @@ struct serve {
 	__u64 full_seen; /* table-full refusals at the last check */
 	__u64 last_full_check;
 	bool full; /* refusing new connections: the table is full */
+	bool link_down; /* the interface was down or without carrier at the last check */
 	__u64 flows_seen; /* entries the latest walk found */
 	__u32 xdp_prog_id; /* so_serve_xdp's id, to notice it being detached */
 };
