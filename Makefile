@@ -110,9 +110,10 @@ $(OUTPUT)/bench/%: tests/bench/%.c $(LIB_OBJS) $(USER_HDRS) $(SKELS) | $(OUTPUT)
 deps:
 	$(Q)scripts/deps.sh
 
-# SAN=1 test: the unit tests and guard's and serve's integration tests under the sanitizers.
+# SAN=1 test: the unit tests and guard's and serve's integration tests (with serve's faults)
+# under the sanitizers.
 TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) \
-	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve,)"
+	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults,)"
 
 test: deps all $(UNIT_BINS)
 	$(Q)$(TEST_ENV) tests/run.sh all

@@ -171,7 +171,7 @@ case_sizes() {
 # 2. A spoofed SYN flood in state mode: real clients during and right after it.
 case_flood() {
 	case_reset || return
-	local fp out c0 c1 t0 t1 hz ok sent hmax n
+	local fp out c0 c1 t0 t1 hz ok failed b cms sent hmax n
 	hz=$(getconf CLK_TCK)
 	serve_up "$WORK/serve.log" --syn-mode state || return
 	hmax=$(grep -m1 '"event":"memory"' "$SERVE_LOG" | jq .max_half_open)
@@ -180,12 +180,17 @@ case_flood() {
 	bg_cli "$SHAKEOFF" flood cli0 --dst $SRV_IP4 --dport $PORT --src $FLOOD_SRC --count 50000 \
 		--rate 10000 --dst-mac "$(srv_mac)" --json >"$WORK/flood.json" 2>"$WORK/flood.err"
 	fp=$!
-	sleep 1
-	out=$(legit 100 5 0.02)
-	echo "    during the flood: $(jq -c '{ok, failed, errors: .errors[:3]}' <<<"$out")"
-	ok=$(jq .ok <<<"$out")
-	note "during a 50k SYN flood (10k/s): $ok/100 echo connections, connect ms p50 $(jq '[.conns[].connect_ms] | sort | .[length / 2 | floor]' <<<"$out"), max $(jq '[.conns[].connect_ms] | max' <<<"$out")"
-	kill -0 $fp 2>/dev/null || fail "the flood ended before the clients did: raise --count" || return
+	sleep 0.5
+	# batches of 20 real connections for as long as the flood lasts
+	ok=0 failed=0 b=0 cms=
+	while kill -0 $fp 2>/dev/null; do
+		out=$(legit 20 5 0.02)
+		echo "    during the flood: $(jq -c '{ok, failed, errors: .errors[:3]}' <<<"$out")"
+		ok=$((ok + $(jq .ok <<<"$out"))) failed=$((failed + $(jq .failed <<<"$out"))) b=$((b + 1))
+		cms="$cms $(jq '[.conns[].connect_ms] | join(" ")' -r <<<"$out")"
+	done
+	note "during a 50k SYN flood (10k/s): $ok/$((ok + failed)) echo connections in $b batches, connect ms p50 $(tr ' ' '\n' <<<"$cms" | grep . | sort -g | awk '{ a[NR] = $1 } END { print a[int(NR / 2) + 1] " max " a[NR] }')"
+	[ $b -ge 2 ] || fail "only $b batch of clients during the flood: lower the flood's --rate" || return
 	wait $fp
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks "$SERVE_PID")
@@ -193,7 +198,7 @@ case_flood() {
 	out=$(legit 20 1)
 	echo "    right after the flood: $(jq -c '{ok, failed, errors: .errors[:3]}' <<<"$out")"
 	want_eq "connections right after the flood (1 s timeout)" "$(jq .ok <<<"$out")" 20 || return
-	want_eq "connections during the flood" "$ok" 100 || return
+	want_eq "failed connections during the flood" "$failed" 0 || return
 	sent=$(jq .sent "$WORK/flood.json")
 	want_range "flood SYNs sent" "$sent" 50000 50000 || return
 	n=$(sstat_fresh .counters.tx_synack)
@@ -313,6 +318,8 @@ case_link() {
 case_rss() {
 	case_reset || return
 	local r0 r1 r2 r3 r4 r hp i
+	# ASan keeps freed memory in its quarantine: RSS would measure the sanitizer
+	[ "${SAN:-}" = 1 ] && { echo "RSS under ASan measures its quarantine, not serve"; return 77; }
 	serve_up "$WORK/serve.log" --app echo || return
 	r0=$(rss_kb "$SERVE_PID")
 	for i in 1 2; do
