@@ -32,7 +32,7 @@ struct serve_opts {
 
 /* --max-half-open defaults (never above --max-flows / 2) and --synack-rtx-rate's */
 #define SERVE_DEFAULT_HALF_OPEN_AUTO 256
-#define SERVE_DEFAULT_HALF_OPEN_STATE 8192
+#define SERVE_DEFAULT_HALF_OPEN_STATE 1024
 #define SERVE_DEFAULT_SYNACK_RTX_RATE 1000
 
 /* --busy-poll default: spans the gap between a client's segments on a veth pair */
