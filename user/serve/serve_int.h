@@ -53,6 +53,7 @@ struct serve {
 	__u64 rx_frames, rx_unknown, rx_no_meta, tx_frames, tx_drops, synack_rtx, halfopen_expired,
 		gc_deleted;
 	__u64 synack_rtx_limited; /* retransmissions skipped: over --synack-rtx-rate */
+	__u64 halfopen_pruned; /* given up early: the half-open bound was reached */
 	__u64 halfopen_untracked; /* SYN_RCVD entries beyond the table's cap: no retransmission */
 	__u64 full_seen; /* table-full refusals at the last check */
 	__u64 last_full_check;

@@ -26,6 +26,9 @@ struct halfopen {
 	__u32 tries;
 };
 
+/* Under pressure a half-open entry gives up after this many retransmissions (at 3 s). */
+#define HALFOPEN_PRESSURE_RETRIES 1
+
 static __u32 halfopen_hash(const struct halfopen_table *t, const struct serve_flow_key *k)
 {
 	const __u32 *w = (const __u32 *)k;
@@ -123,6 +126,11 @@ static void halfopen_tick(struct serve *s, const struct serve_flow_key *k,
 		ctl_add(&s->ctl, SERVE_CTL_EXPIRE, k, v->iss, v->irs, &s->halfopen_expired);
 		return;
 	}
+	if (s->half.pressure && h->tries >= HALFOPEN_PRESSURE_RETRIES) {
+		/* a flood, likely: make room for SYNs to come, as Linux prunes its queue */
+		ctl_add(&s->ctl, SERVE_CTL_EXPIRE, k, v->iss, v->irs, &s->halfopen_pruned);
+		return;
+	}
 	h->tries++;
 	h->next_at = now + (1000000000ULL << h->tries);
 	if (!synack_rtx_budget(s, now))
@@ -212,6 +220,8 @@ void flows_walk(struct serve *s, __u64 now)
 	int err;
 
 	s->half.gen++;
+	/* the last walk found the half-open table more than half full (Linux's test too) */
+	s->half.pressure = s->half.n > s->o->max_half_open / 2;
 	s->conns.walk_gen++;
 	s->flows_seen = 0;
 	do {

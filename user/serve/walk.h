@@ -9,6 +9,7 @@
 #ifndef SHAKEOFF_SERVE_WALK_H
 #define SHAKEOFF_SERVE_WALK_H
 
+#include <stdbool.h>
 #include <linux/types.h>
 
 struct serve;
@@ -21,6 +22,7 @@ struct halfopen_table {
 	__u32 n; /* entries */
 	__u32 cap; /* at most this many: --max-half-open and some slack */
 	__u64 gen; /* the walk under way */
+	bool pressure; /* over half the bound: entries give up after one retransmission */
 	__u64 window_ns; /* --synack-rtx-rate: the current second */
 	__u64 window_sent; /* retransmissions in it */
 };
