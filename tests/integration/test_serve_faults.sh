@@ -313,10 +313,14 @@ case_sigkill() {
 # 5. Link down and up while serve runs: a line each way, connections after up work.
 case_link() {
 	case_reset || return
-	local out
+	local out hp r
 	serve_up "$WORK/serve.log" --app echo || return
 	out=$(legit 5 2)
 	want_eq "connections before" "$(jq .ok <<<"$out")" 5 || return
+	# 5 connections echoing every 0.2 s across the flap (5 s socket timeouts)
+	bg_cli $PY -c "$HOLDER_PY" 5 $PORT $SRV_IP4 >"$WORK/hold.out" 2>&1
+	hp=$!
+	wait_line "$WORK/hold.out" '"round": 2' 10 || fail "held connections: $(cat "$WORK/hold.out")" || return
 	srv ip link set srv0 down
 	wait_line "$SERVE_LOG" '"event":"link_down"' 3 || fail "no link_down line: $(cat "$SERVE_LOG")" || return
 	sleep 1
@@ -325,6 +329,12 @@ case_link() {
 	kill -0 "$SERVE_PID" || fail "serve died" || return
 	out=$(legit 20 3)
 	want_eq "connections after link up" "$(jq .ok <<<"$out")" 20 || return
+	r=$(grep -c '"round"' "$WORK/hold.out")
+	wait_line "$WORK/hold.out" "\"round\": $((r + 2))," 10 || fail "held connections stopped: $(tail -n 3 "$WORK/hold.out")" || return
+	kill $hp
+	wait $hp 2>/dev/null
+	want_eq "held rounds with a failure (across the flap)" \
+		"$(grep round "$WORK/hold.out" | jq -s '[.[] | select(.failed > 0)] | length')" 0 || return
 	note "link down/up: $(grep -E 'link_(down|up)' "$SERVE_LOG" | tr '\n' ' ')"
 	serve_stop
 }
