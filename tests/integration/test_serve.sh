@@ -34,6 +34,9 @@ client() { cli $PY "$CLIENT" "$@" --port $PORT; }
 serve_up() {
 	local log=$1 i
 	shift
+	# emptied here, not by the background job's redirection: a log of an earlier
+	# serve must not show its "attached" to the wait below
+	: >"$log"
 	if [ -n "${HOLDER:-}" ]; then
 		nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$TOPO-srv" \
 			"$SHAKEOFF" serve srv0 --port $PORT --msl $MSL --interval 1 --json "$@" \

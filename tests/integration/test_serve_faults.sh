@@ -21,6 +21,9 @@ FLOOD_SRC=198.18.0.0/16
 serve_up() {
 	local log=$1 i
 	shift
+	# emptied here, not by the background job's redirection: a log of an earlier
+	# serve must not show its "attached" to the wait below
+	: >"$log"
 	ip netns exec "$TOPO-srv" "$SHAKEOFF" serve srv0 --port $PORT --msl $MSL --interval 1 \
 		--json "$@" >"$log" 2>&1 &
 	SERVE_PID=$!

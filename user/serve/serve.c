@@ -386,7 +386,7 @@ void serve_print_stats(struct serve *s, bool json)
 		       "\"rx_no_meta\":%llu,\"ctl_failed\":%llu,\"halfopen_expired\":%llu,"
 		       "\"gc_deleted\":%llu,\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
 		       "\"synack_rtx_limited\":%llu,\"halfopen_tracked\":%u,"
-		       "\"halfopen_untracked\":%llu,\"halfopen_pruned\":%llu,"
+		       "\"halfopen_untracked\":%u,\"halfopen_pruned\":%llu,"
 		       "\"retrans_segs\":%llu,\"spurious_retrans\":%llu,\"undos\":%llu,"
 		       "\"rto_fired\":%llu,\"counters\":{",
 		       s->o->ifname, s->conns.n, (unsigned long long)s->rx_frames,
@@ -394,8 +394,7 @@ void serve_print_stats(struct serve *s, bool json)
 		       (unsigned long long)s->halfopen_expired, (unsigned long long)s->gc_deleted,
 		       (unsigned long long)s->tx_frames, (unsigned long long)s->tx_drops,
 		       (unsigned long long)s->synack_rtx, (unsigned long long)s->synack_rtx_limited,
-		       s->half.n, (unsigned long long)s->halfopen_untracked,
-		       (unsigned long long)s->halfopen_pruned,
+		       s->half.n, s->half.untracked, (unsigned long long)s->halfopen_pruned,
 		       (unsigned long long)s->stack->stats.retrans_segs,
 		       (unsigned long long)s->stack->stats.spurious_retrans,
 		       (unsigned long long)s->stack->stats.undos,

@@ -54,7 +54,6 @@ struct serve {
 		gc_deleted;
 	__u64 synack_rtx_limited; /* retransmissions skipped: over --synack-rtx-rate */
 	__u64 halfopen_pruned; /* given up early: the half-open bound was reached */
-	__u64 halfopen_untracked; /* SYN_RCVD entries beyond the table's cap: no retransmission */
 	__u64 full_seen; /* table-full refusals at the last check */
 	__u64 last_full_check;
 	bool full; /* refusing new connections: the table is full */

@@ -66,12 +66,12 @@ static struct halfopen *halfopen_get(struct serve *s, const struct serve_flow_ke
 		if (!memcmp(&h->key, k, sizeof(*k)))
 			return h;
 	if (t->n >= t->cap) {
-		s->halfopen_untracked++;
+		t->untracked++;
 		return NULL;
 	}
 	h = calloc(1, sizeof(*h));
 	if (!h) {
-		s->halfopen_untracked++;
+		t->untracked++;
 		return NULL;
 	}
 	h->key = *k;
@@ -220,6 +220,7 @@ void flows_walk(struct serve *s, __u64 now)
 	int err;
 
 	s->half.gen++;
+	s->half.untracked = 0;
 	/* the last walk found the half-open table more than half full (Linux's test too) */
 	s->half.pressure = s->half.n > s->o->max_half_open / 2;
 	s->conns.walk_gen++;

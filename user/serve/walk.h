@@ -21,6 +21,7 @@ struct halfopen_table {
 	__u32 mask; /* buckets - 1 */
 	__u32 n; /* entries */
 	__u32 cap; /* at most this many: --max-half-open and some slack */
+	__u32 untracked; /* SYN_RCVD entries the latest walk found beyond cap (no retransmission) */
 	__u64 gen; /* the walk under way */
 	bool pressure; /* over half the bound: entries give up after one retransmission */
 	__u64 window_ns; /* --synack-rtx-rate: the current second */
