@@ -5,8 +5,8 @@
  *
  *   no flow:
  *     SYN              -> SYN-ACK: SYN_RCVD entry (state mode, auto while calm),
- *                         or a stateless cookie (cookie mode, auto when busy,
- *                         table full)
+ *                         or a stateless cookie (cookie mode; half_open_max
+ *                         SYN_RCVD entries reached; table full)
  *     ACK, valid cookie-> ESTABLISHED entry; table full: RST at its ack
  *     other            -> RST as a closed port (rate-limited per CPU) or drop
  *   SYN_RCVD:
@@ -495,8 +495,17 @@ __noinline int serve_syn(struct xdp_md *ctx, const struct frame *f, const struct
 		return XDP_DROP;
 	now = clock_ns(cfg);
 	halfopen = bpf_map_lookup_elem(&serve_halfopen, &zero);
-	cookie = cfg->syn_mode == SERVE_SYN_COOKIE ||
-		 (cfg->syn_mode == SERVE_SYN_AUTO && halfopen && *halfopen > cfg->half_open_max);
+	cookie = cfg->syn_mode == SERVE_SYN_COOKIE;
+	/*
+	 * At most half_open_max SYN_RCVD entries (checked before the insert: each
+	 * CPU may pass it by one): beyond, a cookie. Auto mode's normal regime when
+	 * busy; in state mode the flood's own counter.
+	 */
+	if (!cookie && halfopen && *halfopen >= cfg->half_open_max) {
+		cookie = 1;
+		if (cfg->syn_mode == SERVE_SYN_STATE)
+			reason = SS_TX_SYNACK_HALFOPEN_FULL;
+	}
 
 	if (!cookie) {
 		tick = ts_tick(now);

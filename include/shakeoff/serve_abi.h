@@ -213,8 +213,8 @@ struct serve_ctl {
 _Static_assert(sizeof(struct serve_ctl_op) == 68, "serve_ctl_op: 4-byte fields only");
 
 enum serve_syn_mode {
-	SERVE_SYN_AUTO = 0, /* stateful until half-open > half_open_max, then cookies */
-	SERVE_SYN_STATE = 1, /* SYN_RCVD entry per SYN (cookies only when the table is full) */
+	SERVE_SYN_AUTO = 0, /* stateful until half_open_max SYN_RCVD entries, then cookies */
+	SERVE_SYN_STATE = 1, /* SYN_RCVD entry per SYN; cookies at half_open_max or a full table */
 	SERVE_SYN_COOKIE = 2, /* stateless cookie SYN-ACK; the flow is made by the final ACK */
 };
 
@@ -239,7 +239,7 @@ struct serve_cfg {
 	__u8 syn_mode; /* enum serve_syn_mode */
 	__u8 no_flow; /* enum serve_no_flow */
 	__u16 pad0;
-	__u32 half_open_max; /* auto mode: cookies while more SYN_RCVD entries than this */
+	__u32 half_open_max; /* auto, state: cookies while this many SYN_RCVD entries */
 	__u32 rst_per_sec; /* no-flow RSTs per CPU per second; 0: none sent */
 	__u32 oow_gap_ms; /* per flow: at least this long between challenge / duplicate
 			   * ACKs (Linux tcp_invalid_ratelimit: 500) */
@@ -283,6 +283,8 @@ struct serve_rstlim {
 	X(TX_SYNACK, "tx_synack", "SYN: SYN_RCVD entry made, SYN-ACK sent")                       \
 	X(TX_SYNACK_COOKIE, "tx_synack_cookie", "SYN: cookie SYN-ACK (cookie mode, auto busy)")   \
 	X(TX_SYNACK_FULL, "tx_synack_full", "SYN: flow table full, cookie SYN-ACK instead")       \
+	X(TX_SYNACK_HALFOPEN_FULL, "tx_synack_halfopen_full",                                     \
+	  "SYN, state mode: --max-half-open reached, cookie SYN-ACK instead")                     \
 	X(TX_SYNACK_AGAIN, "tx_synack_again", "duplicate SYN in SYN_RCVD: SYN-ACK again")         \
 	X(DROP_SYN_NOKEY, "drop_syn_nokey", "cookie SYN-ACK needed, no key for this slot")        \
 	X(DROP_INSERT_RACE, "drop_insert_race", "flow entry exists already: another CPU made it") \

@@ -1174,33 +1174,39 @@ e2:
 		tl_end();
 	}
 
-	tl_begin("auto mode: stateful up to the half-open threshold, then cookies");
-	if (!ASSERT(fixture_reset(), "fixture"))
-		goto e3;
-	{
-		struct serve_cfg c = cfg_default();
+	for (int m = 0; m < 2; m++) {
+		enum serve_stat busy = m ? SS_TX_SYNACK_HALFOPEN_FULL : SS_TX_SYNACK_COOKIE;
 
-		c.syn_mode = SERVE_SYN_AUTO;
-		c.half_open_max = 2;
-		if (!ASSERT(cfg_set(&c), "cfg"))
+		tl_begin(
+			"%s mode: stateful up to half_open_max SYN_RCVD entries, then cookies (%s)",
+			m ? "state" : "auto", serve_stat_names[busy]);
+		if (!ASSERT(fixture_reset(), "fixture"))
 			goto e3;
-		for (i = 0; i < 4; i++) {
-			enum serve_stat want = i < 3 ? SS_TX_SYNACK : SS_TX_SYNACK_COOKIE;
+		{
+			struct serve_cfg c = cfg_default();
 
-			syn(&s, i & 1);
-			s.sport = 2000 + i;
-			if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
+			c.syn_mode = m ? SERVE_SYN_STATE : SERVE_SYN_AUTO;
+			c.half_open_max = 2;
+			if (!ASSERT(cfg_set(&c), "cfg"))
 				goto e3;
-			if (!ASSERT(r.retval == XDP_TX && r.delta[want] == 1,
-				    "SYN %d (half-open %d): expected %s", i, i,
-				    serve_stat_names[want]))
-				goto e3;
+			for (i = 0; i < 4; i++) {
+				enum serve_stat want = i < 2 ? SS_TX_SYNACK : busy;
+
+				syn(&s, i & 1);
+				s.sport = 2000 + i;
+				if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
+					goto e3;
+				if (!ASSERT(r.retval == XDP_TX && r.delta[want] == 1,
+					    "SYN %d (half-open %d): expected %s", i, i,
+					    serve_stat_names[want]))
+					goto e3;
+			}
+			ASSERT_EQ(halfopen_get(), 2, "half-open count");
+			ASSERT_EQ(flows_count(), 2, "entries");
 		}
-		ASSERT_EQ(halfopen_get(), 3, "half-open count");
-		ASSERT_EQ(flows_count(), 3, "entries");
-	}
 e3:
-	tl_end();
+		tl_end();
+	}
 }
 
 /* ---------------------------------------------------------------- AF_XDP */

@@ -29,10 +29,17 @@ static struct optab serve_opts[] = {
 	{ "port", 'p', "N", "port to serve", true },
 	{ "app", 'a', "NAME", "the application (default echo)" },
 	{ "syn-mode", 's', "cookie|state|auto",
-	  "SYN handling (default auto: stateful until\nthe half-open table passes 256, then cookies)" },
+	  "SYN handling (default auto: stateful until\n--max-half-open entries are half-open, then cookies;\nstate: the same with a larger bound)" },
 	{ "msl", 'm', "SECONDS", "TIME_WAIT lasts 2*MSL (default 30)" },
-	{ "max-flows", 'f', "N", "flow table size (default 65536)" },
+	{ "max-flows", 'f', "N",
+	  "flow table size (default 65536; 168 bytes of kernel\nmemory each, printed at start; refused above half of\nRAM). Full: a new connection's SYN gets a cookie, its\nfinal ACK a RST; nothing established is evicted" },
+	{ "max-half-open", 'o', "N",
+	  "half-open (SYN_RCVD) entries at most, within\n--max-flows (default " OPTAB_STR(SERVE_DEFAULT_HALF_OPEN_AUTO) " in auto, " OPTAB_STR(
+		  SERVE_DEFAULT_HALF_OPEN_STATE) " in state mode,\nat most half of --max-flows). Reached: SYNs get a\ncookie SYN-ACK (counter tx_synack_halfopen_full)" },
 	{ "synack-retries", 'r', "N", "SYN-ACK retransmissions in state mode (default 5)" },
+	{ "synack-rtx-rate", 'R', "PPS",
+	  "the controller's SYN-ACK retransmissions per second\nat most (default " OPTAB_STR(
+		  SERVE_DEFAULT_SYNACK_RTX_RATE) "; 0: none); the rest are skipped\n(synack_rtx_limited)" },
 	{ "no-flow", 'n', "rst|drop",
 	  "an ACK for no flow: RST as a listener would (default,\n1000/s per CPU at most) or drop" },
 	{ "busy-poll", 'b', "USEC",
@@ -65,6 +72,45 @@ static void serve_usage(FILE *f)
 	optab_print(f, serve_opts);
 }
 
+/* Bytes of RAM (MemTotal), 0 if unknown. */
+static unsigned long long mem_total(void)
+{
+	unsigned long long kb = 0;
+	char line[128];
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemTotal: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* --max-half-open's default and the bounds between the sizes; 0 or an exit code. */
+static int serve_limits(struct serve_opts *o)
+{
+	unsigned long long ram = mem_total(), need = serve_flow_table_bytes(o->max_flows);
+
+	if (ram && need > ram / 2)
+		return usage_error(
+			"serve",
+			"--max-flows %lu needs %.1f GiB of kernel memory, more than half "
+			"of this machine's %.1f GiB",
+			o->max_flows, (double)need / (1 << 30), (double)ram / (1 << 30));
+	if (!o->max_half_open) {
+		o->max_half_open = o->syn_mode == SERVE_SYN_STATE ? SERVE_DEFAULT_HALF_OPEN_STATE :
+								    SERVE_DEFAULT_HALF_OPEN_AUTO;
+		if (o->max_half_open > o->max_flows / 2)
+			o->max_half_open = o->max_flows / 2 ? o->max_flows / 2 : 1;
+	} else if (o->max_half_open > o->max_flows) {
+		return usage_error("serve", "--max-half-open %lu exceeds --max-flows %lu",
+				   o->max_half_open, o->max_flows);
+	}
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	struct serve_opts o = { .app = "echo",
@@ -72,6 +118,7 @@ int cmd_serve(int argc, char **argv)
 				.msl_sec = 30,
 				.max_flows = SERVE_DEFAULT_MAX_FLOWS,
 				.synack_retries = 5,
+				.synack_rtx_rate = SERVE_DEFAULT_SYNACK_RTX_RATE,
 				.busy_poll_us = SERVE_DEFAULT_BUSY_POLL_US };
 	unsigned long v, interval = 5;
 	struct sigaction sa = {};
@@ -115,6 +162,15 @@ int cmd_serve(int argc, char **argv)
 			if (parse_ulong(optarg, 1, 1UL << 24, &o.max_flows))
 				return usage_error("serve", "--max-flows takes 1-16777216");
 			break;
+		case 'o':
+			if (parse_ulong(optarg, 1, 1UL << 24, &o.max_half_open))
+				return usage_error("serve", "--max-half-open takes 1-16777216");
+			break;
+		case 'R':
+			if (parse_ulong(optarg, 0, 1000000, &o.synack_rtx_rate))
+				return usage_error("serve",
+						   "--synack-rtx-rate takes 0-1000000 per second");
+			break;
 		case 'r':
 			if (parse_ulong(optarg, 0, 20, &o.synack_retries))
 				return usage_error("serve", "--synack-retries takes 0-20");
@@ -153,6 +209,9 @@ int cmd_serve(int argc, char **argv)
 	o.ifname = argv[optind];
 	if (!o.port)
 		return usage_error("serve", "--port is required");
+	err = serve_limits(&o);
+	if (err)
+		return err;
 
 	sa.sa_handler = serve_on_signal;
 	sigaction(SIGINT, &sa, NULL);
@@ -169,6 +228,7 @@ int cmd_serve(int argc, char **argv)
 	else
 		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
 	fflush(stdout);
+	serve_print_memory(s, o.json);
 	last = clock_mono_sec();
 	while (!serve_exiting) {
 		err = serve_poll(s, 100);

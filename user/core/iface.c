@@ -51,7 +51,7 @@ int iface_mtu(const char *name)
 	return err ? err : ifr.ifr_mtu;
 }
 
-int iface_carrier(const char *name)
+int iface_link_up(const char *name)
 {
 	struct ifreq ifr;
 	int err = iface_ioctl(name, SIOCGIFFLAGS, &ifr);
@@ -63,7 +63,7 @@ int iface_carrier(const char *name)
 
 void link_watch(int *was_up, const char *ifname, const char *what)
 {
-	int up = iface_carrier(ifname);
+	int up = iface_link_up(ifname);
 
 	if (up < 0 || up == *was_up)
 		return;

@@ -10,9 +10,9 @@
 /* ifindex of name, or a negative errno; prints nothing. */
 int iface_index(const char *name);
 int iface_mtu(const char *name);
+/* 1 if the link is up and has carrier (IFF_UP, IFF_RUNNING), 0 if not, or -errno. */
+int iface_link_up(const char *name);
 int iface_mac(const char *name, __u8 mac[6]);
-/* 1 if the interface is up with a carrier (IFF_UP and IFF_RUNNING), 0 if not, or -errno. */
-int iface_carrier(const char *name);
 /*
  * Log a change of ifname's link state since the last call (*was_up: -1 at
  * first, then what the last call saw), as what (guard, serve) lives with it.

@@ -378,7 +378,7 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 	g->tc_link = -1;
 	g->ifindex = iface_index(o->ifname);
 	/* the state at start, so a flap before the first tick is seen whole */
-	g->link_up = iface_carrier(o->ifname);
+	g->link_up = iface_link_up(o->ifname);
 	if (g->ifindex < 0) {
 		pr_warn("unknown interface '%s'\n", o->ifname);
 		return EXIT_USAGE;

@@ -11,6 +11,7 @@
  * connection. This file: set-up, the event loop, the figures.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,6 @@
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/percpu.h"
-#include "core/pins.h"
 #include "core/stat_names.h"
 #include "core/sysenv.h"
 #include "serve/conns.h"
@@ -67,7 +67,7 @@ static int serve_configure(struct serve *s, const struct serve_opts *o)
 	cfg->ttl = 64;
 	cfg->syn_mode = o->syn_mode;
 	cfg->no_flow = o->no_flow;
-	cfg->half_open_max = 256;
+	cfg->half_open_max = o->max_half_open;
 	cfg->rst_per_sec = 1000;
 	cfg->oow_gap_ms = 500;
 	cfg->clock_offset_ns = s->clock_offset;
@@ -110,6 +110,12 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	char caps[64];
 	int err, q, nq;
 
+	/*
+	 * Each connection's two 256 KiB buffers are mmap'd whatever glibc learnt
+	 * (its threshold rises after the first free, and freed buffers would stay
+	 * in the heap): a closed connection gives its memory back.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	*sp = s = calloc(1, sizeof(*s));
 	if (!s)
 		return 1;
@@ -139,7 +145,7 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	keys_random(&s->keys);
 	s->clock_offset = clock_tai_offset();
 	s->stack = calloc(1, sizeof(*s->stack));
-	if (conns_init(&s->conns) || !s->stack)
+	if (conns_init(&s->conns) || !s->stack || halfopen_init(&s->half, o->max_half_open))
 		return 1;
 	tcp_cfg_default(&tcfg);
 	tcfg.msl = (__u64)o->msl_sec * 1000000000ULL;
@@ -190,18 +196,73 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 		}
 		s->nports++;
 	}
-	/* pins are a convenience (stats and conns find serve by its program): no pins, no error */
-	if (!pin_dir_prepare(o->ifname, s->pin_dir, sizeof(s->pin_dir))) {
-		char path[256];
-
-		snprintf(path, sizeof(path), "%s/%s", s->pin_dir, SERVE_MAP_FLOWS);
-		bpf_map__pin(s->skel->maps.serve_flows, path);
-		snprintf(path, sizeof(path), "%s/%s", s->pin_dir, SERVE_MAP_STATS);
-		bpf_map__pin(s->skel->maps.serve_stats, path);
-	} else {
-		s->pin_dir[0] = '\0';
-	}
+	/*
+	 * Nothing is pinned: stats and conns find serve by its program, and a
+	 * serve killed by SIGKILL leaves nothing behind (XDP goes with its link).
+	 */
 	return 0;
+}
+
+__u64 serve_flow_table_bytes(unsigned long max_flows)
+{
+	__u64 buckets = 1;
+
+	while (buckets < max_flows)
+		buckets <<= 1;
+	return (__u64)max_flows * 152 + buckets * 16;
+}
+
+/* A map's kernel memory as /proc reports it (fdinfo "memlock:"); 0 if unknown. */
+static __u64 map_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+static double mib(__u64 b)
+{
+	return (double)b / (1024.0 * 1024.0);
+}
+
+void serve_print_memory(struct serve *s, bool json)
+{
+	__u64 flows = map_memlock(s->flows_fd), maps = 0, umem, per_conn, conns_max;
+	struct bpf_map *m;
+
+	bpf_object__for_each_map(m, s->skel->obj) if (bpf_map__fd(m) >= 0 &&
+						      bpf_map__fd(m) != s->flows_fd) maps +=
+		map_memlock(bpf_map__fd(m));
+	umem = (__u64)s->nports * XSK_DEFAULT_FRAMES * XSK_FRAME_SIZE;
+	per_conn = (__u64)s->stack->cfg.snd_buf + s->stack->cfg.rcv_buf;
+	conns_max = per_conn * s->o->max_flows;
+	if (json) {
+		printf("{\"event\":\"memory\",\"iface\":\"%s\",\"max_flows\":%lu,"
+		       "\"max_half_open\":%lu,\"flow_table_bytes\":%llu,\"other_maps_bytes\":%llu,"
+		       "\"umem_bytes\":%llu,\"conn_buf_bytes\":%llu,\"conn_buf_max_bytes\":%llu}\n",
+		       s->o->ifname, s->o->max_flows, s->o->max_half_open,
+		       (unsigned long long)flows, (unsigned long long)maps,
+		       (unsigned long long)umem, (unsigned long long)per_conn,
+		       (unsigned long long)conns_max);
+	} else {
+		printf("%s: memory: flow table %.1f MiB (%lu flows, %lu half-open at most), other "
+		       "maps %.1f MiB (kernel); UMEM %.1f MiB (%d queues); connection buffers "
+		       "%llu KiB each, touched as used (%.1f GiB at --max-flows)\n",
+		       s->o->ifname, mib(flows), s->o->max_flows, s->o->max_half_open, mib(maps),
+		       mib(umem), s->nports, (unsigned long long)per_conn / 1024,
+		       mib(conns_max) / 1024.0);
+	}
+	fflush(stdout);
 }
 
 static __u64 stat_sum(const struct serve *s, __u32 id)
@@ -238,6 +299,25 @@ static void table_full_check(struct serve *s)
 		fflush(stdout);
 	}
 	s->full_seen = n;
+}
+
+/* Say when the link goes down and comes back: connections wait, nothing is torn down. */
+static void link_check(struct serve *s)
+{
+	int up = iface_link_up(s->o->ifname);
+
+	if (up < 0 || !up == s->link_down)
+		return;
+	s->link_down = !up;
+	if (s->o->json)
+		printf("{\"event\":\"link_%s\",\"iface\":\"%s\"}\n", up ? "up" : "down",
+		       s->o->ifname);
+	else if (up)
+		printf("%s: link up again: serving\n", s->o->ifname);
+	else
+		printf("%s: link down (or no carrier): connections wait, their timers run\n",
+		       s->o->ifname);
+	fflush(stdout);
 }
 
 int serve_poll(struct serve *s, int max_ms)
@@ -287,6 +367,7 @@ int serve_poll(struct serve *s, int max_ms)
 		/* guard notices the same way: a removed interface or program ends the run */
 		if (xdp_still_attached(s->ifindex, s->o->ifname, s->xdp_prog_id, "serve"))
 			return 1;
+		link_check(s);
 	}
 	conns_reap(s);
 	for (i = 0; i < s->nports; i++)
@@ -304,13 +385,16 @@ void serve_print_stats(struct serve *s, bool json)
 		printf("{\"event\":\"stats\",\"iface\":\"%s\",\"conns\":%lu,\"rx_frames\":%llu,"
 		       "\"rx_no_meta\":%llu,\"ctl_failed\":%llu,\"halfopen_expired\":%llu,"
 		       "\"gc_deleted\":%llu,\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
+		       "\"synack_rtx_limited\":%llu,\"halfopen_tracked\":%u,"
+		       "\"halfopen_untracked\":%u,\"halfopen_pruned\":%llu,"
 		       "\"retrans_segs\":%llu,\"spurious_retrans\":%llu,\"undos\":%llu,"
 		       "\"rto_fired\":%llu,\"counters\":{",
 		       s->o->ifname, s->conns.n, (unsigned long long)s->rx_frames,
 		       (unsigned long long)s->rx_no_meta, (unsigned long long)s->ctl.failed,
 		       (unsigned long long)s->halfopen_expired, (unsigned long long)s->gc_deleted,
 		       (unsigned long long)s->tx_frames, (unsigned long long)s->tx_drops,
-		       (unsigned long long)s->synack_rtx,
+		       (unsigned long long)s->synack_rtx, (unsigned long long)s->synack_rtx_limited,
+		       s->half.n, s->half.untracked, (unsigned long long)s->halfopen_pruned,
 		       (unsigned long long)s->stack->stats.retrans_segs,
 		       (unsigned long long)s->stack->stats.spurious_retrans,
 		       (unsigned long long)s->stack->stats.undos,
@@ -344,13 +428,11 @@ void serve_stop(struct serve *s)
 	for (i = 0; i < s->nports; i++)
 		xsk_port_close(&s->ports[i]);
 	conns_fini(&s->conns);
-	halfopen_fini(s);
+	halfopen_fini(&s->half);
 	if (s->stack) {
 		tcp_stack_fini(s->stack);
 		free(s->stack);
 	}
-	if (s->pin_dir[0])
-		pin_dir_remove(s->pin_dir);
 	serve_bpf__destroy(s->skel);
 	free(s);
 }

@@ -23,20 +23,34 @@ struct serve_opts {
 	unsigned long msl_sec;
 	unsigned long max_flows;
 	unsigned long synack_retries;
+	unsigned long max_half_open; /* SYN_RCVD entries at most (auto, state) */
+	unsigned long synack_rtx_rate; /* the controller's SYN-ACK retransmissions per second */
 	int no_flow; /* enum serve_no_flow */
 	unsigned long busy_poll_us; /* spin on the rings this long after a frame */
 	bool json;
 };
+
+/* --max-half-open defaults (never above --max-flows / 2) and --synack-rtx-rate's */
+#define SERVE_DEFAULT_HALF_OPEN_AUTO 256
+#define SERVE_DEFAULT_HALF_OPEN_STATE 1024
+#define SERVE_DEFAULT_SYNACK_RTX_RATE 1000
 
 /* --busy-poll default: spans the gap between a client's segments on a veth pair */
 #define SERVE_DEFAULT_BUSY_POLL_US 50
 
 struct serve;
 
+/*
+ * Kernel memory the flow table takes for max_flows entries (the HASH map's
+ * preallocated elements and buckets; serve_abi.h has the figures).
+ */
+__u64 serve_flow_table_bytes(unsigned long max_flows);
 /* Check, load, configure, attach, open the AF_XDP ports. 0 or an exit code (after a message). */
 int serve_start(struct serve **sp, const struct serve_opts *o);
 /* One turn of the event loop: wait at most max_ms for frames or timers. 0 or an exit code. */
 int serve_poll(struct serve *s, int max_ms);
+/* What the flow table, the other maps, UMEM and connection buffers cost: one line or JSON. */
+void serve_print_memory(struct serve *s, bool json);
 /* Counters (summed over CPUs) and the controller's own figures, one line or JSON. */
 void serve_print_stats(struct serve *s, bool json);
 void serve_stop(struct serve *s);

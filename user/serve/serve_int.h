@@ -22,6 +22,7 @@
 #include "serve/conns.h"
 #include "serve/ctl.h"
 #include "serve/serve.h"
+#include "serve/walk.h"
 #include "serve/xsk.h"
 #include "tcp/tcp.h"
 
@@ -29,7 +30,6 @@
 #define SERVE_SCAN_MS 10 /* the walk over the flow table */
 
 struct serve_bpf;
-struct halfopen;
 
 struct serve {
 	const struct serve_opts *o;
@@ -37,7 +37,6 @@ struct serve {
 	int flows_fd; /* serve_flows */
 	int ifindex;
 	int xdp_link;
-	char pin_dir[128];
 	__u8 mac[6];
 	struct serve_cfg cfg;
 	struct key_source keys;
@@ -47,15 +46,18 @@ struct serve {
 	struct tcp_stack *stack;
 	const struct tcp_app *app;
 	struct conn_table conns;
-	struct halfopen *half; /* SYN_RCVD entries we retransmit SYN-ACKs for (walk.c) */
+	struct halfopen_table half; /* SYN_RCVD entries we retransmit SYN-ACKs for (walk.c) */
 	struct ctl_batch ctl; /* changes to the flow table waiting for so_serve_ctl */
 	__u64 last_scan;
 	__u64 last_rx_ns; /* when the rings last had frames: --busy-poll runs from here */
 	__u64 rx_frames, rx_unknown, rx_no_meta, tx_frames, tx_drops, synack_rtx, halfopen_expired,
 		gc_deleted;
+	__u64 synack_rtx_limited; /* retransmissions skipped: over --synack-rtx-rate */
+	__u64 halfopen_pruned; /* given up early: the half-open bound was reached */
 	__u64 full_seen; /* table-full refusals at the last check */
 	__u64 last_full_check;
 	bool full; /* refusing new connections: the table is full */
+	bool link_down; /* the interface was down or without carrier at the last check */
 	__u64 flows_seen; /* entries the latest walk found */
 	__u32 xdp_prog_id; /* so_serve_xdp's id, to notice it being detached */
 };

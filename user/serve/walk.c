@@ -13,42 +13,108 @@
 
 #define WALK_BATCH 256
 
-/* A SYN_RCVD entry the controller retransmits SYN-ACKs for. */
+/*
+ * A SYN_RCVD entry the controller retransmits SYN-ACKs for, in a hash table
+ * by 4-tuple: O(1) per entry and walk. XDP keeps SYN_RCVD entries under
+ * --max-half-open, so the table is sized for that once and never grows.
+ */
 struct halfopen {
 	struct serve_flow_key key;
-	struct halfopen *next;
+	struct halfopen *next; /* hash chain */
 	__u64 next_at;
+	__u64 gen; /* the last walk that found the entry */
 	__u32 tries;
-	bool seen; /* still in the table at the last walk */
 };
 
-static struct halfopen *halfopen_find(struct serve *s, const struct serve_flow_key *k, bool create)
+/* Under pressure a half-open entry gives up after this many retransmissions (at 3 s). */
+#define HALFOPEN_PRESSURE_RETRIES 1
+
+static __u32 halfopen_hash(const struct halfopen_table *t, const struct serve_flow_key *k)
 {
+	const __u32 *w = (const __u32 *)k;
+	__u32 h = 2166136261U;
+	size_t i;
+
+	for (i = 0; i < sizeof(*k) / 4; i++)
+		h = (h ^ w[i]) * 16777619U;
+	return (h ^ (h >> 16)) & t->mask;
+}
+
+int halfopen_init(struct halfopen_table *t, unsigned long max_half_open)
+{
+	__u32 nb = 64;
+
+	memset(t, 0, sizeof(*t));
+	while (nb < max_half_open && nb < (1U << 24))
+		nb <<= 1;
+	t->buckets = calloc(nb, sizeof(struct halfopen *));
+	if (!t->buckets)
+		return -ENOMEM;
+	t->mask = nb - 1;
+	/* XDP's bound is checked before its insert, so each CPU may pass it by one */
+	t->cap = max_half_open + 256;
+	return 0;
+}
+
+static struct halfopen *halfopen_get(struct serve *s, const struct serve_flow_key *k)
+{
+	struct halfopen_table *t = &s->half;
+	__u32 b = halfopen_hash(t, k);
 	struct halfopen *h;
 
-	for (h = s->half; h; h = h->next)
+	for (h = t->buckets[b]; h; h = h->next)
 		if (!memcmp(&h->key, k, sizeof(*k)))
 			return h;
-	if (!create)
+	if (t->n >= t->cap) {
+		t->untracked++;
 		return NULL;
-	h = calloc(1, sizeof(*h));
-	if (h) {
-		h->key = *k;
-		h->next = s->half;
-		s->half = h;
 	}
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		t->untracked++;
+		return NULL;
+	}
+	h->key = *k;
+	h->next = t->buckets[b];
+	t->buckets[b] = h;
+	t->n++;
 	return h;
 }
 
-/* SYN-ACK again for a half-open entry (RFC 6298 backoff: 1, 2, 4 s ...), then give up on it. */
+/* One more SYN-ACK retransmission within --synack-rtx-rate's budget for this second? */
+static bool synack_rtx_budget(struct serve *s, __u64 now)
+{
+	struct halfopen_table *t = &s->half;
+
+	if (now - t->window_ns >= 1000000000ULL) {
+		t->window_ns = now;
+		t->window_sent = 0;
+	}
+	if (t->window_sent >= s->o->synack_rtx_rate)
+		return false;
+	t->window_sent++;
+	return true;
+}
+
+/*
+ * SYN-ACK again for a half-open entry (RFC 6298 backoff: 1, 2, 4 s ...), then
+ * give up on it. A retransmission over the rate budget is skipped but counts
+ * as a try, so a flood's entries still expire on time.
+ */
 static void halfopen_tick(struct serve *s, const struct serve_flow_key *k,
 			  const struct serve_flow *v, __u64 now)
 {
-	struct halfopen *h = halfopen_find(s, k, true);
+	struct halfopen *h = halfopen_get(s, k);
 
-	if (!h)
+	if (!h) {
+		/* untracked: no retransmissions, expired when its last would be over */
+		__u64 giveup = ((2ULL << s->o->synack_retries) - 1) * 1000000000ULL;
+
+		if (now > v->last_ns + giveup)
+			ctl_add(&s->ctl, SERVE_CTL_EXPIRE, k, v->iss, v->irs, &s->halfopen_expired);
 		return;
-	h->seen = true;
+	}
+	h->gen = s->half.gen;
 	if (!h->next_at) {
 		h->next_at = v->last_ns + 1000000000ULL;
 		return;
@@ -60,36 +126,51 @@ static void halfopen_tick(struct serve *s, const struct serve_flow_key *k,
 		ctl_add(&s->ctl, SERVE_CTL_EXPIRE, k, v->iss, v->irs, &s->halfopen_expired);
 		return;
 	}
+	if (s->half.pressure && h->tries >= HALFOPEN_PRESSURE_RETRIES) {
+		/* a flood, likely: make room for SYNs to come, as Linux prunes its queue */
+		ctl_add(&s->ctl, SERVE_CTL_EXPIRE, k, v->iss, v->irs, &s->halfopen_pruned);
+		return;
+	}
 	h->tries++;
 	h->next_at = now + (1000000000ULL << h->tries);
-	if (!frame_send_synack(s, k, v, now))
+	if (!synack_rtx_budget(s, now))
+		s->synack_rtx_limited++;
+	else if (!frame_send_synack(s, k, v, now))
 		s->synack_rtx++;
 }
 
-static void halfopen_forget_unseen(struct serve *s)
+/* Free what the walk did not find (established, reset or expired). */
+static void halfopen_forget_unseen(struct halfopen_table *t)
 {
-	struct halfopen **hp;
+	__u32 b;
 
-	for (hp = &s->half; *hp;) {
-		struct halfopen *h = *hp;
+	if (!t->n)
+		return;
+	for (b = 0; b <= t->mask; b++) {
+		struct halfopen **hp = &t->buckets[b];
 
-		if (!h->seen) {
-			*hp = h->next;
-			free(h);
-		} else {
-			hp = &h->next;
+		while (*hp) {
+			struct halfopen *h = *hp;
+
+			if (h->gen != t->gen) {
+				*hp = h->next;
+				free(h);
+				t->n--;
+			} else {
+				hp = &h->next;
+			}
 		}
 	}
 }
 
-void halfopen_fini(struct serve *s)
+void halfopen_fini(struct halfopen_table *t)
 {
-	while (s->half) {
-		struct halfopen *h = s->half;
-
-		s->half = h->next;
-		free(h);
-	}
+	if (!t->buckets)
+		return;
+	t->gen++;
+	halfopen_forget_unseen(t);
+	free(t->buckets);
+	t->buckets = NULL;
 }
 
 static void walk_entry(struct serve *s, const struct serve_flow_key *k, struct serve_flow *v,
@@ -138,8 +219,10 @@ void flows_walk(struct serve *s, __u64 now)
 	__u32 n, i;
 	int err;
 
-	for (struct halfopen *h = s->half; h; h = h->next)
-		h->seen = false;
+	s->half.gen++;
+	s->half.untracked = 0;
+	/* the last walk found the half-open table more than half full (Linux's test too) */
+	s->half.pressure = s->half.n > s->o->max_half_open / 2;
 	s->conns.walk_gen++;
 	s->flows_seen = 0;
 	do {
@@ -164,5 +247,5 @@ void flows_walk(struct serve *s, __u64 now)
 		if (flow_entry_read(s, &c->key, &v) == -ENOENT)
 			conn_import(c, NULL, now);
 	}
-	halfopen_forget_unseen(s);
+	halfopen_forget_unseen(&s->half);
 }
