@@ -31,6 +31,7 @@
 #include "lib/guard_maps.h"
 #include "lib/guard_recent.h"
 #include "lib/guard_rst.h"
+#include "lib/local_id.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
@@ -121,28 +122,13 @@ SHAKEOFF_INLINE const struct guard_key *guard_clock(struct guard_scope *g)
 }
 
 /*
- * Sources no client has: this host's own addresses and its IPv4 broadcasts.
- * Global: the list walks' data-dependent exits, inlined, multiplied the
- * states of everything after them past the verifier's limit.
- */
-__noinline int src_is_self(const struct guard_cfg *cfg, const struct frame *f)
-{
-	if (!cfg || !f)
-		return 1;
-	return addr_listed(cfg->self4, cfg->nself4, cfg->self6, cfg->nself6, GUARD_MAX_SELF, f,
-			   f->saddr);
-}
-
-/*
  * What Linux checks before it answers anything: the source is not its own,
  * the TCP checksum holds. GS__COUNT if guard may answer f, else the drop.
  */
 SHAKEOFF_INLINE int answer_check(struct xdp_md *ctx, const struct guard_cfg *cfg,
 				 const struct frame *f)
 {
-	__u32 bit = guard_self_bit(f->saddr, f->ipv6);
-
-	if ((cfg->self_bloom[(bit >> 6) & 3] >> (bit & 63)) & 1 && src_is_self(cfg, f))
+	if (local_src_self(&cfg->id, f))
 		return GS_XDP_DROP_SRC_SELF;
 	if (tcp_csum_check(ctx, f) == TCP_CSUM_BAD)
 		return GS_XDP_DROP_TCP_CSUM;
@@ -396,13 +382,8 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 		*why = guard_screen_stat(sc);
 		return XDP_PASS;
 	}
-	/*
-	 * A unicast frame to another host's MAC (promiscuous mode, a bridge):
-	 * Linux drops it before IP; a reply would carry that host's MAC.
-	 */
-	if (sc == SCREEN_OK && (g.cfg->mac[0] | g.cfg->mac[1] | g.cfg->mac[2]) &&
-	    (f.dmac[0] != g.cfg->mac[0] || f.dmac[1] != g.cfg->mac[1] ||
-	     f.dmac[2] != g.cfg->mac[2])) {
+	/* Linux drops it before IP; a reply would carry the other host's MAC */
+	if (sc == SCREEN_OK && local_to_other_host(&g.cfg->id, &f)) {
 		*why = GS_XDP_DROP_L2_OTHER_HOST;
 		return XDP_DROP;
 	}

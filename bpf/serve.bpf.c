@@ -41,6 +41,8 @@
 #include "lib/tcpopt_xdp.h"
 #include "lib/addr.h"
 #include "lib/screen.h"
+#include "lib/local_id.h"
+#include "lib/tcp_csum.h"
 #include "lib/cookie_core.h"
 #include "lib/serve_maps.h"
 
@@ -748,6 +750,24 @@ static int serve_xdp(struct xdp_md *ctx, __u32 *why)
 	if (sc != SCREEN_OK) {
 		*why = serve_screen_stat(sc);
 		return screen_verdict(sc);
+	}
+	/* what Linux drops before any socket sees it (see bpf/lib/local_id.h) */
+	if (local_to_other_host(&cfg->id, &f)) {
+		*why = SS_DROP_L2_OTHER_HOST;
+		return XDP_DROP;
+	}
+	if (local_src_self(&cfg->id, &f)) {
+		*why = SS_DROP_SRC_SELF;
+		return XDP_DROP;
+	}
+	/*
+	 * Every segment serve takes in XDP or hands to its controller is one the
+	 * kernel never checks: a wrong TCP checksum is dropped here, before the
+	 * state machine sees it.
+	 */
+	if (tcp_csum_check(ctx, &f) == TCP_CSUM_BAD) {
+		*why = SS_DROP_TCP_CSUM;
+		return XDP_DROP;
 	}
 	tcpf = f.tcp_flags;
 

@@ -60,12 +60,12 @@ SHAKEOFF_INLINE int tcp_csum_result(__u64 sum, __u64 pseudo, __u16 field)
 
 /*
  * Check the TCP checksum of f's segment in ctx's frame; an enum
- * tcp_csum_result. Global, verified once: its word loop runs up to
- * TCP_CSUM_MAX_LEN / 4 times, a cost no caller's state should multiply.
+ * tcp_csum_result. Global, verified once: its loops run up to 80 times, a
+ * cost no caller's state should multiply.
  */
 __noinline int tcp_csum_verify(struct xdp_md *ctx, const struct frame *f)
 {
-	__u64 l4, len, i, sum = 0, pseudo = 0;
+	__u64 l4, len, i, off = 0, sum = 0, pseudo = 0;
 	void *data, *data_end, *p;
 	__u16 field;
 	__u8 *tail;
@@ -86,17 +86,29 @@ __noinline int tcp_csum_verify(struct xdp_md *ctx, const struct frame *f)
 
 	pseudo = tcp_pseudo_sum(f, len);
 
-	for (i = 0; i < TCP_CSUM_MAX_LEN / 4; i++) {
-		__u32 *w = p + i * 4;
+	/* 64-byte chunks by the kernel's csum_partial(), the rest word by word */
+	for (i = 0; i < TCP_CSUM_MAX_LEN / 64; i++) {
+		void *q = p + off;
 
-		if (i * 4 + 4 > len)
+		if (off + 64 > len)
+			break;
+		if (q + 64 > data_end)
+			return TCP_CSUM_BAD;
+		sum += (__u32)bpf_csum_diff(NULL, 0, q, 64, 0);
+		off += 64;
+	}
+	for (i = 0; i < 16; i++) {
+		__u32 *w = p + off;
+
+		if (off + 4 > len)
 			break;
 		if ((void *)(w + 1) > data_end)
 			return TCP_CSUM_BAD;
 		sum += *w;
+		off += 4;
 	}
 	/* 1 to 3 bytes left: in a zeroed word, at the places they would have in one */
-	tail = p + (len & ~3ULL);
+	tail = p + (off & (TCP_CSUM_MAX_LEN - 1));
 	for (i = 0; i < 3; i++) {
 		if (i >= (len & 3))
 			break;

@@ -14,6 +14,8 @@
 #include <linux/types.h> /* BPF code has these from vmlinux.h */
 #endif
 
+#include <shakeoff/local_id.h>
+
 #define SHAKEOFF_PIN_ROOT "/sys/fs/bpf/shakeoff"
 
 /* Program names as the kernel stores them (at most 15 characters). */
@@ -34,27 +36,6 @@
 #ifndef GUARD_MAX_ADDRS
 #define GUARD_MAX_ADDRS 16
 #endif
-
-/*
- * Addresses of this host (every interface) and its IPv4 broadcasts: no
- * client has them as its source, and Linux drops such frames as martians.
- */
-#ifndef GUARD_MAX_SELF
-#define GUARD_MAX_SELF 32
-#endif
-
-/*
- * A 256-bit filter of the self lists (guard_cfg.self_bloom): XDP walks the
- * lists only for a source whose bit is set, so a client's SYN pays one load.
- * The bit of an address, its 32-bit words as they lie in memory.
- */
-static inline __u32 guard_self_bit(const __u32 *a, int ipv6)
-{
-	__u32 h = ipv6 ? a[0] ^ a[1] ^ a[2] ^ a[3] : a[0];
-
-	h *= 0x9e3779b1U;
-	return h >> 24;
-}
 
 /* Key slots kept in guard_keys, indexed by slot & (GUARD_KEY_SLOTS - 1). */
 #define GUARD_KEY_SLOTS 4
@@ -169,13 +150,7 @@ struct guard_cfg {
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock slots */
 	__u32 rst_per_cpu; /* stray-segment RSTs per CPU per window; 0: none */
 	__u32 rst_per_src; /* ... per source prefix per window; 0: none */
-	__be32 self4[GUARD_MAX_SELF]; /* this host's IPv4 addresses and broadcasts (be) */
-	__be32 self6[GUARD_MAX_SELF][4]; /* this host's IPv6 addresses (be) */
-	__u32 nself4;
-	__u32 nself6;
-	__u64 self_bloom[4]; /* guard_self_bit() of every self4/self6 entry */
-	__u16 mac[3]; /* the interface's MAC (wire order); all zero: not checked */
-	__u16 pad1;
+	struct local_id id; /* sources no client has, our MAC */
 	/* last, so a test can write it as the value's last 8 bytes (test_faults.sh) */
 	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */
 };

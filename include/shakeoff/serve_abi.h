@@ -25,6 +25,8 @@
 #include <linux/bpf.h> /* struct bpf_spin_lock */
 #endif
 
+#include <shakeoff/local_id.h>
+
 #include "guard_abi.h" /* struct guard_key, GUARD_KEY_SLOTS, GUARD_SLOT_SHIFT: the cookie is guard's */
 #include "tcp_state.h" /* serve_flow.state */
 
@@ -244,6 +246,7 @@ struct serve_cfg {
 	__u32 oow_gap_ms; /* per flow: at least this long between challenge / duplicate
 			   * ACKs (Linux tcp_invalid_ratelimit: 500) */
 	__u32 pad1;
+	struct local_id id; /* sources no client has, our MAC */
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock cookie slots */
 	__u64 slot_override; /* non-zero: cookie slot instead of the clock (tests) */
 	__u64 now_override_ns; /* non-zero: XDP's clock reads this (tests) */
@@ -271,6 +274,10 @@ struct serve_rstlim {
 	X(DROP_MALFORMED, "drop_malformed", "bad IP/TCP header length")                           \
 	X(DROP_L2_MULTICAST, "drop_l2_multicast", "frame to a broadcast/multicast MAC")           \
 	X(DROP_L2_BAD_SRC, "drop_l2_bad_src", "frame from a broadcast/multicast/zero MAC")        \
+	X(DROP_L2_OTHER_HOST, "drop_l2_other_host",                                               \
+	  "frame to another host's MAC (Linux drops it, PACKET_OTHERHOST)")                       \
+	X(DROP_SRC_SELF, "drop_src_self", "source is this host's address or an IPv4 broadcast")   \
+	X(DROP_TCP_CSUM, "drop_tcp_csum", "bad TCP checksum (Linux drops it)")                    \
 	X(DROP_IP_LEN, "drop_ip_len", "IP length beyond the frame (Linux drops it)")              \
 	X(DROP_IP_CSUM, "drop_ip_csum", "bad IPv4 header checksum (Linux drops it)")              \
 	X(DROP_IP_SRCROUTE, "drop_ip_srcroute", "IPv4 source route, LSRR/SSRR (Linux drops it)")  \

@@ -84,6 +84,7 @@ struct fz_pkt {
 	int doff; /* bytes */
 	uint32_t payload; /* TCP payload bytes by the IP length */
 	bool tcp_csum_ok;
+	bool tcp_csum_partial; /* the field holds the pseudo-header sum (CHECKSUM_PARTIAL) */
 };
 
 void fz_parse(const uint8_t *d, size_t len, struct fz_pkt *p);

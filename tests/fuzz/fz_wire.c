@@ -44,6 +44,16 @@ uint16_t fz_ip4_csum(const uint8_t *iph, size_t ihl)
 	return (uint16_t)~fz_fold(sum);
 }
 
+/* What a sender leaving the sum to its NIC writes: the pseudo header's sum, folded, not inverted. */
+static uint16_t fz_pseudo_fold(const struct fz_pkt *p, size_t tcp_len)
+{
+	size_t alen = p->ipv == 4 ? 4 : 16;
+	uint32_t sum = fz_sum(p->saddr, alen, 0);
+
+	sum = fz_sum(p->daddr, alen, sum);
+	return fz_fold(sum + 6 + (uint32_t)tcp_len);
+}
+
 uint16_t fz_tcp_csum(const uint8_t *d, const struct fz_pkt *p, size_t tcp_len)
 {
 	const uint8_t *th = d + p->l4;
@@ -178,6 +188,7 @@ void fz_parse(const uint8_t *d, size_t len, struct fz_pkt *p)
 		p->win = be16(th + 14);
 		p->payload = (uint32_t)(p->ip_end - p->l4 - (size_t)p->doff);
 		p->tcp_csum_ok = fz_tcp_csum(d, p, p->ip_end - p->l4) == be16(th + 16);
+		p->tcp_csum_partial = fz_pseudo_fold(p, p->ip_end - p->l4) == be16(th + 16);
 	}
 }
 

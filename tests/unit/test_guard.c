@@ -35,6 +35,7 @@
 #include <shakeoff/cookie.h>
 #include "guard.skel.h"
 
+#include "core/local_id.h"
 #include "core/percpu.h"
 #include "core/stat_names.h"
 #include "bpf_run.h"
@@ -95,20 +96,6 @@ static struct guard_key key_of(uint64_t slot, uint64_t gen)
 	return k;
 }
 
-/* The filter bits of the self lists, as the controller sets them. */
-static void self_bloom_fill(struct guard_cfg *c)
-{
-	__u32 i, bit, w[4] = { 0 };
-
-	for (i = 0; i < c->nself4 + c->nself6; i++) {
-		if (i < c->nself4)
-			bit = guard_self_bit(&c->self4[i], 0);
-		else
-			bit = guard_self_bit((memcpy(w, c->self6[i - c->nself4], 16), w), 1);
-		c->self_bloom[bit >> 6] |= 1ULL << (bit & 63);
-	}
-}
-
 static struct guard_cfg cfg_default(void)
 {
 	struct guard_cfg c;
@@ -129,17 +116,14 @@ static struct guard_cfg cfg_default(void)
 	c.mode = GUARD_COOKIES_ALWAYS;
 	c.slot_override = SLOT;
 	/* this host: the protected addresses, another interface's, the subnet broadcast */
-	memcpy(&c.self4[0], srv4, 4);
-	memcpy(&c.self4[1], srv4b, 4);
-	memcpy(&c.self4[2], self4_other, 4);
-	memcpy(&c.self4[3], self4_bcast, 4);
-	c.nself4 = 4;
-	memcpy(c.self6[0], srv6, 16);
-	memcpy(c.self6[1], srv6b, 16);
-	memcpy(c.self6[2], self6_ll, 16);
-	c.nself6 = 3;
-	self_bloom_fill(&c);
-	memcpy(c.mac, mac_srv, 6);
+	local_id_add(&c.id, AF_INET, srv4);
+	local_id_add(&c.id, AF_INET, srv4b);
+	local_id_add(&c.id, AF_INET, self4_other);
+	local_id_add(&c.id, AF_INET, self4_bcast);
+	local_id_add(&c.id, AF_INET6, srv6);
+	local_id_add(&c.id, AF_INET6, srv6b);
+	local_id_add(&c.id, AF_INET6, self6_ll);
+	memcpy(c.id.mac, mac_srv, 6);
 	/* no RSTs to stray segments unless a test sets a budget (see test_stray_rst()) */
 	return c;
 }

@@ -15,6 +15,7 @@
 #include "guard/guard.h"
 #include "core/iface.h"
 #include "core/listeners.h"
+#include "core/local_id.h"
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/pins.h"
@@ -144,43 +145,6 @@ static int default_wscale(void)
 	return ws < 0 ? 0 : ws > 14 ? 14 : ws;
 }
 
-/*
- * The sources no client has (this host's addresses, IPv4 broadcasts): XDP
- * answers none of them, as Linux drops them as martians.
- */
-static int guard_fill_self(struct guard_cfg *cfg)
-{
-	struct ip_addr all[4 * GUARD_MAX_SELF];
-	bool truncated;
-	int i, n = host_addrs(all, sizeof(all) / sizeof(all[0]), &truncated);
-
-	if (n < 0) {
-		pr_warn("Failed to list this host's addresses: %s\n", strerror(-n));
-		return 1;
-	}
-	for (i = 0; i < n; i++) {
-		bool v6 = all[i].family == AF_INET6;
-		__u32 w[4], bit;
-
-		if (!v6 && cfg->nself4 < GUARD_MAX_SELF)
-			memcpy(&cfg->self4[cfg->nself4++], all[i].bytes, 4);
-		else if (v6 && cfg->nself6 < GUARD_MAX_SELF)
-			memcpy(cfg->self6[cfg->nself6++], all[i].bytes, 16);
-		else {
-			truncated = true;
-			continue;
-		}
-		memcpy(w, all[i].bytes, sizeof(w));
-		bit = guard_self_bit(w, v6);
-		cfg->self_bloom[bit >> 6] |= 1ULL << (bit & 63);
-	}
-	if (truncated)
-		pr_info("this host has more than %d addresses per family: replies to the others "
-			"as sources are not refused in XDP (Linux still drops the segments)\n",
-			GUARD_MAX_SELF);
-	return 0;
-}
-
 /* --rst-rate is for the host; XDP counts per CPU (no shared counter per frame). */
 static void guard_rst_budget(const struct guard_opts *o, struct guard_cfg *cfg)
 {
@@ -222,10 +186,9 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->mode = o->mode;
 	cfg->owner_pid = getpid();
 	cfg->clock_offset_ns = g->clock_offset;
-	if (iface_mac(o->ifname, (__u8 *)cfg->mac))
-		memset(cfg->mac, 0, sizeof(cfg->mac)); /* no MAC (a tunnel): nothing to check */
 	guard_rst_budget(o, cfg);
-	return guard_fill_self(cfg);
+	/* Linux answers no frame to another MAC, and no source it has itself */
+	return local_id_fill(&cfg->id, o->ifname);
 }
 
 static int guard_scan_listeners(struct guard *g)

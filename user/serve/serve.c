@@ -27,6 +27,7 @@
 #include "core/attach.h"
 #include "core/clock.h"
 #include "core/iface.h"
+#include "core/local_id.h"
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/stat_names.h"
@@ -71,6 +72,9 @@ static int serve_configure(struct serve *s, const struct serve_opts *o)
 	cfg->rst_per_sec = 1000;
 	cfg->oow_gap_ms = 500;
 	cfg->clock_offset_ns = s->clock_offset;
+	/* Linux answers no frame to another MAC, and no source it has itself */
+	if (local_id_fill(&cfg->id, o->ifname))
+		return 1;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.serve_cfg), &zero, cfg, BPF_ANY)) {
 		pr_warn("Failed to write map serve_cfg: %s\n", strerror(errno));
 		return 1;
