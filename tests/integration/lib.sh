@@ -128,6 +128,11 @@ kstat() {
 			else { print (c ? $c : "missing"); exit } }'
 }
 
+# srv_mac [IFACE]: the MAC of the server's IFACE (srv0).
+srv_mac() { ip -n "$TOPO-srv" -j link show dev "${1:-srv0}" | jq -r '.[0].address'; }
+# gstat NAME [IFACE]: guard's counter NAME on the server's IFACE (srv0), from its own ip netns exec.
+gstat() { srv "$SHAKEOFF" stats "${2:-srv0}" --json | jq -r --arg n "$1" '.counters[$n]'; }
+
 xdp_name() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }
 xdp_id() { ip -n "$TOPO-srv" -j link show dev "$1" | jq -r '.[0].xdp.prog.id // 0'; }
 cli_xdp_name() { ip -n "$TOPO-cli" -j link show dev "$1" | jq -r '.[0].xdp.prog.name // "none"'; }

@@ -35,7 +35,6 @@ FLOOD_S=30
 # ---- helpers -------------------------------------------------------------
 
 gstat_all() { srv "$SHAKEOFF" stats srv0 --json | jq -c .counters; }
-srv_mac() { ip -n "$TOPO-srv" -j link show dev srv0 | jq -r '.[0].address'; }
 
 # delta NAME...: the sum of the named counters' growth from $WORK/c0.json to $WORK/c1.json.
 delta() {

@@ -53,8 +53,6 @@ guard_up() {
 	fail "guard did not attach within 30 s: $(cat "$log")"
 }
 
-gstat() { srv "$SHAKEOFF" stats "${2:-srv0}" --json | jq -r --arg n "$1" '.counters[$n]'; }
-srv_mac() { ip -n "$TOPO-srv" -j link show dev "${1:-srv0}" | jq -r '.[0].address'; }
 tcx_ids() { srv $PY "$HERE/tcx_query.py" "$1" | jq -c .prog_ids; }
 link_of_prog() { bpftool link show -j | jq --argjson p "$1" '[.[] | select(.prog_id == $p)] | length'; }
 

@@ -51,9 +51,7 @@ guard_up() {
 }
 
 # gstat NAME [IFACE]: one guard counter, read by `shakeoff stats --json` in an ip netns exec of its own.
-gstat() { srv "$SHAKEOFF" stats "${2:-srv0}" --json | jq -r --arg n "$1" '.counters[$n]'; }
 
-srv_mac() { ip -n "$TOPO-srv" -j link show dev "${1:-srv0}" | jq -r '.[0].address'; }
 
 # tcx_ids IFACE: programs at tcx ingress of the server's IFACE, as a JSON list.
 tcx_ids() { srv $PY "$HERE/tcx_query.py" "$1" | jq -c .prog_ids; }

@@ -6,7 +6,7 @@
 # empty flow table after TIME_WAIT, a 4-tuple used again during TIME_WAIT,
 # 100 MB echoed over a lossy, reordering path in both directions, conns from
 # another `ip netns exec`, refusals, clean detach, SYN modes and SYN-ACK
-# retransmission.
+# retransmission, data with a bad TCP checksum dropped.
 #
 # The lossy path is `shakeoff lab attach cli0 lossy` (TC on both hooks of the
 # client's veth; this kernel has no netem): a seeded share of segments is
@@ -618,6 +618,36 @@ case_syn_modes() {
 	want_eq "SYN-ACKs dropped" "$(lab_tc synack_drop)" 1
 }
 
+# 8. A segment with a bad TCP checksum never reaches the state machine or the
+# engine: the kernel never checks what XDP takes or sends to AF_XDP, so serve's
+# XDP does (drop_tcp_csum). The client's own segments, which leave veth with
+# CHECKSUM_PARTIAL (the field only the pseudo-header sum), still echo.
+case_tcp_csum() {
+	$PY -c 'import scapy' 2>/dev/null || { echo "scapy missing for $PY"; return 77; }
+	case_reset || return
+	local a out s d0 d1
+	serve_up "$WORK/serve.log" --app echo || return
+	for a in $SRV_IP4 $SRV_IP6; do
+		d0=$(sstat_fresh .counters.drop_tcp_csum)
+		[[ $d0 =~ ^[0-9]+$ ]] || fail "serve's stats line has no drop_tcp_csum ('$d0')" || return
+		out=$(cli timeout 30 $PY "$HERE/csum_inject.py" --iface cli0 --dst-mac "$(srv_mac)" \
+			--dst $a --port $PORT)
+		jq -c '.steps[]' <<<"$out" | sed 's/^/    /'
+		for s in first_echo bad_csum echo good_csum; do
+			want_eq "$a: step $s behaved" \
+				"$(jq -r --arg s $s '.steps[] | select(.name == $s) | .ok' <<<"$out")" true ||
+				return
+		done
+		d1=$(sstat_fresh .counters.drop_tcp_csum)
+		want_eq "$a: drop_tcp_csum grew by" $((d1 - d0)) 1 || return
+	done
+	note "bad TCP checksum (99 bytes at RCV.NXT, IPv4 and IPv6): no ACK, no echo," \
+		"drop_tcp_csum +1 each; the connection echoed after it; the same segment" \
+		"with its checksum right was acknowledged (control)"
+	serve_stop
+	want_eq "serve exit status" "$SERVE_RC" 0
+}
+
 # ---- main ----------------------------------------------------------------
 
 suite_up cleanup jq ss bpftool nsenter unshare
@@ -632,5 +662,6 @@ run_case "serve: refusals" case_refusals
 run_case "serve: SIGTERM and SIGKILL leave nothing" case_lifecycle
 run_case "serve: --syn-mode cookie/state, SYN-ACK retransmission" case_syn_modes
 run_case "serve: stops when its program is detached or its interface removed" case_vanish
+run_case "serve: a segment with a bad TCP checksum is dropped, not echoed" case_tcp_csum
 echo "($SECONDS s)"
 finish

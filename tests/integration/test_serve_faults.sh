@@ -64,7 +64,6 @@ conns() { srv "$SHAKEOFF" conns srv0 --json; }
 state_count() { conns | jq "[.flows[] | select(.state == \"$1\")] | length"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
-srv_mac() { ip -n "$TOPO-srv" -j link show dev srv0 | jq -r '.[0].address'; }
 
 # legit N TIMEOUT [INTERVAL]: N real echo connections, one JSON line (tcp_client.py).
 legit() {
