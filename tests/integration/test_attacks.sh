@@ -101,10 +101,14 @@ nginx_up_here() {
 
 # curl_legit N: N requests from cli0's own address, 200/s, one curl with a URL
 # glob; "Connection: close" makes each a connection of its own. Prints how many
-# were answered 200.
+# were answered 200; each other one goes to the case's log (stderr) with its
+# local port, time and curl's error, so a lost request says how it was lost.
 curl_legit() {
 	cli curl -s --max-time 20 --rate 200/s -H 'Connection: close' -o /dev/null \
-		-w '%{http_code} %{num_connects}\n' "http://$SRV_IP4:$HTTP_PORT/?[1-$1]" | grep -c '^200 1$'
+		-w '%{http_code} %{num_connects} port %{local_port} %{time_total} s %{errormsg}\n' \
+		"http://$SRV_IP4:$HTTP_PORT/?[1-$1]" >"$WORK/curl.out"
+	grep -v '^200 1 ' "$WORK/curl.out" | sed 's/^/    curl: /' >&2
+	grep -c '^200 1 ' "$WORK/curl.out"
 }
 
 # serve_up LOG: shakeoff serve --app echo on srv0; SERVE_PID, SERVE_LOG.
