@@ -21,6 +21,7 @@
 #   [VERBOSE=1] [FLOOD_N=N] bash tests/integration/test_attacks.sh [CASE-NAME-FILTER]
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
+. "$ROOT/scripts/lib/nginx.sh"
 TOPO=soatk
 FILTER=${1:-}
 HTTP_PORT=80
@@ -92,37 +93,21 @@ slack() { echo $(($1 / 200 + 20)); }
 
 cli_txdrop() { ip -n "$TOPO-cli" -s -j link show dev cli0 | jq -r '.[0].stats64.tx.dropped'; }
 
-nginx_up() {
-	local d=$WORK/nginx
-	mkdir -p "$d/www" && echo hello >"$d/www/index.html"
-	cat >"$d/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events { worker_connections 1024; }
-http {
-	access_log $d/access.log;
-	client_body_temp_path $d/body;
-	proxy_temp_path $d/proxy;
-	fastcgi_temp_path $d/fastcgi;
-	uwsgi_temp_path $d/uwsgi;
-	scgi_temp_path $d/scgi;
-	server { listen $SRV_IP4:$HTTP_PORT backlog=4096; root $d/www; }
-}
-EOF
-	: >"$d/access.log"
-	ip netns exec "$TOPO-srv" nginx -c "$d/nginx.conf" -p "$d" -e "$d/error.log" &
-	wait_listen $HTTP_PORT || fail "nginx did not start: $(cat "$d/error.log")"
+nginx_up_here() {
+	nginx_up "$WORK/nginx" $SRV_IP4 $HTTP_PORT >"$WORK/nginx.err" ||
+		fail "nginx did not start: $(cat "$WORK/nginx.err")"
 }
 
 # curl_legit N: N requests from cli0's own address, 200/s, one curl with a URL
 # glob; "Connection: close" makes each a connection of its own. Prints how many
-# were answered 200.
+# were answered 200; each other one goes to the case's log (stderr) with its
+# local port, time and curl's error, so a lost request says how it was lost.
 curl_legit() {
 	cli curl -s --max-time 20 --rate 200/s -H 'Connection: close' -o /dev/null \
-		-w '%{http_code} %{num_connects}\n' "http://$SRV_IP4:$HTTP_PORT/?[1-$1]" | grep -c '^200 1$'
+		-w '%{http_code} %{num_connects} port %{local_port} %{time_total} s %{errormsg}\n' \
+		"http://$SRV_IP4:$HTTP_PORT/?[1-$1]" >"$WORK/curl.out"
+	grep -v '^200 1 ' "$WORK/curl.out" | sed 's/^/    curl: /' >&2
+	grep -c '^200 1 ' "$WORK/curl.out"
 }
 
 # serve_up LOG: shakeoff serve --app echo on srv0; SERVE_PID, SERVE_LOG.
@@ -175,7 +160,7 @@ guard_flood() {
 	local kind=$1 ok reason expect legit_syn r0 rt0 td0 n_log td got po0
 	case_reset || return
 	[ "$kind" = rand ] && srv ip route add blackhole default
-	nginx_up || return
+	nginx_up_here || return
 	guard_up "$WORK/guard.log" --ports $HTTP_PORT --interval 0 || return
 	r0=$(kstat srv TcpExt SyncookiesSent) rt0=$(kstat cli TcpExt TCPSynRetrans) td0=$(cli_txdrop)
 	po0=$(kstat srv Tcp PassiveOpens)
