@@ -448,28 +448,23 @@ SHAKEOFF_INLINE void ack_opts(struct __sk_buff *skb, const struct frame *f, stru
 	tcp_opts_parse(&buf, len, opts);
 }
 
-/*
- * Was f's 4-tuple handed off within GUARD_INFLIGHT_NS (and this segment not
- * queued again already)? If not, note the handoff about to happen.
- */
-SHAKEOFF_INLINE int handoff_inflight(struct __sk_buff *skb, const struct frame *f)
+SHAKEOFF_INLINE void inflight_key(const struct frame *f, struct guard_tuple *t)
 {
-	struct guard_tuple t = {};
+	__builtin_memcpy(t->saddr, f->saddr, sizeof(t->saddr));
+	__builtin_memcpy(t->daddr, f->daddr, sizeof(t->daddr));
+	t->sport = f->sport;
+	t->dport = f->dport;
+}
+
+/* Was the 4-tuple handed off within GUARD_INFLIGHT_NS? If not, note the handoff about to happen. */
+SHAKEOFF_INLINE int handoff_inflight(const struct guard_tuple *t)
+{
 	__u64 now = bpf_ktime_get_ns(), *when;
 
-	__builtin_memcpy(t.saddr, f->saddr, sizeof(t.saddr));
-	__builtin_memcpy(t.daddr, f->daddr, sizeof(t.daddr));
-	t.sport = f->sport;
-	t.dport = f->dport;
-	if (skb->mark & GUARD_RETRY_MARK) {
-		/* queued once: hand it off if the kernel still has no socket */
-		skb->mark &= ~GUARD_RETRY_MARK;
-		return 0;
-	}
-	when = bpf_map_lookup_elem(&guard_inflight, &t);
+	when = bpf_map_lookup_elem(&guard_inflight, t);
 	if (when && now - *when < GUARD_INFLIGHT_NS)
 		return 1;
-	bpf_map_update_elem(&guard_inflight, &t, &now, BPF_ANY);
+	bpf_map_update_elem(&guard_inflight, t, &now, BPF_ANY);
 	return 0;
 }
 
@@ -477,6 +472,7 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 			 enum guard_stat *why)
 {
 	struct bpf_tcp_req_attrs attrs = {};
+	struct guard_tuple t_in = {};
 	struct bpf_sock_tuple t = {};
 	struct cookie_info ci;
 	struct tcp_opts opts;
@@ -513,13 +509,13 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 
 	/*
 	 * Another segment of this handshake was handed off a moment ago, and the
-	 * kernel has not hashed its socket yet (another CPU): queue this one
-	 * once more, it then finds the socket (see GUARD_INFLIGHT_NS).
+	 * kernel has not hashed its socket yet (another CPU): a second handoff
+	 * would make a second socket (see GUARD_INFLIGHT_NS).
 	 */
-	if (handoff_inflight(skb, f)) {
-		skb->mark |= GUARD_RETRY_MARK;
-		*why = GS_TC_REQUEUE;
-		return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
+	inflight_key(f, &t_in);
+	if (handoff_inflight(&t_in)) {
+		*why = GS_TC_DROP_INFLIGHT;
+		return TCX_DROP;
 	}
 
 	/* The kfunc wants a full socket: look the listener up as one. */
@@ -539,6 +535,9 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 	/* a SYN on this 4-tuple may meet the new connection (see guard_syn()) */
 	if (!err)
 		recent_mark(f, bpf_ktime_get_coarse_ns());
+	else
+		bpf_map_delete_elem(&guard_inflight,
+				    &t_in); /* nothing in flight: the next may try */
 	/* On failure the kernel finds the listener and answers the ACK with a RST. */
 	*why = err ? GS_TC_KFUNC_ERROR : GS_TC_HANDOFF;
 	return err ? TCX_NEXT : TCX_PASS;

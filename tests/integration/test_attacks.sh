@@ -87,9 +87,10 @@ flood_end() {
 # frames KIND SENT: frames the flood put on the wire (hping3 -f: 2 fragments per SYN).
 frames() { [ "$1" = frag ] && echo $(($2 * 2)) || echo "$2"; }
 # slack N: hping3 counts "transmitted" apart from sending, and a SIGINT lands between
-# the two; late segments of the legit connections can meet the same reason: a few
-# per thousand of slack.
-slack() { echo $(($1 / 200 + 20)); }
+# the two: on a loaded machine its figure was seen up to 5% below what the
+# counters got (never above them); late segments of the legit connections can meet
+# the same reason. The upper bound allows 10%: it is there to catch double counting.
+slack() { echo $(($1 / 10 + 20)); }
 
 cli_txdrop() { ip -n "$TOPO-cli" -s -j link show dev cli0 | jq -r '.[0].stats64.tx.dropped'; }
 
