@@ -266,6 +266,22 @@ static __noinline int guard_segment(struct xdp_md *ctx, struct guard_scope *g,
 	int state = sk_state_lookup(ctx, f, 1);
 	struct cookie_info ci;
 
+	if (state == TCP_TIME_WAIT &&
+	    (f->tcp_flags & (TCP_F_ACK | TCP_F_SYN | TCP_F_RST)) == TCP_F_ACK && guard_clock(g) &&
+	    !cookie_check(f, &ci)) {
+		/*
+		 * A cookie ACK meeting a TIME_WAIT socket: guard answered a SYN
+		 * reusing the 4-tuple (one neither it nor the controller knew in
+		 * use). The TIME_WAIT socket would answer every try with its old
+		 * ACK and the client hang; a RST makes it fail now.
+		 */
+		*why = GS_XDP_DROP_BAD_COOKIE;
+		if (guard_rst(ctx, g, f, 1, why) == XDP_TX) {
+			*why = GS_XDP_TX_RST_TW_COOKIE;
+			return XDP_TX;
+		}
+		return XDP_DROP;
+	}
 	if (state >= 0 && state != TCP_LISTEN) {
 		/* the peer's FIN: TIME_WAIT may follow on the server (see guard_syn()) */
 		if (f->tcp_flags & TCP_F_FIN)

@@ -42,9 +42,10 @@ struct {
 	__type(value, __u64);
 } guard_synrate SEC(".maps");
 
-/* 4-tuples seen closing or handed off lately (see struct guard_recent). */
+/* 4-tuples seen closing or handed off lately (see struct guard_recent); the controller maps it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, GUARD_RECENT_BUCKETS);
 	__type(key, __u32);
 	__type(value, struct guard_recent);

@@ -55,14 +55,16 @@
 
 /*
  * guard_recent: 4-tuples whose connection a FIN or a handoff showed lately,
- * so a SYN on one of them is checked against the kernel's sockets (TIME_WAIT
- * reuse) without a socket lookup per SYN. A bucket per tuple hash; each way
- * holds (tag << 16) | stamp, tag the hash's high half, stamp the time in
- * units of 2^GUARD_RECENT_SHIFT ns; 0 is empty. A hit costs one lookup, a
- * miss (every spoofed SYN) nothing but the bucket's read.
+ * or the controller found in TIME_WAIT (at start and every few seconds), so
+ * a SYN on one of them is checked against the kernel's sockets (TIME_WAIT
+ * reuse) without a socket lookup per SYN. A bucket per tuple hash, a cache
+ * line of ways; each way holds (tag << 16) | stamp, tag the hash's high
+ * half, stamp the time in units of 2^GUARD_RECENT_SHIFT ns of
+ * CLOCK_MONOTONIC; 0 is empty. A hit costs one lookup, a miss (every
+ * spoofed SYN) nothing but the bucket's read.
  */
 #define GUARD_RECENT_BUCKETS 65536
-#define GUARD_RECENT_WAYS 4
+#define GUARD_RECENT_WAYS 16
 #define GUARD_RECENT_SHIFT 30
 /* How long a tuple stays recent: 66 units, 70.9 s, past Linux's 60 s TIME_WAIT. */
 #define GUARD_RECENT_UNITS 66
@@ -70,6 +72,71 @@
 struct guard_recent {
 	__u32 way[GUARD_RECENT_WAYS];
 };
+
+/*
+ * The hash of a 4-tuple as a client's segment carries it: its source (the
+ * client), destination (us), ports; addresses as four wire-order words
+ * (IPv4 in [0], the rest 0), ports wire order. Not keyed: a collision costs
+ * a socket lookup, nothing else.
+ */
+static inline __u32 guard_recent_hash(const __u32 *saddr, const __u32 *daddr, __u16 sport,
+				      __u16 dport)
+{
+	__u32 s = saddr[0] ^ saddr[1] ^ saddr[2] ^ saddr[3];
+	__u32 d = daddr[0] ^ daddr[1] ^ daddr[2] ^ daddr[3];
+	__u32 h = s * 0x9e3779b1U ^ d;
+
+	h ^= ((__u32)sport << 16) | dport;
+	h *= 0x85ebca6bU;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35U;
+	return h ^ (h >> 16);
+}
+
+static inline __u32 guard_recent_units(__u64 mono_ns)
+{
+	return (__u32)(mono_ns >> GUARD_RECENT_SHIFT) & 0xffff;
+}
+
+/* How many units ago a way was stamped (16-bit clock arithmetic). */
+static inline __u32 guard_recent_age(__u32 way, __u32 units)
+{
+	return (units - way) & 0xffff;
+}
+
+/* Does bucket b hold tag, stamped within GUARD_RECENT_UNITS? */
+static inline int guard_recent_has(const struct guard_recent *b, __u32 tag, __u32 units)
+{
+	__u32 i;
+
+	for (i = 0; i < GUARD_RECENT_WAYS; i++) {
+		__u32 w = b->way[i];
+
+		if (w && (w >> 16) == tag && guard_recent_age(w, units) <= GUARD_RECENT_UNITS)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Stamp tag in b: the first way that holds it, is empty or has expired;
+ * with none, the way the tag's low bits name. (A search for the oldest way
+ * made the verifier walk every order of ages.)
+ */
+static inline void guard_recent_put(struct guard_recent *b, __u32 tag, __u32 units)
+{
+	__u32 i;
+
+	for (i = 0; i < GUARD_RECENT_WAYS; i++) {
+		__u32 w = b->way[i];
+
+		if (!w || (w >> 16) == tag || guard_recent_age(w, units) > GUARD_RECENT_UNITS) {
+			b->way[i] = (tag << 16) | units;
+			return;
+		}
+	}
+	b->way[tag & (GUARD_RECENT_WAYS - 1)] = (tag << 16) | units;
+}
 
 /*
  * RSTs to stray segments (an ACK or FIN for no connection), as the kernel

@@ -29,6 +29,8 @@
 	X(XDP_TX_SYNACK, "xdp_tx_synack", "SYN answered with a cookie SYN-ACK")                    \
 	X(XDP_TX_RST_NO_LISTENER, "xdp_tx_rst_no_listener", "SYN to a port nobody listens on")     \
 	X(XDP_TX_RST_STRAY, "xdp_tx_rst_stray", "ACK/FIN for no connection: RST, as Linux sends")  \
+	X(XDP_TX_RST_TW_COOKIE, "xdp_tx_rst_tw_cookie",                                            \
+	  "cookie ACK met a TIME_WAIT socket (port reuse guard missed): RST, no hang")             \
 	/* XDP: dropped */                                                                         \
 	X(XDP_DROP_BAD_COOKIE, "xdp_drop_bad_cookie",                                              \
 	  "ACK for no connection, cookie invalid, RST budget spent")                               \

@@ -111,15 +111,12 @@ pair_up() {
 
 case_tw_reuse() {
 	case_reset || return
-	local www=$WORK/www out ok
+	local www=$WORK/www out ok n0
 	mkdir -p "$www" && echo hello >"$www/index.html"
-	bg_srv $PY -m http.server --bind :: --directory "$www" 80 >/dev/null 2>&1
-	wait_listen 80 || fail "http.server did not start" || return
-	guard_up "$WORK/guard.log" srv0 --ports 80 || return
-	out=$(cli $PY - $SRV_IP4 <<'PYEOF'
+	cat >"$WORK/reuse.py" <<'PYEOF'
 import socket, sys, time
 ok = 0
-for i in range(5):
+for i in range(int(sys.argv[2])):
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.settimeout(3)
@@ -141,11 +138,20 @@ for i in range(5):
     time.sleep(0.3)
 print(ok)
 PYEOF
-)
+	bg_srv $PY -m http.server --bind :: --directory "$www" 80 >/dev/null 2>&1
+	wait_listen 80 || fail "http.server did not start" || return
+	# the first connection before guard: its TIME_WAIT is older than guard
+	out=$(cli $PY "$WORK/reuse.py" $SRV_IP4 1)
+	want_eq "the connection before guard" "$out" 1 || return
+	guard_up "$WORK/guard.log" srv0 --ports 80 || return
+	out=$(cli $PY "$WORK/reuse.py" $SRV_IP4 5)
 	echo "    5 connections from port 40123, each after the server's TIME_WAIT: $out completed"
 	want_eq "completed" "$out" 5 || return
+	# each SYN met a TIME_WAIT: the first one that the controller found at start
 	want_range "xdp_pass_syn_conn (SYNs the TIME_WAIT socket took)" \
-		"$(gstat xdp_pass_syn_conn)" 1 4 || return
+		"$(gstat xdp_pass_syn_conn)" 1 5 || return
+	want_eq "xdp_tx_rst_tw_cookie (cookie ACKs that met a TIME_WAIT)" \
+		"$(gstat xdp_tx_rst_tw_cookie)" 0
 }
 
 # A guard killed with its links pinned keeps running on the keys it has;
@@ -886,7 +892,7 @@ run_case "guard: refusals" case_refusals
 run_case "guard: --cookies auto" case_auto
 run_case "guard: --key-file cookies across restarts" case_key_file
 run_case "guard: handoff without listener answers RST" case_handoff_no_listener
-run_case "guard: a client reusing its port over the server's TIME_WAIT" case_tw_reuse
+run_case "guard: a client reusing its port over the server's TIME_WAIT (also one older than guard)" case_tw_reuse
 run_case "guard: a dead guard without keys steps aside (SYN flood)" case_dead_guard
 echo "($SECONDS s)"
 finish

@@ -36,7 +36,7 @@ SRV_COUNTERS="Tcp:PassiveOpens TcpExt:ListenDrops TcpExt:ListenOverflows TcpExt:
 	TcpExt:TCPBacklogDrop TcpExt:SyncookiesSent"
 CLI_COUNTERS="Tcp:ActiveOpens Tcp:AttemptFails Tcp:RetransSegs TcpExt:TCPLossProbes
 	TcpExt:TCPTimeouts TcpExt:TCPSynRetrans"
-GUARD_COUNTERS="tc_handoff tc_drop_inflight tc_kfunc_error xdp_pass_cookie_ack xdp_tx_rst_stray"
+GUARD_COUNTERS="tc_handoff tc_drop_inflight tc_kfunc_error xdp_pass_cookie_ack xdp_pass_syn_conn xdp_tx_rst_stray xdp_tx_rst_tw_cookie"
 
 # ---- helpers -------------------------------------------------------------
 
@@ -153,13 +153,7 @@ run_wrk() {
 
 case_alone() { server_up alone && run_ab && run_wrk; }
 case_guard_ab() { server_up guard && run_ab && kill -0 "$GUARD_PID"; }
-case_guard_wrk() {
-	if [ -z "${LOAD_WRK:-}" ]; then
-		echo "known open defect (#8 item 1): a client port reused over a TIME_WAIT guard never saw close hangs; LOAD_WRK=1 runs it"
-		return 77
-	fi
-	server_up guard && run_wrk && kill -0 "$GUARD_PID"
-}
+case_guard_wrk() { server_up guard && run_wrk && kill -0 "$GUARD_PID"; }
 
 # ---- main ----------------------------------------------------------------
 

@@ -13,7 +13,7 @@
 
 #include "core/listeners.h"
 #include "core/log.h"
-#include "core/netlink.h"
+#include "core/sockdiag.h"
 
 struct scan_ctx {
 	const bool *want;
@@ -84,39 +84,16 @@ static void listener_add(const struct scan_ctx *c, const struct nlmsghdr *nlh)
 	}
 }
 
-static int listener_cb(const struct nlmsghdr *nlh, void *arg)
+static int listener_cb(const struct nlmsghdr *nlh, const struct inet_diag_msg *m, void *arg)
 {
-	if (nlh->nlmsg_type == SOCK_DIAG_BY_FAMILY)
-		listener_add(arg, nlh);
+	(void)m;
+	listener_add(arg, nlh);
 	return 0;
-}
-
-static int diag_dump(int fd, __u8 family, __u32 seq, const struct scan_ctx *c)
-{
-	struct {
-		struct nlmsghdr nlh;
-		struct inet_diag_req_v2 req;
-	} msg = {
-		.nlh = {
-			.nlmsg_len = sizeof(msg),
-			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = seq,
-		},
-		.req = {
-			.sdiag_family = family,
-			.sdiag_protocol = IPPROTO_TCP,
-			.idiag_states = 1 << TCP_LISTEN,
-		},
-	};
-
-	return nl_dump(fd, &msg.nlh, listener_cb, (void *)c);
 }
 
 int listeners_scan(const bool *want, const struct ip_addr *addrs, unsigned int naddrs, bool *out4,
 		   bool *out6)
 {
-	static const __u8 families[] = { AF_INET, AF_INET6 };
 	struct scan_ctx c = {
 		.want = want,
 		.addrs = addrs,
@@ -124,29 +101,12 @@ int listeners_scan(const bool *want, const struct ip_addr *addrs, unsigned int n
 		.out4 = out4,
 		.out6 = out6,
 	};
-	unsigned int i;
-	int fd, err = 0;
+	int err;
 
 	memset(out4, 0, 65536 * sizeof(*out4));
 	memset(out6, 0, 65536 * sizeof(*out6));
-
-	fd = nl_open(NETLINK_SOCK_DIAG);
-	if (fd < 0) {
-		err = fd;
-		pr_debug("Failed to open sock_diag socket: %s\n", strerror(-err));
-		return err;
-	}
-	for (i = 0; i < sizeof(families); i++) {
-		err = diag_dump(fd, families[i], i + 1, &c);
-		/* A kernel built without IPv6 has no AF_INET6 diag handler: no IPv6 listeners. */
-		if (err == -ENOENT && families[i] == AF_INET6)
-			err = 0;
-		if (err) {
-			pr_debug("Failed to dump TCP listeners (%s): %s\n",
-				 families[i] == AF_INET ? "IPv4" : "IPv6", strerror(-err));
-			break;
-		}
-	}
-	close(fd);
+	err = sockdiag_walk(1 << TCP_LISTEN, listener_cb, &c);
+	if (err)
+		pr_debug("Failed to list TCP listeners: %s\n", strerror(-err));
 	return err;
 }

@@ -7,12 +7,14 @@
 #include <unistd.h>
 #include <linux/if_link.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "guard.skel.h"
 #include "core/attach.h"
 #include "guard/guard.h"
+#include "guard/recent.h"
 #include "core/iface.h"
 #include "core/listeners.h"
 #include "core/local_id.h"
@@ -330,6 +332,35 @@ static int guard_attach(struct guard *g)
 	return 0;
 }
 
+/* Every TCP state but LISTEN and CLOSE: a socket a SYN on its 4-tuple would meet. */
+#define RECENT_SEED_STATES                                                        \
+	((1U << TCP_ESTABLISHED) | (1U << TCP_SYN_RECV) | (1U << TCP_FIN_WAIT1) | \
+	 (1U << TCP_FIN_WAIT2) | (1U << TCP_TIME_WAIT) | (1U << TCP_CLOSE_WAIT) | \
+	 (1U << TCP_LAST_ACK) | (1U << TCP_CLOSING))
+/* After the start, TIME_WAIT only (FINs and handoffs mark the rest), this often. */
+#define RECENT_RESEED_MS 5000
+
+/*
+ * The kernel's sockets on the protected ports before the first SYN: a
+ * client reusing the port of a connection older than this guard must reach
+ * the kernel's TIME_WAIT (or open) socket, not a cookie.
+ */
+static int guard_recent_start(struct guard *g)
+{
+	int n;
+
+	g->recent = recent_map(bpf_map__fd(g->skel->maps.guard_recent));
+	if (!g->recent)
+		return 1;
+	n = recent_seed(g->recent, g->o->ports, RECENT_SEED_STATES);
+	if (n < 0)
+		pr_warn("Failed to list TCP sockets: %s (no 4-tuple in use marked)\n",
+			strerror(-n));
+	else
+		pr_debug("marked %d 4-tuple(s) the kernel holds\n", n);
+	return 0;
+}
+
 int guard_start(struct guard *g, const struct guard_opts *o)
 {
 	unsigned int i;
@@ -392,6 +423,7 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 		}
 	}
 	err = guard_configure(g);
+	err = err ?: guard_recent_start(g);
 	err = err ?: guard_pin(g);
 	err = err ?: guard_attach(g);
 	if (err)
@@ -466,6 +498,13 @@ int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 	}
 	if (err > 0)
 		pr_debug("wrote %d cookie key(s)\n", err);
+	g->reseed_ms += tick_ms;
+	if (g->reseed_ms >= RECENT_RESEED_MS) {
+		g->reseed_ms = 0;
+		err = recent_seed(g->recent, g->o->ports, 1U << TCP_TIME_WAIT);
+		if (err < 0)
+			pr_warn("Failed to list TIME_WAIT sockets: %s\n", strerror(-err));
+	}
 	err = guard_scan_listeners(g);
 	if (err)
 		pr_warn("Failed to list TCP listeners: %s\n", strerror(-err));
@@ -495,6 +534,7 @@ void guard_stop(struct guard *g)
 	}
 	if (g->pin_dir[0])
 		pin_dir_remove(g->pin_dir);
+	recent_unmap(g->recent);
 	guard_bpf__destroy(g->skel);
 	free(g->port_list);
 	free(g->listen4);

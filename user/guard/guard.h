@@ -42,6 +42,8 @@ struct guard {
 	char pin_dir[128];
 	struct key_source keys;
 	__s64 clock_offset;
+	struct guard_recent *recent; /* guard_recent, mapped */
+	unsigned int reseed_ms; /* since TIME_WAIT sockets were last marked */
 	__u16 *port_list; /* the protected ports, ascending */
 	unsigned int nports;
 	bool *listen4; /* [65536] */
