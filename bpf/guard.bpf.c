@@ -472,11 +472,19 @@ SHAKEOFF_INLINE void inflight_key(const struct frame *f, struct guard_tuple *t)
 	t->dport = f->dport;
 }
 
-/* Was the 4-tuple handed off within GUARD_INFLIGHT_NS? If not, note the handoff about to happen. */
-SHAKEOFF_INLINE int handoff_inflight(const struct guard_tuple *t)
+/*
+ * Was the 4-tuple handed off within GUARD_INFLIGHT_NS (and this segment not
+ * queued again already)? If not, note the handoff about to happen.
+ */
+SHAKEOFF_INLINE int handoff_inflight(struct __sk_buff *skb, const struct guard_tuple *t)
 {
 	__u64 now = bpf_ktime_get_ns(), *when;
 
+	if (skb->mark & GUARD_RETRY_MARK) {
+		/* queued once: hand it off if the kernel still has no socket */
+		skb->mark &= ~GUARD_RETRY_MARK;
+		return 0;
+	}
 	when = bpf_map_lookup_elem(&guard_inflight, t);
 	if (when && now - *when < GUARD_INFLIGHT_NS)
 		return 1;
@@ -526,12 +534,14 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 	/*
 	 * Another segment of this handshake was handed off a moment ago, and the
 	 * kernel has not hashed its socket yet (another CPU): a second handoff
-	 * would make a second socket (see GUARD_INFLIGHT_NS).
+	 * would make a second socket. Queued once more, this one then finds the
+	 * first (see GUARD_INFLIGHT_NS).
 	 */
 	inflight_key(f, &t_in);
-	if (handoff_inflight(&t_in)) {
-		*why = GS_TC_DROP_INFLIGHT;
-		return TCX_DROP;
+	if (handoff_inflight(skb, &t_in)) {
+		skb->mark |= GUARD_RETRY_MARK;
+		*why = GS_TC_REQUEUE;
+		return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
 	}
 
 	/* The kfunc wants a full socket: look the listener up as one. */

@@ -157,11 +157,13 @@ struct guard_rst_bucket {
  * segment of the same handshake (the first data, an ACK retransmitted) that
  * reaches TC on another CPU before the kernel has hashed the new socket
  * would make a second one, which the kernel then throws away with the
- * segment. TC drops such a segment instead (tc_drop_inflight): one socket
- * per handshake, and the client sends the segment again, as it would have.
+ * segment (and the client waits for a retransmission). It is queued once
+ * more instead (bpf_redirect to the same ingress, GUARD_RETRY_MARK set in
+ * skb->mark so it happens once), and then meets the new socket.
  */
 #define GUARD_INFLIGHT_ENTRIES 16384
 #define GUARD_INFLIGHT_NS 50000000ULL
+#define GUARD_RETRY_MARK 0x40000000U
 
 struct guard_tuple {
 	__be32 saddr[4]; /* IPv4 in [0] (be) */

@@ -62,8 +62,8 @@
 	X(TC_PASS, "tc_pass", "not a cookie ACK to a listener: left alone")                        \
 	X(TC_PASS_HINT, "tc_pass_hint", "XDP's metadata says a kernel socket owns it: left alone") \
 	X(TC_HANDOFF, "tc_handoff", "cookie ACK handed to the listener")                           \
-	X(TC_DROP_INFLIGHT, "tc_drop_inflight",                                                    \
-	  "segment of a handshake another CPU hands off right now: dropped, sent again")           \
+	X(TC_REQUEUE, "tc_requeue",                                                                \
+	  "segment of a handshake another CPU hands off right now: queued once more")              \
 	X(TC_NO_LISTENER, "tc_no_listener", "cookie ACK but no listener: kernel answers RST")      \
 	X(TC_BAD_COOKIE, "tc_bad_cookie", "ACK to a listener with an invalid cookie")              \
 	X(TC_KFUNC_ERROR, "tc_kfunc_error", "bpf_sk_assign_tcp_reqsk failed: kernel answers RST")

@@ -38,7 +38,8 @@
 
 #define TCX_NEXT (-1)
 #define TCX_PASS 0
-#define TCX_DROP 2 /* guard's tc_drop_inflight: a second segment of a handoff in flight */
+#define TCX_REDIRECT \
+	7 /* TC_ACT_REDIRECT: guard's tc_requeue, a second segment of a handoff in flight */
 #define STATS_MAX 64
 /* The most a reply may outgrow its input: a SYN-ACK's options over a bare SYN. */
 #define REPLY_GROWTH_MAX (4 * TCP_SYNACK_OPT_WORDS)
@@ -363,7 +364,7 @@ static bool verdict_named(const struct fz_target *t, int stat, int v)
 
 	if (!t->xdp)
 		return prefix(n, "tc_") && (v == TCX_NEXT || v == TCX_PASS ||
-					    (v == TCX_DROP && !strcmp(n, "tc_drop_inflight")));
+					    (v == TCX_REDIRECT && !strcmp(n, "tc_requeue")));
 	if (t->nstats == GS__COUNT)
 		n += 4; /* "xdp_" */
 	if (prefix(n, "tx_"))
@@ -491,8 +492,8 @@ static void check_run(int ti, const uint8_t *in, size_t inlen, const struct fz_m
 		CHECK(G_VERDICT, v == XDP_DROP || v == XDP_PASS || v == XDP_TX || v == XDP_REDIRECT,
 		      "verdict %d%s", v, v == XDP_ABORTED ? " (XDP_ABORTED)" : "");
 	else
-		CHECK(G_VERDICT, v == TCX_NEXT || v == TCX_PASS || v == TCX_DROP, "TC verdict %d",
-		      v);
+		CHECK(G_VERDICT, v == TCX_NEXT || v == TCX_PASS || v == TCX_REDIRECT,
+		      "TC verdict %d", v);
 	if (moved == 1)
 		CHECK(G_VERDICT, verdict_named(t, stat, v), "verdict %d counted as %s", v,
 		      stat_name(t, stat));

@@ -11,7 +11,7 @@
 # never reach a socket hangs in the client, retransmitting). The counters that
 # show a dropped or duplicated child (server PassiveOpens, ListenDrops, ListenOverflows,
 # TCPReqQFullDrop, TCPBacklogDrop; client TCPLossProbes, TCPTimeouts,
-# TCPSynRetrans, RetransSegs) and guard's tc_handoff / tc_drop_inflight are noted,
+# TCPSynRetrans, RetransSegs) and guard's tc_handoff / tc_requeue are noted,
 # not asserted: they depend on timing. Each case in fresh namespaces.
 #
 # Known open defect this shows (the wrk case fails by a few connections): a
@@ -36,7 +36,7 @@ SRV_COUNTERS="Tcp:PassiveOpens TcpExt:ListenDrops TcpExt:ListenOverflows TcpExt:
 	TcpExt:TCPBacklogDrop TcpExt:SyncookiesSent"
 CLI_COUNTERS="Tcp:ActiveOpens Tcp:AttemptFails Tcp:RetransSegs TcpExt:TCPLossProbes
 	TcpExt:TCPTimeouts TcpExt:TCPSynRetrans"
-GUARD_COUNTERS="tc_handoff tc_drop_inflight tc_kfunc_error xdp_pass_cookie_ack xdp_pass_syn_conn xdp_tx_rst_stray xdp_tx_rst_tw_cookie"
+GUARD_COUNTERS="tc_handoff tc_requeue tc_kfunc_error xdp_pass_cookie_ack xdp_pass_syn_conn xdp_tx_rst_stray xdp_tx_rst_tw_cookie"
 
 # ---- helpers -------------------------------------------------------------
 
