@@ -190,8 +190,10 @@ static int guard_default_addrs(struct guard_opts *o)
 	return 0;
 }
 
-static void guard_announce(const struct guard_opts *o, bool json)
+static void guard_announce(const struct guard *g, const struct guard_opts *o, bool json)
 {
+	__u64 maps = guard_maps_memlock(g);
+
 	char buf[INET6_ADDRSTRLEN];
 	unsigned int i, n = 0;
 
@@ -204,11 +206,13 @@ static void guard_announce(const struct guard_opts *o, bool json)
 		printf("],\"addrs\":[");
 		for (i = 0; i < o->naddrs; i++)
 			printf("%s\"%s\"", i ? "," : "", ip_str(&o->addrs[i], buf, sizeof(buf)));
-		printf("]}\n");
+		printf("],\"maps_bytes\":%llu}\n", (unsigned long long)maps);
 	} else {
-		printf("guard on %s: %u port(s), %u address(es), cookies %s; Ctrl-C to detach\n",
+		printf("guard on %s: %u port(s), %u address(es), cookies %s, maps %.1f MiB of kernel "
+		       "memory; Ctrl-C to detach\n",
 		       o->ifname, o->nports, o->naddrs,
-		       o->mode == GUARD_COOKIES_AUTO ? "auto" : "always");
+		       o->mode == GUARD_COOKIES_AUTO ? "auto" : "always",
+		       (double)maps / (1024.0 * 1024.0));
 	}
 	fflush(stdout);
 }
@@ -253,7 +257,7 @@ int cmd_guard(int argc, char **argv)
 	err = guard_start(&g, o);
 	if (err)
 		goto out;
-	guard_announce(o, json);
+	guard_announce(&g, o, json);
 
 	last_print = clock_mono_sec();
 	while (!guard_exiting) {

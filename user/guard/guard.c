@@ -18,6 +18,7 @@
 #include "core/iface.h"
 #include "core/listeners.h"
 #include "core/local_id.h"
+#include "core/mapmem.h"
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/pins.h"
@@ -514,6 +515,11 @@ int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 			pr_warn("Failed to read SYN rates: %s\n", strerror(-err));
 	}
 	return 0;
+}
+
+__u64 guard_maps_memlock(const struct guard *g)
+{
+	return obj_maps_memlock(g->skel->obj, -1);
 }
 
 int guard_stats_fd(const struct guard *g)

@@ -62,6 +62,8 @@ int guard_start(struct guard *g, const struct guard_opts *o);
 /* Keys, listeners, flood detection. tick_ms: time since the last call. Returns 0 or an exit code. */
 int guard_tick(struct guard *g, unsigned int tick_ms, bool json);
 int guard_stats_fd(const struct guard *g);
+/* The kernel memory guard's maps take (fixed sizes: no option changes them). */
+__u64 guard_maps_memlock(const struct guard *g);
 /* Detach exactly what we attached and remove our pins. */
 void guard_stop(struct guard *g);
 

@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/iface.h"
 #include "core/local_id.h"
+#include "core/mapmem.h"
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/stat_names.h"
@@ -216,24 +217,6 @@ __u64 serve_flow_table_bytes(unsigned long max_flows)
 	return (__u64)max_flows * 152 + buckets * 16;
 }
 
-/* A map's kernel memory as /proc reports it (fdinfo "memlock:"); 0 if unknown. */
-static __u64 map_memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 static double mib(__u64 b)
 {
 	return (double)b / (1024.0 * 1024.0);
@@ -241,12 +224,8 @@ static double mib(__u64 b)
 
 void serve_print_memory(struct serve *s, bool json)
 {
-	__u64 flows = map_memlock(s->flows_fd), maps = 0, umem, per_conn, conns_max;
-	struct bpf_map *m;
-
-	bpf_object__for_each_map(m, s->skel->obj) if (bpf_map__fd(m) >= 0 &&
-						      bpf_map__fd(m) != s->flows_fd) maps +=
-		map_memlock(bpf_map__fd(m));
+	__u64 flows = map_memlock(s->flows_fd), umem, per_conn, conns_max;
+	__u64 maps = obj_maps_memlock(s->skel->obj, s->flows_fd);
 	umem = (__u64)s->nports * XSK_DEFAULT_FRAMES * XSK_FRAME_SIZE;
 	per_conn = (__u64)s->stack->cfg.snd_buf + s->stack->cfg.rcv_buf;
 	conns_max = per_conn * s->o->max_flows;
