@@ -21,11 +21,13 @@
 #   [VERBOSE=1] [FLOOD_N=N] bash tests/integration/test_attacks.sh [CASE-NAME-FILTER]
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/serve_lib.sh"
 . "$ROOT/scripts/lib/nginx.sh"
 TOPO=soatk
 FILTER=${1:-}
 HTTP_PORT=80
 ECHO_PORT=7
+PORT=$ECHO_PORT # serve_lib.sh
 SPOOF4=10.99.0.77
 LEGIT=200
 # The flood's bounds; it is stopped (SIGINT, hping3 then prints its count) once the
@@ -111,29 +113,8 @@ curl_legit() {
 	grep -c '^200 1 ' "$WORK/curl.out"
 }
 
-# serve_up LOG: shakeoff serve --app echo on srv0; SERVE_PID, SERVE_LOG.
-serve_up() {
-	local i
-	ip netns exec "$TOPO-srv" "$SHAKEOFF" serve srv0 --port $ECHO_PORT --app echo --msl 1 \
-		--interval 1 --json >"$1" 2>&1 &
-	SERVE_PID=$! SERVE_LOG=$1
-	for i in $(seq 300); do
-		grep -q '"event":"attached"' "$1" && return 0
-		kill -0 $SERVE_PID 2>/dev/null || fail "serve exited: $(cat "$1")" || return
-		sleep 0.1
-	done
-	fail "serve did not attach: $(cat "$1")"
-}
 # serve_counters: the counters of a stats line serve prints after this call.
-serve_counters() {
-	local n0 i
-	n0=$(grep -c '"event":"stats"' "$SERVE_LOG")
-	for i in $(seq 40); do
-		[ "$(grep -c '"event":"stats"' "$SERVE_LOG")" -gt "$n0" ] && break
-		sleep 0.1
-	done
-	grep '"event":"stats"' "$SERVE_LOG" | tail -n 1 | jq -c .counters
-}
+serve_counters() { sstat_fresh .counters; }
 
 case_reset() {
 	ns_reap
@@ -240,7 +221,7 @@ serve_flood() {
 	local kind=$1 reason expect legit_syn got rt0 td0 td out
 	case_reset || return
 	[ "$kind" = rand ] && srv ip route add blackhole default
-	serve_up "$WORK/serve.log" || return
+	serve_up "$WORK/serve.log" --app echo || return
 	rt0=$(kstat cli TcpExt TCPSynRetrans) td0=$(cli_txdrop)
 	serve_counters >"$WORK/c0.json"
 	flood_start "$kind" $ECHO_PORT || return
@@ -286,7 +267,7 @@ case_serve_rfc5961() {
 	$PY -c 'import scapy' 2>/dev/null || { echo "scapy missing for $PY"; return 77; }
 	case_reset || return
 	local out s
-	serve_up "$WORK/serve.log" || return
+	serve_up "$WORK/serve.log" --app echo || return
 	serve_counters >"$WORK/c0.json"
 	out=$(cli timeout 60 $PY "$HERE/blind_inject.py" --iface cli0 --dst-mac "$(srv_mac)" \
 		--dst $SRV_IP4 --port $ECHO_PORT)

@@ -9,58 +9,17 @@
 #   [VERBOSE=1] bash tests/integration/test_serve_faults.sh [CASE-NAME-FILTER]
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
+. "$HERE/serve_lib.sh"
 TOPO=sosf
 FILTER=${1:-}
 PORT=7
 MSL=1
+# the memory line comes after "attached": the cases read it
+SERVE_READY=memory
 FLOOD_SRC=198.18.0.0/16
 
 # ---- helpers -------------------------------------------------------------
 
-# serve_up LOG [ARGS...]: serve srv0 --port 7 --msl 1 --interval 1 --json ARGS, attached.
-serve_up() {
-	local log=$1 i
-	shift
-	# emptied here, not by the background job's redirection: a log of an earlier
-	# serve must not show its "attached" to the wait below
-	: >"$log"
-	ip netns exec "$TOPO-srv" "$SHAKEOFF" serve srv0 --port $PORT --msl $MSL --interval 1 \
-		--json "$@" >"$log" 2>&1 &
-	SERVE_PID=$!
-	SERVE_LOG=$log
-	for i in $(seq 300); do
-		grep -q '"event":"memory"' "$log" && return 0
-		if ! kill -0 "$SERVE_PID" 2>/dev/null; then
-			wait "$SERVE_PID"
-			SERVE_PID=
-			fail "serve exited before attaching: $(cat "$log")"
-			return
-		fi
-		sleep 0.1
-	done
-	fail "serve did not attach within 30 s: $(cat "$log")"
-}
-
-serve_stop() {
-	SERVE_RC=
-	[ -n "${SERVE_PID:-}" ] || return 0
-	kill -TERM "$SERVE_PID" 2>/dev/null
-	wait "$SERVE_PID"
-	SERVE_RC=$?
-	SERVE_PID=
-}
-
-sstat() { grep '"event":"stats"' "$SERVE_LOG" | tail -n 1 | jq -r "$1"; }
-sstat_fresh() {
-	local n0 i
-	n0=$(grep -c '"event":"stats"' "$SERVE_LOG")
-	for i in $(seq 40); do
-		[ "$(grep -c '"event":"stats"' "$SERVE_LOG")" -gt "$n0" ] && break
-		sleep 0.1
-	done
-	sstat "$1"
-}
-conns() { srv "$SHAKEOFF" conns srv0 --json; }
 state_count() { conns | jq "[.flows[] | select(.state == \"$1\")] | length"; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 rss_kb() { awk '$1 == "VmRSS:" { print $2 }' "/proc/$1/status"; }
