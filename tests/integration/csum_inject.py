@@ -18,81 +18,12 @@ Prints one JSON object {"steps": [...], "ok": bool}.
 """
 import argparse
 import json
-import socket
 import sys
 import time
 
-from scapy.all import IP, TCP, AsyncSniffer, Ether, IPv6, Raw, conf, get_if_hwaddr, sendp
+from live_flow import Flow
 
-conf.verb = 0
 PAYLOAD = b"BAD-CSUM-DATA-" * 7 + b"x"  # 99 bytes: an odd length
-
-
-class Flow:
-    def __init__(self, a):
-        self.a = a
-        self.pkts = []
-        flt = f"tcp and host {a.dst} and port {a.port}"
-        self.sn = AsyncSniffer(iface=a.iface, filter=flt, store=False, prn=self.pkts.append)
-        self.sn.start()
-        time.sleep(0.3)  # the capture must be bound before the SYN leaves
-        fam = socket.AF_INET6 if ":" in a.dst else socket.AF_INET
-        self.s = socket.socket(fam, socket.SOCK_STREAM)
-        self.s.settimeout(5)
-        self.s.connect((a.dst, a.port))
-        self.src, self.sport = self.s.getsockname()[:2]
-        self.mac = get_if_hwaddr(a.iface)
-
-    def ours(self, p, to_server):
-        if TCP not in p:
-            return False
-        t = p[TCP]
-        if to_server:
-            return t.sport == self.sport and t.dport == self.a.port
-        return t.sport == self.a.port and t.dport == self.sport
-
-    @staticmethod
-    def seq_end(p):
-        t = p[TCP]
-        n = len(bytes(t.payload))
-        return (t.seq + n + (1 if t.flags & 0x03 else 0)) & 0xFFFFFFFF
-
-    def state(self):
-        """(client's SND.NXT, server's SND.NXT, client's latest timestamp)."""
-        cs = [p for p in self.pkts if self.ours(p, True)]
-        ss = [p for p in self.pkts if self.ours(p, False)]
-        ts = dict((o[0], o[1]) for o in cs[-1][TCP].options if isinstance(o, tuple)).get("Timestamp")
-        return self.seq_end(cs[-1]), self.seq_end(ss[-1]), ts
-
-    def echo(self, tag):
-        msg = f"echo {tag} ".encode() * 20
-        try:
-            self.s.sendall(msg)
-            got = bytearray()
-            while len(got) < len(msg):
-                c = self.s.recv(65536)
-                if not c:
-                    return False, "EOF"
-                got += c
-            return bytes(got) == msg, None if bytes(got) == msg else f"got {bytes(got)[:60]!r}"
-        except OSError as e:
-            return False, str(e)
-
-    def inject(self, seq, ack, ts, bad):
-        l3 = IPv6(src=self.src, dst=self.a.dst) if ":" in self.a.dst else IP(src=self.src, dst=self.a.dst)
-        opts = [("NOP", None), ("NOP", None), ("Timestamp", ts)] if ts else []
-        seg = TCP(sport=self.sport, dport=self.a.port, flags="PA", seq=seq, ack=ack, window=502,
-                  options=opts) / Raw(PAYLOAD)
-        frame = Ether(src=self.mac, dst=self.a.dst_mac) / l3 / seg
-        good = Ether(bytes(frame))[TCP].chksum
-        if bad:
-            frame[TCP].chksum = good ^ 0x0100
-        mark = len(self.pkts)
-        sendp(frame, iface=self.a.iface)
-        time.sleep(self.a.wait)
-        replies = [{"flags": str(p[TCP].flags), "seq": p[TCP].seq, "ack": p[TCP].ack,
-                    "len": len(bytes(p[TCP].payload))} for p in self.pkts[mark:] if self.ours(p, False)]
-        return frame[TCP].chksum, good, replies
 
 
 def main():
@@ -116,16 +47,18 @@ def main():
     record({"name": "first_echo", "ok": ok, "error": err})
     time.sleep(0.3)
 
-    c_nxt, s_nxt, ts = f.state()
-    sent, good, replies = f.inject(c_nxt, s_nxt, ts, bad=True)
+    c_nxt, s_nxt, _, ts = f.state()
+    replies = f.inject("PA", c_nxt, s_nxt, PAYLOAD, ts, csum_xor=0x0100)
+    sent, good = f.csum_sent, f.csum_good
     record({"name": "bad_csum", "seq": c_nxt, "len": len(PAYLOAD), "chksum": sent, "right": good,
             "replies": replies, "ok": replies == []})
     ok, err = f.echo("after_bad_csum")
     record({"name": "echo", "ok": ok, "error": err})
     time.sleep(0.3)
 
-    c_nxt, s_nxt, ts = f.state()
-    sent, good, replies = f.inject(c_nxt, s_nxt, ts, bad=False)
+    c_nxt, s_nxt, _, ts = f.state()
+    replies = f.inject("PA", c_nxt, s_nxt, PAYLOAD, ts)
+    sent, good = f.csum_sent, f.csum_good
     acked = any("A" in r["flags"] and r["ack"] == (c_nxt + len(PAYLOAD)) & 0xFFFFFFFF for r in replies)
     record({"name": "good_csum", "seq": c_nxt, "len": len(PAYLOAD), "chksum": sent,
             "replies": replies, "ok": acked})
