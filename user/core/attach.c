@@ -188,8 +188,12 @@ int xdp_still_attached(int ifindex, const char *ifname, __u32 prog_id, const cha
 		return 1;
 	}
 	if (xdp_prog_on(ifindex, &p) || p.id != prog_id) {
-		pr_warn("%s's XDP program was removed from %s by someone else; %s stops\n", what,
-			ifname, what);
+		/* the interface may have gone between the two questions: ask again */
+		if (!if_indextoname(ifindex, name))
+			pr_warn("%s is gone (the interface was removed); %s stops\n", ifname, what);
+		else
+			pr_warn("%s's XDP program was removed from %s by someone else; %s stops\n",
+				what, ifname, what);
 		return 1;
 	}
 	return 0;
