@@ -476,15 +476,13 @@ SHAKEOFF_INLINE void inflight_key(const struct frame *f, struct guard_tuple *t)
  * Was the 4-tuple handed off within GUARD_INFLIGHT_NS (and this segment not
  * queued again already)? If not, note the handoff about to happen.
  */
-SHAKEOFF_INLINE int handoff_inflight(struct __sk_buff *skb, const struct guard_tuple *t)
+SHAKEOFF_INLINE int handoff_inflight(int retry, const struct guard_tuple *t)
 {
 	__u64 now = bpf_ktime_get_ns(), *when;
 
-	if (skb->mark & GUARD_RETRY_MARK) {
-		/* queued once: hand it off if the kernel still has no socket */
-		skb->mark &= ~GUARD_RETRY_MARK;
+	/* queued once already: hand it off if the kernel still has no socket */
+	if (retry)
 		return 0;
-	}
 	when = bpf_map_lookup_elem(&guard_inflight, t);
 	if (when && now - *when < GUARD_INFLIGHT_NS)
 		return 1;
@@ -493,7 +491,7 @@ SHAKEOFF_INLINE int handoff_inflight(struct __sk_buff *skb, const struct guard_t
 }
 
 static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, const struct frame *f,
-			 enum guard_stat *why)
+			 int retry, enum guard_stat *why)
 {
 	struct bpf_tcp_req_attrs attrs = {};
 	struct guard_tuple t_in = {};
@@ -538,7 +536,7 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 	 * first (see GUARD_INFLIGHT_NS).
 	 */
 	inflight_key(f, &t_in);
-	if (handoff_inflight(skb, &t_in)) {
+	if (handoff_inflight(retry, &t_in)) {
 		skb->mark |= GUARD_RETRY_MARK;
 		*why = GS_TC_REQUEUE;
 		return bpf_redirect(skb->ifindex, BPF_F_INGRESS);
@@ -585,10 +583,13 @@ static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__u32 hint = tc_hint(skb);
+	int retry = !!(skb->mark & GUARD_RETRY_MARK), st;
 	const struct guard_cfg *cfg;
 	struct frame f = {};
-	int st;
 
+	/* our bit of the mark never leaves TC, whichever way the segment goes on */
+	if (retry)
+		skb->mark &= ~GUARD_RETRY_MARK;
 	*why = GS_TC_PASS;
 	/* XDP found the kernel's socket (or left it to the kernel): nothing to hand off. */
 	if (hint == GUARD_HINT_CONN || hint == GUARD_HINT_KERNEL) {
@@ -613,7 +614,7 @@ static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
 		return TCX_NEXT;
 	if (!(port_flags(f.dport) & PORT_PROTECTED))
 		return TCX_NEXT;
-	return guard_handoff(skb, cfg, &f, why);
+	return guard_handoff(skb, cfg, &f, retry, why);
 }
 
 SEC("tc")

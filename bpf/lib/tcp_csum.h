@@ -20,7 +20,8 @@
 enum tcp_csum_result {
 	TCP_CSUM_OK = 0, /* the checksum over pseudo header and segment checks out */
 	TCP_CSUM_PARTIAL, /* the field holds the pseudo-header sum only (local sender) */
-	TCP_CSUM_BAD, /* neither: corrupted or forged, or longer than we sum */
+	TCP_CSUM_BAD, /* neither: corrupted or forged */
+	TCP_CSUM_UNVERIFIED, /* longer than we sum, or deeper in the frame: left as it came */
 };
 
 /* The longest segment summed: more than a page-sized XDP frame holds. */
@@ -75,9 +76,11 @@ __noinline int tcp_csum_verify(struct xdp_md *ctx, const struct frame *f)
 		return TCP_CSUM_BAD;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
+	if (f->l4_off > 0x3ff)
+		return TCP_CSUM_UNVERIFIED; /* behind ~1 KB of IPv6 options: not summed */
 	l4 = f->l4_off & 0x3ff;
 	len = (__u64)f->tcp_hlen + f->payload_len;
-	if (len < sizeof(struct tcphdr) || len > TCP_CSUM_MAX_LEN)
+	if (len < sizeof(struct tcphdr))
 		return TCP_CSUM_BAD;
 	p = data + l4;
 	if (p + sizeof(struct tcphdr) > data_end)
@@ -85,6 +88,11 @@ __noinline int tcp_csum_verify(struct xdp_md *ctx, const struct frame *f)
 	field = ((struct tcphdr *)p)->check;
 
 	pseudo = tcp_pseudo_sum(f, len);
+	/* first, as it costs nothing: GRO in generic mode leaves merged segments partial too */
+	if (field == (__u16)~csum_fold(csum_fold64(pseudo)))
+		return TCP_CSUM_PARTIAL;
+	if (len > TCP_CSUM_MAX_LEN)
+		return TCP_CSUM_UNVERIFIED;
 
 	/* 64-byte chunks by the kernel's csum_partial(), the rest word by word */
 	for (i = 0; i < TCP_CSUM_MAX_LEN / 64; i++) {
@@ -134,7 +142,7 @@ SHAKEOFF_INLINE int tcp_csum_check(struct xdp_md *ctx, const struct frame *f)
 	__u32 *w = data + (f->l4_off & 0x3ff), *opt;
 	__u64 sum = 0;
 
-	if (f->payload_len || nw > TCP_MAX_OPT_LEN / 4 + 5)
+	if (f->payload_len || nw > TCP_MAX_OPT_LEN / 4 + 5 || f->l4_off > 0x3ff)
 		return tcp_csum_verify(ctx, f);
 	if ((void *)(w + 5) > data_end)
 		return TCP_CSUM_BAD;

@@ -163,6 +163,7 @@ struct guard_rst_bucket {
  */
 #define GUARD_INFLIGHT_ENTRIES 16384
 #define GUARD_INFLIGHT_NS 50000000ULL
+/* Bit 30 of skb->mark is guard's in TC: a segment arriving with it is taken as queued once. */
 #define GUARD_RETRY_MARK 0x40000000U
 
 struct guard_tuple {
