@@ -91,8 +91,9 @@ frames() { [ "$1" = frag ] && echo $(($2 * 2)) || echo "$2"; }
 # slack N: hping3 counts "transmitted" apart from sending, and a SIGINT lands between
 # the two: on a loaded machine its figure was seen up to 5% below what the
 # counters got (never above them); late segments of the legit connections can meet
-# the same reason. The upper bound allows 10%: it is there to catch double counting.
-slack() { echo $(($1 / 10 + 20)); }
+# the same reason; on a loaded machine (CI) it fell more than 10% short. The upper
+# bound allows 50%: it is there to catch double counting.
+slack() { echo $(($1 / 2 + 20)); }
 
 cli_txdrop() { ip -n "$TOPO-cli" -s -j link show dev cli0 | jq -r '.[0].stats64.tx.dropped'; }
 
@@ -182,8 +183,9 @@ guard_flood() {
 	want_range "$reason" "$got" $((expect + legit_syn - td - 10)) \
 		$((expect + $(slack "$expect") + legit_syn + $(kstat cli TcpExt TCPSynRetrans) - rt0)) || return
 	if [ "$legit_syn" = 0 ]; then
-		want_range "xdp_tx_synack (the legit SYNs only)" "$(delta xdp_tx_synack)" $LEGIT \
-			$((LEGIT + $(kstat cli TcpExt TCPSynRetrans) - rt0)) || return
+		# the legit SYNs but those over a TIME_WAIT, which went to the kernel
+		want_range "xdp_tx_synack (the legit SYNs only)" "$(delta xdp_tx_synack)" \
+			$((LEGIT - conn)) $((LEGIT - conn + $(kstat cli TcpExt TCPSynRetrans) - rt0)) || return
 	fi
 	[ "$(curl_legit 1)" = 1 ] || fail "nginx does not answer after the flood" || return
 	kill -0 "$GUARD_PID" || fail "guard died" || return
