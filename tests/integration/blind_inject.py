@@ -90,11 +90,7 @@ def main():
     steps[-1]["echo_error"] = err
     steps[-1]["ok"] = steps[-1]["ok"] and not ok
     ok_all &= steps[-1]["ok"]
-    f.s.close()
-    time.sleep(0.2)
-    f.sn.stop()
-    print(json.dumps({"sport": f.sport, "steps": steps, "ok": bool(ok_all)}))
-    return 0 if ok_all else 1
+    return f.finish(steps, ok_all)
 
 
 if __name__ == "__main__":

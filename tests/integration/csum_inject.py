@@ -62,11 +62,7 @@ def main():
     acked = any("A" in r["flags"] and r["ack"] == (c_nxt + len(PAYLOAD)) & 0xFFFFFFFF for r in replies)
     record({"name": "good_csum", "seq": c_nxt, "len": len(PAYLOAD), "chksum": sent,
             "replies": replies, "ok": acked})
-    f.s.close()
-    time.sleep(0.2)
-    f.sn.stop()
-    print(json.dumps({"sport": f.sport, "steps": steps, "ok": bool(ok_all)}))
-    return 0 if ok_all else 1
+    return f.finish(steps, ok_all)
 
 
 if __name__ == "__main__":

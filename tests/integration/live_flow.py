@@ -3,6 +3,7 @@
 that scapy can inject segments into it with the live sequence numbers
 (blind_inject.py, csum_inject.py). The argparse namespace `a` carries iface,
 dst_mac, dst, port and wait."""
+import json
 import socket
 import time
 
@@ -79,3 +80,11 @@ class Flow:
         time.sleep(self.a.wait)
         return [{"flags": str(p[TCP].flags), "seq": p[TCP].seq, "ack": p[TCP].ack,
                  "len": len(bytes(p[TCP].payload))} for p in self.pkts[mark:] if self.ours(p, False)]
+
+    def finish(self, steps, ok_all):
+        """Close the connection and the capture; print the one JSON result; the exit code."""
+        self.s.close()
+        time.sleep(0.2)
+        self.sn.stop()
+        print(json.dumps({"sport": self.sport, "steps": steps, "ok": bool(ok_all)}))
+        return 0 if ok_all else 1
