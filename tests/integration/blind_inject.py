@@ -23,7 +23,6 @@ exactly its own bytes back. Prints one JSON object {"steps": [...], "ok": bool};
 each step: name, what was sent, the server's replies, whether it behaved.
 """
 import argparse
-import json
 import sys
 import time
 

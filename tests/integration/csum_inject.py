@@ -17,7 +17,6 @@ addresses and the live numbers:
 Prints one JSON object {"steps": [...], "ok": bool}.
 """
 import argparse
-import json
 import sys
 import time
 
