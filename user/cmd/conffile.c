@@ -197,8 +197,8 @@ fail:
 	return err;
 }
 
-int conf_read(const char *path, const char *cmd, const struct optab *t,
-	      const char *const *refuse, struct conf_file *cf)
+int conf_read(const char *path, const char *cmd, const struct optab *t, const char *const *refuse,
+	      struct conf_file *cf)
 {
 	FILE *f = fopen(path, "re");
 	struct stat st;

@@ -24,8 +24,8 @@ struct conf_file {
  * NULL) are not allowed in a file. Returns 0, or EXIT_USAGE after one line
  * "shakeoff CMD: FILE:LINE: problem" on stderr (cf is then empty).
  */
-int conf_read(const char *path, const char *cmd, const struct optab *t,
-	      const char *const *refuse, struct conf_file *cf);
+int conf_read(const char *path, const char *cmd, const struct optab *t, const char *const *refuse,
+	      struct conf_file *cf);
 /* The same from text in memory; name stands for the file in messages. */
 int conf_parse(const char *text, size_t len, const char *name, const char *cmd,
 	       const struct optab *t, const char *const *refuse, struct conf_file *cf);

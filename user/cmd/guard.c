@@ -124,8 +124,7 @@ static int guard_opt(int c, struct guard_conf *k)
 		break;
 	case 'a':
 		if (o->naddrs >= 2 * GUARD_MAX_ADDRS)
-			return usage_error("guard", "at most %d --addr",
-					   2 * GUARD_MAX_ADDRS);
+			return usage_error("guard", "at most %d --addr", 2 * GUARD_MAX_ADDRS);
 		if (parse_ip(optarg, &o->addrs[o->naddrs]))
 			return usage_error("guard", "bad address '%s'", optarg);
 		o->naddrs++;
@@ -360,13 +359,14 @@ static struct guard_conf *guard_conf_load(int argc, char **argv, int *err)
 
 static void guard_refused(const struct guard_conf *k, const char *what, const char *why)
 {
-	if (k->json)
+	if (k->json) {
 		printf("{\"event\":\"%s_refused\",\"iface\":\"%s\",\"reason\":\"%s\"}\n", what,
 		       k->o.ifname, why);
-	else
-		printf("%s: %s refused, the running configuration stays: %s\n", k->o.ifname, what,
-		       why);
-	fflush(stdout);
+		fflush(stdout);
+	} else {
+		pr_warn("%s: %s refused, the running configuration stays: %s\n", k->o.ifname, what,
+			why);
+	}
 }
 
 /* SIGHUP: the command line and FILE again, applied live; the conf now running. */
@@ -518,7 +518,8 @@ int cmd_guard(int argc, char **argv)
 	}
 	if (!guard_counters_read(guard_stats_fd(&g), cur)) {
 		if (k->json) {
-			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":", k->o.ifname);
+			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":",
+			       k->o.ifname);
 			guard_counters_print(stdout, cur, true);
 			printf("}\n");
 		} else {

@@ -19,13 +19,14 @@ static const struct optab ports_opts[] = {
 
 static void ports_usage(FILE *f)
 {
-	fprintf(f, "Usage: shakeoff ports IFACE list\n"
-		   "       shakeoff ports IFACE add|del PORTS\n\n"
-		   "Show or change the ports the guard on IFACE protects (PORTS: 80,443,8000-8010),\n"
-		   "live, through its control socket in this network namespace. Prints the ports\n"
-		   "protected afterwards. A change lasts until guard's next reload (SIGHUP) or\n"
-		   "restart: put it in the config file to keep it.\n\n"
-		   "Options:\n");
+	fprintf(f,
+		"Usage: shakeoff ports IFACE list\n"
+		"       shakeoff ports IFACE add|del PORTS\n\n"
+		"Show or change the ports the guard on IFACE protects (PORTS: 80,443,8000-8010),\n"
+		"live, through its control socket in this network namespace. Prints the ports\n"
+		"protected afterwards. A change lasts until guard's next reload (SIGHUP) or\n"
+		"restart: put it in the config file to keep it.\n\n"
+		"Options:\n");
 	optab_print(f, ports_opts);
 }
 

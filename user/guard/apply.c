@@ -148,7 +148,8 @@ static int apply_ports(struct apply_ctx *c)
 	if (nadd) {
 		err = listeners_scan(add, c->n->addrs, c->n->naddrs, n4, n6);
 		if (err) {
-			snprintf(c->why, c->len, "Failed to list TCP listeners: %s", strerror(-err));
+			snprintf(c->why, c->len, "Failed to list TCP listeners: %s",
+				 strerror(-err));
 			goto out;
 		}
 		if (recent_seed(g->recent, add, RECENT_SEED_STATES) < 0)
@@ -300,8 +301,7 @@ static int apply_replies(struct apply_ctx *c)
 {
 	char mss[16], ws[16];
 
-	if (c->old->mss == c->n->mss && c->old->wscale == c->n->wscale &&
-	    c->old->ttl == c->n->ttl)
+	if (c->old->mss == c->n->mss && c->old->wscale == c->n->wscale && c->old->ttl == c->n->ttl)
 		return 0;
 	snprintf(mss, sizeof(mss), "%u", c->n->mss);
 	snprintf(ws, sizeof(ws), "%d", c->n->wscale);

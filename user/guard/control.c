@@ -57,8 +57,8 @@ static int control_ports(char *args, const struct guard_opts *cur, struct guard_
 	return CONTROL_CHANGE;
 }
 
-int control_parse(const char *line, const struct guard_opts *cur, struct guard_opts *n,
-		  char *reply, size_t len)
+int control_parse(const char *line, const struct guard_opts *cur, struct guard_opts *n, char *reply,
+		  size_t len)
 {
 	char buf[1024], *what, *rest;
 

@@ -19,8 +19,8 @@
 #define CONTROL_ERR -1 /* reply holds "ERR reason" */
 
 /* n starts as a copy of cur made by the caller (strings shared). */
-int control_parse(const char *line, const struct guard_opts *cur, struct guard_opts *n,
-		  char *reply, size_t len);
+int control_parse(const char *line, const struct guard_opts *cur, struct guard_opts *n, char *reply,
+		  size_t len);
 /* "OK PORTS": what o protects. */
 void control_ports_reply(const struct guard_opts *o, char *reply, size_t len);
 
