@@ -15,6 +15,7 @@
 #include "core/ctlsock.h"
 
 #define CTL_TIMEOUT_MS 1000 /* a client writes its line at once; a silent one is dropped */
+#define CTL_REFUSED_MS 100
 #define CTL_ANSWER_MS 5000 /* the answer comes after the change is made: allow a busy host */
 
 void ctlsock_name(const char *what, const char *ifname, char *buf, size_t len)
@@ -111,17 +112,24 @@ static int read_line(int fd, char *line, size_t len, int ms)
 int ctlsock_accept(int lfd, char *line, size_t len)
 {
 	int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC), err;
+	bool allowed;
 
 	if (cfd < 0)
 		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (!peer_allowed(cfd)) {
-		ctlsock_reply(cfd, "ERR needs root or CAP_NET_ADMIN");
-		return -EPERM;
-	}
-	err = read_line(cfd, line, len, CTL_TIMEOUT_MS);
-	if (err < 0) {
+	allowed = peer_allowed(cfd);
+	/*
+	 * The line first, also from a client refused (closing on unread data
+	 * resets the connection before it reads the answer); a refused one
+	 * gets less time, so it cannot hold the caller's loop for long.
+	 */
+	err = read_line(cfd, line, len, allowed ? CTL_TIMEOUT_MS : CTL_REFUSED_MS);
+	if (err < 0 && allowed) {
 		close(cfd);
 		return err;
+	}
+	if (!allowed) {
+		ctlsock_reply(cfd, "ERR needs root or CAP_NET_ADMIN");
+		return -EPERM;
 	}
 	return cfd;
 }
