@@ -400,6 +400,8 @@ int guard_follow_iface(struct guard *g, bool json)
 	char d[512];
 	int n, err;
 
+	if (iface_index(o->ifname) != g->ifindex)
+		return 0; /* gone (or another by its name): guard_tick() says so and stops */
 	if (o->addrs_auto) {
 		n = iface_addrs(o->ifname, now, 2 * GUARD_MAX_ADDRS);
 		if (n < 0) {
