@@ -99,6 +99,10 @@ static int check_keys(struct apply_ctx *c)
 	return 0;
 }
 
+/*
+ * The whole value of one port. (With per-port counter slots by rank, the
+ * slot goes here too, and kept ports whose rank moved are written again.)
+ */
 static int port_write(int fd, __u32 port, __u8 flags)
 {
 	struct guard_port v = { .flags = flags };
