@@ -122,7 +122,7 @@ deps:
 # SAN=1 test: the unit tests and guard's and serve's integration tests (with serve's faults)
 # under the sanitizers.
 TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) FUZZ_DIR=$(FUZZ_DIR) \
-	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults,)"
+	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults test_config,)"
 
 test: deps all $(UNIT_BINS) fuzz-build
 	$(Q)$(TEST_ENV) tests/run.sh all

@@ -18,7 +18,8 @@ struct guard_opts {
 	bool ports[65536];
 	unsigned int nports;
 	struct ip_addr addrs[2 * GUARD_MAX_ADDRS];
-	unsigned int naddrs; /* 0: the interface's own */
+	unsigned int naddrs;
+	bool addrs_auto; /* no --addr: the interface's own, followed as they change */
 	int mode; /* enum guard_cookie_mode */
 	unsigned long syn_threshold; /* SYN/s per port that turns cookies on (auto) */
 	__u32 xdp_flags; /* 0, XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
@@ -32,7 +33,7 @@ struct guard_opts {
 };
 
 struct guard {
-	const struct guard_opts *o;
+	struct guard_opts *o; /* the caller's; guard_apply() moves it to a new one */
 	struct guard_bpf *skel;
 	int ifindex;
 	int link_up; /* for link_watch() */
@@ -58,10 +59,16 @@ struct guard {
  * code (EXIT_USAGE for what the user must fix, 1 otherwise) after printing
  * one line saying why.
  */
-int guard_start(struct guard *g, const struct guard_opts *o);
+int guard_start(struct guard *g, struct guard_opts *o);
 /* Keys, listeners, flood detection. tick_ms: time since the last call. Returns 0 or an exit code. */
 int guard_tick(struct guard *g, unsigned int tick_ms, bool json);
 int guard_stats_fd(const struct guard *g);
+/*
+ * guard_cfg from g->o and the interface (MTU, MAC, the host's addresses),
+ * written whole in one update, and only if it differs from the map's.
+ * Returns 1 written, 0 unchanged, or -errno after printing why.
+ */
+int guard_write_cfg(struct guard *g);
 /* The kernel memory guard's maps take (fixed sizes: no option changes them). */
 __u64 guard_maps_memlock(const struct guard *g);
 /* Detach exactly what we attached and remove our pins. */
