@@ -45,6 +45,8 @@ static const struct optab guard_opts[] = {
 	{ "rst-rate-src", 'R', "PPS", "... and PPS per source /24 or /64 (default 10)" },
 	{ "key-file", 'k', "FILE",
 	  "derive cookie keys from FILE's secret (16+ bytes) and\nthe wall clock: hosts sharing FILE accept each\nother's cookies" },
+	{ "key-overlap", 'K', "SECONDS",
+	  "a new secret in FILE: sign with it after SECONDS,\naccept the old one until 2xSECONDS (default 120,\n0: switch at once); hosts must all read it within\nSECONDS of each other" },
 	{ "fix-sysctls", 'F', NULL, "set conflicting TCP sysctls to 1 instead of refusing" },
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
@@ -65,6 +67,7 @@ static void guard_usage(FILE *f)
 static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 		       unsigned long *interval)
 {
+	bool overlap_set = false;
 	unsigned long v;
 	int c;
 
@@ -74,6 +77,7 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 	o->ttl = 64;
 	o->rst_rate = 1000;
 	o->rst_rate_src = 10;
+	o->key_overlap = 120;
 	*interval = 5;
 	optab_reset();
 	while ((c = optab_next(argc, argv, "guard", guard_opts)) != OPTAB_END) {
@@ -132,6 +136,11 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 		case 'k':
 			o->key_file = optarg;
 			break;
+		case 'K':
+			if (parse_ulong(optarg, 0, 86400, &o->key_overlap))
+				return usage_error("guard", "--key-overlap takes 0-86400");
+			overlap_set = true;
+			break;
 		case 'F':
 			o->fix_sysctls = true;
 			break;
@@ -156,6 +165,8 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 	o->ifname = argv[optind];
 	if (!o->nports)
 		return usage_error("guard", "--ports is required");
+	if (overlap_set && !o->key_file)
+		return usage_error("guard", "--key-overlap needs --key-file");
 	return 0;
 }
 
