@@ -194,8 +194,8 @@ struct guard_port {
  * One cookie key. The controller writes slots ahead of time into the array
  * entry (slot & (GUARD_KEY_SLOTS - 1)) that no accepted slot uses, so readers
  * never see a half-written key. A key-file rollover (user/guard/keys.h) is
- * the exception: it rewrites the entries in use, where k0/k1 changes once,
- * when signing moves to the new secret (a SYN answered during that write
+ * the exception: it rewrites the entries in use, where k0/k1 changes only
+ * when signing moves to another secret (a SYN answered during that write
  * may get a cookie no key verifies; its client sends the SYN again).
  */
 struct guard_key {

@@ -703,6 +703,10 @@ case_refusals() {
 		--key-file "$WORK/zero.key" || return
 	refuse "--key-file /dev/zero" "regular file" srv "$SHAKEOFF" guard srv0 --ports 80 \
 		--key-file /dev/zero || return
+	refuse "--key-overlap without --key-file" "needs --key-file" srv "$SHAKEOFF" guard srv0 \
+		--ports 80 --key-overlap 5 || return
+	refuse "--key-overlap 86401" "key-overlap" srv "$SHAKEOFF" guard srv0 --ports 80 \
+		--key-file /etc/hostname --key-overlap 86401 || return
 	for t in 0 256 abc -1; do
 		refuse "--ttl $t" "ttl" srv "$SHAKEOFF" guard srv0 --ports 80 --ttl "$t" || return
 	done
