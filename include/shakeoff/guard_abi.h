@@ -193,12 +193,18 @@ struct guard_port {
 /*
  * One cookie key. The controller writes slots ahead of time into the array
  * entry (slot & (GUARD_KEY_SLOTS - 1)) that no accepted slot uses, so readers
- * never see a half-written key.
+ * never see a half-written key. A key-file rollover (user/guard/keys.h) is
+ * the exception: it rewrites the entries in use, where k0/k1 changes only
+ * when signing moves to another secret (a SYN answered during that write
+ * may get a cookie no key verifies; its client sends the SYN again).
  */
 struct guard_key {
 	__u64 slot; /* the time slot this key belongs to */
-	__u64 k0; /* SipHash key, first half */
+	__u64 k0; /* SipHash key, first half: signs and verifies */
 	__u64 k1; /* SipHash key, second half */
+	/* during a rollover the other secret's key, tried when k0/k1 fails; 0, 0: none */
+	__u64 a0;
+	__u64 a1;
 };
 
 /* guard_cfg, a single-entry array written by the controller before attach. */

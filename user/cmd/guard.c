@@ -45,6 +45,7 @@ struct guard_conf {
 	unsigned long interval;
 	const char *config; /* --config FILE, from argv */
 	char *key_file; /* o.key_file's own copy: a config file's text is gone after the parse */
+	bool overlap_set; /* --key-overlap given (it needs --key-file) */
 };
 
 static void guard_conf_free(struct guard_conf *k)
@@ -88,6 +89,8 @@ static const struct optab guard_opts[] = {
 	{ "rst-rate-src", 'R', "PPS", "... and PPS per source /24 or /64 (default 10)" },
 	{ "key-file", 'k', "FILE",
 	  "derive cookie keys from FILE's secret (16+ bytes) and\nthe wall clock: hosts sharing FILE accept each\nother's cookies" },
+	{ "key-overlap", 'K', "SECONDS",
+	  "a new secret in FILE: sign with it after SECONDS,\naccept the old one until 2xSECONDS (default 120,\n0: switch at once); hosts must all read it within\nSECONDS of each other" },
 	{ "fix-sysctls", 'F', NULL, "set conflicting TCP sysctls to 1 instead of refusing" },
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
@@ -171,6 +174,11 @@ static int guard_opt(int c, struct guard_conf *k)
 	case 'k':
 		o->key_file = optarg;
 		break;
+	case 'K':
+		if (parse_ulong(optarg, 0, 86400, &o->key_overlap))
+			return usage_error("guard", "--key-overlap takes 0-86400");
+		k->overlap_set = true;
+		break;
 	case 'F':
 		o->fix_sysctls = true;
 		break;
@@ -239,6 +247,7 @@ static int guard_parse(int argc, char **argv, struct guard_conf *k)
 	o->ttl = 64;
 	o->rst_rate = 1000;
 	o->rst_rate_src = 10;
+	o->key_overlap = 120;
 	k->interval = 5;
 	optab_reset();
 	while ((c = optab_next(argc, argv, "guard", guard_opts)) != OPTAB_END) {
@@ -274,6 +283,8 @@ static int guard_parse(int argc, char **argv, struct guard_conf *k)
 				   k->config);
 	if (!o->nports)
 		return usage_error("guard", "--ports is required");
+	if (k->overlap_set && !o->key_file)
+		return usage_error("guard", "--key-overlap needs --key-file");
 	return 0;
 }
 

@@ -88,15 +88,47 @@ static int check_start_only(struct apply_ctx *c)
 }
 
 /*
- * Cookie keys. A new secret needs the old one accepted for a while, or
- * handshakes in flight fail: until keyroll's keys_reload() is wired here,
- * a changed key-file is refused.
+ * Cookie keys. A key file's secret (a new one, or another file) rolls over
+ * with the overlap of keys.h, so handshakes in flight on any host of the
+ * fleet go on; random keys are this host's alone and cannot come back.
  */
 static int check_keys(struct apply_ctx *c)
 {
-	if (str_differ(c->old->key_file, c->n->key_file))
-		return refuse(c, "key-file cannot change live (restart guard to change it)");
+	struct key_file_id id;
+	__u64 m[2];
+	int err;
+
+	if (c->old->key_file && !c->n->key_file)
+		return refuse(c, "key-file cannot be dropped live (restart guard for random keys)");
+	if (!c->n->key_file)
+		return 0;
+	err = keys_read_secret(c->n->key_file, m, &id);
+	if (err)
+		return refuse(c, "key file %s: %s", c->n->key_file, keys_strerror(err));
 	return 0;
+}
+
+static int apply_keys(struct apply_ctx *c)
+{
+	struct key_source *ks = &c->g->keys;
+	__u64 overlap_ns = c->n->key_overlap * 1000000000ULL;
+	int changed = 0, err;
+
+	if (overlap_ns != ks->overlap_ns) {
+		ks->overlap_ns = overlap_ns;
+		apply_note(c, "key-overlap", "%lu s", c->n->key_overlap);
+		changed = 1;
+	}
+	if (!c->n->key_file)
+		return changed;
+	/* the same file: read again all the same (SIGHUP after an edit), logged by keys.c */
+	err = keys_reload(ks, str_differ(c->old->key_file, c->n->key_file) ? c->n->key_file : NULL,
+			  c->json);
+	if (err < 0) {
+		snprintf(c->why, c->len, "key file %s: %s", c->n->key_file, keys_strerror(err));
+		return err;
+	}
+	return changed + err;
 }
 
 /*
@@ -336,11 +368,11 @@ static int apply_cfg(struct apply_ctx *c)
 /*
  * In order. Another area plugs in as one more entry: the source limits
  * (limits_apply(): --synack-rate, --allow, --deny) go before "cfg" when they
- * keep fields there; keyroll's keys_reload() replaces check_keys.
+ * keep fields there.
  */
 static const struct apply_area apply_areas[] = {
 	{ "start-only", check_start_only, NULL },
-	{ "keys", check_keys, NULL },
+	{ "keys", check_keys, apply_keys },
 	{ "ports", NULL, apply_ports },
 	{ "addresses", NULL, apply_addrs },
 	{ "cookies", NULL, apply_cookies },

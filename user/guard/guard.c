@@ -13,6 +13,7 @@
 
 #include "guard.skel.h"
 #include "core/attach.h"
+#include "core/clock.h"
 #include "guard/guard.h"
 #include "guard/recent.h"
 #include "core/iface.h"
@@ -395,15 +396,14 @@ int guard_start(struct guard *g, struct guard_opts *o)
 		err = keys_from_file(o->key_file, &g->keys);
 		if (err) {
 			pr_warn("Failed to read key file %s: %s\n", o->key_file,
-				err == -ENODATA	     ? "needs at least 16 bytes of secret" :
-				err == -EINVAL	     ? "not a regular file" :
-				err == -EKEYREJECTED ? "the secret is one byte value repeated" :
-						       strerror(-err));
+				keys_strerror(err));
 			return EXIT_USAGE;
 		}
 	} else {
 		keys_random(&g->keys);
 	}
+	g->keys.who = o->ifname;
+	g->keys.overlap_ns = o->key_overlap * 1000000000ULL;
 	g->clock_offset = clock_tai_offset();
 
 	g->port_list = calloc(o->nports, sizeof(*g->port_list));
@@ -501,6 +501,7 @@ int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 	if (xdp_still_attached(g->ifindex, g->o->ifname, g->xdp_prog_id, "guard"))
 		return 1;
 	link_watch(&g->link_up, g->o->ifname, "guard");
+	keys_poll(&g->keys, clock_mono_ns(), json);
 	err = keys_refresh(bpf_map__fd(g->skel->maps.guard_keys), &g->keys,
 			   slot_now(g->clock_offset));
 	if (err < 0) {

@@ -29,6 +29,7 @@ struct guard_opts {
 	unsigned long rst_rate; /* RSTs to stray segments per second, all sources; 0: none */
 	unsigned long rst_rate_src; /* ... per source /24 or /64 */
 	const char *key_file;
+	unsigned long key_overlap; /* seconds a key-file rollover accepts both secrets, per phase */
 	bool fix_sysctls;
 };
 
