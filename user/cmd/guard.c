@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include "cmd/cmds.h"
+#include "cmd/coexist_opts.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
 #include "guard/guard.h"
@@ -46,6 +47,7 @@ static const struct optab guard_opts[] = {
 	{ "key-file", 'k', "FILE",
 	  "derive cookie keys from FILE's secret (16+ bytes) and\nthe wall clock: hosts sharing FILE accept each\nother's cookies" },
 	{ "fix-sysctls", 'F', NULL, "set conflicting TCP sysctls to 1 instead of refusing" },
+	COEXIST_OPTAB("guard"),
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
 	OPTAB_HELP,
@@ -146,7 +148,9 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 			guard_usage(stdout);
 			return -1;
 		default:
-			return EXIT_USAGE;
+			c = coexist_opt("guard", c, &o->share);
+			if (c != 1)
+				return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -156,7 +160,7 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 	o->ifname = argv[optind];
 	if (!o->nports)
 		return usage_error("guard", "--ports is required");
-	return 0;
+	return coexist_opts_check("guard", &o->share, o->xdp_flags);
 }
 
 static int guard_default_addrs(struct guard_opts *o)

@@ -10,6 +10,7 @@
 
 #include "guard/keys.h"
 #include "core/opts.h"
+#include "core/stage.h"
 
 struct guard_bpf;
 
@@ -29,6 +30,7 @@ struct guard_opts {
 	unsigned long rst_rate_src; /* ... per source /24 or /64 */
 	const char *key_file;
 	bool fix_sysctls;
+	struct coexist_opts share; /* --next-prog, --next-pin, --xdp-stage */
 };
 
 struct guard {
@@ -51,6 +53,8 @@ struct guard {
 	/* auto mode */
 	__u64 *syn_prev; /* per protected port: SYNs counted at the last tick */
 	__u8 *calm_ticks; /* per protected port: ticks below threshold/2 while under attack */
+	struct xdp_next next; /* --next-prog / --next-pin */
+	struct xdp_stage stage; /* --xdp-stage (map_fd -1: none) */
 };
 
 /*
