@@ -12,6 +12,7 @@ FILTER=${1:-}
 TEST_BPF_DIR=${TEST_BPF_DIR:-$ROOT/.output/tests-bpf}
 DROP_O=$TEST_BPF_DIR/next_drop_port.bpf.o
 ROOT_O=$TEST_BPF_DIR/root_tailcall.bpf.o
+FRAGS_O=$TEST_BPF_DIR/frags_root.bpf.o
 XDPFILT_O=/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_alw_tcp.o
 GPORT=8080          # guard protects it
 XPORT=9000          # unprotected: the next program drops it
@@ -197,6 +198,37 @@ case_stage_detach() {
 		in_holder "$SHAKEOFF" guard srv0 --ports $GPORT --xdp-stage /sys/fs/bpf/soco_maps/rt_seen
 }
 
+# --next-pin: a program loaded and configured by someone else; what the kernel refuses.
+case_next_pin() {
+	echo_up $GPORT $XPORT || return
+	holder_up || return
+	in_holder bpftool prog load "$DROP_O" /sys/fs/bpf/soco_next type xdp \
+		pinmaps /sys/fs/bpf/soco_next_maps || fail "bpftool could not load $DROP_O" || return
+	in_holder bpftool map update pinned /sys/fs/bpf/soco_next_maps/ndp_port key 0 0 0 0 \
+		value $(port_le $XPORT) || return
+	guard_up "$WORK/g.log" --next-pin /sys/fs/bpf/soco_next || return
+	want_eq "connections to $GPORT" "$(conns_ok $GPORT)" $N || return
+	want_eq "connections to $XPORT (the pinned next program drops them)" "$(conns_ok $XPORT)" 0 ||
+		return
+	guard_stop
+	in_holder bpftool prog show pinned /sys/fs/bpf/soco_next >/dev/null ||
+		fail "the pinned next program went with guard" || return
+	echo "    ok: the pinned next program outlives guard"
+	# xdp_has_frags differs from guard_next's owner (so_guard_xdp): the kernel says no
+	in_holder bpftool prog loadall "$FRAGS_O" /sys/fs/bpf/soco_frags type xdp \
+		pinmaps /sys/fs/bpf/soco_frags_maps || fail "bpftool could not load $FRAGS_O" || return
+	refuse "a frags program as the next program" "refused next program 'fr_root'" \
+		in_holder "$SHAKEOFF" guard srv0 --ports $GPORT --next-pin /sys/fs/bpf/soco_frags/fr_root ||
+		return
+	refuse "a stage of a frags root" "refused guard as a tail call" \
+		in_holder "$SHAKEOFF" guard srv0 --ports $GPORT \
+		--xdp-stage /sys/fs/bpf/soco_frags_maps/fr_stages || return
+	refuse "--next-pin of a map" "is a pinned bpf-map, not a program" \
+		in_holder "$SHAKEOFF" guard srv0 --ports $GPORT --next-pin /sys/fs/bpf/soco_next_maps/ndp_port ||
+		return
+	want_eq "tcx programs after the refusals" "$(srv $PY "$HERE/tcx_query.py" srv0 | jq -c .prog_ids)" "[]"
+}
+
 # (c) serve --next-prog, and serve as a stage.
 case_serve_next() {
 	local m out
@@ -252,13 +284,14 @@ case_refusals() {
 
 # ---- main -----------------------------------------------------------------
 
-[ -r "$DROP_O" ] && [ -r "$ROOT_O" ] || suite_fail "no test programs in $TEST_BPF_DIR: run make test-integration"
+[ -r "$DROP_O" ] && [ -r "$ROOT_O" ] && [ -r "$FRAGS_O" ] || suite_fail "no test programs in $TEST_BPF_DIR: run make test-integration"
 suite_up cleanup jq ss bpftool nsenter unshare
 srv sysctl -qw net.ipv4.tcp_syncookies=1
 run_case "coexist: guard --next-prog drops an unprotected port, cookies go on" case_guard_next
 run_case "coexist: xdp-filter's program as guard's next program" case_xdp_filter
 run_case "coexist: guard as a stage of a root program" case_guard_stage
 run_case "coexist: a killed stage's entry removed by detach; foreign entries kept" case_stage_detach
+run_case "coexist: guard --next-pin; frags programs refused by the kernel" case_next_pin
 run_case "coexist: serve --next-prog" case_serve_next
 run_case "coexist: serve as a stage of a root program" case_serve_stage
 run_case "coexist: refusals of bad next programs and stages" case_refusals

@@ -163,11 +163,12 @@ int xdp_next_install(const struct xdp_next *n, int array_fd, const char *what)
 		pr_debug("%s passes to next program %s (id %u)\n", what, n->name, n->prog_id);
 		return 0;
 	}
-	if (errno == EINVAL)
+	if (errno == EINVAL) {
 		pr_warn("the kernel refused next program '%s' as %s's tail call: it must be a plain XDP program (no frags, not device-bound, not sleepable)\n",
 			n->name, what);
-	else
-		pr_warn("Failed to set next program '%s': %s\n", n->name, strerror(errno));
+		return EXIT_USAGE;
+	}
+	pr_warn("Failed to set next program '%s': %s\n", n->name, strerror(errno));
 	return 1;
 }
 
@@ -232,12 +233,13 @@ int xdp_stage_open(struct xdp_stage *st, const char *path, __u32 index, struct p
 int xdp_stage_enter(struct xdp_stage *st, int prog_fd, __u32 prog_id, const char *what)
 {
 	if (bpf_map_update_elem(st->map_fd, &st->index, &prog_fd, BPF_ANY)) {
-		if (errno == EINVAL)
+		if (errno == EINVAL) {
 			pr_warn("the kernel refused %s as a tail call of %s: its owner is not a plain XDP program (frags, attach type, JIT or sleepable differ)\n",
 				what, st->path);
-		else
-			pr_warn("Failed to enter %s at %s:%u: %s\n", what, st->path, st->index,
-				strerror(errno));
+			return EXIT_USAGE;
+		}
+		pr_warn("Failed to enter %s at %s:%u: %s\n", what, st->path, st->index,
+			strerror(errno));
 		return 1;
 	}
 	st->prog_id = prog_id;

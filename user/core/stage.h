@@ -40,7 +40,7 @@ struct xdp_next {
 int xdp_next_open(struct xdp_next *n, const char *spec, bool object);
 /* The one o asks for (--next-prog or --next-pin), if any: 0 with n->prog_fd -1 if none. */
 int xdp_next_from(struct xdp_next *n, const struct coexist_opts *o);
-/* Put it at index 0 of the tail-call array array_fd. 0 or 1 after a message. */
+/* Put it at index 0 of the tail-call array array_fd. 0, or EXIT_USAGE (incompatible) or 1 after a message. */
 int xdp_next_install(const struct xdp_next *n, int array_fd, const char *what);
 void xdp_next_close(struct xdp_next *n);
 
@@ -58,7 +58,7 @@ int xdp_stage_parse(const char *arg, char *path, size_t len, __u32 *index);
  * its program (id 0: free). 0, or EXIT_USAGE after one line saying why.
  */
 int xdp_stage_open(struct xdp_stage *st, const char *path, __u32 index, struct prog_ref *occupant);
-/* Put prog_fd (id prog_id) at the index. 0, or 1 after a message (incompatible owner). */
+/* Put prog_fd (id prog_id) at the index. 0, or EXIT_USAGE (incompatible owner) or 1 after a message. */
 int xdp_stage_enter(struct xdp_stage *st, int prog_fd, __u32 prog_id, const char *what);
 /* Still at the index, and the interface still there? 0, else 1 after one line. */
 int xdp_stage_still(const struct xdp_stage *st, int ifindex, const char *ifname, const char *what);

@@ -319,8 +319,9 @@ static int guard_attach(struct guard *g)
 		return 1;
 	}
 	if (g->stage.map_fd >= 0) {
-		if (guard_coexist_enter(g))
-			return 1;
+		err = guard_coexist_enter(g);
+		if (err)
+			return err;
 		goto pin;
 	}
 	g->xdp_link = xdp_link_attach(bpf_program__fd(g->skel->progs.so_guard_xdp), g->ifindex,

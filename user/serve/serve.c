@@ -213,9 +213,10 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	}
 	if (s->stage.map_fd >= 0) {
 		/* a stage of the root's: no XDP attachment of our own */
-		if (xdp_stage_enter(&s->stage, bpf_program__fd(s->skel->progs.so_serve_xdp),
-				    s->xdp_prog_id, "serve"))
-			return 1;
+		err = xdp_stage_enter(&s->stage, bpf_program__fd(s->skel->progs.so_serve_xdp),
+				      s->xdp_prog_id, "serve");
+		if (err)
+			return err;
 	} else {
 		s->xdp_link = xdp_link_attach(bpf_program__fd(s->skel->progs.so_serve_xdp),
 					      s->ifindex, 0);
