@@ -47,6 +47,16 @@ guard_up() {
 	fail "guard did not attach within 30 s: $(cat "$log")"
 }
 
+# wait_log FILE PATTERN: up to 5 s for PATTERN (grep -F) in FILE.
+wait_log() {
+	local i
+	for i in $(seq 50); do
+		grep -qF -- "$2" "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Kernel echo servers on the guarded and the two unprotected ports.
 echo_up() {
 	local p
@@ -167,6 +177,16 @@ case_guard_stage() {
 	want_range "guard's cookie SYN-ACKs (stats from another ip netns exec)" \
 		"$(gstat xdp_tx_synack)" $N $((2 * N)) || return
 	want_range "handoffs" "$(gstat tc_handoff)" $N $((2 * N)) || return
+	# the root detached for a while: guard says so and stays for its return
+	ip -n "$TOPO-srv" link set dev srv0 xdp off || return
+	wait_log "$WORK/g.log" "has no XDP program: no frames reach guard" ||
+		fail "guard did not notice the root leaving: $(cat "$WORK/g.log")" || return
+	in_holder ip link set dev srv0 xdp pinned /sys/fs/bpf/soco_root/rt_root || return
+	wait_log "$WORK/g.log" "tail-calls $STAGES again" ||
+		fail "guard did not notice the root back: $(cat "$WORK/g.log")" || return
+	echo "    ok: guard noticed the root leave and come back"
+	want_eq "connections through the root again" "$(conns_ok $GPORT)" $N || return
+	want_range "cookie SYN-ACKs" "$(gstat xdp_tx_synack)" $((2 * N)) $((3 * N)) || return
 	guard_stop
 	want_eq "stage array after guard's exit" "$(stage_entries)" "[]" || return
 	want_eq "XDP program on srv0 after guard's exit" "$(xdp_name srv0)" rt_root || return

@@ -208,6 +208,7 @@ int xdp_stage_open(struct xdp_stage *st, const char *path, __u32 index, struct p
 	st->path = path;
 	st->index = index;
 	st->prog_id = 0;
+	st->root_uses = -1;
 	st->map_fd = bpf_obj_get(path);
 	if (st->map_fd < 0) {
 		pr_warn("Failed to open --xdp-stage %s: %s\n", path, strerror(errno));
@@ -246,10 +247,35 @@ int xdp_stage_enter(struct xdp_stage *st, int prog_fd, __u32 prog_id, const char
 	return 0;
 }
 
-int xdp_stage_still(const struct xdp_stage *st, int ifindex, const char *ifname, const char *what)
+/* Does the program on ifindex's XDP hook use map_fd's map (tail-call into it)? */
+static int root_uses_map(int ifindex, int map_fd, struct prog_ref *root)
+{
+	struct bpf_prog_info info = {};
+	struct bpf_map_info mi = {};
+	__u32 map_ids[32], len = sizeof(info), mlen = sizeof(mi), i;
+	int fd, err;
+
+	if (xdp_prog_on(ifindex, root) || !root->id || bpf_obj_get_info_by_fd(map_fd, &mi, &mlen))
+		return 0;
+	fd = bpf_prog_get_fd_by_id(root->id);
+	if (fd < 0)
+		return 0;
+	info.nr_map_ids = 32;
+	info.map_ids = (__u64)(unsigned long)map_ids;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	for (i = 0; !err && i < info.nr_map_ids && i < 32; i++)
+		if (map_ids[i] == mi.id)
+			return 1;
+	return 0;
+}
+
+int xdp_stage_still(struct xdp_stage *st, int ifindex, const char *ifname, const char *what)
 {
 	char name[IF_NAMESIZE];
+	struct prog_ref root;
 	__u32 id = 0;
+	int uses;
 
 	if (!if_indextoname(ifindex, name)) {
 		pr_warn("%s is gone (the interface was removed); %s stops\n", ifname, what);
@@ -260,10 +286,23 @@ int xdp_stage_still(const struct xdp_stage *st, int ifindex, const char *ifname,
 			what, st->path, st->index, what);
 		return 1;
 	}
+	uses = root_uses_map(ifindex, st->map_fd, &root);
+	if (uses != st->root_uses) {
+		if (!uses && root.id)
+			pr_warn("%s's XDP program '%s' does not tail-call %s: no frames reach %s until one does\n",
+				ifname, root.name, st->path, what);
+		else if (!uses)
+			pr_warn("%s has no XDP program: no frames reach %s until a root tail-calls %s\n",
+				ifname, what, st->path);
+		else if (st->root_uses == 0)
+			pr_info("%s's XDP program '%s' tail-calls %s again\n", ifname, root.name,
+				st->path);
+		st->root_uses = uses;
+	}
 	return 0;
 }
 
-int xdp_ours_still(const struct xdp_stage *st, int ifindex, const char *ifname, __u32 prog_id,
+int xdp_ours_still(struct xdp_stage *st, int ifindex, const char *ifname, __u32 prog_id,
 		   const char *what)
 {
 	if (st->map_fd >= 0)

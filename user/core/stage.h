@@ -49,6 +49,7 @@ struct xdp_stage {
 	__u32 index;
 	__u32 prog_id; /* ours, once entered */
 	const char *path;
+	int root_uses; /* the hook's program uses the array: 1, 0, -1 not yet known */
 };
 
 /* "PATH[:INDEX]" (INDEX default 0) into path and index; -EINVAL if malformed. */
@@ -60,10 +61,14 @@ int xdp_stage_parse(const char *arg, char *path, size_t len, __u32 *index);
 int xdp_stage_open(struct xdp_stage *st, const char *path, __u32 index, struct prog_ref *occupant);
 /* Put prog_fd (id prog_id) at the index. 0, or EXIT_USAGE (incompatible owner) or 1 after a message. */
 int xdp_stage_enter(struct xdp_stage *st, int prog_fd, __u32 prog_id, const char *what);
-/* Still at the index, and the interface still there? 0, else 1 after one line. */
-int xdp_stage_still(const struct xdp_stage *st, int ifindex, const char *ifname, const char *what);
+/*
+ * Still at the index, and the interface still there? 0, else 1 after one
+ * line. Says once when the interface's XDP program stops (or starts) using
+ * the array: frames no longer reach us, but the root may come back.
+ */
+int xdp_stage_still(struct xdp_stage *st, int ifindex, const char *ifname, const char *what);
 /* Our XDP program still runs: at the stage's index (st->map_fd >= 0), else on the hook. */
-int xdp_ours_still(const struct xdp_stage *st, int ifindex, const char *ifname, __u32 prog_id,
+int xdp_ours_still(struct xdp_stage *st, int ifindex, const char *ifname, __u32 prog_id,
 		   const char *what);
 /* Remove exactly our entry (nothing if another program took the index). */
 void xdp_stage_leave(struct xdp_stage *st);

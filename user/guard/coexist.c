@@ -87,7 +87,7 @@ int guard_coexist_enter(struct guard *g)
 	return xdp_stage_enter(&g->stage, fd, info.id, "guard");
 }
 
-int guard_coexist_alive(const struct guard *g)
+int guard_coexist_alive(struct guard *g)
 {
 	return xdp_ours_still(&g->stage, g->ifindex, g->o->ifname, g->xdp_prog_id, "guard");
 }

@@ -12,7 +12,7 @@ int guard_coexist_next(struct guard *g);
 /* Stage mode: so_guard_xdp into the root's array (instead of an XDP attachment). */
 int guard_coexist_enter(struct guard *g);
 /* Is so_guard_xdp still where guard put it (on the interface, or at the index)? 0 if so. */
-int guard_coexist_alive(const struct guard *g);
+int guard_coexist_alive(struct guard *g);
 void guard_coexist_stop(struct guard *g);
 
 #endif /* SHAKEOFF_GUARD_COEXIST_H */
