@@ -72,6 +72,9 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 FUZZ_DIR := $(OUTPUT)/fuzz
 FUZZ_BPF_SRCS := tests/fuzz/bpf_fuzz.c tests/fuzz/fz_gen.c tests/fuzz/fz_wire.c tests/fuzz/fz_target.c
 FUZZ_BPF := $(FUZZ_DIR)/bpf_fuzz
+# Test-only XDP programs (a next program, a root that tail-calls stages), outside tests/ binaries.
+TEST_BPF_DIR := $(OUTPUT)/tests-bpf
+TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(TEST_BPF_DIR)/%.bpf.o,$(wildcard tests/bpf/*.bpf.c))
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
@@ -89,6 +92,11 @@ $(OUTPUT)/vmlinux.h: | $(OUTPUT)
 
 $(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) $(OUTPUT)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(TEST_BPF_DIR)/%.bpf.o: tests/bpf/%.bpf.c $(OUTPUT)/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
@@ -122,9 +130,10 @@ deps:
 # SAN=1 test: the unit tests and guard's and serve's integration tests (with serve's faults)
 # under the sanitizers.
 TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) FUZZ_DIR=$(FUZZ_DIR) \
+	TEST_BPF_DIR=$(abspath $(TEST_BPF_DIR)) \
 	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults test_config,)"
 
-test: deps all $(UNIT_BINS) fuzz-build
+test: deps all $(UNIT_BINS) $(TEST_BPF_OBJS) fuzz-build
 	$(Q)$(TEST_ENV) tests/run.sh all
 
 # make fuzz [SECONDS=300] [SEED=1] [REPLAY=file]: longer rounds than make test's
@@ -158,15 +167,15 @@ fuzz: fuzz-build
 test-unit: all $(UNIT_BINS)
 	$(Q)$(TEST_ENV) tests/run.sh unit
 
-test-integration: all
+test-integration: all $(TEST_BPF_OBJS)
 	$(Q)$(TEST_ENV) tests/run.sh integration
 
 # The gate before every commit (and in CI before make test).
 FORMAT_SRCS := $(BPF_SRCS) $(wildcard bpf/lib/*.h include/shakeoff/*.h user/*.c \
 	$(foreach r,$(ROOMS),user/$(r)/*.[ch]) tests/unit/*.[ch] tests/bench/*.c tests/tools/*.c \
-	tests/integration/*.c tests/fuzz/*.[ch])
+	tests/integration/*.c tests/fuzz/*.[ch] tests/bpf/*.c)
 
-check: format-check all $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BPF) tidy
+check: format-check all $(UNIT_BINS) $(BENCH_BINS) $(FUZZ_BPF) $(TEST_BPF_OBJS) tidy
 
 format-check:
 	$(call msg,FORMAT,check)

@@ -447,6 +447,13 @@ int so_guard_xdp(struct xdp_md *ctx)
 	else if (why == GS_XDP_PASS_CALM_ACK || why == GS_XDP_PASS_NOKEY)
 		xdp_hint(ctx, GUARD_HINT_KERNEL);
 	stat_inc(why);
+	/*
+	 * Guard's verdict is counted; what it passes goes on to the next program
+	 * (--next-prog) with the hint already in front: that program's XDP_PASS
+	 * keeps it for TC. An empty guard_next: the tail call returns, XDP_PASS.
+	 */
+	if (verdict == XDP_PASS)
+		bpf_tail_call(ctx, &guard_next, 0);
 	return verdict;
 }
 

@@ -74,4 +74,12 @@ struct {
 	__type(value, struct guard_rst_bucket);
 } guard_rst_cpu SEC(".maps");
 
+/* What guard passes, tail-called at index 0 if the controller put a program there (--next-prog). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} guard_next SEC(".maps");
+
 #endif /* SHAKEOFF_BPF_GUARD_MAPS_H */

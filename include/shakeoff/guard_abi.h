@@ -31,6 +31,7 @@
 #define GUARD_MAP_RECENT "guard_recent"
 #define GUARD_MAP_RST_SRC "guard_rst_src"
 #define GUARD_MAP_RST_CPU "guard_rst_cpu"
+#define GUARD_MAP_NEXT "guard_next" /* PROG_ARRAY[1]: the program what guard passes goes to */
 
 /* Protected addresses per family; an interface rarely has more. */
 #ifndef GUARD_MAX_ADDRS

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 
 #include "cmd/cmds.h"
+#include "cmd/coexist_opts.h"
 #include "cmd/conffile.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
@@ -92,6 +93,7 @@ static const struct optab guard_opts[] = {
 	{ "key-overlap", 'K', "SECONDS",
 	  "a new secret in FILE: sign with it after SECONDS,\naccept the old one until 2xSECONDS (default 120,\n0: switch at once); hosts must all read it within\nSECONDS of each other" },
 	{ "fix-sysctls", 'F', NULL, "set conflicting TCP sysctls to 1 instead of refusing" },
+	COEXIST_OPTAB("guard"),
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
 	{ "config", 'C', "FILE",
@@ -193,10 +195,14 @@ static int guard_opt(int c, struct guard_conf *k)
 		k->config = optarg;
 		break;
 	default:
-		return EXIT_USAGE;
+		return coexist_opt("guard", c, &o->share) == 1 ? 0 : EXIT_USAGE;
 	}
 	return 0;
 }
+
+/* Option keys: letters, and coexist_opts.h's (OPT_NEXT_PROG...) below this. */
+#define GUARD_OPT_KEYS 0x2000
+_Static_assert(OPT_XDP_STAGE < GUARD_OPT_KEYS, "on_cli[] covers every option key");
 
 /* --config FILE's options, each unless the command line gave it (on_cli: by key). */
 static int guard_parse_file(struct guard_conf *k, const bool *on_cli)
@@ -213,7 +219,7 @@ static int guard_parse_file(struct guard_conf *k, const bool *on_cli)
 			err = EXIT_USAGE;
 			break;
 		}
-		if (c >= 0 && c < 256 && on_cli[c])
+		if (c >= 0 && c < GUARD_OPT_KEYS && on_cli[c])
 			continue;
 		usage_set_origin(cf.where[optind - 1]);
 		err = guard_opt(c, k);
@@ -238,7 +244,7 @@ static int guard_parse_file(struct guard_conf *k, const bool *on_cli)
 static int guard_parse(int argc, char **argv, struct guard_conf *k)
 {
 	struct guard_opts *o = &k->o;
-	bool on_cli[256] = { false };
+	bool on_cli[GUARD_OPT_KEYS] = { false };
 	int c, err;
 
 	o->mode = GUARD_COOKIES_ALWAYS;
@@ -257,7 +263,7 @@ static int guard_parse(int argc, char **argv, struct guard_conf *k)
 		}
 		if (c == OPTAB_ERROR)
 			return EXIT_USAGE;
-		if (c >= 0 && c < 256)
+		if (c >= 0 && c < GUARD_OPT_KEYS)
 			on_cli[c] = true;
 		err = guard_opt(c, k);
 		if (err)
@@ -285,7 +291,7 @@ static int guard_parse(int argc, char **argv, struct guard_conf *k)
 		return usage_error("guard", "--ports is required");
 	if (k->overlap_set && !o->key_file)
 		return usage_error("guard", "--key-overlap needs --key-file");
-	return 0;
+	return coexist_opts_check("guard", &o->share, o->xdp_flags);
 }
 
 static int guard_default_addrs(struct guard_opts *o)

@@ -8,6 +8,7 @@
 
 #include "apps/apps.h"
 #include "cmd/cmds.h"
+#include "cmd/coexist_opts.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
 #include "core/log.h"
@@ -45,6 +46,7 @@ static struct optab serve_opts[] = {
 	{ "busy-poll", 'b', "USEC",
 	  "after a frame, poll the AF_XDP rings without sleeping\nfor USEC microseconds before waiting in poll() again\n(default " OPTAB_STR(
 		  SERVE_DEFAULT_BUSY_POLL_US) "; 0: always wait). Cuts the wake-up from\neach segment's latency; costs CPU only while busy" },
+	COEXIST_OPTAB("serve"),
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
 	OPTAB_HELP,
@@ -199,7 +201,8 @@ int cmd_serve(int argc, char **argv)
 			serve_usage(stdout);
 			return 0;
 		default:
-			return EXIT_USAGE;
+			if (coexist_opt("serve", c, &o.share) != 1)
+				return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -209,6 +212,9 @@ int cmd_serve(int argc, char **argv)
 	o.ifname = argv[optind];
 	if (!o.port)
 		return usage_error("serve", "--port is required");
+	err = coexist_opts_check("serve", &o.share, 0);
+	if (err)
+		return err;
 	err = serve_limits(&o);
 	if (err)
 		return err;

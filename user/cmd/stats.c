@@ -8,6 +8,7 @@
 #include <shakeoff/guard_abi.h>
 
 #include "core/attach.h"
+#include "core/stage.h"
 #include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/iface.h"
@@ -38,13 +39,13 @@ static void stats_usage(FILE *f)
 	optab_print(f, stats_opts);
 }
 
-/* The stats map of the guard on ifindex: via its XDP program, else its TC program. */
+/* The stats map of the guard on ifindex: via its XDP program (or stage), else its TC program. */
 static int stats_find(int ifindex)
 {
 	struct prog_ref p, tc[16];
 	int i, n;
 
-	if (!xdp_prog_on(ifindex, &p) && p.id && !strcmp(p.name, GUARD_XDP_PROG_NAME))
+	if (!xdp_find_named(ifindex, GUARD_XDP_PROG_NAME, &p))
 		return prog_map_fd(p.id, GUARD_MAP_STATS);
 	n = tcx_progs_on(ifindex, tc, 16);
 	for (i = 0; i < n; i++)

@@ -14,6 +14,7 @@
 #include "guard.skel.h"
 #include "core/attach.h"
 #include "core/clock.h"
+#include "guard/coexist.h"
 #include "guard/guard.h"
 #include "guard/recent.h"
 #include "core/iface.h"
@@ -89,9 +90,14 @@ static int guard_check_iface(struct guard *g)
 	char what[160];
 	int err;
 
-	err = xdp_hook_claim(g->ifindex, ifname, XDP_GUARD, &p);
-	if (err)
-		return err;
+	if (!g->o->share.stage_path[0]) {
+		err = xdp_hook_claim(g->ifindex, ifname, XDP_GUARD, &p);
+		if (err)
+			return err;
+	} else if (xdp_prog_on(g->ifindex, &p) || strcmp(p.name, GUARD_XDP_PROG_NAME)) {
+		/* a stage leaves the hook to the root program, whatever it is */
+		memset(&p, 0, sizeof(p));
+	}
 	if (p.id) {
 		struct guard_cfg cfg = {};
 		__u32 zero = 0;
@@ -328,6 +334,12 @@ static int guard_attach(struct guard *g)
 			strerror(-g->tc_link));
 		return 1;
 	}
+	if (g->stage.map_fd >= 0) {
+		err = guard_coexist_enter(g);
+		if (err)
+			return err;
+		goto pin;
+	}
 	g->xdp_link = xdp_link_attach(bpf_program__fd(g->skel->progs.so_guard_xdp), g->ifindex,
 				      g->o->xdp_flags);
 	if (g->xdp_link < 0) {
@@ -338,9 +350,10 @@ static int guard_attach(struct guard *g)
 	}
 	if (!bpf_obj_get_info_by_fd(bpf_program__fd(g->skel->progs.so_guard_xdp), &info, &len))
 		g->xdp_prog_id = info.id;
+pin:
 	if (g->pin_dir[0]) {
 		snprintf(path, sizeof(path), "%s/link_xdp", g->pin_dir);
-		err = bpf_obj_pin(g->xdp_link, path);
+		err = g->xdp_link >= 0 ? bpf_obj_pin(g->xdp_link, path) : 0;
 		snprintf(path, sizeof(path), "%s/link_tc", g->pin_dir);
 		err = err ?: bpf_obj_pin(g->tc_link, path);
 		if (err)
@@ -382,6 +395,8 @@ int guard_start(struct guard *g, struct guard_opts *o)
 	g->o = o;
 	g->xdp_link = -1;
 	g->tc_link = -1;
+	g->next.prog_fd = -1;
+	g->stage.map_fd = -1;
 	g->ifindex = iface_index(o->ifname);
 	/* the state at start, so a flap before the first tick is seen whole */
 	g->link_up = iface_link_up(o->ifname);
@@ -418,6 +433,7 @@ int guard_start(struct guard *g, struct guard_opts *o)
 			g->port_list[g->nports++] = i;
 
 	err = guard_check_iface(g);
+	err = err ?: guard_coexist_prepare(g);
 	if (err)
 		return err;
 
@@ -434,6 +450,7 @@ int guard_start(struct guard *g, struct guard_opts *o)
 		}
 	}
 	err = guard_configure(g);
+	err = err ?: guard_coexist_next(g);
 	err = err ?: guard_recent_start(g);
 	err = err ?: guard_pin(g);
 	err = err ?: guard_attach(g);
@@ -498,7 +515,7 @@ int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 {
 	int err;
 
-	if (xdp_still_attached(g->ifindex, g->o->ifname, g->xdp_prog_id, "guard"))
+	if (guard_coexist_alive(g))
 		return 1;
 	link_watch(&g->link_up, g->o->ifname, "guard");
 	keys_poll(&g->keys, clock_mono_ns(), json);
@@ -545,6 +562,7 @@ void guard_stop(struct guard *g)
 		bpf_link_detach(g->xdp_link);
 		close(g->xdp_link);
 	}
+	guard_coexist_stop(g);
 	if (g->tc_link >= 0) {
 		bpf_link_detach(g->tc_link);
 		close(g->tc_link);
@@ -561,4 +579,6 @@ void guard_stop(struct guard *g)
 	memset(g, 0, sizeof(*g));
 	g->xdp_link = -1;
 	g->tc_link = -1;
+	g->next.prog_fd = -1;
+	g->stage.map_fd = -1;
 }

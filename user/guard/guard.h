@@ -10,6 +10,7 @@
 
 #include "guard/keys.h"
 #include "core/opts.h"
+#include "core/stage.h"
 
 struct guard_bpf;
 
@@ -31,6 +32,7 @@ struct guard_opts {
 	const char *key_file;
 	unsigned long key_overlap; /* seconds a key-file rollover accepts both secrets, per phase */
 	bool fix_sysctls;
+	struct coexist_opts share; /* --next-prog, --next-pin, --xdp-stage */
 };
 
 struct guard {
@@ -53,6 +55,8 @@ struct guard {
 	/* auto mode */
 	__u64 *syn_prev; /* per protected port: SYNs counted at the last tick */
 	__u8 *calm_ticks; /* per protected port: ticks below threshold/2 while under attack */
+	struct xdp_next next; /* --next-prog / --next-pin */
+	struct xdp_stage stage; /* --xdp-stage (map_fd -1: none) */
 };
 
 /*
