@@ -53,14 +53,14 @@ CFLAGS ?= -O2 -g
 WARN_CFLAGS ?= -Wshadow -Wmissing-prototypes -Wvla -Wformat=2 -Wcast-align=strict
 CFLAGS += -Wall -Wextra -Werror -Wno-missing-field-initializers $(WARN_CFLAGS) -std=gnu11 \
 	-I$(OUTPUT) -Iinclude -Iuser -DSHAKEOFF_VERSION='"$(VERSION)"' $(SAN_FLAGS)
-LDLIBS := -lbpf -lxdp -lelf -lz -lm
+LDLIBS := -lbpf -lxdp -lelf -lz -lm -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h include/shakeoff/*.h)
 
-ROOMS := cmd core guard serve tcp apps
+ROOMS := cmd core guard serve tcp apps metrics
 USER_SRCS := user/main.c $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.h)) $(wildcard include/shakeoff/*.h)
@@ -99,6 +99,13 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+# The live page of --metrics, as bytes for user/metrics/page.c.
+$(OUTPUT)/metrics_page.h: user/metrics/page.html | $(OUTPUT)
+	$(call msg,XXD,$@)
+	$(Q){ xxd -i < $< && echo ', 0x00'; } > $@
+
+$(OUTPUT)/user/metrics/page.o: $(OUTPUT)/metrics_page.h
 
 $(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
@@ -172,7 +179,7 @@ format-check:
 	$(call msg,FORMAT,check)
 	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
 
-tidy: $(SKELS)
+tidy: $(SKELS) $(OUTPUT)/metrics_page.h
 	$(call msg,TIDY,$(words $(USER_SRCS)) files)
 	$(Q)scripts/tidy.sh $(OUTPUT) $(USER_SRCS)
 

@@ -18,6 +18,8 @@
 #include "core/log.h"
 #include "core/opts.h"
 #include "guard/counters.h"
+#include "guard/metrics.h"
+#include "metrics/metrics.h"
 
 #define GUARD_TICK_MS 250
 
@@ -48,6 +50,8 @@ static const struct optab guard_opts[] = {
 	{ "fix-sysctls", 'F', NULL, "set conflicting TCP sysctls to 1 instead of refusing" },
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
+	{ "metrics", 'M', "ADDR:PORT",
+	  "serve Prometheus metrics at /metrics and a live\npage at / on IPv4:PORT or [IPv6]:PORT" },
 	OPTAB_HELP,
 };
 
@@ -142,6 +146,13 @@ static int guard_parse(int argc, char **argv, struct guard_opts *o, bool *json,
 		case 'j':
 			*json = true;
 			break;
+		case 'M':
+			if (metrics_addr_parse(optarg, &(struct sockaddr_storage){},
+					       &(socklen_t){ 0 }))
+				return usage_error("guard",
+						   "--metrics takes IPv4:PORT or [IPv6]:PORT");
+			o->metrics = optarg;
+			break;
 		case 'h':
 			guard_usage(stdout);
 			return -1;
@@ -225,6 +236,7 @@ int cmd_guard(int argc, char **argv)
 	unsigned long interval;
 	struct sigaction sa = {};
 	double last_print;
+	struct guard_metrics *gm = NULL;
 	struct guard g;
 	bool json = false;
 	int err;
@@ -255,6 +267,8 @@ int cmd_guard(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	err = guard_start(&g, o);
+	if (!err && o->metrics)
+		err = guard_metrics_start(&gm, &g, o->metrics);
 	if (err)
 		goto out;
 	guard_announce(&g, o, json);
@@ -285,6 +299,7 @@ int cmd_guard(int argc, char **argv)
 		}
 	}
 out:
+	guard_metrics_stop(gm);
 	guard_stop(&g);
 	free(o);
 	return err;

@@ -29,6 +29,7 @@ struct guard_opts {
 	unsigned long rst_rate_src; /* ... per source /24 or /64 */
 	const char *key_file;
 	bool fix_sysctls;
+	const char *metrics; /* --metrics ADDR:PORT, NULL: none */
 };
 
 struct guard {
