@@ -142,7 +142,8 @@ LIBFUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 	-std=gnu11 -Iinclude -Iuser -I$(OUTPUT) -Wall -Wextra -Werror -Wno-missing-field-initializers
 FUZZ_TCP_SRCS := $(wildcard user/tcp/*.c)
 FUZZ_RX_SRCS := user/serve/frame.c user/core/csum.c tests/fuzz/fz_wire.c
-FUZZ_LIBS := $(FUZZ_DIR)/tcp_fuzz $(FUZZ_DIR)/frame_fuzz
+FUZZ_HTTP_SRCS := user/metrics/http.c user/metrics/mbuf.c
+FUZZ_LIBS := $(FUZZ_DIR)/tcp_fuzz $(FUZZ_DIR)/frame_fuzz $(FUZZ_DIR)/http_fuzz
 
 $(FUZZ_DIR)/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(FUZZ_TCP_SRCS) $(USER_HDRS) | $(FUZZ_DIR)
 	$(call msg,FUZZ,$@)
@@ -152,6 +153,10 @@ $(FUZZ_DIR)/frame_fuzz: tests/fuzz/frame_fuzz.c $(FUZZ_RX_SRCS) $(USER_HDRS) $(S
 	$(call msg,FUZZ,$@)
 	$(Q)$(LIBFUZZ_CC) $(LIBFUZZ_FLAGS) -Itests/fuzz tests/fuzz/frame_fuzz.c $(FUZZ_RX_SRCS) -o $@
 
+$(FUZZ_DIR)/http_fuzz: tests/fuzz/http_fuzz.c $(FUZZ_HTTP_SRCS) $(USER_HDRS) | $(FUZZ_DIR)
+	$(call msg,FUZZ,$@)
+	$(Q)$(LIBFUZZ_CC) $(LIBFUZZ_FLAGS) tests/fuzz/http_fuzz.c $(FUZZ_HTTP_SRCS) -o $@
+
 fuzz-build: all $(FUZZ_BPF) $(FUZZ_LIBS)
 
 fuzz: fuzz-build
@@ -160,6 +165,8 @@ fuzz: fuzz-build
 	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/tcp_fuzz tests/fuzz/corpus/tcp \
 		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
 	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/frame_fuzz tests/fuzz/corpus/frame \
+		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
+	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/http_fuzz tests/fuzz/corpus/http \
 		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
 
 test-unit: all $(UNIT_BINS)
