@@ -4,7 +4,7 @@
  * pipe and a few connections. Each connection gets METRICS_DEADLINE_MS for
  * its whole exchange (a slow or silent client is cut off, never waited
  * for), one request, one answer, then close. At most METRICS_CLIENTS at a
- * time; more wait in the listen backlog.
+ * time: a new one pushes out the oldest still silent (accept_one()).
  */
 #define _GNU_SOURCE /* accept4, pipe2 */
 #include <errno.h>
@@ -248,21 +248,34 @@ static void client_drain(struct client *c)
 		client_close(c);
 }
 
+/*
+ * A new connection takes a free slot, or the slot of the client that has
+ * waited longest without sending a whole request: silent clients cannot
+ * keep a scraper out, only make each other go sooner.
+ */
 static void accept_one(struct metrics *m)
 {
 	int fd = accept4(m->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct client *victim = NULL;
 	int i;
 
 	if (fd < 0)
 		return;
-	for (i = 0; i < METRICS_CLIENTS; i++) {
-		if (m->c[i].fd < 0) {
-			m->c[i].fd = fd;
-			m->c[i].deadline_ms = now_ms() + METRICS_DEADLINE_MS;
-			return;
-		}
+	for (i = 0; i < METRICS_CLIENTS && !victim; i++)
+		if (m->c[i].fd < 0)
+			victim = &m->c[i];
+	for (i = 0; i < METRICS_CLIENTS && !victim; i++)
+		if (!m->c[i].answering && !m->c[i].draining &&
+		    (!victim || m->c[i].deadline_ms < victim->deadline_ms))
+			victim = &m->c[i];
+	if (!victim) {
+		close(fd); /* every slot is sending an answer: the new one retries */
+		return;
 	}
-	close(fd); /* not reached: the socket is polled only with a free slot */
+	if (victim->fd >= 0)
+		client_close(victim);
+	victim->fd = fd;
+	victim->deadline_ms = now_ms() + METRICS_DEADLINE_MS;
 }
 
 static void *metrics_thread(void *arg)
@@ -273,19 +286,16 @@ static void *metrics_thread(void *arg)
 
 	for (;;) {
 		__u64 now = now_ms(), next = now + 1000;
-		int i, n = 0, free_slots = 0;
+		int i, n = 0;
 
 		pfd[n++] = (struct pollfd){ .fd = m->stop[0], .events = POLLIN };
 		for (i = 0; i < METRICS_CLIENTS; i++) {
 			struct client *c = &m->c[i];
 
-			if (c->fd < 0) {
-				free_slots++;
+			if (c->fd < 0)
 				continue;
-			}
 			if (now >= c->deadline_ms) {
 				client_close(c);
-				free_slots++;
 				continue;
 			}
 			if (c->deadline_ms < next)
@@ -294,10 +304,8 @@ static void *metrics_thread(void *arg)
 			pfd[n++] = (struct pollfd){ .fd = c->fd,
 						    .events = c->answering ? POLLOUT : POLLIN };
 		}
-		if (free_slots) {
-			slot[n] = -1;
-			pfd[n++] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
-		}
+		slot[n] = -1;
+		pfd[n++] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
 		if (poll(pfd, (nfds_t)n, (int)(next - now)) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents)
