@@ -9,6 +9,7 @@ pkgs=(
 	iproute2 nftables curl tcpdump jq libcap2-bin python3 python3-scapy
 	gnuplot-nox clang-format clang-tidy
 	nginx-light hping3 wrk apache2-utils ethtool
+	xxd chromium python3-prometheus-client
 )
 missing=()
 for p in "${pkgs[@]}"; do
