@@ -126,10 +126,10 @@ $(FUZZ_BPF): $(FUZZ_BPF_SRCS) tests/fuzz/fz.h $(LIB_OBJS) $(USER_HDRS) $(SKELS) 
 deps:
 	$(Q)scripts/deps.sh
 
-# SAN=1 test: the unit tests and guard's and serve's integration tests (with serve's faults)
-# under the sanitizers.
+# SAN=1 test: the unit tests and guard's and serve's integration tests (with serve's faults
+# and --metrics) under the sanitizers.
 TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) FUZZ_DIR=$(FUZZ_DIR) \
-	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults,)"
+	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults test_metrics,)"
 
 test: deps all $(UNIT_BINS) fuzz-build
 	$(Q)$(TEST_ENV) tests/run.sh all

@@ -31,8 +31,8 @@ struct guard_metrics {
 	int stats_fd;
 	int ports_fd;
 	__u64 stats[GS__COUNT];
-	bool ports_ok; /* port_flags read at this scrape */
-	__u8 port_flags[NPORTS];
+	bool ports_ok; /* ports read at this scrape */
+	struct guard_port ports[NPORTS];
 	__u32 keys[NPORTS]; /* the batch lookup's keys */
 };
 
@@ -68,7 +68,7 @@ static void collect_port_flag(struct expo *e, void *ctx, const void *arg)
 	if (!gm->ports_ok)
 		return;
 	for (p = 0; p < NPORTS; p++) {
-		__u8 f = gm->port_flags[p];
+		__u8 f = gm->ports[p].flags;
 
 		if (!(f & PORT_PROTECTED))
 			continue;
@@ -126,7 +126,7 @@ const char *guard_metrics_family_of(unsigned int id, const char **reason)
 	return NULL;
 }
 
-/* guard_ports in one batch (65536 one-byte values); false if it cannot be read. */
+/* guard_ports in one batch; false if it cannot be read. */
 static bool read_ports(struct guard_metrics *gm)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -137,7 +137,7 @@ static bool read_ports(struct guard_metrics *gm)
 	while (done < NPORTS) {
 		count = NPORTS - done;
 		err = bpf_map_lookup_batch(gm->ports_fd, in, &out_batch, gm->keys + done,
-					   gm->port_flags + done, &count, &opts);
+					   gm->ports + done, &count, &opts);
 		done += count;
 		if (err)
 			return errno == ENOENT && done == NPORTS;
@@ -159,7 +159,6 @@ int guard_metrics_start(struct guard_metrics **gmp, const struct guard *g, const
 	struct guard_metrics *gm = calloc(1, sizeof(*gm));
 	int err;
 
-	_Static_assert(sizeof(struct guard_port) == 1, "guard_ports values are read as bytes");
 	*gmp = NULL;
 	if (!gm)
 		return 1;
