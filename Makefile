@@ -8,7 +8,7 @@
 #   make bench      SYN->reply rates (reflector, guard, kernel, nft synproxy);
 #                   serve vs a kernel epoll echo server (root)
 #   make fuzz       the BPF fuzzer (SECONDS=300 SEED=1, REPLAY=file) and the
-#                   libFuzzer harnesses of the TCP engine and frame parser (root)
+#                   libFuzzer harnesses of the TCP engine, frame and HTTP parsers (root)
 #   make check      formatting, the warning build, static analysis (clang-tidy)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SAN=1           build (and test) with ASan + UBSan into .output-san/

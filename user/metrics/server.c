@@ -144,21 +144,25 @@ static const struct metric_family process_families[] = {
 	  collect_start_time },
 };
 
+/* A short text answer. */
+static void answer_text(struct client *c, int status, const char *extra, const char *text,
+			bool head)
+{
+	http_answer(&c->out, status, "text/plain; charset=utf-8", extra, text, strlen(text), head);
+}
+
 /* The answer to a parsed request (status HTTP_OK) or to a refused one. */
 static void client_answer(struct metrics *m, struct client *c, int status, const struct http_req *r)
 {
-	static const char text_ctype[] = "text/plain; charset=utf-8";
 	const struct metrics_source *s = m->src;
 
 	c->answering = true;
 	if (status == 405) {
-		http_answer(&c->out, 405, text_ctype, "Allow: GET, HEAD\r\n", "GET or HEAD only\n",
-			    17, false);
+		answer_text(c, 405, "Allow: GET, HEAD\r\n", "GET or HEAD only\n", false);
 		return;
 	}
 	if (status != HTTP_OK) {
-		http_answer(&c->out, status, text_ctype, NULL, http_reason(status),
-			    strlen(http_reason(status)), false);
+		answer_text(c, status, NULL, http_reason(status), false);
 		return;
 	}
 	if (!strcmp(r->path, "/") || !strcmp(r->path, "/index.html")) {
@@ -168,20 +172,19 @@ static void client_answer(struct metrics *m, struct client *c, int status, const
 		return;
 	}
 	if (strcmp(r->path, "/metrics")) {
-		http_answer(&c->out, 404, text_ctype, NULL, "not found: try / or /metrics\n", 29,
-			    r->head);
+		answer_text(c, 404, NULL, "not found: try / or /metrics\n", r->head);
 		return;
 	}
 	mbuf_reset(&m->body);
 	if (s->snapshot && s->snapshot(s->ctx)) {
-		http_answer(&c->out, 503, text_ctype, NULL, "counters unreadable\n", 20, r->head);
+		answer_text(c, 503, NULL, "counters unreadable\n", r->head);
 		return;
 	}
 	expo_render(&m->body, process_families,
 		    sizeof(process_families) / sizeof(process_families[0]), m, s->iface);
 	expo_render(&m->body, s->families, s->nfamilies, s->ctx, s->iface);
 	if (m->body.oom) {
-		http_answer(&c->out, 500, text_ctype, NULL, "out of memory\n", 14, r->head);
+		answer_text(c, 500, NULL, "out of memory\n", r->head);
 		return;
 	}
 	http_answer(&c->out, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, m->body.p,
@@ -306,8 +309,11 @@ static void *metrics_thread(void *arg)
 		}
 		slot[n] = -1;
 		pfd[n++] = (struct pollfd){ .fd = m->lfd, .events = POLLIN };
-		if (poll(pfd, (nfds_t)n, (int)(next - now)) < 0 && errno != EINTR)
+		if (poll(pfd, (nfds_t)n, (int)(next - now)) < 0 && errno != EINTR) {
+			pr_warn("Failed to poll the metrics sockets: %s; metrics stop\n",
+				strerror(errno));
 			break;
+		}
 		if (pfd[0].revents)
 			break;
 		for (i = 1; i < n; i++) {
