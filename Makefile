@@ -8,7 +8,7 @@
 #   make bench      SYN->reply rates (reflector, guard, kernel, nft synproxy);
 #                   serve vs a kernel epoll echo server (root)
 #   make fuzz       the BPF fuzzer (SECONDS=300 SEED=1, REPLAY=file) and the
-#                   libFuzzer harnesses of the TCP engine and frame parser (root)
+#                   libFuzzer harnesses of the TCP engine, frame and HTTP parsers (root)
 #   make check      formatting, the warning build, static analysis (clang-tidy)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SAN=1           build (and test) with ASan + UBSan into .output-san/
@@ -53,14 +53,14 @@ CFLAGS ?= -O2 -g
 WARN_CFLAGS ?= -Wshadow -Wmissing-prototypes -Wvla -Wformat=2 -Wcast-align=strict
 CFLAGS += -Wall -Wextra -Werror -Wno-missing-field-initializers $(WARN_CFLAGS) -std=gnu11 \
 	-I$(OUTPUT) -Iinclude -Iuser -DSHAKEOFF_VERSION='"$(VERSION)"' $(SAN_FLAGS)
-LDLIBS := -lbpf -lxdp -lelf -lz -lm
+LDLIBS := -lbpf -lxdp -lelf -lz -lm -lpthread
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h include/shakeoff/*.h)
 
-ROOMS := cmd core guard serve tcp apps
+ROOMS := cmd core guard serve tcp apps metrics
 USER_SRCS := user/main.c $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.h)) $(wildcard include/shakeoff/*.h)
@@ -108,6 +108,13 @@ $(OUTPUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
+# The live page of --metrics, as bytes for user/metrics/page.c.
+$(OUTPUT)/metrics_page.h: user/metrics/page.html | $(OUTPUT)
+	$(call msg,XXD,$@)
+	$(Q){ xxd -i < $< && echo ', 0x00'; } > $@
+
+$(OUTPUT)/user/metrics/page.o: $(OUTPUT)/metrics_page.h
+
 $(BIN): $(USER_OBJS)
 	$(call msg,LD,$@)
 	$(Q)$(CC) $(CFLAGS) $^ -o $@ $(LDLIBS)
@@ -127,11 +134,11 @@ $(FUZZ_BPF): $(FUZZ_BPF_SRCS) tests/fuzz/fz.h $(LIB_OBJS) $(USER_HDRS) $(SKELS) 
 deps:
 	$(Q)scripts/deps.sh
 
-# SAN=1 test: the unit tests and guard's and serve's integration tests (with serve's faults)
-# under the sanitizers.
+# SAN=1 test: the unit tests and guard's and serve's integration tests (with serve's faults
+# and --metrics) under the sanitizers.
 TEST_ENV := SHAKEOFF=$(abspath $(BIN)) UNIT_DIR=$(OUTPUT)/tests SAN=$(SAN) FUZZ_DIR=$(FUZZ_DIR) \
 	TEST_BPF_DIR=$(abspath $(TEST_BPF_DIR)) \
-	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults test_config,)"
+	INTEGRATION="$(if $(filter 1,$(SAN)),test_guard test_serve test_serve_faults test_config test_metrics,)"
 
 test: deps all $(UNIT_BINS) $(TEST_BPF_OBJS) fuzz-build
 	$(Q)$(TEST_ENV) tests/run.sh all
@@ -144,7 +151,8 @@ LIBFUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recove
 	-std=gnu11 -Iinclude -Iuser -I$(OUTPUT) -Wall -Wextra -Werror -Wno-missing-field-initializers
 FUZZ_TCP_SRCS := $(wildcard user/tcp/*.c)
 FUZZ_RX_SRCS := user/serve/frame.c user/core/csum.c tests/fuzz/fz_wire.c
-FUZZ_LIBS := $(FUZZ_DIR)/tcp_fuzz $(FUZZ_DIR)/frame_fuzz
+FUZZ_HTTP_SRCS := user/metrics/http.c user/metrics/mbuf.c
+FUZZ_LIBS := $(FUZZ_DIR)/tcp_fuzz $(FUZZ_DIR)/frame_fuzz $(FUZZ_DIR)/http_fuzz
 
 $(FUZZ_DIR)/tcp_fuzz: tests/fuzz/tcp_fuzz.c $(FUZZ_TCP_SRCS) $(USER_HDRS) | $(FUZZ_DIR)
 	$(call msg,FUZZ,$@)
@@ -154,6 +162,10 @@ $(FUZZ_DIR)/frame_fuzz: tests/fuzz/frame_fuzz.c $(FUZZ_RX_SRCS) $(USER_HDRS) $(S
 	$(call msg,FUZZ,$@)
 	$(Q)$(LIBFUZZ_CC) $(LIBFUZZ_FLAGS) -Itests/fuzz tests/fuzz/frame_fuzz.c $(FUZZ_RX_SRCS) -o $@
 
+$(FUZZ_DIR)/http_fuzz: tests/fuzz/http_fuzz.c $(FUZZ_HTTP_SRCS) $(USER_HDRS) | $(FUZZ_DIR)
+	$(call msg,FUZZ,$@)
+	$(Q)$(LIBFUZZ_CC) $(LIBFUZZ_FLAGS) tests/fuzz/http_fuzz.c $(FUZZ_HTTP_SRCS) -o $@
+
 fuzz-build: all $(FUZZ_BPF) $(FUZZ_LIBS)
 
 fuzz: fuzz-build
@@ -162,6 +174,8 @@ fuzz: fuzz-build
 	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/tcp_fuzz tests/fuzz/corpus/tcp \
 		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
 	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/frame_fuzz tests/fuzz/corpus/frame \
+		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
+	$(Q)$(if $(REPLAY),true,tests/fuzz/libfuzz.sh $(FUZZ_DIR)/http_fuzz tests/fuzz/corpus/http \
 		-max_total_time=$$(( $(SECONDS) / 4 + 1 )) -seed=$(SEED))
 
 test-unit: all $(UNIT_BINS)
@@ -181,7 +195,7 @@ format-check:
 	$(call msg,FORMAT,check)
 	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
 
-tidy: $(SKELS)
+tidy: $(SKELS) $(OUTPUT)/metrics_page.h
 	$(call msg,TIDY,$(words $(USER_SRCS)) files)
 	$(Q)scripts/tidy.sh $(OUTPUT) $(USER_SRCS)
 

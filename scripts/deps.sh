@@ -10,6 +10,7 @@ pkgs=(
 	gnuplot-nox clang-format clang-tidy
 	nginx-light hping3 wrk apache2-utils ethtool
 	xdp-tools
+	xxd chromium python3-prometheus-client
 )
 missing=()
 for p in "${pkgs[@]}"; do

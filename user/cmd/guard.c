@@ -26,6 +26,8 @@
 #include "guard/apply.h"
 #include "guard/control.h"
 #include "guard/counters.h"
+#include "guard/metrics.h"
+#include "metrics/metrics.h"
 
 #define GUARD_TICK_MS 250
 
@@ -96,6 +98,8 @@ static const struct optab guard_opts[] = {
 	COEXIST_OPTAB("guard"),
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
+	{ "metrics", 'M', "ADDR:PORT",
+	  "serve Prometheus metrics at /metrics and a live\npage at / on IPv4:PORT or [IPv6]:PORT" },
 	{ "config", 'C', "FILE",
 	  "options from FILE, one 'key = value' a line (key: a\nlong option here); the command line's win;\nSIGHUP reads FILE again and applies changes live" },
 	OPTAB_HELP,
@@ -193,6 +197,11 @@ static int guard_opt(int c, struct guard_conf *k)
 		break;
 	case 'C':
 		k->config = optarg;
+		break;
+	case 'M':
+		if (metrics_addr_parse(optarg, &(struct sockaddr_storage){}, &(socklen_t){ 0 }) ||
+		    snprintf(o->metrics, sizeof(o->metrics), "%s", optarg) >= (int)sizeof(o->metrics))
+			return usage_error("guard", "--metrics takes IPv4:PORT or [IPv6]:PORT");
 		break;
 	default:
 		return coexist_opt("guard", c, &o->share) == 1 ? 0 : EXIT_USAGE;
@@ -472,6 +481,7 @@ int cmd_guard(int argc, char **argv)
 {
 	__u64 prev[GS__COUNT] = {}, cur[GS__COUNT];
 	double last_print, last_tick, now;
+	struct guard_metrics *gm = NULL;
 	int err, ctl_fd = -1, nl_fd = -1;
 	struct sigaction sa = {};
 	struct guard_conf *k;
@@ -490,6 +500,8 @@ int cmd_guard(int argc, char **argv)
 	sigaction(SIGHUP, &sa, NULL);
 
 	err = guard_start(&g, &k->o);
+	if (!err && k->o.metrics[0])
+		err = guard_metrics_start(&gm, &g, k->o.metrics);
 	if (err)
 		goto out;
 	guard_announce(&g, &k->o, k->json);
@@ -548,6 +560,7 @@ out:
 		close(ctl_fd);
 	if (nl_fd >= 0)
 		close(nl_fd);
+	guard_metrics_stop(gm);
 	guard_stop(&g);
 	guard_conf_free(k);
 	return err;

@@ -13,6 +13,8 @@
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/opts.h"
+#include "metrics/metrics.h"
+#include "serve/metrics.h"
 #include "serve/serve.h"
 
 static volatile sig_atomic_t serve_exiting;
@@ -49,6 +51,8 @@ static struct optab serve_opts[] = {
 	COEXIST_OPTAB("serve"),
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
+	{ "metrics", 'M', "ADDR:PORT",
+	  "serve Prometheus metrics at /metrics and a live\npage at / on IPv4:PORT or [IPv6]:PORT" },
 	OPTAB_HELP,
 };
 
@@ -125,6 +129,8 @@ int cmd_serve(int argc, char **argv)
 	unsigned long v, interval = 5;
 	struct sigaction sa = {};
 	double last;
+	struct serve_metrics *sm = NULL;
+	const char *metrics = NULL;
 	struct serve *s = NULL;
 	int c, err;
 
@@ -197,6 +203,13 @@ int cmd_serve(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
+		case 'M':
+			if (metrics_addr_parse(optarg, &(struct sockaddr_storage){},
+					       &(socklen_t){ 0 }))
+				return usage_error("serve",
+						   "--metrics takes IPv4:PORT or [IPv6]:PORT");
+			metrics = optarg;
+			break;
 		case 'h':
 			serve_usage(stdout);
 			return 0;
@@ -226,6 +239,8 @@ int cmd_serve(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	err = serve_start(&s, &o);
+	if (!err && metrics)
+		err = serve_metrics_start(&sm, s, metrics);
 	if (err)
 		goto out;
 	if (o.json)
@@ -247,6 +262,7 @@ int cmd_serve(int argc, char **argv)
 	}
 	serve_print_stats(s, o.json);
 out:
+	serve_metrics_stop(sm);
 	serve_stop(s);
 	return err;
 }

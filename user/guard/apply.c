@@ -84,6 +84,8 @@ static int check_start_only(struct apply_ctx *c)
 		return refuse(c, "xdp-mode cannot change live (restart guard to change it)");
 	if (c->old->fix_sysctls != c->n->fix_sysctls)
 		return refuse(c, "fix-sysctls applies at start only (restart guard to change it)");
+	if (strcmp(c->old->metrics, c->n->metrics))
+		return refuse(c, "metrics cannot change live (restart guard to change it)");
 	if (strcmp(c->old->share.next_prog, c->n->share.next_prog) ||
 	    strcmp(c->old->share.next_pin, c->n->share.next_pin))
 		return refuse(c, "next-prog/next-pin cannot change live (restart guard to change it)");

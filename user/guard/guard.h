@@ -33,6 +33,7 @@ struct guard_opts {
 	unsigned long key_overlap; /* seconds a key-file rollover accepts both secrets, per phase */
 	bool fix_sysctls;
 	struct coexist_opts share; /* --next-prog, --next-pin, --xdp-stage */
+	char metrics[64]; /* --metrics ADDR:PORT, "": none (a copy: a config file's text goes) */
 };
 
 struct guard {
