@@ -272,7 +272,7 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 		}
 	}
 	verdict = guard_synack(ctx, g, f, why);
-	if (verdict == XDP_TX && src)
+	if (verdict == XDP_TX && src && src_owns(src, f))
 		src->synack++;
 	return verdict;
 }

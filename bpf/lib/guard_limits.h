@@ -17,11 +17,14 @@
 /* The --allow/--deny action for f's source (enum guard_src_action); 0: no rule. */
 SHAKEOFF_INLINE __u32 src_list_action(const struct guard_cfg *cfg, const struct frame *f)
 {
-	struct guard_srclist_key k = { .prefixlen = 128 };
+	struct guard_srclist_key k;
 	const struct guard_srclist_val *v;
 
 	if (!cfg->src_rules)
 		return 0;
+	/* field by field: an initialiser would be copied from a .rodata map guard pins */
+	__builtin_memset(&k, 0, sizeof(k));
+	k.prefixlen = 128;
 	if (f->ipv6) {
 		__builtin_memcpy(k.addr, f->saddr, 16);
 	} else {
@@ -33,6 +36,22 @@ SHAKEOFF_INLINE __u32 src_list_action(const struct guard_cfg *cfg, const struct 
 	return v ? v->action : 0;
 }
 
+/* f's source prefix as guard_src.prefix holds it. */
+SHAKEOFF_INLINE void src_prefix(const struct frame *f, __be32 *p0, __be32 *p1)
+{
+	*p0 = f->ipv6 ? f->saddr[0] : f->saddr[0] & bpf_htonl(0xffffff00);
+	*p1 = f->ipv6 ? f->saddr[1] : 0;
+}
+
+/* Does slot s belong to f's source prefix? */
+SHAKEOFF_INLINE int src_owns(const struct guard_src *s, const struct frame *f)
+{
+	__be32 p0, p1;
+
+	src_prefix(f, &p0, &p1);
+	return s->family == (f->ipv6 ? 6 : 4) && s->prefix[0] == p0 && s->prefix[1] == p1;
+}
+
 /*
  * Count f's SYN in its guard_srcs slot (the owner rule: struct guard_src);
  * returns the slot, or NULL. Races between CPUs are tolerated (see there).
@@ -40,10 +59,8 @@ SHAKEOFF_INLINE __u32 src_list_action(const struct guard_cfg *cfg, const struct 
 SHAKEOFF_INLINE struct guard_src *src_count_syn(const struct frame *f, __u64 now_ns)
 {
 	__u32 win = now_ns >> GUARD_SRC_SHIFT, slot = src_prefix_hash(f) & (GUARD_SRC_SLOTS - 1);
-	__be32 p0 = f->ipv6 ? f->saddr[0] : f->saddr[0] & bpf_htonl(0xffffff00);
-	__be32 p1 = f->ipv6 ? f->saddr[1] : 0;
-	__u8 fam = f->ipv6 ? 6 : 4;
 	struct guard_src *s = bpf_map_lookup_elem(&guard_srcs, &slot);
+	__be32 p0, p1;
 
 	if (!s)
 		return NULL;
@@ -58,11 +75,12 @@ SHAKEOFF_INLINE struct guard_src *src_count_syn(const struct frame *f, __u64 now
 		s->synack = 0;
 		s->window = win;
 	}
-	if (s->family == fam && s->prefix[0] == p0 && s->prefix[1] == p1) {
+	if (src_owns(s, f)) {
 		s->syn++;
 		s->score++;
 	} else if (!s->score) {
-		s->family = fam;
+		src_prefix(f, &p0, &p1);
+		s->family = f->ipv6 ? 6 : 4;
 		s->prefix[0] = p0;
 		s->prefix[1] = p1;
 		s->syn = 1;

@@ -64,6 +64,7 @@ struct guard_src {
 	__u32 prev_syn; /* ... in the window before (0 if that was not the one before) */
 	__u32 prev_synack;
 	struct guard_rst_bucket budget; /* SYN-ACKs to the slot, every prefix in it */
+	__u32 pad1; /* to 48 bytes: an mmapable array's elements are 8-byte aligned */
 };
 
 /*

@@ -248,7 +248,7 @@ static int guard_configure(struct guard *g)
 	}
 	for (i = 0; i < g->nports; i++) {
 		__u32 port = g->port_list[i];
-		struct guard_port v = { .flags = PORT_PROTECTED };
+		struct guard_port v = { .flags = PORT_PROTECTED, .stats = limits_port_slot(i) };
 
 		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.guard_ports), &port, &v,
 					BPF_ANY)) {
@@ -267,6 +267,8 @@ static int guard_configure(struct guard *g)
 		pr_warn("Failed to list TCP listeners: %s\n", strerror(-err));
 		return 1;
 	}
+	if (limits_apply(g, g->o))
+		return 1;
 	pr_debug("cfg: %u IPv4 + %u IPv6 addresses, mss %u/%u, wscale %u, ttl %u\n", cfg.naddr4,
 		 cfg.naddr6, cfg.mss4, cfg.mss6, cfg.wscale, cfg.ttl);
 	return 0;
