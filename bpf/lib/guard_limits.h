@@ -14,6 +14,37 @@
 #include "guard_rst.h"
 #include "parse.h"
 
+#ifdef GUARD_BENCH_NO_LIMITS
+/* bpf/guard_nolimits.bpf.c: the same programs without the limits, to measure what they cost */
+SHAKEOFF_INLINE __u32 src_list_action(const struct guard_cfg *cfg, const struct frame *f)
+{
+	return 0;
+}
+
+SHAKEOFF_INLINE int src_owns(const struct guard_src *s, const struct frame *f)
+{
+	return 0;
+}
+
+SHAKEOFF_INLINE struct guard_src *src_count_syn(const struct frame *f, __u64 now_ns)
+{
+	return NULL;
+}
+
+SHAKEOFF_INLINE int synack_budget_take(const struct guard_cfg *cfg, struct guard_src *s,
+				       __u64 now_ns)
+{
+	return GS__COUNT;
+}
+
+SHAKEOFF_INLINE void port_stat_xdp(__u32 slot, int syn, int verdict, enum guard_stat why)
+{
+}
+
+SHAKEOFF_INLINE void port_stat_handoff(__u32 slot)
+{
+}
+#else
 /* The --allow/--deny action for f's source (enum guard_src_action); 0: no rule. */
 SHAKEOFF_INLINE __u32 src_list_action(const struct guard_cfg *cfg, const struct frame *f)
 {
@@ -147,5 +178,7 @@ SHAKEOFF_INLINE void port_stat_handoff(__u32 slot)
 	if (p)
 		p->handoff++;
 }
+
+#endif /* GUARD_BENCH_NO_LIMITS */
 
 #endif /* SHAKEOFF_BPF_GUARD_LIMITS_H */
