@@ -190,6 +190,8 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->owner_pid = getpid();
 	cfg->clock_offset_ns = g->clock_offset;
 	guard_rst_budget(o, cfg);
+	/* src_rules too: at start limits_apply() fills guard_srclist before the attach */
+	limits_cfg_fill(o, cfg);
 	/* Linux answers no frame to another MAC, and no source it has itself */
 	return local_id_fill(&cfg->id, o->ifname);
 }

@@ -106,7 +106,7 @@ static int srclist_prune(int fd, const struct guard_srclist_key *keys, unsigned 
 }
 
 /* --synack-rate is for the host; XDP counts per CPU, like the RST budget. */
-static void limits_budgets(const struct guard_opts *o, struct guard_cfg *cfg)
+void limits_cfg_fill(const struct guard_opts *o, struct guard_cfg *cfg)
 {
 	int ncpu = libbpf_num_possible_cpus();
 
@@ -114,6 +114,7 @@ static void limits_budgets(const struct guard_opts *o, struct guard_cfg *cfg)
 		ncpu = 1;
 	cfg->synack_per_cpu = o->synack_rate ? (o->synack_rate + ncpu - 1) / ncpu : 0;
 	cfg->synack_per_src = o->synack_rate_src;
+	cfg->src_rules = o->nsrc_rules;
 }
 
 int limits_apply(struct guard *g, const struct guard_opts *o)
@@ -145,8 +146,7 @@ int limits_apply(struct guard *g, const struct guard_opts *o)
 			goto out;
 		}
 	}
-	limits_budgets(o, &cfg);
-	cfg.src_rules = o->nsrc_rules;
+	limits_cfg_fill(o, &cfg);
 	if (bpf_map_update_elem(cfg_fd, &zero, &cfg, BPF_ANY)) {
 		err = -errno;
 		pr_warn("Failed to write map guard_cfg: %s\n", strerror(-err));

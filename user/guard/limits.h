@@ -50,6 +50,13 @@ int limits_rule_add(struct guard_opts *o, const char *cidr, bool deny);
 __u16 limits_port_slot(unsigned int rank);
 
 /*
+ * The limits' fields of guard_cfg from o: the budgets per CPU and per
+ * prefix, src_rules. Whoever fills a whole guard_cfg (guard_fill_cfg())
+ * calls it, so a rewrite of the configuration keeps the limits.
+ */
+void limits_cfg_fill(const struct guard_opts *o, struct guard_cfg *cfg);
+
+/*
  * Replace the allow/deny list and the SYN-ACK budgets of the running guard
  * g with o's (o->src_rules, o->synack_rate, o->synack_rate_src; nothing
  * else of o is read). Prefixes in both lists keep working throughout; one
