@@ -37,7 +37,7 @@ windows() { awk -v s="$1" -v w=$WIN_S 'BEGIN { n = int(s / w) + 2; print n }'; }
 flood() {
 	local src=$1
 	shift
-	cli "$SHAKEOFF" flood cli0 --dst $SRV_IP4 --dport "${FLOOD_PORT:-$PORT}" --src "$src" \
+	cli "$SHAKEOFF" flood cli0 --dst "${FLOOD_DST:-$SRV_IP4}" --dport "${FLOOD_PORT:-$PORT}" --src "$src" \
 		--dst-mac "$(srv_mac)" --json "$@" >"$WORK/flood.json" ||
 		fail "flood failed: $(cat "$WORK/flood.json")" || return
 	FLOOD_SENT=$(($(jq -r '.sent - .tx_dropped' "$WORK/flood.json")))
@@ -137,9 +137,14 @@ case_deny_allow() {
 	got=$(($(synacks) - s0))
 	want_range "SYN-ACKs to the allowed /24 inside it" "$got" $((FLOOD_SENT - 5)) "$FLOOD_SENT" ||
 		return
+	s0=$(synacks)
+	FLOOD_DST=$SRV_IP6 flood fd79:0:0:1::/64 --count 500 || return
+	sleep 0.3
+	want_eq "SYN-ACKs to the denied IPv6 /32" $(($(synacks) - s0)) 0 || return
 	want_eq "legit connections from an address on no list (ok/failed)" "$(legit 10)" "10/0" ||
 		return
-	note "--deny 10.79.0.0/16: 2000 SYNs, 0 SYN-ACKs; --allow 10.79.5.0/24 inside: $got/100"
+	note "--deny 10.79.0.0/16: 2000 SYNs, 0 SYN-ACKs; --allow 10.79.5.0/24 inside: $got/100;" \
+		"--deny fd79::/32: 500 SYNs, 0 SYN-ACKs; xdp_drop_denied $(gstat xdp_drop_denied)"
 }
 
 # Per-port counters: connections to one port, SYNs to a port without a listener.
