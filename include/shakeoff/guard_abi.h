@@ -32,6 +32,10 @@
 #define GUARD_MAP_RST_SRC "guard_rst_src"
 #define GUARD_MAP_RST_CPU "guard_rst_cpu"
 #define GUARD_MAP_NEXT "guard_next" /* PROG_ARRAY[1]: the program what guard passes goes to */
+#define GUARD_MAP_PORT_STATS "guard_portstat"
+#define GUARD_MAP_SRCS "guard_srcs"
+#define GUARD_MAP_SRCLIST "guard_srclist"
+#define GUARD_MAP_SYNACK_CPU "guard_synackcpu"
 
 /* Protected addresses per family; an interface rarely has more. */
 #ifndef GUARD_MAX_ADDRS
@@ -153,6 +157,8 @@ struct guard_rst_bucket {
 	__u32 count; /* RSTs sent in it */
 };
 
+#include <shakeoff/guard_limits.h>
+
 /*
  * guard_inflight: 4-tuples TC handed off within GUARD_INFLIGHT_NS. A second
  * segment of the same handshake (the first data, an ACK retransmitted) that
@@ -189,6 +195,8 @@ enum guard_port_flags {
 
 struct guard_port {
 	__u8 flags; /* enum guard_port_flags; written by the controller only */
+	__u8 pad;
+	__u16 stats; /* the port's slot in guard_portstat (GUARD_PORT_STATS_OTHER: shared) */
 };
 
 /*
@@ -226,6 +234,10 @@ struct guard_cfg {
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock slots */
 	__u32 rst_per_cpu; /* stray-segment RSTs per CPU per window; 0: none */
 	__u32 rst_per_src; /* ... per source prefix per window; 0: none */
+	__u32 synack_per_cpu; /* cookie SYN-ACKs per CPU per window (GUARD_SRC_SHIFT); 0: no limit */
+	__u32 synack_per_src; /* ... per source prefix slot (guard_srcs) per window; 0: no limit */
+	__u32 src_rules; /* entries in guard_srclist; 0: it is not looked up */
+	__u32 pad1;
 	struct local_id id; /* sources no client has, our MAC */
 	/* last, so a test can write it as the value's last 8 bytes (test_faults.sh) */
 	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */

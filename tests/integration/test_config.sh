@@ -104,6 +104,14 @@ case_file_errors() {
 	printf 'json = yes\n' >"$f"
 	refuse "no ports anywhere" "no ports" "$SHAKEOFF" guard srv0 --config "$f" || return
 	refuse "missing file" "$WORK/none.conf: cannot read" "$SHAKEOFF" guard srv0 --config "$WORK/none.conf" || return
+	# the example names every option guard has (but --help and --config itself)
+	local o missing=""
+	for o in $("$SHAKEOFF" guard --help | grep -oE -- '--[a-z][a-z0-9-]+' | sort -u); do
+		case $o in --help | --config) continue ;; esac
+		grep -qE "^#?${o#--} = " "$ROOT/etc/shakeoff/example.conf" ||
+			grep -qE "^#.*\b${o#--} = " "$ROOT/etc/shakeoff/example.conf" || missing="$missing $o"
+	done
+	[ -z "$missing" ] || fail "example.conf lacks:$missing" || return
 	# every key of the example, uncommented, parses (the interface check comes after the parse)
 	sed -E 's/^#([a-z-]+ = )/\1/' "$ROOT/etc/shakeoff/example.conf" >"$all"
 	[ "$(grep -cE '^[a-z-]+ = ' "$all")" -ge 14 ] || fail "example.conf has few keys: $(grep -E '^[a-z]' "$all")" || return

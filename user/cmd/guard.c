@@ -90,6 +90,18 @@ static const struct optab guard_opts[] = {
 	{ "rst-rate", 'r', "PPS",
 	  "RSTs to stray ACKs/FINs (no connection), as Linux\nsends them: at most PPS per second (default 1000,\n0: none)" },
 	{ "rst-rate-src", 'R', "PPS", "... and PPS per source /24 or /64 (default 10)" },
+	{ "synack-rate", 'S', "PPS",
+	  "cookie SYN-ACKs per second, all sources together;\nover it SYNs are dropped (default " OPTAB_STR(
+		  LIMITS_SYNACK_RATE) ",\n0: no limit)" },
+	{ "synack-rate-src", 's', "PPS",
+	  "... and per source /24 or /64 (default " OPTAB_STR(
+		  LIMITS_SYNACK_RATE_SRC) ", 0: no\nlimit)" },
+	{ "allow", 'A', "CIDR",
+	  "sources exempt from the SYN-ACK budgets and from a\nshorter --deny (repeatable)", false,
+	  true },
+	{ "deny", 'D', "CIDR",
+	  "sources guard answers nothing and hands off no\nconnection (repeatable; the longest prefix of\n--allow/--deny wins)",
+	  false, true },
 	{ "key-file", 'k', "FILE",
 	  "derive cookie keys from FILE's secret (16+ bytes) and\nthe wall clock: hosts sharing FILE accept each\nother's cookies" },
 	{ "key-overlap", 'K', "SECONDS",
@@ -177,6 +189,24 @@ static int guard_opt(int c, struct guard_conf *k)
 		if (parse_ulong(optarg, 1, 10000000UL, &o->rst_rate_src))
 			return usage_error("guard", "--rst-rate-src takes 1-10000000");
 		break;
+	case 'S':
+		if (parse_ulong(optarg, 0, 100000000UL, &o->synack_rate))
+			return usage_error("guard", "--synack-rate takes 0-100000000");
+		break;
+	case 's':
+		if (parse_ulong(optarg, 0, 100000000UL, &o->synack_rate_src))
+			return usage_error("guard", "--synack-rate-src takes 0-100000000");
+		break;
+	case 'A':
+	case 'D': {
+		int e = limits_rule_add(o, optarg, c == 'D');
+
+		if (e == -ENOSPC)
+			return usage_error("guard", "at most %d --allow/--deny", GUARD_SRC_RULES_MAX);
+		if (e)
+			return usage_error("guard", "bad prefix '%s'", optarg);
+		break;
+	}
 	case 'k':
 		o->key_file = optarg;
 		break;
@@ -263,6 +293,8 @@ static int guard_parse(int argc, char **argv, struct guard_conf *k)
 	o->rst_rate = 1000;
 	o->rst_rate_src = 10;
 	o->key_overlap = 120;
+	o->synack_rate = LIMITS_SYNACK_RATE;
+	o->synack_rate_src = LIMITS_SYNACK_RATE_SRC;
 	k->interval = 5;
 	optab_reset();
 	while ((c = optab_next(argc, argv, "guard", guard_opts)) != OPTAB_END) {

@@ -19,6 +19,7 @@
 #include "core/log.h"
 #include "core/percpu.h"
 #include "guard/apply.h"
+#include "guard/limits.h"
 #include "guard/recent.h"
 
 struct apply_ctx {
@@ -139,15 +140,52 @@ static int apply_keys(struct apply_ctx *c)
 	return changed + err;
 }
 
-/*
- * The whole value of one port. (With per-port counter slots by rank, the
- * slot goes here too, and kept ports whose rank moved are written again.)
- */
-static int port_write(int fd, __u32 port, __u8 flags)
+/* The whole value of one port: its flags and its counter slot (guard_portstat). */
+static int port_write(int fd, __u32 port, __u8 flags, __u16 slot)
 {
-	struct guard_port v = { .flags = flags };
+	struct guard_port v = { .flags = flags, .stats = slot };
 
 	return bpf_map_update_elem(fd, &port, &v, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Counter slots stay with their port across changes (a port's counts never
+ * jump to another): the slots the kept ports hold are taken, an added port
+ * gets the lowest free one, zeroed first, or shares "other" when none is left.
+ */
+static int port_slots_used(const struct apply_ctx *c, int fd, bool *used)
+{
+	struct guard_port v;
+	__u32 i;
+
+	for (i = 0; i < 65536; i++) {
+		if (!c->n->ports[i] || !c->old->ports[i])
+			continue;
+		if (bpf_map_lookup_elem(fd, &i, &v))
+			return -errno;
+		if (v.stats < GUARD_PORT_STATS_SLOTS)
+			used[v.stats] = true;
+	}
+	return 0;
+}
+
+static __u16 port_slot_take(const struct guard *g, bool *used)
+{
+	int fd = bpf_map__fd(g->skel->maps.guard_portstat);
+	int ncpu = libbpf_num_possible_cpus();
+	struct guard_port_stats *zero;
+	__u32 s;
+
+	for (s = 1; s < GUARD_PORT_STATS_SLOTS && used[s]; s++)
+		;
+	if (s == GUARD_PORT_STATS_SLOTS)
+		return GUARD_PORT_STATS_OTHER;
+	used[s] = true;
+	zero = calloc(ncpu > 0 ? ncpu : 1, sizeof(*zero));
+	if (zero)
+		bpf_map_update_elem(fd, &s, zero, BPF_ANY);
+	free(zero);
+	return s;
 }
 
 /* SYNs guard_synrate has counted for port so far: where a rate starts from. */
@@ -175,6 +213,7 @@ static int apply_ports(struct apply_ctx *c)
 	__u64 *prev = calloc(c->n->nports ? c->n->nports : 1, sizeof(*prev));
 	__u8 *calm = calloc(c->n->nports ? c->n->nports : 1, sizeof(*calm));
 	unsigned int i, j = 0, nadd = 0, ndel = 0, k = 0;
+	bool used[GUARD_PORT_STATS_SLOTS] = { false };
 	char sadd[256], sdel[256];
 	int err = -ENOMEM;
 
@@ -189,6 +228,11 @@ static int apply_ports(struct apply_ctx *c)
 	err = 0;
 	if (!nadd && !ndel)
 		goto out;
+	err = port_slots_used(c, fd, used);
+	if (err) {
+		snprintf(c->why, c->len, "Failed to read map guard_ports: %s", strerror(-err));
+		goto out;
+	}
 	if (nadd) {
 		err = listeners_scan(add, c->n->addrs, c->n->naddrs, n4, n6);
 		if (err) {
@@ -203,11 +247,12 @@ static int apply_ports(struct apply_ctx *c)
 		if (add[i]) {
 			err = port_write(fd, i,
 					 PORT_PROTECTED | (n4[i] ? PORT_LISTEN4 : 0) |
-						 (n6[i] ? PORT_LISTEN6 : 0));
+						 (n6[i] ? PORT_LISTEN6 : 0),
+					 port_slot_take(g, used));
 			g->listen4[i] = n4[i];
 			g->listen6[i] = n6[i];
 		} else if (del[i]) {
-			err = port_write(fd, i, 0);
+			err = port_write(fd, i, 0, 0);
 			g->listen4[i] = false;
 			g->listen6[i] = false;
 		}
@@ -373,11 +418,27 @@ static int apply_cfg(struct apply_ctx *c)
 	return err < 0 ? err : 0; /* the areas above logged what changed */
 }
 
-/*
- * In order. Another area plugs in as one more entry: the source limits
- * (limits_apply(): --synack-rate, --allow, --deny) go before "cfg" when they
- * keep fields there.
- */
+/* --synack-rate[-src], --allow, --deny: the lists and budgets (guard_cfg's part goes with "cfg"). */
+static int apply_limits(struct apply_ctx *c)
+{
+	const struct guard_opts *o = c->old, *n = c->n;
+	int err;
+
+	if (o->synack_rate == n->synack_rate && o->synack_rate_src == n->synack_rate_src &&
+	    o->nsrc_rules == n->nsrc_rules &&
+	    !memcmp(o->src_rules, n->src_rules, n->nsrc_rules * sizeof(n->src_rules[0])))
+		return 0;
+	err = limits_apply(c->g, n);
+	if (err) {
+		snprintf(c->why, c->len, "Failed to write the source list: %s", strerror(-err));
+		return err < 0 ? err : -EIO;
+	}
+	apply_note(c, "limits", "synack-rate %lu/s, %lu/s per source prefix; %u allow/deny rule(s)",
+		   n->synack_rate, n->synack_rate_src, n->nsrc_rules);
+	return 1;
+}
+
+/* In order. Another area plugs in as one more entry. */
 static const struct apply_area apply_areas[] = {
 	{ "start-only", check_start_only, NULL },
 	{ "keys", check_keys, apply_keys },
@@ -386,6 +447,7 @@ static const struct apply_area apply_areas[] = {
 	{ "cookies", NULL, apply_cookies },
 	{ "replies", NULL, apply_replies },
 	{ "rst", NULL, apply_rst },
+	{ "limits", NULL, apply_limits },
 	{ "cfg", NULL, apply_cfg },
 };
 

@@ -197,6 +197,8 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->owner_pid = getpid();
 	cfg->clock_offset_ns = g->clock_offset;
 	guard_rst_budget(o, cfg);
+	/* src_rules too: at start limits_apply() fills guard_srclist before the attach */
+	limits_cfg_fill(o, cfg);
 	/* Linux answers no frame to another MAC, and no source it has itself */
 	return local_id_fill(&cfg->id, o->ifname);
 }
@@ -272,7 +274,7 @@ static int guard_configure(struct guard *g)
 		return 1;
 	for (i = 0; i < g->nports; i++) {
 		__u32 port = g->port_list[i];
-		struct guard_port v = { .flags = PORT_PROTECTED };
+		struct guard_port v = { .flags = PORT_PROTECTED, .stats = limits_port_slot(i) };
 
 		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.guard_ports), &port, &v,
 					BPF_ANY)) {
@@ -291,6 +293,8 @@ static int guard_configure(struct guard *g)
 		pr_warn("Failed to list TCP listeners: %s\n", strerror(-err));
 		return 1;
 	}
+	if (limits_apply(g, g->o))
+		return 1;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <shakeoff/guard_stats.h>
 
 #include "guard/keys.h"
+#include "guard/limits.h"
 #include "core/opts.h"
 #include "core/stage.h"
 
@@ -29,6 +30,10 @@ struct guard_opts {
 	unsigned int ttl;
 	unsigned long rst_rate; /* RSTs to stray segments per second, all sources; 0: none */
 	unsigned long rst_rate_src; /* ... per source /24 or /64 */
+	unsigned long synack_rate; /* cookie SYN-ACKs per second, all sources; 0: no limit */
+	unsigned long synack_rate_src; /* ... per source /24 or /64; 0: no limit */
+	struct guard_src_rule src_rules[GUARD_SRC_RULES_MAX]; /* --allow, --deny */
+	unsigned int nsrc_rules;
 	const char *key_file;
 	unsigned long key_overlap; /* seconds a key-file rollover accepts both secrets, per phase */
 	bool fix_sysctls;
