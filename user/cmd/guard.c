@@ -21,6 +21,7 @@
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/nlwatch.h"
+#include "core/sdnotify.h"
 #include "core/opts.h"
 #include "guard/apply.h"
 #include "guard/control.h"
@@ -488,6 +489,8 @@ int cmd_guard(int argc, char **argv)
 	if (nl_fd < 0)
 		pr_warn("Failed to watch address changes: %s (restart guard after one)\n",
 			strerror(-nl_fd));
+	/* to systemd: attached, and the control socket answers */
+	sd_notify_ready("attached");
 
 	last_print = last_tick = clock_mono_sec();
 	while (!guard_exiting) {
@@ -516,6 +519,7 @@ int cmd_guard(int argc, char **argv)
 			break;
 		guard_print_stats(&g, k, prev, &last_print);
 	}
+	sd_notify_stopping();
 	if (!guard_counters_read(guard_stats_fd(&g), cur)) {
 		if (k->json) {
 			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":",

@@ -11,6 +11,7 @@
 #include "cmd/optab.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/sdnotify.h"
 #include "core/opts.h"
 #include "serve/serve.h"
 
@@ -228,6 +229,7 @@ int cmd_serve(int argc, char **argv)
 	else
 		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
 	fflush(stdout);
+	sd_notify_ready("serving");
 	serve_print_memory(s, o.json);
 	last = clock_mono_sec();
 	while (!serve_exiting) {
@@ -239,6 +241,7 @@ int cmd_serve(int argc, char **argv)
 			last = clock_mono_sec();
 		}
 	}
+	sd_notify_stopping();
 	serve_print_stats(s, o.json);
 out:
 	serve_stop(s);
