@@ -56,7 +56,7 @@ static int guard_check_system(const struct guard_opts *o)
 			sysenv_kernel_release(), err == -ENOENT ? "" : " (no BTF to check)");
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(guard_sysctls) / sizeof(guard_sysctls[0]); i++) {
+	for (i = 0; i < guard_nsysctls; i++) {
 		long v;
 
 		if (sysctl_read(guard_sysctls[i].name, &v)) {
@@ -422,9 +422,9 @@ int guard_start(struct guard *g, struct guard_opts *o)
 		return err;
 
 	{
-		/* With -v, the verifier's statistics for each program, also on success. */
+		/* With -vv, the verifier's statistics for each program, also on success. */
 		LIBBPF_OPTS(bpf_object_open_opts, oo,
-			    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+			    .kernel_log_level = log_get_level() >= LOG_TRACE ? 4 : 0);
 
 		g->skel = guard_bpf__open_opts(&oo);
 		if (!g->skel || guard_bpf__load(g->skel)) {
