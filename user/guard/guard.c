@@ -22,21 +22,11 @@
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/pins.h"
+#include "core/syscheck.h"
 #include "core/sysenv.h"
 #include "core/tcinfo.h"
 
 static const char *const guard_prog_names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
-
-/* Sysctls whose value 0 would make the kernel refuse what a cookie promises. */
-static const struct {
-	const char *name;
-	const char *why;
-} guard_sysctls[] = {
-	{ "net.ipv4.tcp_syncookies", "bpf_sk_assign_tcp_reqsk needs it on" },
-	{ "net.ipv4.tcp_sack", "our SYN-ACKs grant SACK" },
-	{ "net.ipv4.tcp_timestamps", "our SYN-ACKs grant timestamps" },
-	{ "net.ipv4.tcp_window_scaling", "our SYN-ACKs grant window scaling" },
-};
 
 static int guard_check_system(const struct guard_opts *o)
 {
