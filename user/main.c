@@ -52,6 +52,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	size_t i;
+	int rc;
 
 	while (argc > 1 && argv[1][0] == '-') {
 		if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
@@ -87,9 +88,13 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	log_setup_libbpf();
-	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (!strcmp(argv[1], cmds[i].name))
-			return cmds[i].run(argc - 1, argv + 1);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (strcmp(argv[1], cmds[i].name))
+			continue;
+		rc = cmds[i].run(argc - 1, argv + 1);
+		/* the documented exit codes only: 0 ok, 1 runtime failure, EXIT_USAGE */
+		return rc >= 0 && rc <= EXIT_USAGE ? rc : 1;
+	}
 	if (!strcmp(argv[1], "help")) {
 		usage(stdout);
 		return 0;

@@ -14,7 +14,7 @@
 #define CHECK_MAX 32
 
 static const struct optab check_opts[] = {
-	{ "json", 'j', NULL, "one JSON object on stdout", true },
+	{ "json", 'j', NULL, "one JSON object on stdout" },
 	OPTAB_HELP,
 };
 
