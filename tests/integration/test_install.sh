@@ -36,9 +36,9 @@ case_files() {
 		cmp "$ROOT/etc/shakeoff/example.conf" "$DEST/etc/shakeoff/example.conf" ||
 			fail "etc/shakeoff/example.conf is not installed as /etc/shakeoff/example.conf" || return
 	fi
-	grep -q "ExecStart=$PFX/sbin/shakeoff guard %i --config /etc/shakeoff/%i.conf" \
+	grep -q "ExecStart=$PFX/sbin/shakeoff guard %I --config /etc/shakeoff/%I.conf" \
 		"$DEST$PFX/lib/systemd/system/shakeoff-guard@.service" ||
-		fail "the guard unit does not start $PFX/sbin/shakeoff guard %i --config ..."
+		fail "the guard unit does not start $PFX/sbin/shakeoff guard %I --config ..."
 }
 
 case_stripped() {
