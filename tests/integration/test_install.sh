@@ -218,6 +218,21 @@ case_notify_abstract_refused() {
 	echo "    ok: $(head -n 1 "$out")"
 }
 
+case_notify_serve() {
+	local sock=$WORK/notify3.sock out=$WORK/notify3.out pid
+	notify_listen "$sock" "$out" || return
+	NOTIFY_SOCKET=$sock ip netns exec "$TOPO-srv" "$SHAKEOFF" serve srv0 --port 7 \
+		--interval 0 >"$WORK/serve.log" 2>&1 &
+	pid=$!
+	wait_line "$out" READY=1 || fail "no READY=1 from serve: $(cat "$WORK/serve.log")" || return
+	echo "    ok: $(head -n 1 "$out")"
+	grep -q 'READY=1.*XDP_AT_READY=so_serve_xdp' "$out" ||
+		fail "READY=1 came before serve's XDP program was on srv0" || return
+	kill -TERM "$pid"
+	wait "$pid"
+	wait_line "$out" STOPPING=1 || fail "no STOPPING=1 from serve at SIGTERM"
+}
+
 case_check() {
 	local rc
 	srv sysctl -qw net.ipv4.tcp_syncookies=1 net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 \
@@ -284,6 +299,7 @@ run_case "install: systemd-analyze verify accepts the units" case_units_verify
 run_case "install: make uninstall leaves no file" case_uninstall
 run_case "notify: READY=1 only once guard is attached, STOPPING=1 at SIGTERM" case_notify_ready
 run_case "notify: abstract socket; no READY=1 from a refused start" case_notify_abstract_refused
+run_case "notify: serve's READY=1 once attached, STOPPING=1 at SIGTERM" case_notify_serve
 run_case "check: ok on a complete system, missing sysctl exits 1, --json" case_check
 run_case "verbosity: -q, default, -v and -vv differ" case_verbosity
 finish
