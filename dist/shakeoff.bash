@@ -86,9 +86,10 @@ _shakeoff() {
 	case ${#operands[@]} in
 	0) COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")) ;;
 	1)
-		# a word choice after IFACE in the usage line (lab attach IFACE reflect|count|...)
-		choices=$(grep -oE 'IFACE [a-z]+(\|[a-z]+)+' <<<"$usage" | head -n 1 | cut -d' ' -f2)
-		[ -n "$choices" ] && COMPREPLY=($(compgen -W "${choices//|/ }" -- "$cur"))
+		# the words after IFACE in the usage lines (lab attach IFACE reflect|count|...,
+		# ports IFACE list / IFACE add|del PORTS)
+		choices=$(grep -oE 'IFACE [a-z][a-z|]*' <<<"$usage" | cut -d' ' -f2 | tr '|\n' '  ')
+		[ -n "$choices" ] && COMPREPLY=($(compgen -W "$choices" -- "$cur"))
 		;;
 	esac
 	return 0

@@ -83,17 +83,19 @@ case_completion() {
 		complete -p shakeoff >/dev/null || exit 1
 		t() { COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); COMPREPLY=(); _shakeoff; echo "${COMPREPLY[*]}"; }
 		t shakeoff ""
-		t shakeoff guard lo --co
+		t shakeoff guard lo --coo
 		t shakeoff guard lo --cookies ""
 		t shakeoff guard ""
-		t shakeoff lab attach lo ""' _ "$DEST$PFX/share/bash-completion/completions/shakeoff") ||
+		t shakeoff lab attach lo ""
+		t shakeoff ports lo ""' _ "$DEST$PFX/share/bash-completion/completions/shakeoff") ||
 		fail "the completion does not load" || return
 	echo "$out" | sed 's/^/    | /'
 	want_eq "commands" "$(sed -n 1p <<<"$out")" "$(commands | paste -sd' ')" || return
-	want_eq "guard --co" "$(sed -n 2p <<<"$out")" "--cookies" || return
+	want_eq "guard --coo" "$(sed -n 2p <<<"$out")" "--cookies" || return
 	want_eq "--cookies values" "$(sed -n 3p <<<"$out")" "always auto" || return
 	grep -qw lo <<<"$(sed -n 4p <<<"$out")" || fail "IFACE does not complete to interface names" || return
-	want_eq "lab attach programs" "$(sed -n 5p <<<"$out")" "reflect count pass drop lossy"
+	want_eq "lab attach programs" "$(sed -n 5p <<<"$out")" "reflect count pass drop lossy" || return
+	want_eq "ports actions" "$(sed -n 6p <<<"$out")" "list add del"
 }
 
 # systemd-analyze verify wants the unit's ExecStart binary and its man: page to exist:
@@ -218,6 +220,29 @@ case_notify_abstract_refused() {
 	echo "    ok: $(head -n 1 "$out")"
 }
 
+# SIGHUP (systemctl reload): RELOADING=1, then READY=1 again once applied.
+case_notify_reload() {
+	local sock=$WORK/notify4.sock out=$WORK/notify4.out i
+	printf 'ports = 8080\ninterval = 0\n' >"$WORK/g.conf"
+	notify_listen "$sock" "$out" || return
+	NOTIFY_SOCKET=$sock ip netns exec "$TOPO-srv" "$SHAKEOFF" guard srv0 --config "$WORK/g.conf" \
+		>"$WORK/guard4.log" 2>&1 &
+	GUARD_PID=$!
+	wait_line "$out" READY=1 || fail "no READY=1: $(cat "$WORK/guard4.log")" || return
+	printf 'ports = 8080,8081\ninterval = 0\n' >"$WORK/g.conf"
+	kill -HUP "$GUARD_PID"
+	wait_line "$out" RELOADING=1 || fail "no RELOADING=1 at SIGHUP" || return
+	for i in $(seq 50); do
+		[ "$(grep -c READY=1 "$out")" -ge 2 ] && break
+		sleep 0.1
+	done
+	sed 's/^/    | /' "$out"
+	[ "$(grep -c READY=1 "$out")" -ge 2 ] || fail "no READY=1 after the reload" || return
+	[ "$(grep -n RELOADING=1 "$out" | cut -d: -f1)" -lt "$(grep -n READY=1 "$out" | tail -n 1 | cut -d: -f1)" ] ||
+		fail "READY=1 came before RELOADING=1" || return
+	wait_line "$WORK/guard4.log" reloaded || fail "guard did not reload: $(cat "$WORK/guard4.log")"
+}
+
 case_notify_serve() {
 	local sock=$WORK/notify3.sock out=$WORK/notify3.out pid
 	notify_listen "$sock" "$out" || return
@@ -299,6 +324,7 @@ run_case "install: systemd-analyze verify accepts the units" case_units_verify
 run_case "install: make uninstall leaves no file" case_uninstall
 run_case "notify: READY=1 only once guard is attached, STOPPING=1 at SIGTERM" case_notify_ready
 run_case "notify: abstract socket; no READY=1 from a refused start" case_notify_abstract_refused
+run_case "notify: SIGHUP gives RELOADING=1, then READY=1" case_notify_reload
 run_case "notify: serve's READY=1 once attached, STOPPING=1 at SIGTERM" case_notify_serve
 run_case "check: ok on a complete system, missing sysctl exits 1, --json" case_check
 run_case "verbosity: -q, default, -v and -vv differ" case_verbosity

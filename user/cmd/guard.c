@@ -504,7 +504,9 @@ int cmd_guard(int argc, char **argv)
 			break;
 		if (guard_reload) {
 			guard_reload = 0;
+			sd_notify_reloading();
 			k = guard_do_reload(&g, k, argc, argv);
+			sd_notify_ready("attached");
 		}
 		if (p[1].revents && nlwatch_drain(nl_fd) > 0)
 			guard_follow_iface(&g, k->json);
