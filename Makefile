@@ -185,12 +185,13 @@ demo: deps all
 
 # What install puts where (uninstall removes exactly these). The binary is
 # stripped on its way; ./shakeoff keeps its symbols. sbin: guard and serve are
-# root daemons. The example config is the config work's, installed when present.
+# root daemons. etc/shakeoff/example.conf goes to /etc/shakeoff/ when the tree has it.
 SBINDIR ?= $(PREFIX)/sbin
 MAN8DIR ?= $(PREFIX)/share/man/man8
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 UNITDIR ?= $(PREFIX)/lib/systemd/system
-SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+# the units read /etc/shakeoff/IFACE.conf whatever the PREFIX
+SYSCONFDIR ?= /etc
 UNITS := shakeoff-guard@.service shakeoff-serve@.service
 EXAMPLE_CONF := $(wildcard etc/shakeoff/example.conf)
 STRIP ?= strip
