@@ -10,7 +10,8 @@
 #   make fuzz       the BPF fuzzer (SECONDS=300 SEED=1, REPLAY=file) and the
 #                   libFuzzer harnesses of the TCP engine, frame and HTTP parsers (root)
 #   make check      formatting, the warning build, static analysis (clang-tidy)
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, bash completion,
+#                   systemd units); make uninstall removes them
 #   SAN=1           build (and test) with ASan + UBSan into .output-san/
 #   V=1             show the commands
 
@@ -78,8 +79,8 @@ TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(TEST_BPF_DIR)/%.bpf.o,$(wildcard
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: fuzz fuzz-build all deps test test-unit test-integration bench demo install clean help format \
-	check format-check tidy verifier-stats
+.PHONY: fuzz fuzz-build all deps test test-unit test-integration bench demo install uninstall \
+	clean help format check format-check tidy verifier-stats
 
 all: $(BIN)
 
@@ -207,9 +208,41 @@ bench: deps all $(BENCH_BINS)
 demo: deps all
 	$(Q)scripts/demo.sh
 
+# What install puts where (uninstall removes exactly these). The binary is
+# stripped on its way; ./shakeoff keeps its symbols. sbin: guard and serve are
+# root daemons. etc/shakeoff/example.conf goes to /etc/shakeoff/ when the tree has it.
+SBINDIR ?= $(PREFIX)/sbin
+MAN8DIR ?= $(PREFIX)/share/man/man8
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+# the units read /etc/shakeoff/IFACE.conf whatever the PREFIX
+SYSCONFDIR ?= /etc
+UNITS := shakeoff-guard@.service shakeoff-serve@.service
+EXAMPLE_CONF := $(wildcard etc/shakeoff/example.conf)
+STRIP ?= strip
+INSTALLED := $(SBINDIR)/shakeoff $(MAN8DIR)/shakeoff.8 $(COMPLETIONDIR)/shakeoff \
+	$(addprefix $(UNITDIR)/,$(UNITS)) $(if $(EXAMPLE_CONF),$(SYSCONFDIR)/shakeoff/example.conf)
+
 install: all
-	$(Q)install -d $(DESTDIR)$(PREFIX)/sbin
-	$(Q)install -m 0755 shakeoff $(DESTDIR)$(PREFIX)/sbin/shakeoff
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MAN8DIR) $(DESTDIR)$(COMPLETIONDIR) \
+		$(DESTDIR)$(UNITDIR)
+	$(Q)install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/shakeoff
+	$(Q)$(STRIP) --strip-all $(DESTDIR)$(SBINDIR)/shakeoff
+	$(Q)install -m 0644 doc/shakeoff.8 $(DESTDIR)$(MAN8DIR)/shakeoff.8
+	$(Q)install -m 0644 dist/shakeoff.bash $(DESTDIR)$(COMPLETIONDIR)/shakeoff
+	$(Q)for u in $(UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' dist/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	$(Q)$(if $(EXAMPLE_CONF),install -D -m 0644 $(EXAMPLE_CONF) \
+		$(DESTDIR)$(SYSCONFDIR)/shakeoff/example.conf,true)
+
+# Only our files; a directory goes only if we left it empty (never a shared one that has others').
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)$(if $(EXAMPLE_CONF),rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SYSCONFDIR)/shakeoff,true)
 
 format:
 	$(Q)clang-format -i $(FORMAT_SRCS)
@@ -227,4 +260,4 @@ clean:
 	$(Q)rm -rf .output .output-san shakeoff
 
 help:
-	@sed -n '2,15p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,16p' Makefile | sed 's/^# \{0,1\}//'

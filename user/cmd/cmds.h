@@ -10,6 +10,7 @@ int cmd_flood(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 
 /*

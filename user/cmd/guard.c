@@ -22,6 +22,7 @@
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/nlwatch.h"
+#include "core/sdnotify.h"
 #include "core/opts.h"
 #include "guard/apply.h"
 #include "guard/control.h"
@@ -549,6 +550,8 @@ int cmd_guard(int argc, char **argv)
 	if (nl_fd < 0)
 		pr_warn("Failed to watch address changes: %s (restart guard after one)\n",
 			strerror(-nl_fd));
+	/* to systemd: attached, and the control socket answers */
+	sd_notify_ready("attached");
 
 	last_print = last_tick = clock_mono_sec();
 	while (!guard_exiting) {
@@ -562,7 +565,9 @@ int cmd_guard(int argc, char **argv)
 			break;
 		if (guard_reload) {
 			guard_reload = 0;
+			sd_notify_reloading();
 			k = guard_do_reload(&g, k, argc, argv);
+			sd_notify_ready("attached");
 		}
 		if (p[1].revents && nlwatch_drain(nl_fd) > 0)
 			guard_follow_iface(&g, k->json);
@@ -577,6 +582,7 @@ int cmd_guard(int argc, char **argv)
 			break;
 		guard_print_stats(&g, k, prev, &last_print);
 	}
+	sd_notify_stopping();
 	if (!guard_counters_read(guard_stats_fd(&g), cur)) {
 		if (k->json) {
 			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":",

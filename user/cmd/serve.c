@@ -12,6 +12,7 @@
 #include "cmd/optab.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/sdnotify.h"
 #include "core/opts.h"
 #include "metrics/metrics.h"
 #include "serve/metrics.h"
@@ -249,6 +250,7 @@ int cmd_serve(int argc, char **argv)
 	else
 		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
 	fflush(stdout);
+	sd_notify_ready("serving");
 	serve_print_memory(s, o.json);
 	last = clock_mono_sec();
 	while (!serve_exiting) {
@@ -260,6 +262,7 @@ int cmd_serve(int argc, char **argv)
 			last = clock_mono_sec();
 		}
 	}
+	sd_notify_stopping();
 	serve_print_stats(s, o.json);
 out:
 	serve_metrics_stop(sm);

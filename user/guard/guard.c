@@ -24,21 +24,11 @@
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/pins.h"
+#include "core/syscheck.h"
 #include "core/sysenv.h"
 #include "core/tcinfo.h"
 
 static const char *const guard_prog_names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
-
-/* Sysctls whose value 0 would make the kernel refuse what a cookie promises. */
-static const struct {
-	const char *name;
-	const char *why;
-} guard_sysctls[] = {
-	{ "net.ipv4.tcp_syncookies", "bpf_sk_assign_tcp_reqsk needs it on" },
-	{ "net.ipv4.tcp_sack", "our SYN-ACKs grant SACK" },
-	{ "net.ipv4.tcp_timestamps", "our SYN-ACKs grant timestamps" },
-	{ "net.ipv4.tcp_window_scaling", "our SYN-ACKs grant window scaling" },
-};
 
 static int guard_check_system(const struct guard_opts *o)
 {
@@ -58,7 +48,7 @@ static int guard_check_system(const struct guard_opts *o)
 			sysenv_kernel_release(), err == -ENOENT ? "" : " (no BTF to check)");
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(guard_sysctls) / sizeof(guard_sysctls[0]); i++) {
+	for (i = 0; i < guard_nsysctls; i++) {
 		long v;
 
 		if (sysctl_read(guard_sysctls[i].name, &v)) {
@@ -442,9 +432,9 @@ int guard_start(struct guard *g, struct guard_opts *o)
 		return err;
 
 	{
-		/* With -v, the verifier's statistics for each program, also on success. */
+		/* With -vv, the verifier's statistics for each program, also on success. */
 		LIBBPF_OPTS(bpf_object_open_opts, oo,
-			    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+			    .kernel_log_level = log_get_level() >= LOG_TRACE ? 4 : 0);
 
 		g->skel = guard_bpf__open_opts(&oo);
 		if (!g->skel || guard_bpf__load(g->skel)) {

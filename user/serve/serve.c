@@ -129,7 +129,7 @@ static int serve_check_iface(struct serve *s)
 int serve_start(struct serve **sp, const struct serve_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo,
-		    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+		    .kernel_log_level = log_get_level() >= LOG_TRACE ? 4 : 0);
 	const struct app_desc *app;
 	struct tcp_cfg tcfg;
 	struct serve *s;
