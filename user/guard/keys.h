@@ -18,6 +18,8 @@
 #define SHAKEOFF_KEYS_H
 
 #include <limits.h>
+#include <sys/types.h>
+#include <time.h>
 #include <stdbool.h>
 #include <time.h>
 #include <linux/types.h>
