@@ -15,6 +15,7 @@
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
+#include "core/jsonl.h"
 
 static void addr_str(const __be32 *a, __be16 port, char *buf, size_t len)
 {
@@ -79,7 +80,7 @@ int cmd_conns(int argc, char **argv)
 	}
 	now = clock_mono_ns();
 	if (json)
-		printf("{\"iface\":\"%s\",\"flows\":[", argv[optind]);
+		printf("%s,\"iface\":\"%s\",\"flows\":[", json_ts(), argv[optind]);
 	else
 		printf("%-46s %-46s %-11s %10s %10s %10s %10s %10s %8s\n", "client", "local",
 		       "state", "snd_una", "snd_nxt", "rcv_nxt", "bytes_out", "bytes_in", "age_s");

@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "core/opts.h"
 #include "guard/counters.h"
+#include "core/jsonl.h"
 
 #define GUARD_TICK_MS 250
 
@@ -198,8 +199,8 @@ static void guard_announce(const struct guard *g, const struct guard_opts *o, bo
 	unsigned int i, n = 0;
 
 	if (json) {
-		printf("{\"event\":\"attached\",\"iface\":\"%s\",\"cookies\":\"%s\",\"ports\":[",
-		       o->ifname, o->mode == GUARD_COOKIES_AUTO ? "auto" : "always");
+		printf("%s,\"event\":\"attached\",\"iface\":\"%s\",\"cookies\":\"%s\",\"ports\":[",
+		       json_ts(), o->ifname, o->mode == GUARD_COOKIES_AUTO ? "auto" : "always");
 		for (i = 0; i < 65536; i++)
 			if (o->ports[i])
 				printf("%s%u", n++ ? "," : "", i);
@@ -277,7 +278,8 @@ int cmd_guard(int argc, char **argv)
 	}
 	if (!guard_counters_read(guard_stats_fd(&g), cur)) {
 		if (json) {
-			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":", o->ifname);
+			printf("%s,\"event\":\"detached\",\"iface\":\"%s\",\"counters\":",
+			       json_ts(), o->ifname);
 			guard_counters_print(stdout, cur, true);
 			printf("}\n");
 		} else {

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/opts.h"
 #include "serve/serve.h"
+#include "core/jsonl.h"
 
 static volatile sig_atomic_t serve_exiting;
 
@@ -223,8 +224,8 @@ int cmd_serve(int argc, char **argv)
 	if (err)
 		goto out;
 	if (o.json)
-		printf("{\"event\":\"attached\",\"iface\":\"%s\",\"port\":%u,\"app\":\"%s\"}\n",
-		       o.ifname, o.port, o.app);
+		printf("%s,\"event\":\"attached\",\"iface\":\"%s\",\"port\":%u,\"app\":\"%s\"}\n",
+		       json_ts(), o.ifname, o.port, o.app);
 	else
 		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
 	fflush(stdout);

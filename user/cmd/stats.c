@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/opts.h"
 #include "guard/counters.h"
+#include "core/jsonl.h"
 
 static volatile sig_atomic_t stats_exiting;
 
@@ -98,7 +99,7 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (!watch) {
 		if (json) {
-			printf("{\"iface\":\"%s\",\"counters\":", ifname);
+			printf("%s,\"iface\":\"%s\",\"counters\":", json_ts(), ifname);
 			guard_counters_print(stdout, cur, true);
 			printf("}\n");
 		} else {

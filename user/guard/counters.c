@@ -2,6 +2,7 @@
 #include "core/percpu.h"
 #include "core/stat_names.h"
 #include "guard/counters.h"
+#include "core/jsonl.h"
 
 int guard_counters_read(int map_fd, __u64 out[GS__COUNT])
 {
@@ -25,6 +26,12 @@ void guard_counters_print(FILE *f, const __u64 v[GS__COUNT], bool json)
 			guard_stat_help[i]);
 }
 
+/* Enough decimals that a slow counter (0.2/s) never reads 0/s, none where they are noise. */
+static void print_rate(FILE *f, const char *name, double r)
+{
+	fprintf(f, " %s=%.*f/s", name, r >= 100 ? 0 : r >= 10 ? 1 : 2, r);
+}
+
 void guard_counters_print_rates(FILE *f, const char *ifname, const __u64 now[GS__COUNT],
 				const __u64 prev[GS__COUNT], double secs, bool json)
 {
@@ -34,12 +41,13 @@ void guard_counters_print_rates(FILE *f, const char *ifname, const __u64 now[GS_
 	if (secs <= 0)
 		secs = 1;
 	if (json) {
-		fprintf(f, "{\"event\":\"stats\",\"iface\":\"%s\",\"interval\":%.3f,\"counters\":",
-			ifname, secs);
+		fprintf(f,
+			"%s,\"event\":\"stats\",\"iface\":\"%s\",\"interval\":%.3f,\"counters\":",
+			json_ts(), ifname, secs);
 		guard_counters_print(f, now, true);
 		fprintf(f, ",\"rates\":{");
 		for (i = 0; i < GS__COUNT; i++)
-			fprintf(f, "%s\"%s\":%.1f", i ? "," : "", guard_stat_names[i],
+			fprintf(f, "%s\"%s\":%.3f", i ? "," : "", guard_stat_names[i],
 				(now[i] - prev[i]) / secs);
 		fprintf(f, "}}\n");
 		fflush(f);
@@ -49,7 +57,7 @@ void guard_counters_print_rates(FILE *f, const char *ifname, const __u64 now[GS_
 	for (i = 0; i < GS__COUNT; i++) {
 		if (now[i] == prev[i])
 			continue;
-		fprintf(f, " %s=%.0f/s", guard_stat_names[i], (now[i] - prev[i]) / secs);
+		print_rate(f, guard_stat_names[i], (now[i] - prev[i]) / secs);
 		any = true;
 	}
 	if (!any)

@@ -24,6 +24,7 @@
 #include "core/pins.h"
 #include "core/sysenv.h"
 #include "core/tcinfo.h"
+#include "core/jsonl.h"
 
 static const char *const guard_prog_names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
 
@@ -472,8 +473,8 @@ static int guard_flood_check(struct guard *g, unsigned int tick_ms, bool json)
 		if (bpf_map_update_elem(ports_fd, &port, &v, BPF_ANY))
 			return -errno;
 		if (json)
-			printf("{\"event\":\"%s\",\"iface\":\"%s\",\"port\":%u,\"syn_rate\":%.0f}\n",
-			       attack ? "calm" : "flood", g->o->ifname, port, rate);
+			printf("%s,\"event\":\"%s\",\"iface\":\"%s\",\"port\":%u,\"syn_rate\":%.0f}\n",
+			       json_ts(), attack ? "calm" : "flood", g->o->ifname, port, rate);
 		else
 			printf("%s: port %u %s (%.0f SYN/s)\n", g->o->ifname, port,
 			       attack ? "calm again: SYNs go to the kernel" :
