@@ -21,7 +21,8 @@ static void detach_usage(FILE *f)
 	fprintf(f,
 		"Usage: shakeoff detach IFACE\n\n"
 		"Remove shakeoff's XDP and TC programs from IFACE and its pins under\n" SHAKEOFF_PIN_ROOT
-		"/IFACE. Nothing else on IFACE is touched.\n\n"
+		"/NETNS/IFACE (NETNS: the network namespace's inode number). Nothing else on\n"
+		"IFACE is touched.\n\n"
 		"Options:\n");
 	optab_print(f, detach_opts);
 }
