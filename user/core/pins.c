@@ -22,7 +22,7 @@ int netns_ino(unsigned long long *ino)
 
 int pin_dir_path(const char *ifname, char *buf, size_t len)
 {
-	unsigned long long ino;
+	unsigned long long ino = 0;
 	int n, err = netns_ino(&ino);
 
 	if (err)
