@@ -10,6 +10,7 @@
 #include <linux/if_link.h>
 #include <netinet/in.h>
 
+#include "core/attach.h"
 #include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
@@ -207,13 +208,14 @@ static void guard_announce(const struct guard *g, const struct guard_opts *o, bo
 		printf("],\"addrs\":[");
 		for (i = 0; i < o->naddrs; i++)
 			printf("%s\"%s\"", i ? "," : "", ip_str(&o->addrs[i], buf, sizeof(buf)));
-		printf("],\"maps_bytes\":%llu}\n", (unsigned long long)maps);
+		printf("],\"xdp_mode\":\"%s\",\"maps_bytes\":%llu}\n", xdp_attach_mode(g->ifindex),
+		       (unsigned long long)maps);
 	} else {
-		printf("guard on %s: %u port(s), %u address(es), cookies %s, maps %.1f MiB of kernel "
-		       "memory; Ctrl-C to detach\n",
+		printf("guard on %s: %u port(s), %u address(es), cookies %s, XDP %s, maps %.1f MiB of "
+		       "kernel memory; Ctrl-C to detach\n",
 		       o->ifname, o->nports, o->naddrs,
 		       o->mode == GUARD_COOKIES_AUTO ? "auto" : "always",
-		       (double)maps / (1024.0 * 1024.0));
+		       xdp_attach_mode(g->ifindex), (double)maps / (1024.0 * 1024.0));
 	}
 	fflush(stdout);
 }

@@ -7,9 +7,11 @@
 #include <time.h>
 
 #include "apps/apps.h"
+#include "core/attach.h"
 #include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
+#include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
 #include "serve/serve.h"
@@ -125,6 +127,7 @@ int cmd_serve(int argc, char **argv)
 	struct sigaction sa = {};
 	double last;
 	struct serve *s = NULL;
+	const char *mode;
 	int c, err;
 
 	optab_reset();
@@ -223,11 +226,14 @@ int cmd_serve(int argc, char **argv)
 	err = serve_start(&s, &o);
 	if (err)
 		goto out;
+	mode = xdp_attach_mode(iface_index(o.ifname));
 	if (o.json)
-		printf("%s,\"event\":\"attached\",\"iface\":\"%s\",\"port\":%u,\"app\":\"%s\"}\n",
-		       json_ts(), o.ifname, o.port, o.app);
+		printf("%s,\"event\":\"attached\",\"iface\":\"%s\",\"port\":%u,\"app\":\"%s\","
+		       "\"xdp_mode\":\"%s\"}\n",
+		       json_ts(), o.ifname, o.port, o.app, mode);
 	else
-		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
+		printf("serve on %s: port %u, app %s, XDP %s; Ctrl-C to detach\n", o.ifname, o.port,
+		       o.app, mode);
 	fflush(stdout);
 	serve_print_memory(s, o.json);
 	last = clock_mono_sec();

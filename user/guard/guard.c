@@ -24,6 +24,8 @@
 #include "core/pins.h"
 #include "core/sysenv.h"
 #include "core/tcinfo.h"
+#include "core/clock.h"
+#include "core/version.h"
 #include "core/jsonl.h"
 
 static const char *const guard_prog_names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
@@ -191,6 +193,11 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->owner_pid = getpid();
 	cfg->clock_offset_ns = g->clock_offset;
 	guard_rst_budget(o, cfg);
+	cfg->start_time_ns = g->start_time_ns;
+	cfg->xdp_flags = o->xdp_flags;
+	cfg->syn_threshold = o->syn_threshold > 0xffffffffUL ? 0xffffffffU : o->syn_threshold;
+	cfg->key_source = g->keys.from_file ? GUARD_KEYS_FILE : GUARD_KEYS_RANDOM;
+	snprintf(cfg->version, sizeof(cfg->version), "%s", SHAKEOFF_VERSION);
 	/* Linux answers no frame to another MAC, and no source it has itself */
 	return local_id_fill(&cfg->id, o->ifname);
 }
@@ -396,6 +403,7 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 		keys_random(&g->keys);
 	}
 	g->clock_offset = clock_tai_offset();
+	g->start_time_ns = (__u64)clock_ns(CLOCK_REALTIME);
 
 	g->port_list = calloc(o->nports, sizeof(*g->port_list));
 	g->listen4 = calloc(65536, sizeof(bool));

@@ -40,6 +40,7 @@
 #include "serve/walk.h"
 #include "serve/xsk.h"
 #include "core/jsonl.h"
+#include "core/version.h"
 
 static int serve_configure(struct serve *s, const struct serve_opts *o)
 {
@@ -74,6 +75,9 @@ static int serve_configure(struct serve *s, const struct serve_opts *o)
 	cfg->rst_per_sec = 1000;
 	cfg->oow_gap_ms = 500;
 	cfg->clock_offset_ns = s->clock_offset;
+	cfg->owner_pid = getpid();
+	cfg->start_time_ns = (__u64)clock_ns(CLOCK_REALTIME);
+	snprintf(cfg->version, sizeof(cfg->version), "%s", SHAKEOFF_VERSION);
 	/* Linux answers no frame to another MAC, and no source it has itself */
 	if (local_id_fill(&cfg->id, o->ifname))
 		return 1;
