@@ -221,7 +221,8 @@ case_unprivileged() {
 	local np="setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all"
 	refuse "stats without privileges" "missing CAP_SYS_ADMIN" srv $np "$SHAKEOFF" stats srv0 || return
 	refuse "status without privileges" "missing CAP_SYS_ADMIN" srv $np "$SHAKEOFF" status || return
-	refuse "status IFACE without privileges" "missing CAP_SYS_ADMIN" srv $np "$SHAKEOFF" status srv0
+	refuse "status IFACE without privileges" "missing CAP_SYS_ADMIN" srv $np "$SHAKEOFF" status srv0 || return
+	refuse "conns without privileges" "missing CAP_SYS_ADMIN" srv $np "$SHAKEOFF" conns srv0
 }
 
 # Two namespaces, each with an eth0, a guard in each from the host's mount namespace.

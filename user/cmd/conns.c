@@ -14,6 +14,7 @@
 #include "core/clock.h"
 #include "core/iface.h"
 #include "core/log.h"
+#include "core/sysenv.h"
 #include "core/opts.h"
 #include "core/jsonl.h"
 
@@ -48,6 +49,7 @@ static void conns_usage(FILE *f)
 int cmd_conns(int argc, char **argv)
 {
 	const char *ifname;
+	char caps[64];
 	struct serve_flow_key key, next;
 	struct serve_flow v;
 	struct prog_ref p;
@@ -69,6 +71,10 @@ int cmd_conns(int argc, char **argv)
 	ifindex = optab_iface(argc, argv, "conns", &ifname);
 	if (ifindex < 0)
 		return -ifindex;
+	if (sysenv_check_read_caps(caps, sizeof(caps))) {
+		pr_warn("missing %s: conns reads serve's flow table by id\n", caps);
+		return EXIT_USAGE;
+	}
 	if (xdp_prog_on(ifindex, &p) || !p.id || strcmp(p.name, SERVE_XDP_PROG_NAME)) {
 		pr_warn("no shakeoff serve on %s\n", argv[optind]);
 		return 1;
