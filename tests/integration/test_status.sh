@@ -55,6 +55,16 @@ EOF
 	echo "    ok: $2: $out JSON line(s), each with a ts"
 }
 
+# wait_lines FILE N TENTHS: until FILE has N lines, at most TENTHS tenths of a second.
+wait_lines() {
+	local i
+	for i in $(seq "$3"); do
+		[ "$(grep -c . "$1" 2>/dev/null)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 case_reset() {
 	ns_reap srv
 	srv "$SHAKEOFF" detach srv0 >/dev/null 2>&1
@@ -79,6 +89,8 @@ case_nothing() {
 	want_eq "status of every interface: JSON lines" \
 		"$(srv "$SHAKEOFF" status --json | $PY -c 'import json,sys; print(sorted(json.loads(l)["iface"] for l in sys.stdin))')" \
 		"['lo', 'srv0']" || return
+	want_eq "status of the client's cli0 (lab pass)" \
+		"$(cli "$SHAKEOFF" status cli0 --json | jq -r '.runs + " " + .xdp.prog')" "lab so_lab_pass" || return
 	refuse "status of an unknown interface" "unknown interface|no such" srv "$SHAKEOFF" status nosuch0 || return
 	refuse "status with two interfaces" "unexpected" srv "$SHAKEOFF" status lo srv0
 }
@@ -117,9 +129,9 @@ case_guard_always() {
 
 	# One SYN-ACK in a 2 s window: 0.50/s, not 0/s (nor 1/s).
 	bg_srv "$SHAKEOFF" stats srv0 --watch 2 >"$WORK/watch.txt" 2>&1
-	sleep 0.3
+	wait_lines "$WORK/watch.txt" 1 50 || fail "stats --watch printed nothing" || return
 	out=$(cli $PY "$HERE/tcp_client.py" $SRV_IP4 --port $P) || fail "client: $out" || return
-	sleep 4
+	wait_lines "$WORK/watch.txt" 3 60
 	cat "$WORK/watch.txt"
 	grep -q "xdp_tx_synack=0.50/s" "$WORK/watch.txt" || fail "no xdp_tx_synack=0.50/s line" || return
 	echo "    ok: $(grep -m1 xdp_tx_synack "$WORK/watch.txt")"
