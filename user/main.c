@@ -19,7 +19,8 @@ struct cmd {
 
 static const struct cmd cmds[] = {
 	{ "guard", cmd_guard, "answer SYNs with cookies in XDP, hand verified ACKs to listeners" },
-	{ "stats", cmd_stats, "show guard's counters on an interface" },
+	{ "stats", cmd_stats, "show guard's (or serve's) counters on an interface" },
+	{ "status", cmd_status, "what shakeoff runs on each interface, with what settings" },
 	{ "ports", cmd_ports, "list, add or remove a running guard's protected ports" },
 	{ "detach", cmd_detach, "remove everything shakeoff attached to an interface" },
 	{ "serve", cmd_serve, "XDP completes TCP handshakes, AF_XDP carries the data to an app" },

@@ -185,6 +185,11 @@ enum guard_cookie_mode {
 	GUARD_COOKIES_AUTO = 1, /* SYNs go to the kernel until a port is under attack */
 };
 
+enum guard_key_source {
+	GUARD_KEYS_RANDOM = 0, /* fresh random keys per slot, this host's own */
+	GUARD_KEYS_FILE = 1, /* derived from --key-file's secret and the wall clock */
+};
+
 /* guard_ports value flags, one entry per destination port (index: host order). */
 enum guard_port_flags {
 	PORT_PROTECTED = 1 << 0, /* set by the controller from --ports */
@@ -237,7 +242,15 @@ struct guard_cfg {
 	__u32 synack_per_cpu; /* cookie SYN-ACKs per CPU per window (GUARD_SRC_SHIFT); 0: no limit */
 	__u32 synack_per_src; /* ... per source prefix slot (guard_srcs) per window; 0: no limit */
 	__u32 src_rules; /* entries in guard_srclist; 0: it is not looked up */
-	__u32 pad1;
+	__u32 pad2;
+	/* For `shakeoff status` (the maps are all it has); BPF never reads these. */
+	__u64 start_time_ns; /* CLOCK_REALTIME when the controller started */
+	__u32 xdp_flags; /* the XDP mode asked for: 0 (native where the driver has it), or
+			  * XDP_FLAGS_DRV_MODE / XDP_FLAGS_SKB_MODE */
+	__u32 syn_threshold; /* auto mode: SYN/s per port that turns cookies on */
+	__u8 key_source; /* enum guard_key_source */
+	__u8 pad1[7];
+	char version[16]; /* shakeoff's version, NUL-terminated */
 	struct local_id id; /* sources no client has, our MAC */
 	/* last, so a test can write it as the value's last 8 bytes (test_faults.sh) */
 	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */

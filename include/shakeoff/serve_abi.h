@@ -247,6 +247,11 @@ struct serve_cfg {
 	__u32 oow_gap_ms; /* per flow: at least this long between challenge / duplicate
 			   * ACKs (Linux tcp_invalid_ratelimit: 500) */
 	__u32 pad1;
+	/* For `shakeoff status` (the maps are all it has); BPF never reads these. CTL. */
+	__u32 owner_pid; /* pid of the controller that attached us */
+	__u32 xdp_flags; /* the XDP mode asked for (0: native where the driver has it) */
+	__u64 start_time_ns; /* CLOCK_REALTIME when the controller started */
+	char version[16]; /* shakeoff's version, NUL-terminated */
 	struct local_id id; /* sources no client has, our MAC */
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock cookie slots */
 	__u64 slot_override; /* non-zero: cookie slot instead of the clock (tests) */

@@ -155,4 +155,6 @@ holder_up() {
 	nsenter --mount="/proc/$HOLDER/ns/mnt" mount -t bpf bpf /sys/fs/bpf ||
 		fail "cannot mount a private bpffs"
 }
+# pin_dir IFACE [NS]: where a guard in namespace NS (default $TOPO-srv) pins IFACE's objects.
+pin_dir() { echo "/sys/fs/bpf/shakeoff/$(stat -L -c %i "/run/netns/${2:-$TOPO-srv}")/$1"; }
 in_holder() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$TOPO-srv" "$@"; }

@@ -216,7 +216,7 @@ case_iface_deleted() {
 	xid=$(ip -n "$TOPO-srv" -j link show dev srv1 | jq -r '.[0].xdp.prog.id // 0')
 	tid=$(tcx_ids srv1 | jq '.[0] // 0')
 	[ "$xid" != 0 ] && [ "$tid" != 0 ] || fail "guard's programs not found on srv1" || return
-	in_holder test -d /sys/fs/bpf/shakeoff/srv1 || fail "guard pinned nothing" || return
+	in_holder test -d "$(pin_dir srv1)" || fail "guard pinned nothing" || return
 	ip -n "$TOPO-srv" link del srv1
 	for i in $(seq 50); do
 		kill -0 "$GUARD_PID" 2>/dev/null || break
@@ -230,7 +230,7 @@ case_iface_deleted() {
 	grep -q "srv1 is gone" "$WORK/guard.log" || fail "no line about srv1 going away" || return
 	echo "    ok: $(grep -m1 'is gone' "$WORK/guard.log")"
 	want_eq "guard exit status (as serve's: 1)" $rc 1 || return
-	! in_holder test -e /sys/fs/bpf/shakeoff/srv1 || fail "pins left in /sys/fs/bpf/shakeoff/srv1" || return
+	! in_holder test -e "$(pin_dir srv1)" || fail "pins left in $(pin_dir srv1)" || return
 	want_eq "links of the XDP program" "$(link_of_prog "$xid")" 0 || return
 	want_eq "links of the TC program" "$(link_of_prog "$tid")" 0 || return
 	! prog_exists "$xid" || fail "XDP program $xid still loaded" || return

@@ -626,9 +626,9 @@ case_detach_after_kill() {
 	want_eq "tcx ingress on srv1 after detach" "$(tcx_ids srv1)" "[]" || return
 	! srv "$SHAKEOFF" stats srv1 >/dev/null 2>&1 || fail "stats still finds a guard on srv1" || return
 	# The pins live where the dead guard put them; detach removes them where it sees them.
-	in_holder test -d /sys/fs/bpf/shakeoff/srv1 || fail "the dead guard's pins were not there" || return
+	in_holder test -d "$(pin_dir srv1)" || fail "the dead guard's pins were not there" || return
 	out=$(in_holder "$SHAKEOFF" detach srv1) || fail "detach (pins) failed: $out" || return
-	! in_holder test -e /sys/fs/bpf/shakeoff/srv1 || fail "pins left after detach" || return
+	! in_holder test -e "$(pin_dir srv1)" || fail "pins left after detach" || return
 	echo "    ok: pins removed"
 	want_eq "links of the XDP program" "$(link_of_prog "$xid")" 0 || return
 	want_eq "links of the TC program" "$(link_of_prog "$tid")" 0 || return
@@ -653,7 +653,7 @@ case_sigterm_clean() {
 	read -r xid tid <<<"$(guard_ids srv1)"
 	echo "    guard programs: xdp $xid, tc $tid"
 	[ "$xid" != 0 ] && [ "$tid" != 0 ] || fail "could not find guard's programs" || return
-	in_holder test -d /sys/fs/bpf/shakeoff/srv1 || fail "guard pinned nothing" || return
+	in_holder test -d "$(pin_dir srv1)" || fail "guard pinned nothing" || return
 	kill -TERM "$GUARD_PID"
 	wait "$GUARD_PID"
 	rc=$?
@@ -666,7 +666,7 @@ case_sigterm_clean() {
 	want_eq "links of the TC program" "$(link_of_prog "$tid")" 0 || return
 	! prog_exists "$xid" || fail "XDP program $xid still loaded" || return
 	! prog_exists "$tid" || fail "TC program $tid still loaded" || return
-	! in_holder test -e /sys/fs/bpf/shakeoff/srv1 || fail "pins left in /sys/fs/bpf/shakeoff/srv1" || return
+	! in_holder test -e "$(pin_dir srv1)" || fail "pins left in $(pin_dir srv1)" || return
 	echo "    ok: programs unloaded, no links, no pins"
 	want_eq "cli1 keeps its own XDP program" "$(cli_xdp_name cli1)" so_lab_pass
 }

@@ -391,7 +391,8 @@ case_refusals() {
 # 6. SIGTERM and SIGKILL leave nothing behind; detach after SIGKILL still succeeds.
 case_lifecycle() {
 	case_reset || return
-	local xid pins=/sys/fs/bpf/shakeoff/srv0 out rc hp
+	local xid pins out rc hp
+	pins=$(pin_dir srv0)
 	holder_up || return
 	serve_up "$WORK/serve.log" --app echo || return
 	xid=$(xdp_id srv0)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd/cmds.h"
+#include "core/jsonl.h"
 #include "cmd/optab.h"
 #include "core/opts.h"
 #include "core/syscheck.h"
@@ -66,7 +67,7 @@ static void print_json(const char *ifname, const struct check_item *it, size_t n
 {
 	size_t i;
 
-	printf("{\"iface\":");
+	printf("%s,\"iface\":", json_ts());
 	json_str(ifname);
 	printf(",\"guard_ready\":%s,\"serve_ready\":%s,\"checks\":[",
 	       ready(it, n, NEED_GUARD) ? "true" : "false",

@@ -5,6 +5,7 @@
 
 int cmd_guard(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
 int cmd_lab(int argc, char **argv);

@@ -15,7 +15,9 @@
 #include "core/clock.h"
 #include "core/iface.h"
 #include "core/log.h"
+#include "core/sysenv.h"
 #include "core/opts.h"
+#include "core/jsonl.h"
 
 static void addr_str(const __be32 *a, __be16 port, char *buf, size_t len)
 {
@@ -48,6 +50,7 @@ static void conns_usage(FILE *f)
 int cmd_conns(int argc, char **argv)
 {
 	const char *ifname;
+	char caps[64];
 	struct serve_flow_key key, next;
 	struct serve_flow v;
 	struct prog_ref p;
@@ -69,6 +72,10 @@ int cmd_conns(int argc, char **argv)
 	ifindex = optab_iface(argc, argv, "conns", &ifname);
 	if (ifindex < 0)
 		return -ifindex;
+	if (sysenv_check_read_caps(caps, sizeof(caps))) {
+		pr_warn("missing %s: conns reads serve's flow table by id\n", caps);
+		return EXIT_USAGE;
+	}
 	/* on the hook, or a stage of the root program there (--xdp-stage) */
 	if (xdp_find_named(ifindex, SERVE_XDP_PROG_NAME, &p)) {
 		pr_warn("no shakeoff serve on %s\n", argv[optind]);
@@ -81,7 +88,7 @@ int cmd_conns(int argc, char **argv)
 	}
 	now = clock_mono_ns();
 	if (json)
-		printf("{\"iface\":\"%s\",\"flows\":[", argv[optind]);
+		printf("%s,\"iface\":\"%s\",\"flows\":[", json_ts(), argv[optind]);
 	else
 		printf("%-46s %-46s %-11s %10s %10s %10s %10s %10s %8s\n", "client", "local",
 		       "state", "snd_una", "snd_nxt", "rcv_nxt", "bytes_out", "bytes_in", "age_s");

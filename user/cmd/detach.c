@@ -22,7 +22,9 @@ static void detach_usage(FILE *f)
 	fprintf(f,
 		"Usage: shakeoff detach IFACE\n\n"
 		"Remove shakeoff's XDP and TC programs from IFACE and its pins under\n" SHAKEOFF_PIN_ROOT
-		"/IFACE, and their entries in\nthe PROG_ARRAYs of IFACE's XDP program (guard or serve as a stage). Nothing\nelse on IFACE is touched.\n\n"
+		"/NETNS/IFACE (NETNS: the network namespace's inode number), and their entries\n"
+		"in the PROG_ARRAYs of IFACE's XDP program (guard or serve as a stage). Nothing\n"
+		"else on IFACE is touched.\n\n"
 		"Options:\n");
 	optab_print(f, detach_opts);
 }

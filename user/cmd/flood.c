@@ -35,6 +35,7 @@
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
+#include "core/jsonl.h"
 
 #define CMD "flood"
 #define DEFAULT_SRC4 "198.18.0.0/15"
@@ -561,13 +562,13 @@ static void flood_report(const struct flood_args *a, const struct flood_state *s
 	if (a->json) {
 		if (dropped >= 0)
 			snprintf(dropbuf, sizeof(dropbuf), "%lld", dropped);
-		printf("{\"iface\":\"%s\",\"kind\":\"%s\",\"family\":\"%s\",\"dst\":\"%s\","
+		printf("%s,\"iface\":\"%s\",\"kind\":\"%s\",\"family\":\"%s\",\"dst\":\"%s\","
 		       "\"dport\":%lu,\"sent\":%llu,\"aborted\":%llu,\"tx_dropped\":%s,"
 		       "\"seconds\":%.3f,\"pps\":%.0f,\"threads\":%lu,\"batch\":%lu}\n",
-		       a->ifname, kind_name(a->kind), a->dst.family == AF_INET ? "ipv4" : "ipv6",
-		       buf, a->dport, (unsigned long long)sum->tx,
-		       (unsigned long long)sum->short_frame, dropbuf, secs, pps, a->threads,
-		       a->batch);
+		       json_ts(), a->ifname, kind_name(a->kind),
+		       a->dst.family == AF_INET ? "ipv4" : "ipv6", buf, a->dport,
+		       (unsigned long long)sum->tx, (unsigned long long)sum->short_frame, dropbuf,
+		       secs, pps, a->threads, a->batch);
 		return;
 	}
 	printf("sent %llu %s segments to %s port %lu on %s in %.3f s: %.0f pps\n",

@@ -12,6 +12,7 @@
 #include <linux/if_link.h>
 #include <netinet/in.h>
 
+#include "core/attach.h"
 #include "cmd/cmds.h"
 #include "cmd/coexist_opts.h"
 #include "cmd/conffile.h"
@@ -29,6 +30,7 @@
 #include "guard/counters.h"
 #include "guard/metrics.h"
 #include "metrics/metrics.h"
+#include "core/jsonl.h"
 
 #define GUARD_TICK_MS 250
 
@@ -378,21 +380,22 @@ static void guard_announce(const struct guard *g, const struct guard_opts *o, bo
 	unsigned int i, n = 0;
 
 	if (json) {
-		printf("{\"event\":\"attached\",\"iface\":\"%s\",\"cookies\":\"%s\",\"ports\":[",
-		       o->ifname, o->mode == GUARD_COOKIES_AUTO ? "auto" : "always");
+		printf("%s,\"event\":\"attached\",\"iface\":\"%s\",\"cookies\":\"%s\",\"ports\":[",
+		       json_ts(), o->ifname, o->mode == GUARD_COOKIES_AUTO ? "auto" : "always");
 		for (i = 0; i < 65536; i++)
 			if (o->ports[i])
 				printf("%s%u", n++ ? "," : "", i);
 		printf("],\"addrs\":[");
 		for (i = 0; i < o->naddrs; i++)
 			printf("%s\"%s\"", i ? "," : "", ip_str(&o->addrs[i], buf, sizeof(buf)));
-		printf("],\"maps_bytes\":%llu}\n", (unsigned long long)maps);
+		printf("],\"xdp_mode\":\"%s\",\"maps_bytes\":%llu}\n", xdp_attach_mode(g->ifindex),
+		       (unsigned long long)maps);
 	} else {
-		printf("guard on %s: %u port(s), %u address(es), cookies %s, maps %.1f MiB of kernel "
-		       "memory; Ctrl-C to detach\n",
+		printf("guard on %s: %u port(s), %u address(es), cookies %s, XDP %s, maps %.1f MiB of "
+		       "kernel memory; Ctrl-C to detach\n",
 		       o->ifname, o->nports, o->naddrs,
 		       o->mode == GUARD_COOKIES_AUTO ? "auto" : "always",
-		       (double)maps / (1024.0 * 1024.0));
+		       xdp_attach_mode(g->ifindex), (double)maps / (1024.0 * 1024.0));
 	}
 	fflush(stdout);
 }
@@ -421,8 +424,8 @@ static struct guard_conf *guard_conf_load(int argc, char **argv, int *err)
 static void guard_refused(const struct guard_conf *k, const char *what, const char *why)
 {
 	if (k->json) {
-		printf("{\"event\":\"%s_refused\",\"iface\":\"%s\",\"reason\":\"%s\"}\n", what,
-		       k->o.ifname, why);
+		printf("%s,\"event\":\"%s_refused\",\"iface\":\"%s\",\"reason\":\"%s\"}\n",
+		       json_ts(), what, k->o.ifname, why);
 		fflush(stdout);
 	} else {
 		pr_warn("%s: %s refused, the running configuration stays: %s\n", k->o.ifname, what,
@@ -452,8 +455,8 @@ static struct guard_conf *guard_do_reload(struct guard *g, struct guard_conf *cu
 		return cur;
 	}
 	if (n->json)
-		printf("{\"event\":\"reloaded\",\"iface\":\"%s\",\"changes\":%d}\n", n->o.ifname,
-		       err);
+		printf("%s,\"event\":\"reloaded\",\"iface\":\"%s\",\"changes\":%d}\n", json_ts(),
+		       n->o.ifname, err);
 	else
 		printf("%s: reloaded%s%s: %d kind(s) of change\n", n->o.ifname,
 		       n->config ? " " : "", n->config ? n->config : "", err);
@@ -587,8 +590,8 @@ int cmd_guard(int argc, char **argv)
 	sd_notify_stopping();
 	if (!guard_counters_read(guard_stats_fd(&g), cur)) {
 		if (k->json) {
-			printf("{\"event\":\"detached\",\"iface\":\"%s\",\"counters\":",
-			       k->o.ifname);
+			printf("%s,\"event\":\"detached\",\"iface\":\"%s\",\"counters\":",
+			       json_ts(), k->o.ifname);
 			guard_counters_print(stdout, cur, true);
 			printf("}\n");
 		} else {

@@ -34,6 +34,7 @@
 #include "core/percpu.h"
 #include "core/stat_names.h"
 #include "core/tcinfo.h"
+#include "core/jsonl.h"
 
 static const char *const lab_prog_names[LAB__COUNT] = {
 #define LAB_PROG_NAME(id, name) [LAB_##id] = name,
@@ -543,7 +544,7 @@ static int lab_read(int argc, char **argv)
 	}
 
 	if (json) {
-		printf("{\"iface\":\"%s\"", argv[optind]);
+		printf("%s,\"iface\":\"%s\"", json_ts(), argv[optind]);
 		if (prog >= 0) {
 			printf(",\"program\":\"%s\",\"prog_id\":%u,\"mode\":\"%s\",\"counters\":{",
 			       lab_prog_names[prog], slot.id, slot.mode);

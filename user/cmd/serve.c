@@ -7,16 +7,19 @@
 #include <time.h>
 
 #include "apps/apps.h"
+#include "core/attach.h"
 #include "cmd/cmds.h"
 #include "cmd/coexist_opts.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
+#include "core/iface.h"
 #include "core/log.h"
 #include "core/sdnotify.h"
 #include "core/opts.h"
 #include "metrics/metrics.h"
 #include "serve/metrics.h"
 #include "serve/serve.h"
+#include "core/jsonl.h"
 
 static volatile sig_atomic_t serve_exiting;
 
@@ -133,6 +136,7 @@ int cmd_serve(int argc, char **argv)
 	struct serve_metrics *sm = NULL;
 	const char *metrics = NULL;
 	struct serve *s = NULL;
+	const char *mode;
 	int c, err;
 
 	optab_reset();
@@ -244,11 +248,14 @@ int cmd_serve(int argc, char **argv)
 		err = serve_metrics_start(&sm, s, metrics);
 	if (err)
 		goto out;
+	mode = xdp_attach_mode(iface_index(o.ifname));
 	if (o.json)
-		printf("{\"event\":\"attached\",\"iface\":\"%s\",\"port\":%u,\"app\":\"%s\"}\n",
-		       o.ifname, o.port, o.app);
+		printf("%s,\"event\":\"attached\",\"iface\":\"%s\",\"port\":%u,\"app\":\"%s\","
+		       "\"xdp_mode\":\"%s\"}\n",
+		       json_ts(), o.ifname, o.port, o.app, mode);
 	else
-		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
+		printf("serve on %s: port %u, app %s, XDP %s; Ctrl-C to detach\n", o.ifname, o.port,
+		       o.app, mode);
 	fflush(stdout);
 	sd_notify_ready("serving");
 	serve_print_memory(s, o.json);

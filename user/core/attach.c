@@ -49,6 +49,26 @@ int xdp_prog_on(int ifindex, struct prog_ref *p)
 	return id ? prog_ref_by_id(id, p) : 0;
 }
 
+const char *xdp_attach_mode(int ifindex)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (bpf_xdp_query(ifindex, 0, &q))
+		return "none";
+	switch (q.attach_mode) {
+	case XDP_ATTACHED_DRV:
+		return "native";
+	case XDP_ATTACHED_SKB:
+		return "generic";
+	case XDP_ATTACHED_HW:
+		return "offload";
+	case XDP_ATTACHED_MULTI:
+		return "multi";
+	default:
+		return "none";
+	}
+}
+
 int tcx_progs_on(int ifindex, struct prog_ref *out, int max)
 {
 	LIBBPF_OPTS(bpf_prog_query_opts, q);

@@ -22,6 +22,12 @@ struct prog_ref {
 
 /* The XDP program on ifindex, if any (any attach mode). */
 int xdp_prog_on(int ifindex, struct prog_ref *p);
+/*
+ * The mode the kernel runs ifindex's XDP program in, as bpf_xdp_query()'s
+ * attach_mode says: "native" (driver), "generic" (skb), "offload" (hw),
+ * "multi" (more than one mode at once), or "none".
+ */
+const char *xdp_attach_mode(int ifindex);
 /* tcx ingress programs on ifindex: fills up to max, returns the count or -errno. */
 int tcx_progs_on(int ifindex, struct prog_ref *out, int max);
 int prog_ref_by_id(__u32 id, struct prog_ref *p);

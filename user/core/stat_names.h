@@ -14,6 +14,7 @@
 extern const char *const guard_stat_names[GS__COUNT];
 extern const char *const guard_stat_help[GS__COUNT];
 extern const char *const serve_stat_names[SS__COUNT];
+extern const char *const serve_stat_help[SS__COUNT];
 extern const char *const lab_stat_names[LAB_S__COUNT];
 /* LAB_M() mask of the lab programs that move each lab counter */
 extern const unsigned int lab_stat_progs[LAB_S__COUNT];

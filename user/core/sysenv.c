@@ -41,6 +41,19 @@ int sysenv_check_caps(char *buf, size_t len)
 	return -EPERM;
 }
 
+int sysenv_check_read_caps(char *buf, size_t len)
+{
+	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = {};
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	if (data[0].effective & (1U << CAP_SYS_ADMIN))
+		return 0;
+	snprintf(buf, len, "CAP_SYS_ADMIN");
+	return -EPERM;
+}
+
 int sysenv_has_kfunc(const char *name)
 {
 	struct btf *btf = btf__load_vmlinux_btf();

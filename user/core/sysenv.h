@@ -8,6 +8,12 @@
 
 /* 0 if we hold CAP_BPF and CAP_NET_ADMIN; else -EPERM with the missing ones named in buf. */
 int sysenv_check_caps(char *buf, size_t len);
+/*
+ * 0 if we may open programs and maps by id (BPF_*_GET_FD_BY_ID wants
+ * CAP_SYS_ADMIN; CAP_BPF is not enough), as stats, status and conns do;
+ * else -EPERM with what is missing named in buf.
+ */
+int sysenv_check_read_caps(char *buf, size_t len);
 /* 0 if vmlinux BTF has the kfunc; -ENOENT if not; -errno if BTF cannot be read. */
 int sysenv_has_kfunc(const char *name);
 /* The running kernel's release string ("6.18.0"), for messages. */

@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "guard.skel.h"
+#include "core/jsonl.h"
 #include "core/iface.h"
 #include "core/listeners.h"
 #include "core/log.h"
@@ -52,8 +53,8 @@ static void apply_note(const struct apply_ctx *c, const char *what, const char *
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	if (c->json)
-		printf("{\"event\":\"changed\",\"iface\":\"%s\",\"what\":\"%s\",\"detail\":\"%s\"}\n",
-		       c->g->o->ifname, what, detail);
+		printf("%s,\"event\":\"changed\",\"iface\":\"%s\",\"what\":\"%s\",\"detail\":\"%s\"}\n",
+		       json_ts(), c->g->o->ifname, what, detail);
 	else
 		printf("%s: %s: %s\n", c->g->o->ifname, what, detail);
 	fflush(stdout);

@@ -27,6 +27,9 @@
 #include "core/syscheck.h"
 #include "core/sysenv.h"
 #include "core/tcinfo.h"
+#include "core/clock.h"
+#include "core/version.h"
+#include "core/jsonl.h"
 
 static const char *const guard_prog_names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
 
@@ -189,6 +192,11 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	guard_rst_budget(o, cfg);
 	/* src_rules too: at start limits_apply() fills guard_srclist before the attach */
 	limits_cfg_fill(o, cfg);
+	cfg->start_time_ns = g->start_time_ns;
+	cfg->xdp_flags = o->xdp_flags;
+	cfg->syn_threshold = o->syn_threshold > 0xffffffffUL ? 0xffffffffU : o->syn_threshold;
+	cfg->key_source = g->keys.from_file ? GUARD_KEYS_FILE : GUARD_KEYS_RANDOM;
+	snprintf(cfg->version, sizeof(cfg->version), "%s", SHAKEOFF_VERSION);
 	/* Linux answers no frame to another MAC, and no source it has itself */
 	return local_id_fill(&cfg->id, o->ifname);
 }
@@ -414,6 +422,7 @@ int guard_start(struct guard *g, struct guard_opts *o)
 	g->keys.who = o->ifname;
 	g->keys.overlap_ns = o->key_overlap * 1000000000ULL;
 	g->clock_offset = clock_tai_offset();
+	g->start_time_ns = (__u64)clock_ns(CLOCK_REALTIME);
 
 	g->port_list = calloc(o->nports, sizeof(*g->port_list));
 	g->listen4 = calloc(65536, sizeof(bool));
@@ -493,8 +502,8 @@ static int guard_flood_check(struct guard *g, unsigned int tick_ms, bool json)
 		if (bpf_map_update_elem(ports_fd, &port, &v, BPF_ANY))
 			return -errno;
 		if (json)
-			printf("{\"event\":\"%s\",\"iface\":\"%s\",\"port\":%u,\"syn_rate\":%.0f}\n",
-			       attack ? "calm" : "flood", g->o->ifname, port, rate);
+			printf("%s,\"event\":\"%s\",\"iface\":\"%s\",\"port\":%u,\"syn_rate\":%.0f}\n",
+			       json_ts(), attack ? "calm" : "flood", g->o->ifname, port, rate);
 		else
 			printf("%s: port %u %s (%.0f SYN/s)\n", g->o->ifname, port,
 			       attack ? "calm again: SYNs go to the kernel" :

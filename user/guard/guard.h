@@ -52,6 +52,7 @@ struct guard {
 	char pin_dir[128];
 	struct key_source keys;
 	__s64 clock_offset;
+	__u64 start_time_ns; /* CLOCK_REALTIME at guard_start(), for guard_cfg */
 	struct guard_recent *recent; /* guard_recent, mapped */
 	unsigned int reseed_ms; /* since TIME_WAIT sockets were last marked */
 	__u16 *port_list; /* the protected ports, ascending */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "core/clock.h"
+#include "core/jsonl.h"
 #include "core/log.h"
 #include "guard/keys.h"
 
@@ -35,8 +36,8 @@ key_log_step(const struct key_source *ks, bool json, const char *fmt, ...)
 	va_list ap;
 
 	if (json) {
-		printf("{\"event\":\"key_roll\",\"iface\":\"%s\",\"phase\":\"%s\",\"overlap_s\":%llu}\n",
-		       key_who(ks), key_phase_name(ks->phase), key_overlap_s(ks));
+		printf("%s,\"event\":\"key_roll\",\"iface\":\"%s\",\"phase\":\"%s\",\"overlap_s\":%llu}\n",
+		       json_ts(), key_who(ks), key_phase_name(ks->phase), key_overlap_s(ks));
 	} else {
 		printf("%s: ", key_who(ks));
 		va_start(ap, fmt);
@@ -50,8 +51,8 @@ key_log_step(const struct key_source *ks, bool json, const char *fmt, ...)
 static void key_log_refused(const struct key_source *ks, const char *path, int err, bool json)
 {
 	if (json) {
-		printf("{\"event\":\"key_file_refused\",\"iface\":\"%s\",\"reason\":\"%s\"}\n",
-		       key_who(ks), keys_strerror(err));
+		printf("%s,\"event\":\"key_file_refused\",\"iface\":\"%s\",\"reason\":\"%s\"}\n",
+		       json_ts(), key_who(ks), keys_strerror(err));
 		fflush(stdout);
 	} else {
 		pr_warn("%s: key file %s refused (%s): keeping the secret in use\n", key_who(ks),

@@ -12,6 +12,7 @@
 #include "core/log.h"
 #include "core/percpu.h"
 #include "guard/views.h"
+#include "core/stage.h"
 
 #define SRCS_BYTES ((size_t)GUARD_SRC_SLOTS * sizeof(struct guard_src))
 #define PORT_WORDS (sizeof(struct guard_port_stats) / sizeof(__u64))
@@ -45,15 +46,33 @@ int views_from_fds(struct guard_views *v, int ports_fd, int portstat_fd, int src
 	return views_map(v);
 }
 
+int views_open_id(__u32 prog_id, struct guard_views *v)
+{
+	int err;
+
+	memset(v, 0, sizeof(*v));
+	v->own_fds = true;
+	v->ports_fd = prog_map_fd(prog_id, GUARD_MAP_PORTS);
+	v->portstat_fd = prog_map_fd(prog_id, GUARD_MAP_PORT_STATS);
+	/* the TC program shares the maps: the sources are XDP's all the same */
+	v->srcs_fd = prog_map_fd(prog_id, GUARD_MAP_SRCS);
+	err = v->ports_fd < 0 ? v->ports_fd : v->portstat_fd < 0 ? v->portstat_fd : 0;
+	err = err ?: views_map(v);
+	if (err)
+		views_close(v);
+	return err;
+}
+
 int views_open(int ifindex, struct guard_views *v)
 {
 	struct prog_ref p, tc[16];
 	__u32 id = 0;
-	int i, n, err;
+	int i, n;
 
 	memset(v, 0, sizeof(*v));
 	v->ports_fd = v->portstat_fd = v->srcs_fd = -1;
-	if (!xdp_prog_on(ifindex, &p) && p.id && !strcmp(p.name, GUARD_XDP_PROG_NAME)) {
+	/* on the hook, or a stage of the root program there (--xdp-stage) */
+	if (!xdp_find_named(ifindex, GUARD_XDP_PROG_NAME, &p)) {
 		id = p.id;
 	} else {
 		n = tcx_progs_on(ifindex, tc, 16);
@@ -63,16 +82,7 @@ int views_open(int ifindex, struct guard_views *v)
 	}
 	if (!id)
 		return -ENOENT;
-	v->own_fds = true;
-	v->ports_fd = prog_map_fd(id, GUARD_MAP_PORTS);
-	v->portstat_fd = prog_map_fd(id, GUARD_MAP_PORT_STATS);
-	/* only XDP counts sources: through the TC program there are none to show */
-	v->srcs_fd = prog_map_fd(id, GUARD_MAP_SRCS);
-	err = v->ports_fd < 0 ? v->ports_fd : v->portstat_fd < 0 ? v->portstat_fd : 0;
-	err = err ?: views_map(v);
-	if (err)
-		views_close(v);
-	return err;
+	return views_open_id(id, v);
 }
 
 void views_close(struct guard_views *v)

@@ -44,6 +44,8 @@ struct guard_src_view {
  * program). 0, -ENOENT (no guard), -EPERM or another -errno.
  */
 int views_open(int ifindex, struct guard_views *v);
+/* ... of the guard whose XDP or TC program has id prog_id. */
+int views_open_id(__u32 prog_id, struct guard_views *v);
 /* The same from fds the caller keeps (the guard process: bpf_map__fd() of its skeleton). */
 int views_from_fds(struct guard_views *v, int ports_fd, int portstat_fd, int srcs_fd);
 void views_close(struct guard_views *v);

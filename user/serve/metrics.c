@@ -39,12 +39,6 @@ struct serve_metrics {
 	struct serve_flow vals[FLOW_BATCH];
 };
 
-static const char *const serve_stat_help[SS__COUNT] = {
-#define SERVE_STAT_HELP(id, name, help) [SS_##id] = help,
-	SERVE_STATS(SERVE_STAT_HELP)
-#undef SERVE_STAT_HELP
-};
-
 #define GROUP(prefix)                                                 \
 	{                                                             \
 		prefix, serve_stat_names, serve_stat_help, SS__COUNT, \

@@ -39,6 +39,8 @@
 #include "serve/serve_int.h"
 #include "serve/walk.h"
 #include "serve/xsk.h"
+#include "core/jsonl.h"
+#include "core/version.h"
 
 static int serve_configure(struct serve *s, const struct serve_opts *o)
 {
@@ -73,6 +75,9 @@ static int serve_configure(struct serve *s, const struct serve_opts *o)
 	cfg->rst_per_sec = 1000;
 	cfg->oow_gap_ms = 500;
 	cfg->clock_offset_ns = s->clock_offset;
+	cfg->owner_pid = getpid();
+	cfg->start_time_ns = (__u64)clock_ns(CLOCK_REALTIME);
+	snprintf(cfg->version, sizeof(cfg->version), "%s", SHAKEOFF_VERSION);
 	/* Linux answers no frame to another MAC, and no source it has itself */
 	if (local_id_fill(&cfg->id, o->ifname))
 		return 1;
@@ -265,10 +270,10 @@ void serve_print_memory(struct serve *s, bool json)
 	per_conn = (__u64)s->stack->cfg.snd_buf + s->stack->cfg.rcv_buf;
 	conns_max = per_conn * s->o->max_flows;
 	if (json) {
-		printf("{\"event\":\"memory\",\"iface\":\"%s\",\"max_flows\":%lu,"
+		printf("%s,\"event\":\"memory\",\"iface\":\"%s\",\"max_flows\":%lu,"
 		       "\"max_half_open\":%lu,\"flow_table_bytes\":%llu,\"other_maps_bytes\":%llu,"
 		       "\"umem_bytes\":%llu,\"conn_buf_bytes\":%llu,\"conn_buf_max_bytes\":%llu}\n",
-		       s->o->ifname, s->o->max_flows, s->o->max_half_open,
+		       json_ts(), s->o->ifname, s->o->max_flows, s->o->max_half_open,
 		       (unsigned long long)flows, (unsigned long long)maps,
 		       (unsigned long long)umem, (unsigned long long)per_conn,
 		       (unsigned long long)conns_max);
@@ -300,8 +305,8 @@ static void table_full_check(struct serve *s)
 	if (n != s->full_seen && !s->full) {
 		s->full = true;
 		if (s->o->json)
-			printf("{\"event\":\"table_full\",\"iface\":\"%s\",\"max_flows\":%lu}\n",
-			       s->o->ifname, s->o->max_flows);
+			printf("%s,\"event\":\"table_full\",\"iface\":\"%s\",\"max_flows\":%lu}\n",
+			       json_ts(), s->o->ifname, s->o->max_flows);
 		else
 			printf("%s: flow table full (%lu flows): new connections refused, "
 			       "established ones kept\n",
@@ -311,7 +316,8 @@ static void table_full_check(struct serve *s)
 		/* no refusal for a second and the walk found a free entry */
 		s->full = false;
 		if (s->o->json)
-			printf("{\"event\":\"table_ok\",\"iface\":\"%s\"}\n", s->o->ifname);
+			printf("%s,\"event\":\"table_ok\",\"iface\":\"%s\"}\n", json_ts(),
+			       s->o->ifname);
 		else
 			printf("%s: flow table has room again\n", s->o->ifname);
 		fflush(stdout);
@@ -328,8 +334,8 @@ static void link_check(struct serve *s)
 		return;
 	s->link_down = !up;
 	if (s->o->json)
-		printf("{\"event\":\"link_%s\",\"iface\":\"%s\"}\n", up ? "up" : "down",
-		       s->o->ifname);
+		printf("%s,\"event\":\"link_%s\",\"iface\":\"%s\"}\n", json_ts(),
+		       up ? "up" : "down", s->o->ifname);
 	else if (up)
 		printf("%s: link up again: serving\n", s->o->ifname);
 	else
@@ -400,14 +406,14 @@ void serve_print_stats(struct serve *s, bool json)
 
 	percpu_sum_array(bpf_map__fd(s->skel->maps.serve_stats), sum, SS__COUNT);
 	if (json) {
-		printf("{\"event\":\"stats\",\"iface\":\"%s\",\"conns\":%lu,\"rx_frames\":%llu,"
+		printf("%s,\"event\":\"stats\",\"iface\":\"%s\",\"conns\":%lu,\"rx_frames\":%llu,"
 		       "\"rx_no_meta\":%llu,\"ctl_failed\":%llu,\"halfopen_expired\":%llu,"
 		       "\"gc_deleted\":%llu,\"tx_frames\":%llu,\"tx_drops\":%llu,\"synack_rtx\":%llu,"
 		       "\"synack_rtx_limited\":%llu,\"halfopen_tracked\":%u,"
 		       "\"halfopen_untracked\":%u,\"halfopen_pruned\":%llu,"
 		       "\"retrans_segs\":%llu,\"spurious_retrans\":%llu,\"undos\":%llu,"
 		       "\"rto_fired\":%llu,\"counters\":{",
-		       s->o->ifname, s->conns.n, (unsigned long long)s->rx_frames,
+		       json_ts(), s->o->ifname, s->conns.n, (unsigned long long)s->rx_frames,
 		       (unsigned long long)s->rx_no_meta, (unsigned long long)s->ctl.failed,
 		       (unsigned long long)s->halfopen_expired, (unsigned long long)s->gc_deleted,
 		       (unsigned long long)s->tx_frames, (unsigned long long)s->tx_drops,
