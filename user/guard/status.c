@@ -20,18 +20,20 @@ static void ports_read(int fd, __u8 *flags)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, bo);
 	__u32 *keys = calloc(65536, sizeof(*keys)), out = 0, n = 65536, k;
+	struct guard_port *all = calloc(65536, sizeof(*all));
 	struct guard_port v;
 	bool ok;
 
-	ok = keys &&
-	     (!bpf_map_lookup_batch(fd, NULL, &out, keys, flags, &n, &bo) || errno == ENOENT) &&
+	ok = keys && all &&
+	     (!bpf_map_lookup_batch(fd, NULL, &out, keys, all, &n, &bo) || errno == ENOENT) &&
 	     n == 65536;
 	/* an array's keys come back in order; anything else: ask one by one */
 	for (k = 0; ok && k < n; k++)
 		ok = keys[k] == k;
-	for (k = 0; !ok && k < 65536; k++)
-		flags[k] = bpf_map_lookup_elem(fd, &k, &v) ? 0 : v.flags;
+	for (k = 0; k < 65536; k++)
+		flags[k] = ok ? all[k].flags : bpf_map_lookup_elem(fd, &k, &v) ? 0 : v.flags;
 	free(keys);
+	free(all);
 }
 
 /* Each protected port: its listeners, and its counters when views has them. */
