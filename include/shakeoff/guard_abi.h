@@ -219,6 +219,7 @@ struct guard_cfg {
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock slots */
 	__u32 rst_per_cpu; /* stray-segment RSTs per CPU per window; 0: none */
 	__u32 rst_per_src; /* ... per source prefix per window; 0: none */
+	__u32 ecn; /* 1: a SYN's ECN request may be granted (net.ipv4.tcp_ecn not 0) */
 	struct local_id id; /* sources no client has, our MAC */
 	/* last, so a test can write it as the value's last 8 bytes (test_faults.sh) */
 	__u64 slot_override; /* non-zero: use this slot instead of the clock (tests) */

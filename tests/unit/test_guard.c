@@ -291,6 +291,7 @@ struct synack_want {
 	bool sack;
 	bool ts;
 	uint32_t tsecr; /* the TSecr the reply carries: the client's TSval */
+	bool ecn; /* ECE set, the ECN bit in the TSval (timestamps only) */
 };
 
 /* clang-format off */
@@ -473,8 +474,11 @@ static void row_spec(const struct row *w, struct pkt_spec *s)
 
 /* ---------------------------------------------------------------- replies */
 
-static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *k, uint32_t payload)
+/* The cookie for `syn` with `payload` (and with timestamps, TSval option bits tsopt). */
+static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *k, uint32_t payload,
+			    uint32_t tsopt)
 {
+	uint32_t msg = cookie_msg(payload, tsopt);
 	__be16 sport = htons(syn->sport), dport = htons(syn->dport);
 	__u64 hash;
 
@@ -483,13 +487,13 @@ static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *
 
 		memcpy(s, syn->saddr, 16);
 		memcpy(d, syn->daddr, 16);
-		hash = cookie_hash6(k->k0, k->k1, s, d, sport, dport, syn->seq, payload);
+		hash = cookie_hash6(k->k0, k->k1, s, d, sport, dport, syn->seq, msg);
 	} else {
 		__be32 s, d;
 
 		memcpy(&s, syn->saddr, 4);
 		memcpy(&d, syn->daddr, 4);
-		hash = cookie_hash4(k->k0, k->k1, s, d, sport, dport, syn->seq, payload);
+		hash = cookie_hash4(k->k0, k->k1, s, d, sport, dport, syn->seq, msg);
 	}
 	return cookie_from_hash(hash, payload);
 }
@@ -526,6 +530,9 @@ static bool check_reply_ip(const struct pkt_spec *in, const struct tr_run *r, st
 	return ok;
 }
 
+/* The TSval of the SYN-ACK check_synack() saw last: the client's ACKs echo it. */
+static uint32_t synack_tsval;
+
 /* A SYN-ACK answering `syn` with a cookie made at `slot` under key `k`. */
 static bool check_synack(const struct pkt_spec *syn, const struct tr_run *r,
 			 const struct synack_want *w, uint64_t slot, const struct guard_key *k,
@@ -533,14 +540,16 @@ static bool check_synack(const struct pkt_spec *syn, const struct tr_run *r,
 {
 	struct pkt_tcpopts o;
 	struct pkt_view v;
-	uint32_t cookie, payload, want_len;
+	uint32_t cookie, payload, want_len, tsopt = 0;
+	uint32_t ws = w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws;
 	int mss_idx = syn->ipv6 ? w->mss_idx6 : w->mss_idx4;
 	bool ok = true;
 
 	if (!check_reply_ip(syn, r, &v))
 		return false;
 	ok = ASSERT_EQ(ntohl(v.tcp->ack), syn->seq + 1, "SYN-ACK ack = client ISN + 1") && ok;
-	ok = ASSERT_EQ(v.tcp->flags, PKT_SYN | PKT_ACK, "SYN-ACK flags") && ok;
+	ok = ASSERT_EQ(v.tcp->flags, PKT_SYN | PKT_ACK | (w->ecn ? PKT_ECE : 0), "SYN-ACK flags") &&
+	     ok;
 	ok = ASSERT_EQ(ntohs(v.tcp->window), syn->ipv6 ? WIN6 : WIN4, "SYN-ACK window") && ok;
 
 	pkt_tcp_opts(&v, &o);
@@ -560,20 +569,27 @@ static bool check_synack(const struct pkt_spec *syn, const struct tr_run *r,
 	/* Linux's layout: MSS; SACK_PERM+TS, NOP NOP TS or NOP NOP SACK_PERM; NOP WS. */
 	want_len = 20 + 4 + (w->ts ? 12 : w->sack ? 4 : 0) + (w->ws >= 0 ? 4 : 0);
 	ok = ASSERT_EQ(v.tcp_hlen, want_len, "SYN-ACK TCP header length") && ok;
+	synack_tsval = o.ts ? o.tsval : 0;
 
 	cookie = ntohl(v.tcp->seq);
 	ok = ASSERT_EQ((cookie >> COOKIE_SLOT_SHIFT) & 1, slot & 1, "cookie slot parity") && ok;
 	ok = ASSERT_EQ((cookie >> COOKIE_MSS_SHIFT) & COOKIE_MSS_MASK, mss_idx,
 		       "cookie MSS index") &&
 	     ok;
-	ok = ASSERT_EQ((cookie >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK,
-		       w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws, "cookie window scale") &&
-	     ok;
-	ok = ASSERT_EQ(!!(cookie & COOKIE_SACK), w->sack, "cookie SACK bit") && ok;
 	ok = ASSERT_EQ(!!(cookie & COOKIE_TS), w->ts, "cookie TS bit") && ok;
-	payload = cookie_payload(slot, mss_idx, w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws,
-				 w->sack, w->ts);
-	ok = ASSERT_EQ(cookie, cookie_want(syn, k, payload), "cookie (hash recomputed)") && ok;
+	if (w->ts) {
+		/* the options ride in the TSval's low bits */
+		tsopt = cookie_tsopt(ws, w->sack, w->ecn);
+		ok = ASSERT_EQ(o.tsval & COOKIE_TSOPT_MASK, tsopt, "TSval option bits") && ok;
+	} else {
+		ok = ASSERT_EQ((cookie >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK, ws,
+			       "cookie window scale") &&
+		     ok;
+		ok = ASSERT_EQ(!!(cookie & COOKIE_SACK), w->sack, "cookie SACK bit") && ok;
+	}
+	payload = cookie_payload(slot, mss_idx, ws, w->sack, w->ts);
+	ok = ASSERT_EQ(cookie, cookie_want(syn, k, payload, tsopt), "cookie (hash recomputed)") &&
+	     ok;
 	if (cookie_out)
 		*cookie_out = cookie;
 	return ok;
@@ -1277,11 +1293,16 @@ static bool make_cookie(const struct pkt_spec *syn, struct tr_run *r, uint64_t s
 	return check_synack(syn, r, w, slot, k, cookie);
 }
 
-/* The client's third segment: ACK of the cookie, with a timestamp echo. */
+/* The client's third segment: ACK of the cookie, with a timestamp echo (the SYN's had TS). */
 static void ack_spec(struct pkt_spec *a, const struct pkt_spec *syn, uint32_t cookie)
 {
-	static const uint8_t ts[12] = { 1, 1, 8, 10, 0xa1, 0xb2, 0xc3, 0xd5, 0, 0, 0, 1 };
+	uint8_t ts[12] = { 1, 1, 8, 10, 0xa1, 0xb2, 0xc3, 0xd5 };
 
+	/* TSecr: the TSval of the SYN-ACK (its low bits hold half a timestamp cookie) */
+	ts[8] = synack_tsval >> 24;
+	ts[9] = synack_tsval >> 16;
+	ts[10] = synack_tsval >> 8;
+	ts[11] = synack_tsval;
 	*a = *syn;
 	a->flags = PKT_ACK;
 	a->seq = syn->seq + 1;
