@@ -136,22 +136,31 @@ SHAKEOFF_INLINE int answer_check(struct xdp_md *ctx, const struct guard_cfg *cfg
 }
 
 /*
- * Does the SYN ask for ECN as Linux grants it (tcp_ecn_create_request())?
- * ECE and CWR set, and the IP header not ECT-marked (a SYN that is marked
- * is a broken middlebox's).
+ * 1 if guard grants the SYN's ECN request, as Linux would
+ * (tcp_ecn_create_request()): ECE and CWR set, the IP header not ECT-marked
+ * (a marked SYN is a broken middlebox's), tcp_ecn allowing it, and
+ * timestamps, whose TSval alone has room for the cookie's ECN bit (Linux's
+ * cookies keep ECN the same way). Arithmetic, not branches: a known 0 or 1
+ * would have the verifier check the rest of the SYN-ACK twice.
  */
-SHAKEOFF_INLINE int syn_wants_ecn(struct xdp_md *ctx, const struct frame *f)
+SHAKEOFF_INLINE __u32 syn_ecn(struct xdp_md *ctx, const struct guard_cfg *cfg,
+			      const struct frame *f, const struct tcp_opts *o)
 {
-	void *data = (void *)(long)ctx->data;
-	void *data_end = (void *)(long)ctx->data_end;
+	void *data, *data_end;
 	/* the ECN field: the IPv4 TOS byte's low bits, bits 5..4 of IPv6's second byte */
-	__u8 *b = data + (f->l3_off & 0x3ff) + 1;
+	__u8 *b;
+	__u32 ask = ((f->tcp_flags & (TCP_F_ECE | TCP_F_CWR)) + TCP_F_ECE) >> 8, ect;
 
-	if ((f->tcp_flags & (TCP_F_ECE | TCP_F_CWR)) != (TCP_F_ECE | TCP_F_CWR))
-		return 0;
+	/* loaded apart: clang would fold the two into one pointer the verifier refuses */
+	barrier_var(ctx);
+	data = (void *)(long)ctx->data;
+	barrier_var(ctx);
+	data_end = (void *)(long)ctx->data_end;
+	b = data + (f->l3_off & 0x3ff) + 1;
 	if ((void *)(b + 1) > data_end)
 		return 0;
-	return !((f->ipv6 ? *b >> 4 : *b) & 3);
+	ect = (*b >> (f->ipv6 << 2)) & 3;
+	return ask & (((ect + 3) >> 2) ^ 1) & cfg->ecn & ((o->flags & OPT_TS) / OPT_TS);
 }
 
 /* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
@@ -163,18 +172,17 @@ SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, const struct guard_scope *g
 	struct cookie_made m;
 	struct tcp_opts opts;
 	struct reply r = {};
-	__u32 tsval = 0;
-	int ts, ecn;
+	__u32 tsval = 0, ecn;
+	int ts;
 
 	xdp_tcp_opts(ctx, f, &opts);
 	ts = !!(opts.flags & OPT_TS);
-	/* only a timestamp cookie can keep the ECN bit, as with Linux's cookies */
-	ecn = ts && cfg->ecn && syn_wants_ecn(ctx, f);
+	ecn = syn_ecn(ctx, cfg, f, &opts);
 
 	cookie_make(f, &opts, ecn, g->key, g->slot, &m);
 	r.seq = m.isn;
 	r.ack_seq = f->seq + 1;
-	r.flags = TCP_F_SYN | TCP_F_ACK | (ecn ? TCP_F_ECE : 0);
+	r.flags = TCP_F_SYN | TCP_F_ACK | (ecn * TCP_F_ECE);
 	r.window = f->ipv6 ? cfg->win6 : cfg->win4;
 	r.ttl = cfg->ttl;
 	if (ts)
@@ -280,13 +288,15 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 
 /*
  * cookie_check() with the ACK's timestamps, which a timestamp cookie (bit 0)
- * needs: only its ACKs pay for reading the options.
+ * needs: only its ACKs pay for reading the options. Global: inline, each
+ * way the options are read would verify the rest of guard_segment() again.
  */
-SHAKEOFF_INLINE int cookie_check_xdp(struct xdp_md *ctx, const struct frame *f,
-				     struct cookie_info *ci)
+__noinline int cookie_check_xdp(struct xdp_md *ctx, const struct frame *f, struct cookie_info *ci)
 {
 	struct tcp_opts opts;
 
+	if (!ctx || !f || !ci)
+		return -1;
 	ci->saw_ts = 0;
 	ci->tsecr = 0;
 	if ((f->ack_seq - 1) & COOKIE_TS) {

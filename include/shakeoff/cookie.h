@@ -144,11 +144,10 @@ SHAKEOFF_INLINE __u32 cookie_payload(__u64 slot, __u32 mss_idx, __u32 wscale, in
 	return p | ((wscale & COOKIE_WS_MASK) << COOKIE_WS_SHIFT) | (sack ? COOKIE_SACK : 0);
 }
 
-/* The option bits a timestamp cookie keeps in our TSval's low bits. */
-SHAKEOFF_INLINE __u32 cookie_tsopt(__u32 wscale, int sack, int ecn)
+/* The option bits a timestamp cookie keeps in our TSval's low bits; sack and ecn 0 or 1. */
+SHAKEOFF_INLINE __u32 cookie_tsopt(__u32 wscale, __u32 sack, __u32 ecn)
 {
-	return (wscale & COOKIE_TSOPT_WS_MASK) | (sack ? COOKIE_TSOPT_SACK : 0) |
-	       (ecn ? COOKIE_TSOPT_ECN : 0);
+	return (wscale & COOKIE_TSOPT_WS_MASK) | ((sack & 1) << 4) | ((ecn & 1) << 5);
 }
 
 /*
