@@ -287,9 +287,10 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 }
 
 /*
- * cookie_check() with the ACK's timestamps, which a timestamp cookie (bit 0)
- * needs: only its ACKs pay for reading the options. Global: inline, each
- * way the options are read would verify the rest of guard_segment() again.
+ * cookie_check() with the ACK's timestamps: half a timestamp cookie's check
+ * is in the TSecr, and a cookie without them fails with them (see
+ * cookie_verify()). Global: inline, each way the options are read would
+ * verify the rest of guard_segment() again.
  */
 __noinline int cookie_check_xdp(struct xdp_md *ctx, const struct frame *f, struct cookie_info *ci)
 {
@@ -297,13 +298,9 @@ __noinline int cookie_check_xdp(struct xdp_md *ctx, const struct frame *f, struc
 
 	if (!ctx || !f || !ci)
 		return -1;
-	ci->saw_ts = 0;
-	ci->tsecr = 0;
-	if ((f->ack_seq - 1) & COOKIE_TS) {
-		xdp_tcp_opts(ctx, f, &opts);
-		ci->saw_ts = !!(opts.flags & OPT_TS);
-		ci->tsecr = opts.tsecr;
-	}
+	xdp_tcp_opts(ctx, f, &opts);
+	ci->saw_ts = !!(opts.flags & OPT_TS);
+	ci->tsecr = opts.tsecr;
 	return cookie_check(f, ci);
 }
 
