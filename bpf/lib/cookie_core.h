@@ -74,7 +74,7 @@ SHAKEOFF_INLINE void cookie_make(const struct frame *f, const struct tcp_opts *o
 	__u32 payload = cookie_payload(slot, mss_idx, ws, sack, ts);
 	__u64 hash;
 
-	m->tsopt = ts ? cookie_tsopt(ws, sack, ecn) : 0;
+	m->tsopt = cookie_tsopt(ws, sack, ecn) & -(__u32)ts;
 	hash = cookie_hash_frame(k, f, f->seq, cookie_msg(payload, m->tsopt));
 	m->isn = cookie_from_hash(hash, payload);
 	m->ts_off = hash >> 32;

@@ -134,14 +134,19 @@ SHAKEOFF_INLINE __u32 cookie_mss_index(__u16 mss, int ipv6)
 	return 0;
 }
 
-/* The cookie's bits that are not hash; with timestamps wscale and SACK go to cookie_tsopt(). */
+/*
+ * The cookie's bits that are not hash; with timestamps wscale and SACK go to
+ * cookie_tsopt(). ts is 0 or 1. The layout helpers here are arithmetic, not
+ * branches: a branch on a value the verifier knows splits its states for
+ * the rest of the SYN-ACK.
+ */
 SHAKEOFF_INLINE __u32 cookie_payload(__u64 slot, __u32 mss_idx, __u32 wscale, int sack, int ts)
 {
-	__u32 p = ((__u32)(slot & 1) << COOKIE_SLOT_SHIFT) | (mss_idx << COOKIE_MSS_SHIFT);
+	__u32 t = ts & 1;
+	__u32 opts = ((wscale & COOKIE_WS_MASK) << COOKIE_WS_SHIFT) | ((sack & 1) << 1);
 
-	if (ts)
-		return p | COOKIE_TS;
-	return p | ((wscale & COOKIE_WS_MASK) << COOKIE_WS_SHIFT) | (sack ? COOKIE_SACK : 0);
+	return ((__u32)(slot & 1) << COOKIE_SLOT_SHIFT) | (mss_idx << COOKIE_MSS_SHIFT) | t |
+	       (opts & (t - 1));
 }
 
 /* The option bits a timestamp cookie keeps in our TSval's low bits; sack and ecn 0 or 1. */
@@ -156,9 +161,8 @@ SHAKEOFF_INLINE __u32 cookie_tsopt(__u32 wscale, __u32 sack, __u32 ecn)
  */
 SHAKEOFF_INLINE __u32 cookie_msg(__u32 payload, __u32 tsopt)
 {
-	if (payload & COOKIE_TS)
-		return payload | ((tsopt & COOKIE_TSOPT_MASK) << COOKIE_HASH_SHIFT);
-	return payload;
+	return payload |
+	       (((tsopt & COOKIE_TSOPT_MASK) << COOKIE_HASH_SHIFT) & -(payload & COOKIE_TS));
 }
 
 /*
@@ -170,9 +174,9 @@ SHAKEOFF_INLINE __u32 cookie_tsval(__u32 clock, __u32 tsopt)
 {
 	__u32 ts = (clock & ~COOKIE_TSOPT_MASK) | (tsopt & COOKIE_TSOPT_MASK);
 
-	if ((__s32)(ts - clock) > 0)
-		ts -= 1U << COOKIE_TSOPT_BITS;
-	return ts;
+	/* ahead exactly when the options exceed the clock's low bits */
+	return ts - ((((clock & COOKIE_TSOPT_MASK) - (tsopt & COOKIE_TSOPT_MASK)) >> 31)
+		     << COOKIE_TSOPT_BITS);
 }
 
 /* SipHash-2-4 over whole 64-bit words (no tail bytes). */
@@ -265,11 +269,9 @@ SHAKEOFF_INLINE __u64 cookie_hash6(__u64 k0, __u64 k1, const __be32 *saddr, cons
 /* The cookie of a hash and a payload: 22 hash bits, 27 with timestamps. */
 SHAKEOFF_INLINE __u32 cookie_from_hash(__u64 hash, __u32 payload)
 {
-	__u32 c = ((__u32)hash << COOKIE_HASH_SHIFT) | payload;
+	__u32 extra = ((__u32)hash >> (32 - COOKIE_HASH_SHIFT - 1)) & COOKIE_TS_HASH_MASK;
 
-	if (payload & COOKIE_TS)
-		c |= ((__u32)hash >> (32 - COOKIE_HASH_SHIFT - 1)) & COOKIE_TS_HASH_MASK;
-	return c;
+	return ((__u32)hash << COOKIE_HASH_SHIFT) | payload | (extra & -(payload & COOKIE_TS));
 }
 
 /* The slot a cookie claims to come from, given the current one. */
