@@ -31,6 +31,7 @@
 #include "lib/guard_maps.h"
 #include "lib/guard_recent.h"
 #include "lib/guard_rst.h"
+#include "lib/guard_limits.h"
 #include "lib/local_id.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
@@ -105,6 +106,8 @@ struct guard_scope {
 	__u64 now; /* bpf_ktime_get_coarse_ns() */
 	__u64 slot;
 	__u8 port_flags;
+	__u8 syn; /* the frame went to guard_syn() */
+	__u16 port_stats; /* the port's guard_portstat slot */
 };
 
 /*
@@ -246,11 +249,18 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 				enum guard_stat *why)
 {
 	__u8 listen = f->ipv6 ? PORT_LISTEN6 : PORT_LISTEN4;
-	int state, bad;
+	struct guard_src *src;
+	int state, bad, verdict;
+	__u32 act;
 
 	if (!guard_clock(g)) {
 		*why = GS_XDP_PASS_NOKEY;
 		return XDP_PASS;
+	}
+	act = src_list_action(g->cfg, f);
+	if (act == SRC_DENY) {
+		*why = GS_XDP_DROP_DENIED;
+		return XDP_DROP;
 	}
 	if (!(g->port_flags & listen))
 		return guard_rst(ctx, g, f, 0, why);
@@ -283,7 +293,19 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 		*why = bad;
 		return XDP_DROP;
 	}
-	return guard_synack(ctx, g, f, why);
+	/* the top talkers count every SYN guard would answer, over a budget or not */
+	src = src_count_syn(f, g->now);
+	if (act != SRC_ALLOW) {
+		bad = synack_budget_take(g->cfg, src, g->now);
+		if (bad != GS__COUNT) {
+			*why = bad;
+			return XDP_DROP;
+		}
+	}
+	verdict = guard_synack(ctx, g, f, why);
+	if (verdict == XDP_TX && src && src_owns(src, f))
+		src->synack++;
+	return verdict;
 }
 
 /*
@@ -341,6 +363,11 @@ static __noinline int guard_segment(struct xdp_md *ctx, struct guard_scope *g,
 	if (!guard_clock(g)) {
 		*why = GS_XDP_PASS_NOKEY;
 		return XDP_PASS;
+	}
+	/* a denied prefix gets no RST and opens no connection through a cookie */
+	if (src_list_action(g->cfg, f) == SRC_DENY) {
+		*why = GS_XDP_DROP_DENIED;
+		return XDP_DROP;
 	}
 	/* Linux answers no RST, and nothing opens a connection. */
 	if (f->tcp_flags & TCP_F_RST) {
@@ -411,13 +438,12 @@ SHAKEOFF_INLINE enum guard_stat guard_screen_stat(int sc)
 	}
 }
 
-/* guard_ports' flags for a destination port (wire order); 0 for none. */
-SHAKEOFF_INLINE __u8 port_flags(__be16 dport)
+/* guard_ports' entry for a destination port (wire order). */
+SHAKEOFF_INLINE const struct guard_port *port_get(__be16 dport)
 {
 	__u32 key = bpf_ntohs(dport);
-	const struct guard_port *port = bpf_map_lookup_elem(&guard_ports, &key);
 
-	return port ? port->flags : 0;
+	return bpf_map_lookup_elem(&guard_ports, &key);
 }
 
 SHAKEOFF_INLINE int guard_addr_ours(void *priv, const struct frame *f)
@@ -431,16 +457,20 @@ SHAKEOFF_INLINE int guard_addr_ours(void *priv, const struct frame *f)
 SHAKEOFF_INLINE int guard_port_ours(void *priv, const struct frame *f)
 {
 	struct guard_scope *g = priv;
+	const struct guard_port *port = port_get(f->dport);
 
-	g->port_flags = port_flags(f->dport);
+	if (!port)
+		return 0;
+	g->port_flags = port->flags;
+	g->port_stats = port->stats;
 	return g->port_flags & PORT_PROTECTED;
 }
 
-static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
+static int guard_xdp(struct xdp_md *ctx, struct guard_scope *gs, enum guard_stat *why)
 {
 	struct guard_scope g = {};
 	struct frame f = {};
-	int sc;
+	int sc, verdict;
 
 	sc = screen_frame(ctx, &f, guard_addr_ours, guard_port_ours, &g);
 	if (screen_verdict(sc) == XDP_PASS && sc != SCREEN_OK) {
@@ -463,9 +493,14 @@ static int guard_xdp(struct xdp_md *ctx, enum guard_stat *why)
 		*why = guard_screen_stat(sc);
 		return XDP_DROP;
 	}
-	if ((f.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN)
-		return guard_syn(ctx, &g, &f, why);
-	return guard_segment(ctx, &g, &f, why);
+	if ((f.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN) {
+		g.syn = 1;
+		verdict = guard_syn(ctx, &g, &f, why);
+	} else {
+		verdict = guard_segment(ctx, &g, &f, why);
+	}
+	*gs = g;
+	return verdict;
 }
 
 /* Leave what XDP learned for the TC program (see GUARD_HINT_MAGIC). */
@@ -487,7 +522,8 @@ SEC("xdp")
 int so_guard_xdp(struct xdp_md *ctx)
 {
 	enum guard_stat why = GS_XDP_PASS_NOT_TCP;
-	int verdict = guard_xdp(ctx, &why);
+	struct guard_scope g = {};
+	int verdict = guard_xdp(ctx, &g, &why);
 
 	if (why == GS_XDP_PASS_CONN)
 		xdp_hint(ctx, GUARD_HINT_CONN);
@@ -496,6 +532,15 @@ int so_guard_xdp(struct xdp_md *ctx)
 	else if (why == GS_XDP_PASS_CALM_ACK || why == GS_XDP_PASS_NOKEY)
 		xdp_hint(ctx, GUARD_HINT_KERNEL);
 	stat_inc(why);
+	if (g.port_flags & PORT_PROTECTED)
+		port_stat_xdp(g.port_stats, g.syn, verdict, why);
+	/*
+	 * Guard's verdict is counted; what it passes goes on to the next program
+	 * (--next-prog) with the hint already in front: that program's XDP_PASS
+	 * keeps it for TC. An empty guard_next: the tail call returns, XDP_PASS.
+	 */
+	if (verdict == XDP_PASS)
+		bpf_tail_call(ctx, &guard_next, 0);
 	return verdict;
 }
 
@@ -631,12 +676,13 @@ SHAKEOFF_INLINE __u32 tc_hint(struct __sk_buff *skb)
 	return *(__u32 *)meta;
 }
 
-static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
+static int guard_tc(struct __sk_buff *skb, __u32 *port_slot, enum guard_stat *why)
 {
 	void *data = (void *)(long)skb->data;
 	void *data_end = (void *)(long)skb->data_end;
 	__u32 hint = tc_hint(skb);
 	int retry = !!(skb->mark & GUARD_RETRY_MARK), st;
+	const struct guard_port *port;
 	const struct guard_cfg *cfg;
 	struct frame f = {};
 
@@ -665,8 +711,10 @@ static int guard_tc(struct __sk_buff *skb, enum guard_stat *why)
 	cfg = cfg_get();
 	if (!cfg || !addr_is_protected(cfg, &f))
 		return TCX_NEXT;
-	if (!(port_flags(f.dport) & PORT_PROTECTED))
+	port = port_get(f.dport);
+	if (!port || !(port->flags & PORT_PROTECTED))
 		return TCX_NEXT;
+	*port_slot = port->stats;
 	return guard_handoff(skb, cfg, &f, retry, why);
 }
 
@@ -674,8 +722,11 @@ SEC("tc")
 int so_guard_tc(struct __sk_buff *skb)
 {
 	enum guard_stat why = GS_TC_PASS;
-	int verdict = guard_tc(skb, &why);
+	__u32 port_slot = 0;
+	int verdict = guard_tc(skb, &port_slot, &why);
 
 	stat_inc(why);
+	if (why == GS_TC_HANDOFF)
+		port_stat_handoff(port_slot);
 	return verdict;
 }

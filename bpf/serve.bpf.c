@@ -800,6 +800,9 @@ int so_serve_xdp(struct xdp_md *ctx)
 	int verdict = serve_xdp(ctx, &why);
 
 	stat_inc(why);
+	/* serve's verdict is counted; what it passes goes on to the next program (--next-prog) */
+	if (verdict == XDP_PASS)
+		bpf_tail_call(ctx, &serve_next, 0);
 	return verdict;
 }
 

@@ -7,8 +7,10 @@ pkgs=(
 	clang llvm make gcc pkg-config
 	libbpf-dev libxdp-dev libelf-dev zlib1g-dev bpftool linux-libc-dev
 	iproute2 nftables curl tcpdump jq libcap2-bin python3 python3-scapy
-	gnuplot-nox clang-format clang-tidy
+	gnuplot-nox clang-format clang-tidy man-db groff-base binutils file systemd
 	nginx-light hping3 wrk apache2-utils ethtool
+	xdp-tools
+	xxd chromium python3-prometheus-client
 )
 missing=()
 for p in "${pkgs[@]}"; do

@@ -74,7 +74,7 @@ if [ "$what" = all ] || [ "$what" = fuzz ]; then
 		run_one fuzz/bpf "$fuzz_dir/bpf_fuzz" --shakeoff "${SHAKEOFF:-./shakeoff}" \
 			--regress tests/fuzz/corpus/bpf/regress.txt --frames 1010000 --seed 1
 	fi
-	for h in tcp frame; do
+	for h in tcp frame http; do
 		[ -n "$filter" ] && [[ fuzz/$h != *"$filter"* ]] && continue
 		run_one "fuzz/$h" tests/fuzz/libfuzz.sh "$fuzz_dir/${h}_fuzz" "tests/fuzz/corpus/$h" \
 			-runs=20000 -seed=1

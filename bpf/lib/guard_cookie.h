@@ -23,12 +23,22 @@ SHAKEOFF_INLINE const struct guard_key *cookie_key(__u64 slot)
 	return cookie_key_ok(k, slot) ? k : NULL;
 }
 
+/* cookie_verify() once in the object: cookie_check() calls it for a key and its alternate. */
+static __noinline int cookie_verify_key(const struct frame *f, const struct guard_key *k,
+					__u64 slot, struct cookie_info *ci)
+{
+	return cookie_verify(f, k, slot, ci);
+}
+
 /*
- * Check the cookie an ACK carries against guard's keys. Returns 0 and fills
- * *ci when valid, -1 otherwise. Global: verified once for all its callers.
+ * Check the cookie an ACK carries against guard's keys (the slot's, then
+ * during a rollover its alternate). Returns 0 and fills *ci when valid, -1
+ * otherwise. Global: verified once for all its callers.
  */
 __noinline int cookie_check(const struct frame *f, struct cookie_info *ci)
 {
+	const struct guard_key *k;
+	struct guard_key alt;
 	const struct guard_cfg *cfg;
 	__u32 zero = 0;
 	__u64 slot;
@@ -39,7 +49,18 @@ __noinline int cookie_check(const struct frame *f, struct cookie_info *ci)
 	if (!cfg)
 		return -1;
 	slot = cookie_ack_slot(f, cookie_now_slot(cfg, bpf_ktime_get_coarse_ns()));
-	return cookie_verify(f, cookie_key(slot), slot, ci);
+	k = cookie_key(slot);
+	if (!cookie_verify_key(f, k, slot, ci))
+		return 0;
+	/* A key rollover's other secret: tried only for a cookie the first key refuses. */
+	if (!k || !(k->a0 | k->a1))
+		return -1;
+	alt.slot = k->slot;
+	alt.k0 = k->a0;
+	alt.k1 = k->a1;
+	alt.a0 = 0;
+	alt.a1 = 0;
+	return cookie_verify_key(f, &alt, slot, ci);
 }
 
 #endif /* SHAKEOFF_BPF_GUARD_COOKIE_H */

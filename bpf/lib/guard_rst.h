@@ -13,13 +13,19 @@
 #include "guard_maps.h"
 #include "parse.h"
 
-SHAKEOFF_INLINE __u32 rst_src_slot(const struct frame *f)
+/* A hash of f's source prefix, /24 or /64 (the RST and SYN-ACK budgets' slots). */
+SHAKEOFF_INLINE __u32 src_prefix_hash(const struct frame *f)
 {
 	__u32 p = f->ipv6 ? f->saddr[0] ^ (f->saddr[1] * 0x9e3779b1U) :
 			    f->saddr[0] & bpf_htonl(0xffffff00);
 
 	p *= 0x85ebca6bU;
-	return (p ^ (p >> 15)) & (GUARD_RST_SRC_SLOTS - 1);
+	return p ^ (p >> 15);
+}
+
+SHAKEOFF_INLINE __u32 rst_src_slot(const struct frame *f)
+{
+	return src_prefix_hash(f) & (GUARD_RST_SRC_SLOTS - 1);
 }
 
 /* Take one from bucket b's budget of `limit` in window `win`; 0 if it is spent. */

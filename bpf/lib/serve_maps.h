@@ -58,4 +58,12 @@ struct {
 	__type(value, struct serve_rstlim);
 } serve_rstlim SEC(".maps");
 
+/* What serve passes, tail-called at index 0 if the controller put a program there (--next-prog). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} serve_next SEC(".maps");
+
 #endif /* SHAKEOFF_BPF_SERVE_MAPS_H */

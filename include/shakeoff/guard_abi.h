@@ -31,6 +31,11 @@
 #define GUARD_MAP_RECENT "guard_recent"
 #define GUARD_MAP_RST_SRC "guard_rst_src"
 #define GUARD_MAP_RST_CPU "guard_rst_cpu"
+#define GUARD_MAP_NEXT "guard_next" /* PROG_ARRAY[1]: the program what guard passes goes to */
+#define GUARD_MAP_PORT_STATS "guard_portstat"
+#define GUARD_MAP_SRCS "guard_srcs"
+#define GUARD_MAP_SRCLIST "guard_srclist"
+#define GUARD_MAP_SYNACK_CPU "guard_synackcpu"
 
 /* Protected addresses per family; an interface rarely has more. */
 #ifndef GUARD_MAX_ADDRS
@@ -152,6 +157,8 @@ struct guard_rst_bucket {
 	__u32 count; /* RSTs sent in it */
 };
 
+#include <shakeoff/guard_limits.h>
+
 /*
  * guard_inflight: 4-tuples TC handed off within GUARD_INFLIGHT_NS. A second
  * segment of the same handshake (the first data, an ACK retransmitted) that
@@ -188,17 +195,25 @@ enum guard_port_flags {
 
 struct guard_port {
 	__u8 flags; /* enum guard_port_flags; written by the controller only */
+	__u8 pad;
+	__u16 stats; /* the port's slot in guard_portstat (GUARD_PORT_STATS_OTHER: shared) */
 };
 
 /*
  * One cookie key. The controller writes slots ahead of time into the array
  * entry (slot & (GUARD_KEY_SLOTS - 1)) that no accepted slot uses, so readers
- * never see a half-written key.
+ * never see a half-written key. A key-file rollover (user/guard/keys.h) is
+ * the exception: it rewrites the entries in use, where k0/k1 changes only
+ * when signing moves to another secret (a SYN answered during that write
+ * may get a cookie no key verifies; its client sends the SYN again).
  */
 struct guard_key {
 	__u64 slot; /* the time slot this key belongs to */
-	__u64 k0; /* SipHash key, first half */
+	__u64 k0; /* SipHash key, first half: signs and verifies */
 	__u64 k1; /* SipHash key, second half */
+	/* during a rollover the other secret's key, tried when k0/k1 fails; 0, 0: none */
+	__u64 a0;
+	__u64 a1;
 };
 
 /* guard_cfg, a single-entry array written by the controller before attach. */
@@ -219,6 +234,9 @@ struct guard_cfg {
 	__s64 clock_offset_ns; /* CLOCK_TAI - CLOCK_MONOTONIC, for wall-clock slots */
 	__u32 rst_per_cpu; /* stray-segment RSTs per CPU per window; 0: none */
 	__u32 rst_per_src; /* ... per source prefix per window; 0: none */
+	__u32 synack_per_cpu; /* cookie SYN-ACKs per CPU per window (GUARD_SRC_SHIFT); 0: no limit */
+	__u32 synack_per_src; /* ... per source prefix slot (guard_srcs) per window; 0: no limit */
+	__u32 src_rules; /* entries in guard_srclist; 0: it is not looked up */
 	__u32 ecn; /* 1: a SYN's ECN request may be granted (net.ipv4.tcp_ecn not 0) */
 	struct local_id id; /* sources no client has, our MAC */
 	/* last, so a test can write it as the value's last 8 bytes (test_faults.sh) */

@@ -58,6 +58,12 @@
 	X(XDP_DROP_IP6_EXT, "xdp_drop_ip6_ext", "IPv6 extension header we do not walk")            \
 	X(XDP_DROP_MALFORMED, "xdp_drop_malformed", "bad IP/TCP header length")                    \
 	X(XDP_DROP_NO_ROOM, "xdp_drop_no_room", "frame could not be resized for the reply")        \
+	X(XDP_DROP_SYNACK_RATE, "xdp_drop_synack_rate",                                            \
+	  "SYN over the SYN-ACK budget of all sources (--synack-rate)")                            \
+	X(XDP_DROP_SYNACK_SRC, "xdp_drop_synack_src",                                              \
+	  "SYN over its source /24 or /64's SYN-ACK budget (--synack-rate-src)")                   \
+	X(XDP_DROP_DENIED, "xdp_drop_denied",                                                      \
+	  "SYN or segment guard would answer, from a --deny prefix")                               \
 	/* TC handoff */                                                                           \
 	X(TC_PASS, "tc_pass", "not a cookie ACK to a listener: left alone")                        \
 	X(TC_PASS_HINT, "tc_pass_hint", "XDP's metadata says a kernel socket owns it: left alone") \

@@ -41,6 +41,7 @@
 #define SERVE_MAP_STATS "serve_stats" /* PERCPU_ARRAY[SS__COUNT] __u64 */
 #define SERVE_MAP_HALFOPEN "serve_halfopen" /* ARRAY[1] __s64: SYN_RCVD entries */
 #define SERVE_MAP_RSTLIM "serve_rstlim" /* PERCPU_ARRAY[1] struct serve_rstlim (XDP only) */
+#define SERVE_MAP_NEXT "serve_next" /* PROG_ARRAY[1]: the program what serve passes goes to */
 
 /* Defaults the controller may change before load (bpf_map__set_max_entries). */
 #define SERVE_DEFAULT_MAX_FLOWS 65536 /* --max-flows */

@@ -37,6 +37,8 @@
 
 #include "core/local_id.h"
 #include "core/percpu.h"
+#include "guard/guard.h"
+#include "guard/limits.h"
 #include "core/stat_names.h"
 #include "bpf_run.h"
 #include "netns.h"
@@ -2120,6 +2122,398 @@ out4:
 	sched_setaffinity(0, sizeof(old), &old);
 }
 
+/* ---------------------------------------------------------------- limits */
+
+/* Empty the limits' maps: source list, source slots, SYN-ACK buckets, port counters. */
+static bool limits_clear(void)
+{
+	int ncpu = libbpf_num_possible_cpus(), list = bpf_map__fd(skel->maps.guard_srclist);
+	int srcs = bpf_map__fd(skel->maps.guard_srcs);
+	struct guard_srclist_key k, next;
+	struct guard_src none = { { 0 } };
+	void *zeros = calloc(ncpu > 0 ? ncpu : 1, sizeof(struct guard_port_stats));
+	__u32 i;
+	bool ok = zeros != NULL;
+
+	while (!bpf_map_get_next_key(list, NULL, &next)) {
+		k = next;
+		if (bpf_map_delete_elem(list, &k))
+			break;
+	}
+	for (i = 0; ok && i < GUARD_SRC_SLOTS; i++)
+		ok = !bpf_map_update_elem(srcs, &i, &none, BPF_ANY);
+	for (i = 0; ok && i < GUARD_PORT_STATS_SLOTS; i++)
+		ok = !bpf_map_update_elem(bpf_map__fd(skel->maps.guard_portstat), &i, zeros,
+					  BPF_ANY);
+	i = 0;
+	/* struct guard_rst_bucket is smaller than a port's counters: zeros cover it */
+	ok = ok &&
+	     !bpf_map_update_elem(bpf_map__fd(skel->maps.guard_synackcpu), &i, zeros, BPF_ANY);
+	free(zeros);
+	return ok;
+}
+
+/* A --allow/--deny prefix; IPv4 as IPv4-mapped IPv6, as guard_srclist keys it. */
+static bool srclist_add(const uint8_t *addr, bool v6, unsigned int prefix, __u32 action)
+{
+	struct guard_srclist_key k;
+	struct guard_srclist_val v = { action };
+
+	memset(&k, 0, sizeof(k));
+	if (v6) {
+		memcpy(k.addr, addr, 16);
+		k.prefixlen = prefix;
+	} else {
+		k.addr[10] = k.addr[11] = 0xff;
+		memcpy(&k.addr[12], addr, 4);
+		k.prefixlen = prefix + 96;
+	}
+	return !bpf_map_update_elem(bpf_map__fd(skel->maps.guard_srclist), &k, &v, BPF_ANY);
+}
+
+static bool limits_cfg(__u32 per_cpu, __u32 per_src, __u32 rules)
+{
+	struct guard_cfg c = cfg_default();
+
+	c.synack_per_cpu = per_cpu;
+	c.synack_per_src = per_src;
+	c.src_rules = rules;
+	return cfg_set(&c);
+}
+
+static struct guard_port_stats portstat_read(__u32 slot)
+{
+	struct guard_port_stats c;
+
+	percpu_sum(bpf_map__fd(skel->maps.guard_portstat), &slot, (__u64 *)&c,
+		   sizeof(c) / sizeof(__u64));
+	return c;
+}
+
+/* Wait until a SYN-ACK budget window has at least 300 ms left (the RST one's length). */
+static void synack_window_settle(void)
+{
+	_Static_assert(GUARD_SRC_SHIFT == GUARD_RST_SHIFT, "one window length");
+	rst_window_settle();
+}
+
+/* The guard_srcs slot of an IPv4 /24 (wire order), as src_prefix_hash() in BPF computes it. */
+static __u32 src_slot_of(__be32 net)
+{
+	__u32 p = net * 0x85ebca6bU;
+
+	return (p ^ (p >> 15)) & (GUARD_SRC_SLOTS - 1);
+}
+
+/* A SYN from host `last` of the /24 (or /64) numbered net. */
+static void limit_syn_spec(struct pkt_spec *s, bool ipv6, uint8_t net, uint8_t last, int i)
+{
+	syn_spec(s, ipv6);
+	s->sport = CLI_PORT + i;
+	if (ipv6) {
+		s->saddr[7] = net;
+		s->saddr[15] = last;
+	} else {
+		s->saddr[2] = net;
+		s->saddr[3] = last;
+	}
+}
+
+static void test_limits(void)
+{
+	struct guard_port_stats pc;
+	cpu_set_t one, old;
+	struct pkt_spec s;
+	struct tr_run r;
+	int i, fam;
+
+	/* the per-CPU budget is per CPU: every run on one */
+	sched_getaffinity(0, sizeof(old), &old);
+	CPU_ZERO(&one);
+	CPU_SET(sched_getcpu(), &one);
+	sched_setaffinity(0, sizeof(one), &one);
+
+	tr_case_begin("limits: per-port counters: SYN-ACK and RST under each port's slot");
+	{
+		struct guard_port p = { PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6, 0, 3 };
+		struct guard_port q = { PORT_PROTECTED, 0, 5 };
+		__u32 po = PORT_OPEN, pcl = PORT_CLOSED;
+
+		if (!ASSERT(fixture_reset() && limits_clear() &&
+				    !bpf_map__update_elem(skel->maps.guard_ports, &po, sizeof(po),
+							  &p, sizeof(p), BPF_ANY) &&
+				    !bpf_map__update_elem(skel->maps.guard_ports, &pcl, sizeof(pcl),
+							  &q, sizeof(q), BPF_ANY),
+			    "fixture setup failed"))
+			goto out1;
+		syn_spec(&s, false);
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN to the open port") ||
+		    !expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK))
+			goto out1;
+		s.dport = PORT_CLOSED;
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN to the closed port") ||
+		    !expect_result(&r, XDP_TX, GS_XDP_TX_RST_NO_LISTENER))
+			goto out1;
+		pc = portstat_read(3);
+		ASSERT_EQ(pc.syn, 1, "open port: syn");
+		ASSERT_EQ(pc.synack, 1, "open port: synack");
+		ASSERT_EQ(pc.rst + pc.drop + pc.pass, 0, "open port: nothing else");
+		pc = portstat_read(5);
+		ASSERT_EQ(pc.syn, 1, "closed port: syn");
+		ASSERT_EQ(pc.rst, 1, "closed port: rst");
+		ASSERT_EQ(pc.synack, 0, "closed port: synack");
+		pc = portstat_read(GUARD_PORT_STATS_OTHER);
+		ASSERT_EQ(pc.syn + pc.synack + pc.rst, 0, "the shared slot: untouched");
+	}
+out1:
+	tr_case_end();
+
+	for (fam = 0; fam < 2; fam++) {
+		tr_case_begin(
+			"limits: %s --deny prefix: SYN and stray ACK dropped as xdp_drop_denied",
+			fam ? "IPv6" : "IPv4");
+		if (!ASSERT(fixture_reset() && limits_clear() && rst_budget_set(100, 100),
+			    "fixture setup failed"))
+			goto out2;
+		limit_syn_spec(&s, fam, 7, 1, 0);
+		if (!ASSERT(srclist_add(s.saddr, fam, fam ? 64 : 24, SRC_DENY) &&
+				    limits_cfg(0, 0, 1),
+			    "list setup failed"))
+			goto out2;
+		if (tr_run_spec(&r, &xdp_prog, &s, "SYN from the denied prefix"))
+			expect_result(&r, XDP_DROP, GS_XDP_DROP_DENIED);
+		s.flags = PKT_ACK;
+		s.ack = 0x01020304;
+		s.tcpopt_len = 0;
+		if (tr_run_spec(&r, &xdp_prog, &s, "stray ACK from it (no RST)"))
+			expect_result(&r, XDP_DROP, GS_XDP_DROP_DENIED);
+		limit_syn_spec(&s, fam, 8, 1, 0);
+		if (tr_run_spec(&r, &xdp_prog, &s, "SYN from the next prefix"))
+			expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK);
+		pc = portstat_read(GUARD_PORT_STATS_OTHER);
+		ASSERT_EQ(pc.denied, 2, "per-port denied");
+out2:
+		tr_case_end();
+	}
+
+	for (fam = 0; fam < 2; fam++) {
+		tr_case_begin(
+			"limits: %s --synack-rate-src 3: the fourth SYN of a prefix is dropped, "
+			"the next prefix answered",
+			fam ? "IPv6" : "IPv4");
+		if (!ASSERT(fixture_reset() && limits_clear() && limits_cfg(0, 3, 0),
+			    "fixture setup failed"))
+			goto out3;
+		synack_window_settle();
+		for (i = 0; i < 5; i++) {
+			limit_syn_spec(&s, fam, 9, 10 + i, i);
+			if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
+				goto out3;
+			if (!expect_result(&r, i < 3 ? XDP_TX : XDP_DROP,
+					   i < 3 ? GS_XDP_TX_SYNACK : GS_XDP_DROP_SYNACK_SRC))
+				goto out3;
+		}
+		limit_syn_spec(&s, fam, 10, 1, 9);
+		if (tr_run_spec(&r, &xdp_prog, &s, "SYN from the next prefix"))
+			expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK);
+		pc = portstat_read(GUARD_PORT_STATS_OTHER);
+		ASSERT_EQ(pc.limited, 2, "per-port limited");
+out3:
+		tr_case_end();
+	}
+
+	tr_case_begin("limits: --synack-rate: the per-CPU budget caps SYN-ACKs over all prefixes");
+	if (!ASSERT(fixture_reset() && limits_clear() && limits_cfg(4, 0, 0),
+		    "fixture setup failed"))
+		goto out4;
+	synack_window_settle();
+	for (i = 0; i < 7; i++) {
+		limit_syn_spec(&s, false, 20 + i, 1, i);
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN"))
+			goto out4;
+		if (!expect_result(&r, i < 4 ? XDP_TX : XDP_DROP,
+				   i < 4 ? GS_XDP_TX_SYNACK : GS_XDP_DROP_SYNACK_RATE))
+			goto out4;
+	}
+out4:
+	tr_case_end();
+
+	tr_case_begin("limits: --allow inside a --deny is answered and exempt from both budgets");
+	if (!ASSERT(fixture_reset() && limits_clear(), "fixture setup failed"))
+		goto out5;
+	limit_syn_spec(&s, false, 30, 1, 0);
+	{
+		uint8_t net16[4] = { s.saddr[0], s.saddr[1], 0, 0 };
+
+		if (!ASSERT(srclist_add(net16, false, 16, SRC_DENY) &&
+				    srclist_add(s.saddr, false, 24, SRC_ALLOW) &&
+				    limits_cfg(1, 1, 2),
+			    "list setup failed"))
+			goto out5;
+	}
+	synack_window_settle();
+	for (i = 0; i < 4; i++) {
+		limit_syn_spec(&s, false, 30, 1 + i, i);
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN from the allowed /24") ||
+		    !expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK))
+			goto out5;
+	}
+	limit_syn_spec(&s, false, 31, 1, 0);
+	if (tr_run_spec(&r, &xdp_prog, &s, "SYN from the denied /16 around it"))
+		expect_result(&r, XDP_DROP, GS_XDP_DROP_DENIED);
+out5:
+	tr_case_end();
+
+	tr_case_begin("limits: guard_srcs: a prefix's SYNs in one slot it owns; another one "
+		      "hashed there takes one from its score");
+	if (!ASSERT(fixture_reset() && limits_clear(), "fixture setup failed"))
+		goto out6;
+	synack_window_settle();
+	for (i = 0; i < 3; i++) {
+		limit_syn_spec(&s, false, 40, 1 + i, i);
+		if (!tr_run_spec(&r, &xdp_prog, &s, "SYN") ||
+		    !expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK))
+			goto out6;
+	}
+	{
+		int fd = bpf_map__fd(skel->maps.guard_srcs), used = 0;
+		struct guard_src v, got = { { 0 } };
+		__u32 k;
+		__be32 want, other = 0;
+
+		memcpy(&want, s.saddr, 4);
+		((uint8_t *)&want)[3] = 0;
+		for (k = 0; k < GUARD_SRC_SLOTS; k++)
+			if (!bpf_map_lookup_elem(fd, &k, &v) && v.family) {
+				used++;
+				got = v;
+			}
+		ASSERT_EQ(used, 1, "slots in use");
+		ASSERT_EQ(got.family, 4, "family");
+		ASSERT_EQ(got.prefix[0], want, "the /24");
+		ASSERT_EQ(got.syn, 3, "its SYNs");
+		ASSERT_EQ(got.synack, 3, "its SYN-ACKs");
+		ASSERT_EQ(got.score, 3, "its score");
+		/* a /24 hashed into the same slot, found as XDP hashes (rst_src_slot()) */
+		{
+			__u32 slot = src_slot_of(want), n;
+			uint8_t b[4];
+
+			for (n = 1; n < (1U << 24); n++) {
+				b[0] = 198;
+				b[1] = n >> 8;
+				b[2] = n;
+				b[3] = 0;
+				memcpy(&other, b, 4);
+				if (src_slot_of(other) == slot && other != want)
+					break;
+			}
+			if (!ASSERT(n < (1U << 24), "no /24 shares the slot"))
+				goto out6;
+			for (i = 0; i < 4; i++) {
+				syn_spec(&s, false);
+				memcpy(s.saddr, &other, 4);
+				s.saddr[3] = 1 + i;
+				s.sport = CLI_PORT + 10 + i;
+				if (!tr_run_spec(&r, &xdp_prog, &s, "SYN from the colliding /24") ||
+				    !expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK))
+					goto out6;
+				if (!ASSERT(!bpf_map_lookup_elem(fd, &slot, &v), "slot lookup"))
+					goto out6;
+				if (i < 3) {
+					ASSERT_EQ(v.prefix[0], want,
+						  "owner kept against a lighter one");
+					ASSERT_EQ(v.score, 2 - i, "owner's score");
+				} else {
+					ASSERT_EQ(v.prefix[0], other, "taken over at score 0");
+					ASSERT_EQ(v.syn, 1, "the new owner's SYNs");
+					ASSERT_EQ(v.synack, 1, "the new owner's SYN-ACKs");
+				}
+			}
+		}
+	}
+out6:
+	tr_case_end();
+	sched_setaffinity(0, sizeof(old), &old);
+}
+
+static unsigned int srclist_count(void)
+{
+	int fd = bpf_map__fd(skel->maps.guard_srclist);
+	struct guard_srclist_key k, next;
+	unsigned int n = 0;
+
+	while (!bpf_map_get_next_key(fd, n ? &k : NULL, &next)) {
+		k = next;
+		n++;
+	}
+	return n;
+}
+
+/* limits_apply(): what the config reload calls on a running guard, lists replaced whole. */
+static void test_limits_apply(void)
+{
+	struct guard_opts *o = calloc(1, sizeof(*o));
+	struct guard g = { .skel = skel };
+	struct guard_cfg c;
+	struct pkt_spec s;
+	struct tr_run r;
+	__u32 zero = 0;
+	int ncpu = libbpf_num_possible_cpus();
+
+	tr_case_begin("limits_apply: rules and budgets in, then replaced by another list");
+	if (!ASSERT(o && fixture_reset() && limits_clear(), "fixture setup failed"))
+		goto out;
+	o->synack_rate = 1000;
+	o->synack_rate_src = 7;
+	if (!ASSERT(!limits_rule_add(o, "192.0.2.0/24", true) &&
+			    !limits_rule_add(o, "192.0.2.77", false) &&
+			    !limits_rule_add(o, "2001:db8::/32", true) &&
+			    !limits_rule_add(o, "10.1.2.3/8", true) &&
+			    limits_rule_add(o, "10.0.0.0/33", true) == -EINVAL &&
+			    !limits_rule_add(o, "192.0.2.0/24", true),
+		    "rules parsed (a repeat is one rule)"))
+		goto out;
+	ASSERT_EQ(o->nsrc_rules, 4, "rules");
+	ASSERT_EQ(o->src_rules[3].addr.bytes[1], 0, "host bits cleared");
+	if (!ASSERT_EQ(limits_apply(&g, o), 0, "limits_apply"))
+		goto out;
+	bpf_map__lookup_elem(skel->maps.guard_cfg, &zero, sizeof(zero), &c, sizeof(c), 0);
+	ASSERT_EQ(c.src_rules, 4, "cfg.src_rules");
+	ASSERT_EQ(c.synack_per_src, 7, "cfg.synack_per_src");
+	ASSERT_EQ(c.synack_per_cpu, (1000 + ncpu - 1) / ncpu, "cfg.synack_per_cpu");
+	ASSERT_EQ(c.naddr4, 2, "the rest of cfg kept");
+	ASSERT_EQ(srclist_count(), 4, "trie entries");
+	syn_spec(&s, false); /* 192.0.2.10: denied */
+	if (tr_run_spec(&r, &xdp_prog, &s, "SYN from the denied /24"))
+		expect_result(&r, XDP_DROP, GS_XDP_DROP_DENIED);
+	s.saddr[3] = 77;
+	if (tr_run_spec(&r, &xdp_prog, &s, "SYN from the allowed host in it"))
+		expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK);
+
+	o->nsrc_rules = 0;
+	o->synack_rate = 0;
+	if (!ASSERT(!limits_rule_add(o, "198.51.100.0/24", true), "second list"))
+		goto out;
+	if (!ASSERT_EQ(limits_apply(&g, o), 0, "limits_apply again"))
+		goto out;
+	bpf_map__lookup_elem(skel->maps.guard_cfg, &zero, sizeof(zero), &c, sizeof(c), 0);
+	ASSERT_EQ(c.src_rules, 1, "cfg.src_rules after the replace");
+	ASSERT_EQ(c.synack_per_cpu, 0, "--synack-rate 0: no limit");
+	ASSERT_EQ(srclist_count(), 1, "trie entries after the replace");
+	s.saddr[3] = 10;
+	if (tr_run_spec(&r, &xdp_prog, &s, "SYN from the formerly denied /24"))
+		expect_result(&r, XDP_TX, GS_XDP_TX_SYNACK);
+
+	o->nsrc_rules = 0;
+	ASSERT_EQ(limits_apply(&g, o), 0, "limits_apply with no rules");
+	ASSERT_EQ(srclist_count(), 0, "trie empty");
+out:
+	tr_case_end();
+	free(o);
+	fixture_reset();
+}
+
 static void test_auto_mode(void)
 {
 	struct guard_key k = key_of(SLOT, 0);
@@ -2622,6 +3016,8 @@ int main(void)
 		run_ecn_case(&ecn_cases[i]);
 	test_cookie_keys();
 	test_stray_rst();
+	test_limits();
+	test_limits_apply();
 	test_auto_mode();
 	test_tc();
 	test_sockets();

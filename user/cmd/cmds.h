@@ -10,5 +10,14 @@ int cmd_flood(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_ports(int argc, char **argv);
+
+/*
+ * A request line to the guard on ifname over its control socket (cmd/ports.c):
+ * the answer's text on stdout, 0; or 1 after one line (as "shakeoff CMD: ...").
+ * "shakeoff src" (the limits' source lists) is the same call with "src ...".
+ */
+int ctl_guard_request(const char *cmd, const char *ifname, const char *line);
 
 #endif /* SHAKEOFF_CMDS_H */

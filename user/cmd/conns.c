@@ -11,6 +11,7 @@
 #include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/attach.h"
+#include "core/stage.h"
 #include "core/clock.h"
 #include "core/iface.h"
 #include "core/log.h"
@@ -68,7 +69,8 @@ int cmd_conns(int argc, char **argv)
 	ifindex = optab_iface(argc, argv, "conns", &ifname);
 	if (ifindex < 0)
 		return -ifindex;
-	if (xdp_prog_on(ifindex, &p) || !p.id || strcmp(p.name, SERVE_XDP_PROG_NAME)) {
+	/* on the hook, or a stage of the root program there (--xdp-stage) */
+	if (xdp_find_named(ifindex, SERVE_XDP_PROG_NAME, &p)) {
 		pr_warn("no shakeoff serve on %s\n", argv[optind]);
 		return 1;
 	}

@@ -6,6 +6,7 @@
 #include <shakeoff/serve_abi.h>
 
 #include "core/attach.h"
+#include "core/stage.h"
 #include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/iface.h"
@@ -21,7 +22,7 @@ static void detach_usage(FILE *f)
 	fprintf(f,
 		"Usage: shakeoff detach IFACE\n\n"
 		"Remove shakeoff's XDP and TC programs from IFACE and its pins under\n" SHAKEOFF_PIN_ROOT
-		"/IFACE. Nothing else on IFACE is touched.\n\n"
+		"/IFACE, and their entries in\nthe PROG_ARRAYs of IFACE's XDP program (guard or serve as a stage). Nothing\nelse on IFACE is touched.\n\n"
 		"Options:\n");
 	optab_print(f, detach_opts);
 }
@@ -53,6 +54,8 @@ int cmd_detach(int argc, char **argv)
 		pr_warn("Failed to detach from %s: %s\n", ifname, strerror(-n));
 		return 1;
 	}
+	/* stages a killed guard or serve left in the root program's arrays (--xdp-stage) */
+	n += stage_remove_named(ifindex, names, sizeof(names) / sizeof(names[0]));
 	if (!bpffs_ensure() && !pin_dir_path(ifname, dir, sizeof(dir)))
 		pin_dir_remove(dir);
 	if (n)

@@ -517,7 +517,7 @@ static int lab_read(int argc, char **argv)
 			pr_warn("%s runs XDP program %s, not a lab program\n", argv[optind], other);
 		else
 			pr_warn("no XDP program on %s\n", argv[optind]);
-		return EXIT_USAGE;
+		return 1; /* nothing of ours to read, as stats and conns say it */
 	}
 	if (prog < 0 && prog != -ENOENT) {
 		pr_warn("Failed to query XDP on %s: %s\n", argv[optind], strerror(-prog));

@@ -8,10 +8,14 @@
 
 #include "apps/apps.h"
 #include "cmd/cmds.h"
+#include "cmd/coexist_opts.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/sdnotify.h"
 #include "core/opts.h"
+#include "metrics/metrics.h"
+#include "serve/metrics.h"
 #include "serve/serve.h"
 
 static volatile sig_atomic_t serve_exiting;
@@ -45,8 +49,11 @@ static struct optab serve_opts[] = {
 	{ "busy-poll", 'b', "USEC",
 	  "after a frame, poll the AF_XDP rings without sleeping\nfor USEC microseconds before waiting in poll() again\n(default " OPTAB_STR(
 		  SERVE_DEFAULT_BUSY_POLL_US) "; 0: always wait). Cuts the wake-up from\neach segment's latency; costs CPU only while busy" },
+	COEXIST_OPTAB("serve"),
 	{ "interval", 'i', "SECONDS", "seconds between stats lines (default 5, 0: none)" },
 	{ "json", 'j', NULL, "JSON lines on stdout" },
+	{ "metrics", 'M', "ADDR:PORT",
+	  "serve Prometheus metrics at /metrics and a live\npage at / on IPv4:PORT or [IPv6]:PORT" },
 	OPTAB_HELP,
 };
 
@@ -123,6 +130,8 @@ int cmd_serve(int argc, char **argv)
 	unsigned long v, interval = 5;
 	struct sigaction sa = {};
 	double last;
+	struct serve_metrics *sm = NULL;
+	const char *metrics = NULL;
 	struct serve *s = NULL;
 	int c, err;
 
@@ -195,11 +204,19 @@ int cmd_serve(int argc, char **argv)
 		case 'j':
 			o.json = true;
 			break;
+		case 'M':
+			if (metrics_addr_parse(optarg, &(struct sockaddr_storage){},
+					       &(socklen_t){ 0 }))
+				return usage_error("serve",
+						   "--metrics takes IPv4:PORT or [IPv6]:PORT");
+			metrics = optarg;
+			break;
 		case 'h':
 			serve_usage(stdout);
 			return 0;
 		default:
-			return EXIT_USAGE;
+			if (coexist_opt("serve", c, &o.share) != 1)
+				return EXIT_USAGE;
 		}
 	}
 	if (optind >= argc)
@@ -209,6 +226,9 @@ int cmd_serve(int argc, char **argv)
 	o.ifname = argv[optind];
 	if (!o.port)
 		return usage_error("serve", "--port is required");
+	err = coexist_opts_check("serve", &o.share, 0);
+	if (err)
+		return err;
 	err = serve_limits(&o);
 	if (err)
 		return err;
@@ -220,6 +240,8 @@ int cmd_serve(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 	err = serve_start(&s, &o);
+	if (!err && metrics)
+		err = serve_metrics_start(&sm, s, metrics);
 	if (err)
 		goto out;
 	if (o.json)
@@ -228,6 +250,7 @@ int cmd_serve(int argc, char **argv)
 	else
 		printf("serve on %s: port %u, app %s; Ctrl-C to detach\n", o.ifname, o.port, o.app);
 	fflush(stdout);
+	sd_notify_ready("serving");
 	serve_print_memory(s, o.json);
 	last = clock_mono_sec();
 	while (!serve_exiting) {
@@ -239,8 +262,10 @@ int cmd_serve(int argc, char **argv)
 			last = clock_mono_sec();
 		}
 	}
+	sd_notify_stopping();
 	serve_print_stats(s, o.json);
 out:
+	serve_metrics_stop(sm);
 	serve_stop(s);
 	return err;
 }

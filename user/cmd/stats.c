@@ -8,12 +8,14 @@
 #include <shakeoff/guard_abi.h>
 
 #include "core/attach.h"
+#include "core/stage.h"
 #include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/iface.h"
 #include "core/log.h"
 #include "core/opts.h"
 #include "guard/counters.h"
+#include "guard/views.h"
 
 static volatile sig_atomic_t stats_exiting;
 
@@ -26,25 +28,28 @@ static void stats_on_signal(int sig)
 static const struct optab stats_opts[] = {
 	{ "json", 'j', NULL, "one JSON object (per interval with --watch)" },
 	{ "watch", 'w', "SECONDS", "print again every SECONDS, with rates", true },
+	{ "ports", 'P', NULL, "also the counters of each protected port" },
+	{ "top", 'N', "N",
+	  "also the N source /24s and /64s with the most SYNs\nper second (guard's last 1.07 s); --ports and --top\nprint once, not with --watch" },
 	OPTAB_HELP,
 };
 
 static void stats_usage(FILE *f)
 {
-	fprintf(f, "Usage: shakeoff stats IFACE [--json] [--watch SECONDS]\n\n"
+	fprintf(f, "Usage: shakeoff stats IFACE [--json] [--watch SECONDS] [--ports] [--top N]\n\n"
 		   "Print guard's counters on IFACE (every verdict, by reason). Works from any\n"
 		   "process in IFACE's network namespace, also another `ip netns exec`.\n\n"
 		   "Options:\n");
 	optab_print(f, stats_opts);
 }
 
-/* The stats map of the guard on ifindex: via its XDP program, else its TC program. */
+/* The stats map of the guard on ifindex: via its XDP program (or stage), else its TC program. */
 static int stats_find(int ifindex)
 {
 	struct prog_ref p, tc[16];
 	int i, n;
 
-	if (!xdp_prog_on(ifindex, &p) && p.id && !strcmp(p.name, GUARD_XDP_PROG_NAME))
+	if (!xdp_find_named(ifindex, GUARD_XDP_PROG_NAME, &p))
 		return prog_map_fd(p.id, GUARD_MAP_STATS);
 	n = tcx_progs_on(ifindex, tc, 16);
 	for (i = 0; i < n; i++)
@@ -53,10 +58,29 @@ static int stats_find(int ifindex)
 	return -ENOENT;
 }
 
+/* --ports, --top: user/guard/views.c prints them. */
+static int stats_views(int ifindex, bool ports, unsigned long top, bool json)
+{
+	struct guard_views v;
+	int err;
+
+	if (!ports && !top)
+		return 0;
+	err = views_open(ifindex, &v);
+	if (err) {
+		pr_warn("Failed to open guard's per-port and source maps: %s\n", strerror(-err));
+		return err;
+	}
+	err = views_print(stdout, &v, ports, top, json);
+	views_close(&v);
+	return err;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	__u64 prev[GS__COUNT], cur[GS__COUNT];
-	unsigned long watch = 0;
+	unsigned long watch = 0, top = 0;
+	bool ports = false;
 	struct sigaction sa = {};
 	bool json = false;
 	const char *ifname;
@@ -71,6 +95,13 @@ int cmd_stats(int argc, char **argv)
 		case 'w':
 			if (parse_ulong(optarg, 1, 86400, &watch))
 				return usage_error("stats", "bad --watch '%s'", optarg);
+			break;
+		case 'P':
+			ports = true;
+			break;
+		case 'N':
+			if (parse_ulong(optarg, 1, 1000, &top))
+				return usage_error("stats", "--top takes 1-1000");
 			break;
 		case 'h':
 			stats_usage(stdout);
@@ -100,12 +131,14 @@ int cmd_stats(int argc, char **argv)
 		if (json) {
 			printf("{\"iface\":\"%s\",\"counters\":", ifname);
 			guard_counters_print(stdout, cur, true);
+			err = stats_views(ifindex, ports, top, true);
 			printf("}\n");
 		} else {
 			guard_counters_print(stdout, cur, false);
+			err = stats_views(ifindex, ports, top, false);
 		}
 		close(fd);
-		return 0;
+		return err ? 1 : 0;
 	}
 	sa.sa_handler = stats_on_signal;
 	sigaction(SIGINT, &sa, NULL);

@@ -32,9 +32,9 @@ void log_print(enum log_level level, const char *fmt, ...)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (log_level < LOG_DEBUG)
+	/* libbpf's own warnings repeat our one-line errors at length: -v shows them */
+	if (log_level < LOG_DEBUG || (level == LIBBPF_DEBUG && log_level < LOG_TRACE))
 		return 0;
-	(void)level;
 	return vfprintf(stderr, fmt, ap);
 }
 

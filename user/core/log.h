@@ -1,7 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * One logging module. Messages read "Failed to VERB OBJECT NAME: strerror";
- * libbpf's own output is routed here at debug level.
+ * One logging module. Messages read "Failed to VERB OBJECT NAME: strerror".
+ * Levels, as the global flags choose them:
+ *   -q   LOG_WARN   errors and warnings only
+ *        LOG_INFO   (default) plus one-line notes of what was done
+ *   -v   LOG_DEBUG  plus our debug lines and libbpf's warnings and notes
+ *   -vv  LOG_TRACE  plus libbpf's debug output and the verifier's log and
+ *                   statistics of every program, also on success
  */
 #ifndef SHAKEOFF_LOG_H
 #define SHAKEOFF_LOG_H
@@ -10,6 +15,7 @@ enum log_level {
 	LOG_WARN = 0,
 	LOG_INFO = 1,
 	LOG_DEBUG = 2,
+	LOG_TRACE = 3,
 };
 
 void log_set_level(enum log_level level);

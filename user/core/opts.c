@@ -39,6 +39,29 @@ int parse_double(const char *s, double min, double max, double *out)
 	return 0;
 }
 
+void port_list_str(const bool ports[65536], char *buf, size_t len)
+{
+	unsigned int i = 0, lo;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	while (i < 65536 && o < len) {
+		if (!ports[i]) {
+			i++;
+			continue;
+		}
+		for (lo = i; i + 1 < 65536 && ports[i + 1]; i++)
+			;
+		if (lo == i)
+			o += snprintf(buf + o, len - o, "%s%u", o ? "," : "", lo);
+		else
+			o += snprintf(buf + o, len - o, "%s%u-%u", o ? "," : "", lo, i);
+		i++;
+	}
+	if (o >= len && len > 4)
+		strcpy(buf + len - 4, "...");
+}
+
 int parse_port_range(const char *s, __u16 *lo, __u16 *hi)
 {
 	char buf[32], *dash;
@@ -164,15 +187,25 @@ int parse_xdp_mode(const char *s, __u32 *flags)
 	return 0;
 }
 
+static const char *usage_origin;
+
+void usage_set_origin(const char *where)
+{
+	usage_origin = where;
+}
+
 int usage_error(const char *cmd, const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
-	fprintf(stderr, "shakeoff %s: ", cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	/* one line, so scripts and journald keep the reason and the hint together */
-	fprintf(stderr, " (try 'shakeoff %s --help')\n", cmd);
+	if (usage_origin) /* the file's line is the hint */
+		fprintf(stderr, "shakeoff %s: %s: %s\n", cmd, usage_origin, msg);
+	else
+		fprintf(stderr, "shakeoff %s: %s (try 'shakeoff %s --help')\n", cmd, msg, cmd);
 	return EXIT_USAGE;
 }

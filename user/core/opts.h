@@ -19,6 +19,8 @@ int parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned lo
 int parse_double(const char *s, double min, double max, double *out);
 /* "80,443,8000-8010": sets ports[port] = true for each, *count = how many. */
 int parse_port_list(const char *s, bool ports[65536], unsigned int *count);
+/* The reverse: "80,443,8000-8010" into buf (cut short with "..." if it does not fit). */
+void port_list_str(const bool ports[65536], char *buf, size_t len);
 int parse_port_range(const char *s, __u16 *lo, __u16 *hi);
 int parse_ip(const char *s, struct ip_addr *a);
 /* "10.0.0.0/8", "2001:db8::/64"; a bare address is a /32 or /128. */
@@ -30,5 +32,7 @@ const char *ip_str(const struct ip_addr *a, char *buf, size_t len);
 
 /* Print "shakeoff CMD: MESSAGE (try 'shakeoff CMD --help')" on one line; returns EXIT_USAGE. */
 int usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Until reset with NULL, usage_error() names where (a config file's "FILE:LINE") instead of the hint. */
+void usage_set_origin(const char *where);
 
 #endif /* SHAKEOFF_OPTS_H */

@@ -13,6 +13,8 @@
 
 #include "guard.skel.h"
 #include "core/attach.h"
+#include "core/clock.h"
+#include "guard/coexist.h"
 #include "guard/guard.h"
 #include "guard/recent.h"
 #include "core/iface.h"
@@ -22,21 +24,11 @@
 #include "core/log.h"
 #include "core/percpu.h"
 #include "core/pins.h"
+#include "core/syscheck.h"
 #include "core/sysenv.h"
 #include "core/tcinfo.h"
 
 static const char *const guard_prog_names[] = { GUARD_XDP_PROG_NAME, GUARD_TC_PROG_NAME };
-
-/* Sysctls whose value 0 would make the kernel refuse what a cookie promises. */
-static const struct {
-	const char *name;
-	const char *why;
-} guard_sysctls[] = {
-	{ "net.ipv4.tcp_syncookies", "bpf_sk_assign_tcp_reqsk needs it on" },
-	{ "net.ipv4.tcp_sack", "our SYN-ACKs grant SACK" },
-	{ "net.ipv4.tcp_timestamps", "our SYN-ACKs grant timestamps" },
-	{ "net.ipv4.tcp_window_scaling", "our SYN-ACKs grant window scaling" },
-};
 
 static int guard_check_system(const struct guard_opts *o)
 {
@@ -56,7 +48,7 @@ static int guard_check_system(const struct guard_opts *o)
 			sysenv_kernel_release(), err == -ENOENT ? "" : " (no BTF to check)");
 		return EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(guard_sysctls) / sizeof(guard_sysctls[0]); i++) {
+	for (i = 0; i < guard_nsysctls; i++) {
 		long v;
 
 		if (sysctl_read(guard_sysctls[i].name, &v)) {
@@ -88,9 +80,14 @@ static int guard_check_iface(struct guard *g)
 	char what[160];
 	int err;
 
-	err = xdp_hook_claim(g->ifindex, ifname, XDP_GUARD, &p);
-	if (err)
-		return err;
+	if (!g->o->share.stage_path[0]) {
+		err = xdp_hook_claim(g->ifindex, ifname, XDP_GUARD, &p);
+		if (err)
+			return err;
+	} else if (xdp_prog_on(g->ifindex, &p) || strcmp(p.name, GUARD_XDP_PROG_NAME)) {
+		/* a stage leaves the hook to the root program, whatever it is */
+		memset(&p, 0, sizeof(p));
+	}
 	if (p.id) {
 		struct guard_cfg cfg = {};
 		__u32 zero = 0;
@@ -203,6 +200,8 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->clock_offset_ns = g->clock_offset;
 	guard_rst_budget(o, cfg);
 	cfg->ecn = guard_ecn_allowed();
+	/* src_rules too: at start limits_apply() fills guard_srclist before the attach */
+	limits_cfg_fill(o, cfg);
 	/* Linux answers no frame to another MAC, and no source it has itself */
 	return local_id_fill(&cfg->id, o->ifname);
 }
@@ -246,22 +245,39 @@ static int guard_scan_listeners(struct guard *g)
 	return err;
 }
 
-static int guard_configure(struct guard *g)
+int guard_write_cfg(struct guard *g)
 {
-	struct guard_cfg cfg;
-	unsigned int i;
+	int fd = bpf_map__fd(g->skel->maps.guard_cfg);
+	struct guard_cfg cfg, cur;
 	__u32 zero = 0;
-	int err;
 
 	if (guard_fill_cfg(g, &cfg))
-		return 1;
-	if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.guard_cfg), &zero, &cfg, BPF_ANY)) {
-		pr_warn("Failed to write map guard_cfg: %s\n", strerror(errno));
-		return 1;
+		return -EINVAL;
+	if (!bpf_map_lookup_elem(fd, &zero, &cur)) {
+		cfg.slot_override = cur.slot_override; /* a test's, not ours to reset */
+		if (!memcmp(&cfg, &cur, sizeof(cfg)))
+			return 0;
 	}
+	/* one update of the whole value: XDP never reads a mix of two configurations' fields */
+	if (bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY)) {
+		pr_warn("Failed to write map guard_cfg: %s\n", strerror(errno));
+		return -errno;
+	}
+	pr_debug("cfg: %u IPv4 + %u IPv6 addresses, mss %u/%u, wscale %u, ttl %u\n", cfg.naddr4,
+		 cfg.naddr6, cfg.mss4, cfg.mss6, cfg.wscale, cfg.ttl);
+	return 1;
+}
+
+static int guard_configure(struct guard *g)
+{
+	unsigned int i;
+	int err;
+
+	if (guard_write_cfg(g) < 0)
+		return 1;
 	for (i = 0; i < g->nports; i++) {
 		__u32 port = g->port_list[i];
-		struct guard_port v = { .flags = PORT_PROTECTED };
+		struct guard_port v = { .flags = PORT_PROTECTED, .stats = limits_port_slot(i) };
 
 		if (bpf_map_update_elem(bpf_map__fd(g->skel->maps.guard_ports), &port, &v,
 					BPF_ANY)) {
@@ -280,8 +296,8 @@ static int guard_configure(struct guard *g)
 		pr_warn("Failed to list TCP listeners: %s\n", strerror(-err));
 		return 1;
 	}
-	pr_debug("cfg: %u IPv4 + %u IPv6 addresses, mss %u/%u, wscale %u, ttl %u\n", cfg.naddr4,
-		 cfg.naddr6, cfg.mss4, cfg.mss6, cfg.wscale, cfg.ttl);
+	if (limits_apply(g, g->o))
+		return 1;
 	return 0;
 }
 
@@ -325,6 +341,12 @@ static int guard_attach(struct guard *g)
 			strerror(-g->tc_link));
 		return 1;
 	}
+	if (g->stage.map_fd >= 0) {
+		err = guard_coexist_enter(g);
+		if (err)
+			return err;
+		goto pin;
+	}
 	g->xdp_link = xdp_link_attach(bpf_program__fd(g->skel->progs.so_guard_xdp), g->ifindex,
 				      g->o->xdp_flags);
 	if (g->xdp_link < 0) {
@@ -335,9 +357,10 @@ static int guard_attach(struct guard *g)
 	}
 	if (!bpf_obj_get_info_by_fd(bpf_program__fd(g->skel->progs.so_guard_xdp), &info, &len))
 		g->xdp_prog_id = info.id;
+pin:
 	if (g->pin_dir[0]) {
 		snprintf(path, sizeof(path), "%s/link_xdp", g->pin_dir);
-		err = bpf_obj_pin(g->xdp_link, path);
+		err = g->xdp_link >= 0 ? bpf_obj_pin(g->xdp_link, path) : 0;
 		snprintf(path, sizeof(path), "%s/link_tc", g->pin_dir);
 		err = err ?: bpf_obj_pin(g->tc_link, path);
 		if (err)
@@ -346,11 +369,6 @@ static int guard_attach(struct guard *g)
 	return 0;
 }
 
-/* Every TCP state but LISTEN and CLOSE: a socket a SYN on its 4-tuple would meet. */
-#define RECENT_SEED_STATES                                                        \
-	((1U << TCP_ESTABLISHED) | (1U << TCP_SYN_RECV) | (1U << TCP_FIN_WAIT1) | \
-	 (1U << TCP_FIN_WAIT2) | (1U << TCP_TIME_WAIT) | (1U << TCP_CLOSE_WAIT) | \
-	 (1U << TCP_LAST_ACK) | (1U << TCP_CLOSING))
 /* After the start, TIME_WAIT only (FINs and handoffs mark the rest), this often. */
 #define RECENT_RESEED_MS 5000
 
@@ -375,7 +393,7 @@ static int guard_recent_start(struct guard *g)
 	return 0;
 }
 
-int guard_start(struct guard *g, const struct guard_opts *o)
+int guard_start(struct guard *g, struct guard_opts *o)
 {
 	unsigned int i;
 	int err;
@@ -384,6 +402,8 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 	g->o = o;
 	g->xdp_link = -1;
 	g->tc_link = -1;
+	g->next.prog_fd = -1;
+	g->stage.map_fd = -1;
 	g->ifindex = iface_index(o->ifname);
 	/* the state at start, so a flap before the first tick is seen whole */
 	g->link_up = iface_link_up(o->ifname);
@@ -398,15 +418,14 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 		err = keys_from_file(o->key_file, &g->keys);
 		if (err) {
 			pr_warn("Failed to read key file %s: %s\n", o->key_file,
-				err == -ENODATA	     ? "needs at least 16 bytes of secret" :
-				err == -EINVAL	     ? "not a regular file" :
-				err == -EKEYREJECTED ? "the secret is one byte value repeated" :
-						       strerror(-err));
+				keys_strerror(err));
 			return EXIT_USAGE;
 		}
 	} else {
 		keys_random(&g->keys);
 	}
+	g->keys.who = o->ifname;
+	g->keys.overlap_ns = o->key_overlap * 1000000000ULL;
 	g->clock_offset = clock_tai_offset();
 
 	g->port_list = calloc(o->nports, sizeof(*g->port_list));
@@ -421,13 +440,14 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 			g->port_list[g->nports++] = i;
 
 	err = guard_check_iface(g);
+	err = err ?: guard_coexist_prepare(g);
 	if (err)
 		return err;
 
 	{
-		/* With -v, the verifier's statistics for each program, also on success. */
+		/* With -vv, the verifier's statistics for each program, also on success. */
 		LIBBPF_OPTS(bpf_object_open_opts, oo,
-			    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+			    .kernel_log_level = log_get_level() >= LOG_TRACE ? 4 : 0);
 
 		g->skel = guard_bpf__open_opts(&oo);
 		if (!g->skel || guard_bpf__load(g->skel)) {
@@ -437,6 +457,7 @@ int guard_start(struct guard *g, const struct guard_opts *o)
 		}
 	}
 	err = guard_configure(g);
+	err = err ?: guard_coexist_next(g);
 	err = err ?: guard_recent_start(g);
 	err = err ?: guard_pin(g);
 	err = err ?: guard_attach(g);
@@ -501,9 +522,10 @@ int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 {
 	int err;
 
-	if (xdp_still_attached(g->ifindex, g->o->ifname, g->xdp_prog_id, "guard"))
+	if (guard_coexist_alive(g))
 		return 1;
 	link_watch(&g->link_up, g->o->ifname, "guard");
+	keys_poll(&g->keys, clock_mono_ns(), json);
 	err = keys_refresh(bpf_map__fd(g->skel->maps.guard_keys), &g->keys,
 			   slot_now(g->clock_offset));
 	if (err < 0) {
@@ -547,6 +569,7 @@ void guard_stop(struct guard *g)
 		bpf_link_detach(g->xdp_link);
 		close(g->xdp_link);
 	}
+	guard_coexist_stop(g);
 	if (g->tc_link >= 0) {
 		bpf_link_detach(g->tc_link);
 		close(g->tc_link);
@@ -563,4 +586,6 @@ void guard_stop(struct guard *g)
 	memset(g, 0, sizeof(*g));
 	g->xdp_link = -1;
 	g->tc_link = -1;
+	g->next.prog_fd = -1;
+	g->stage.map_fd = -1;
 }

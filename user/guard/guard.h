@@ -9,7 +9,9 @@
 #include <shakeoff/guard_stats.h>
 
 #include "guard/keys.h"
+#include "guard/limits.h"
 #include "core/opts.h"
+#include "core/stage.h"
 
 struct guard_bpf;
 
@@ -18,7 +20,8 @@ struct guard_opts {
 	bool ports[65536];
 	unsigned int nports;
 	struct ip_addr addrs[2 * GUARD_MAX_ADDRS];
-	unsigned int naddrs; /* 0: the interface's own */
+	unsigned int naddrs;
+	bool addrs_auto; /* no --addr: the interface's own, followed as they change */
 	int mode; /* enum guard_cookie_mode */
 	unsigned long syn_threshold; /* SYN/s per port that turns cookies on (auto) */
 	__u32 xdp_flags; /* 0, XDP_FLAGS_DRV_MODE or XDP_FLAGS_SKB_MODE */
@@ -27,12 +30,19 @@ struct guard_opts {
 	unsigned int ttl;
 	unsigned long rst_rate; /* RSTs to stray segments per second, all sources; 0: none */
 	unsigned long rst_rate_src; /* ... per source /24 or /64 */
+	unsigned long synack_rate; /* cookie SYN-ACKs per second, all sources; 0: no limit */
+	unsigned long synack_rate_src; /* ... per source /24 or /64; 0: no limit */
+	struct guard_src_rule src_rules[GUARD_SRC_RULES_MAX]; /* --allow, --deny */
+	unsigned int nsrc_rules;
 	const char *key_file;
+	unsigned long key_overlap; /* seconds a key-file rollover accepts both secrets, per phase */
 	bool fix_sysctls;
+	struct coexist_opts share; /* --next-prog, --next-pin, --xdp-stage */
+	char metrics[64]; /* --metrics ADDR:PORT, "": none (a copy: a config file's text goes) */
 };
 
 struct guard {
-	const struct guard_opts *o;
+	struct guard_opts *o; /* the caller's; guard_apply() moves it to a new one */
 	struct guard_bpf *skel;
 	int ifindex;
 	int link_up; /* for link_watch() */
@@ -51,6 +61,8 @@ struct guard {
 	/* auto mode */
 	__u64 *syn_prev; /* per protected port: SYNs counted at the last tick */
 	__u8 *calm_ticks; /* per protected port: ticks below threshold/2 while under attack */
+	struct xdp_next next; /* --next-prog / --next-pin */
+	struct xdp_stage stage; /* --xdp-stage (map_fd -1: none) */
 };
 
 /*
@@ -58,10 +70,16 @@ struct guard {
  * code (EXIT_USAGE for what the user must fix, 1 otherwise) after printing
  * one line saying why.
  */
-int guard_start(struct guard *g, const struct guard_opts *o);
+int guard_start(struct guard *g, struct guard_opts *o);
 /* Keys, listeners, flood detection. tick_ms: time since the last call. Returns 0 or an exit code. */
 int guard_tick(struct guard *g, unsigned int tick_ms, bool json);
 int guard_stats_fd(const struct guard *g);
+/*
+ * guard_cfg from g->o and the interface (MTU, MAC, the host's addresses),
+ * written whole in one update, and only if it differs from the map's.
+ * Returns 1 written, 0 unchanged, or -errno after printing why.
+ */
+int guard_write_cfg(struct guard *g);
 /* The kernel memory guard's maps take (fixed sizes: no option changes them). */
 __u64 guard_maps_memlock(const struct guard *g);
 /* Detach exactly what we attached and remove our pins. */

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
+#include <netinet/tcp.h> /* TCP_ESTABLISHED ... */
 
 struct guard_recent;
 
@@ -20,6 +21,12 @@ void recent_unmap(struct guard_recent *r);
  * Mark every kernel TCP socket in states (1 << TCP_*) whose local port is
  * protected (ports[65536]). Returns how many, or -errno.
  */
+/* Every TCP state but LISTEN and CLOSE: a socket a SYN on its 4-tuple would meet. */
+#define RECENT_SEED_STATES                                                        \
+	((1U << TCP_ESTABLISHED) | (1U << TCP_SYN_RECV) | (1U << TCP_FIN_WAIT1) | \
+	 (1U << TCP_FIN_WAIT2) | (1U << TCP_TIME_WAIT) | (1U << TCP_CLOSE_WAIT) | \
+	 (1U << TCP_LAST_ACK) | (1U << TCP_CLOSING))
+
 int recent_seed(struct guard_recent *r, const bool *ports, __u32 states);
 
 #endif /* SHAKEOFF_GUARD_RECENT_H */

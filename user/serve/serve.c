@@ -89,11 +89,32 @@ static int serve_configure(struct serve *s, const struct serve_opts *o)
 	return 0;
 }
 
+/* Stage mode: the index must be free (a killed serve's entry: shakeoff detach removes it). */
+static int serve_check_stage(struct serve *s)
+{
+	const struct coexist_opts *c = &s->o->share;
+	struct prog_ref p;
+	int err = xdp_stage_open(&s->stage, c->stage_path, c->stage_index, &p);
+
+	if (err || !p.id)
+		return err;
+	if (!strcmp(p.name, SERVE_XDP_PROG_NAME))
+		pr_warn("%s:%u already has a serve (XDP program id %u); stop it or run 'shakeoff detach %s'\n",
+			c->stage_path, c->stage_index, p.id, s->o->ifname);
+	else
+		pr_warn("%s:%u holds XDP program '%s' (id %u); shakeoff will not replace it\n",
+			c->stage_path, c->stage_index, p.name, p.id);
+	return EXIT_USAGE;
+}
+
 static int serve_check_iface(struct serve *s)
 {
 	struct prog_ref p;
-	int err = xdp_hook_claim(s->ifindex, s->o->ifname, XDP_SERVE, &p);
+	int err;
 
+	if (s->o->share.stage_path[0])
+		return serve_check_stage(s);
+	err = xdp_hook_claim(s->ifindex, s->o->ifname, XDP_SERVE, &p);
 	if (err)
 		return err;
 	if (p.id) {
@@ -108,7 +129,7 @@ static int serve_check_iface(struct serve *s)
 int serve_start(struct serve **sp, const struct serve_opts *o)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, oo,
-		    .kernel_log_level = log_get_level() >= LOG_DEBUG ? 4 : 0);
+		    .kernel_log_level = log_get_level() >= LOG_TRACE ? 4 : 0);
 	const struct app_desc *app;
 	struct tcp_cfg tcfg;
 	struct serve *s;
@@ -126,6 +147,8 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 		return 1;
 	s->o = o;
 	s->xdp_link = -1;
+	s->next.prog_fd = -1;
+	s->stage.map_fd = -1;
 	s->ifindex = iface_index(o->ifname);
 	if (s->ifindex < 0) {
 		pr_warn("unknown interface '%s'\n", o->ifname);
@@ -144,6 +167,7 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	}
 	s->app = app->app;
 	err = serve_check_iface(s);
+	err = err ?: xdp_next_from(&s->next, &o->share);
 	if (err)
 		return err;
 	iface_mac(o->ifname, s->mac);
@@ -175,14 +199,10 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 	s->flows_fd = bpf_map__fd(s->skel->maps.serve_flows);
 	ctl_init(&s->ctl, bpf_program__fd(s->skel->progs.so_serve_ctl), o->ifname);
 	err = serve_configure(s, o);
+	if (!err && s->next.prog_fd >= 0)
+		err = xdp_next_install(&s->next, bpf_map__fd(s->skel->maps.serve_next), "serve");
 	if (err)
 		return err;
-	s->xdp_link = xdp_link_attach(bpf_program__fd(s->skel->progs.so_serve_xdp), s->ifindex, 0);
-	if (s->xdp_link < 0) {
-		pr_warn("Failed to attach XDP program to %s: %s\n", o->ifname,
-			strerror(-s->xdp_link));
-		return 1;
-	}
 	{
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info);
@@ -190,6 +210,21 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 		if (!bpf_obj_get_info_by_fd(bpf_program__fd(s->skel->progs.so_serve_xdp), &info,
 					    &len))
 			s->xdp_prog_id = info.id;
+	}
+	if (s->stage.map_fd >= 0) {
+		/* a stage of the root's: no XDP attachment of our own */
+		err = xdp_stage_enter(&s->stage, bpf_program__fd(s->skel->progs.so_serve_xdp),
+				      s->xdp_prog_id, "serve");
+		if (err)
+			return err;
+	} else {
+		s->xdp_link = xdp_link_attach(bpf_program__fd(s->skel->progs.so_serve_xdp),
+					      s->ifindex, 0);
+		if (s->xdp_link < 0) {
+			pr_warn("Failed to attach XDP program to %s: %s\n", o->ifname,
+				strerror(-s->xdp_link));
+			return 1;
+		}
 	}
 	for (q = 0; q < nq; q++) {
 		err = xsk_port_open(&s->ports[q], o->ifname, q,
@@ -348,7 +383,7 @@ int serve_poll(struct serve *s, int max_ms)
 		s->last_full_check = now;
 		table_full_check(s);
 		/* guard notices the same way: a removed interface or program ends the run */
-		if (xdp_still_attached(s->ifindex, s->o->ifname, s->xdp_prog_id, "serve"))
+		if (xdp_ours_still(&s->stage, s->ifindex, s->o->ifname, s->xdp_prog_id, "serve"))
 			return 1;
 		link_check(s);
 	}
@@ -408,6 +443,7 @@ void serve_stop(struct serve *s)
 		bpf_link_detach(s->xdp_link);
 		close(s->xdp_link);
 	}
+	xdp_stage_leave(&s->stage);
 	for (i = 0; i < s->nports; i++)
 		xsk_port_close(&s->ports[i]);
 	conns_fini(&s->conns);
@@ -417,5 +453,6 @@ void serve_stop(struct serve *s)
 		free(s->stack);
 	}
 	serve_bpf__destroy(s->skel);
+	xdp_next_close(&s->next);
 	free(s);
 }

@@ -14,6 +14,7 @@
 
 #include "guard/keys.h"
 #include "core/opts.h"
+#include "core/stage.h"
 
 struct serve_opts {
 	const char *ifname;
@@ -28,6 +29,7 @@ struct serve_opts {
 	int no_flow; /* enum serve_no_flow */
 	unsigned long busy_poll_us; /* spin on the rings this long after a frame */
 	bool json;
+	struct coexist_opts share; /* --next-prog, --next-pin, --xdp-stage */
 };
 
 /* --max-half-open defaults (never above --max-flows / 2) and --synack-rtx-rate's */

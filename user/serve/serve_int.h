@@ -24,6 +24,7 @@
 #include "serve/serve.h"
 #include "serve/walk.h"
 #include "serve/xsk.h"
+#include "core/stage.h"
 #include "tcp/tcp.h"
 
 #define SERVE_MAX_PORTS_XSK 64
@@ -60,6 +61,8 @@ struct serve {
 	bool link_down; /* the interface was down or without carrier at the last check */
 	__u64 flows_seen; /* entries the latest walk found */
 	__u32 xdp_prog_id; /* so_serve_xdp's id, to notice it being detached */
+	struct xdp_next next; /* --next-prog / --next-pin */
+	struct xdp_stage stage; /* --xdp-stage (map_fd -1: none) */
 };
 
 #endif /* SHAKEOFF_SERVE_INT_H */
