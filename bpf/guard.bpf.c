@@ -138,33 +138,64 @@ SHAKEOFF_INLINE int answer_check(struct xdp_md *ctx, const struct guard_cfg *cfg
 	return GS__COUNT;
 }
 
+/*
+ * 1 if guard grants the SYN's ECN request, as Linux would
+ * (tcp_ecn_create_request()): ECE and CWR set, the IP header not ECT-marked
+ * (a marked SYN is a broken middlebox's), tcp_ecn allowing it, and
+ * timestamps, whose TSval alone has room for the cookie's ECN bit (Linux's
+ * cookies keep ECN the same way). Arithmetic, not branches: a known 0 or 1
+ * would have the verifier check the rest of the SYN-ACK twice.
+ */
+SHAKEOFF_INLINE __u32 syn_ecn(struct xdp_md *ctx, const struct guard_cfg *cfg,
+			      const struct frame *f, const struct tcp_opts *o)
+{
+	void *data, *data_end;
+	/* the ECN field: the IPv4 TOS byte's low bits, bits 5..4 of IPv6's second byte */
+	__u8 *b;
+	__u32 ask = ((f->tcp_flags & (TCP_F_ECE | TCP_F_CWR)) + TCP_F_ECE) >> 8, ect;
+
+	/* loaded apart: clang would fold the two into one pointer the verifier refuses */
+	barrier_var(ctx);
+	data = (void *)(long)ctx->data;
+	barrier_var(ctx);
+	data_end = (void *)(long)ctx->data_end;
+	b = data + (f->l3_off & 0x3ff) + 1;
+	if ((void *)(b + 1) > data_end)
+		return 0;
+	ect = (*b >> (f->ipv6 << 2)) & 3;
+	return ask & (((ect + 3) >> 2) ^ 1) & cfg->ecn & ((o->flags & OPT_TS) / OPT_TS);
+}
+
 /* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
 SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, const struct guard_scope *g,
 				 const struct frame *f, enum guard_stat *why)
 {
 	const struct guard_cfg *cfg = g->cfg;
 	struct tcp_synack_opt so = {};
+	struct cookie_made m;
 	struct tcp_opts opts;
 	struct reply r = {};
-	__u32 tsval = 0;
-	__u64 hash;
+	__u32 tsval = 0, ecn;
 	int ts;
 
 	xdp_tcp_opts(ctx, f, &opts);
 	ts = !!(opts.flags & OPT_TS);
+	ecn = syn_ecn(ctx, cfg, f, &opts);
 
-	r.seq = cookie_make(f, &opts, g->key, g->slot, &hash);
+	cookie_make(f, &opts, ecn, g->key, g->slot, &m);
+	r.seq = m.isn;
 	r.ack_seq = f->seq + 1;
-	r.flags = TCP_F_SYN | TCP_F_ACK;
+	r.flags = TCP_F_SYN | TCP_F_ACK | (ecn * TCP_F_ECE);
 	r.window = f->ipv6 ? cfg->win6 : cfg->win4;
 	r.ttl = cfg->ttl;
 	if (ts)
 		/*
 		 * Ticks of 2^20 ns (1.05 ms, within RFC 7323's 1 ms..1 s): BPF has no
 		 * multiply-high, so a division by 10^6 would be a real DIV per SYN.
-		 * A per-flow offset from the hash keeps our uptime private.
+		 * A per-flow offset from the hash keeps our uptime private; the low
+		 * bits carry the options the cookie's hash covers.
 		 */
-		tsval = (__u32)(g->now >> 20) + (__u32)(hash >> 32);
+		tsval = cookie_tsval((__u32)(g->now >> 20) + m.ts_off, m.tsopt);
 	/* Linux's option order, so the answer looks like any Linux SYN-ACK. */
 	so.mss = f->ipv6 ? cfg->mss6 : cfg->mss4;
 	so.wscale = cfg->wscale;
@@ -278,6 +309,24 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 }
 
 /*
+ * cookie_check() with the ACK's timestamps: half a timestamp cookie's check
+ * is in the TSecr, and a cookie without them fails with them (see
+ * cookie_verify()). Global: inline, each way the options are read would
+ * verify the rest of guard_segment() again.
+ */
+__noinline int cookie_check_xdp(struct xdp_md *ctx, const struct frame *f, struct cookie_info *ci)
+{
+	struct tcp_opts opts;
+
+	if (!ctx || !f || !ci)
+		return -1;
+	xdp_tcp_opts(ctx, f, &opts);
+	ci->saw_ts = !!(opts.flags & OPT_TS);
+	ci->tsecr = opts.tsecr;
+	return cookie_check(f, ci);
+}
+
+/*
  * A segment that is not a SYN: pass what the kernel owns or what a valid
  * cookie opens; answer what Linux answers with a RST. Not inlined, like
  * guard_syn().
@@ -290,7 +339,7 @@ static __noinline int guard_segment(struct xdp_md *ctx, struct guard_scope *g,
 
 	if (state == TCP_TIME_WAIT &&
 	    (f->tcp_flags & (TCP_F_ACK | TCP_F_SYN | TCP_F_RST)) == TCP_F_ACK && guard_clock(g) &&
-	    !cookie_check(f, &ci)) {
+	    !cookie_check_xdp(ctx, f, &ci)) {
 		/*
 		 * A cookie ACK meeting a TIME_WAIT socket: guard answered a SYN
 		 * reusing the 4-tuple (one neither it nor the controller knew in
@@ -335,7 +384,7 @@ static __noinline int guard_segment(struct xdp_md *ctx, struct guard_scope *g,
 		return guard_rst(ctx, g, f, 1, why);
 	}
 	/* A cookie answers only an ACK: no SYN (data and FIN may ride along). */
-	if (!(f->tcp_flags & TCP_F_SYN) && !cookie_check(f, &ci)) {
+	if (!(f->tcp_flags & TCP_F_SYN) && !cookie_check_xdp(ctx, f, &ci)) {
 		*why = GS_XDP_PASS_COOKIE_ACK;
 		return XDP_PASS;
 	}
@@ -552,6 +601,9 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 		*why = GS_TC_PASS;
 		return TCX_NEXT;
 	}
+	ack_opts(skb, f, &opts);
+	ci.saw_ts = !!(opts.flags & OPT_TS);
+	ci.tsecr = opts.tsecr;
 	if (cookie_check(f, &ci)) {
 		*why = state < 0 ? GS_TC_PASS : GS_TC_BAD_COOKIE;
 		return TCX_NEXT;
@@ -562,12 +614,13 @@ static int guard_handoff(struct __sk_buff *skb, const struct guard_cfg *cfg, con
 		return TCX_NEXT;
 	}
 
-	ack_opts(skb, f, &opts);
 	attrs.mss = ci.mss;
 	attrs.wscale_ok = ci.wscale_ok;
 	attrs.snd_wscale = ci.wscale;
 	attrs.rcv_wscale = ci.wscale_ok ? cfg->wscale : 0;
 	attrs.sack_ok = ci.sack_ok;
+	/* set only on a SYN-ACK that carried ECE (cookie_verify()) */
+	attrs.ecn_ok = ci.ecn_ok;
 	if (ci.ts_ok && (opts.flags & OPT_TS)) {
 		attrs.tstamp_ok = 1;
 		attrs.rcv_tsval = opts.tsval;

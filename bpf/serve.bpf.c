@@ -460,9 +460,8 @@ SHAKEOFF_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *
 	__u64 slot = cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now);
 	__u32 idx = slot & (GUARD_KEY_SLOTS - 1);
 	const struct guard_key *k = bpf_map_lookup_elem(&serve_keys, &idx);
+	struct cookie_made m;
 	__u8 flags = 0;
-	__u32 cookie;
-	__u64 hash;
 
 	if (!cookie_key_ok(k, slot))
 		return -1;
@@ -472,9 +471,15 @@ SHAKEOFF_INLINE int cookie_synack_fill(struct reply *r, const struct serve_cfg *
 		flags |= SF_TS;
 	if (o->flags & OPT_WSCALE)
 		flags |= SF_WSCALE;
-	cookie = cookie_make(f, o, k, slot, &hash);
-	/* TSval offset from the hash: the final ACK recomputes it, no state needed */
-	synack_fill(r, cfg, f, cookie, f->seq, flags, ts_tick(now) + (__u32)(hash >> 32), o->tsval);
+	/* serve's engine does no ECN: a cookie that never grants it */
+	cookie_make(f, o, 0, k, slot, &m);
+	/*
+	 * TSval offset from the hash: the final ACK recomputes it, no state
+	 * needed; the low bits carry the options (never ahead of tick + ts_off,
+	 * where the flow's TSvals continue).
+	 */
+	synack_fill(r, cfg, f, m.isn, f->seq, flags, cookie_tsval(ts_tick(now) + m.ts_off, m.tsopt),
+		    o->tsval);
 	return 0;
 }
 
@@ -587,6 +592,8 @@ __noinline int serve_cookie_ack(struct xdp_md *ctx, const struct frame *f, const
 	slot = cookie_ack_slot(f, cookie_slot_now(cfg->slot_override, cfg->clock_offset_ns, now));
 	idx = slot & (GUARD_KEY_SLOTS - 1);
 	k = bpf_map_lookup_elem(&serve_keys, &idx);
+	ci.saw_ts = !!(o->flags & OPT_TS);
+	ci.tsecr = o->tsecr;
 	if (cookie_verify(f, k, slot, &ci))
 		return SEG_NO_FLOW;
 

@@ -9,7 +9,9 @@
 # every configuration has XDP on both ends. The flood varies source ports from
 # the client's own address, which the server reaches without ARP (a permanent
 # neighbour entry), so the kernel and synproxy answer every SYN.
-# Then guard's own cost per packet from BPF_PROG_TEST_RUN. Then HTTP latency
+# Then guard's own cost per packet from BPF_PROG_TEST_RUN (tests/bench/xdp_cost.c),
+# the SYN path with Linux's option order and with another (the general option
+# walk), and their ratio from the same run (goal: at most 1.15). Then HTTP latency
 # with a connection per request: wrk -H 'Connection: close' against nginx
 # alone and behind guard, HTTP_ROUNDS alternating rounds each in one run;
 # p50/p99 per round and the ratio of the medians of p99 (goal: within 1.5x).

@@ -7,10 +7,86 @@
 #include "parse.h"
 
 /*
+ * The general parser: len option bytes at packet offset off, walked in
+ * place an option at a time, as Linux walks them (tcp_parse_options()): EOL
+ * ends, NOP is one byte, anything else has a length of at least 2 that fits
+ * what is left, or the walk ends keeping what it found.
+ *
+ * out arrives zeroed (xdp_tcp_opts()).
+ *
+ * Written for the verifier. The position indexes the packet, so the
+ * verifier tracks it exactly, and every kind of option would leave a state
+ * of its own at the loop head, multiplied step after step. So each step's
+ * new position is XORed with out->flags as it arrives: 0 at run time (one
+ * ALU op), but read from memory a global function's argument points to,
+ * which the verifier does not track, so to it any byte. Every path then reaches the loop head
+ * with the same position, 0..255, and one state per step is checked.
+ * Reading the packet in place spares the copy to the stack; the loop runs
+ * an option, not a byte, per step.
+ */
+__noinline int xdp_tcp_opts_walk(struct xdp_md *ctx, __u64 off, __u64 len, struct tcp_opts *out)
+{
+	void *data, *data_end;
+	__u64 i, pos, zero;
+	__u32 kind, olen;
+	__u8 flags = 0;
+	__u8 *p;
+
+	if (!ctx || !out || len > TCP_MAX_OPT_LEN)
+		return -1;
+	data = (void *)(long)ctx->data;
+	data_end = (void *)(long)ctx->data_end;
+	off &= 0x3fff;
+	zero = out->flags;
+	pos = zero;
+	for (i = 0; i < TCP_MAX_OPT_LEN; i++) {
+		if (pos >= len)
+			break;
+		p = data + off + pos;
+		if ((void *)(p + 1) > data_end)
+			break;
+		kind = p[0];
+		if (kind == TCP_OPT_EOL)
+			break;
+		if (kind == TCP_OPT_NOP) {
+			pos = (pos + 1) ^ zero;
+			continue;
+		}
+		if ((void *)(p + 2) > data_end)
+			break;
+		olen = p[1];
+		if (olen < 2 || pos + olen > len)
+			break;
+		if (kind == TCP_OPT_MSS && olen == 4) {
+			if ((void *)(p + 4) > data_end)
+				break;
+			out->mss = bpf_ntohs(*(__be16 *)(p + 2));
+			flags |= OPT_MSS;
+		} else if (kind == TCP_OPT_WS && olen == 3) {
+			if ((void *)(p + 3) > data_end)
+				break;
+			out->wscale = p[2] > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : p[2];
+			flags |= OPT_WSCALE;
+		} else if (kind == TCP_OPT_SACK_PERM && olen == 2) {
+			flags |= OPT_SACK_PERM;
+		} else if (kind == TCP_OPT_TS && olen == 10) {
+			if ((void *)(p + 10) > data_end)
+				break;
+			out->tsval = bpf_ntohl(*(__be32 *)(p + 2));
+			out->tsecr = bpf_ntohl(*(__be32 *)(p + 6));
+			flags |= OPT_TS;
+		}
+		pos = (pos + olen) ^ zero;
+	}
+	out->flags = flags;
+	return 0;
+}
+
+/*
  * A segment's options. The layouts most segments come in are read straight
  * from the packet: Linux's NOP NOP TS on every segment, Linux's SYN set, and a
  * lone MSS (most SYN floods, many stacks); anything else goes through the
- * general parser on a stack copy.
+ * general walk above.
  */
 SHAKEOFF_INLINE void xdp_tcp_opts(struct xdp_md *ctx, const struct frame *f, struct tcp_opts *opts)
 {
@@ -19,7 +95,6 @@ SHAKEOFF_INLINE void xdp_tcp_opts(struct xdp_md *ctx, const struct frame *f, str
 	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
 	/* Masked so the verifier can bound the offset (l4_off is at most a few KB). */
 	__be32 *o = data + (f->l4_off & 0x3fff) + sizeof(struct tcphdr);
-	struct tcp_opt_buf buf;
 
 	__builtin_memset(opts, 0, sizeof(*opts));
 	if (len == 0 || len > TCP_MAX_OPT_LEN)
@@ -50,9 +125,7 @@ SHAKEOFF_INLINE void xdp_tcp_opts(struct xdp_md *ctx, const struct frame *f, str
 		opts->flags = OPT_MSS;
 		return;
 	}
-	if (bpf_xdp_load_bytes(ctx, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
-		return;
-	tcp_opts_parse(&buf, len, opts);
+	xdp_tcp_opts_walk(ctx, f->l4_off + sizeof(struct tcphdr), len, opts);
 }
 
 #endif /* SHAKEOFF_BPF_TCPOPT_XDP_H */

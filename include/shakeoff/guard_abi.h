@@ -242,7 +242,7 @@ struct guard_cfg {
 	__u32 synack_per_cpu; /* cookie SYN-ACKs per CPU per window (GUARD_SRC_SHIFT); 0: no limit */
 	__u32 synack_per_src; /* ... per source prefix slot (guard_srcs) per window; 0: no limit */
 	__u32 src_rules; /* entries in guard_srclist; 0: it is not looked up */
-	__u32 pad2;
+	__u32 ecn; /* 1: a SYN's ECN request may be granted (net.ipv4.tcp_ecn not 0) */
 	/* For `shakeoff status` (the maps are all it has); BPF never reads these. */
 	__u64 start_time_ns; /* CLOCK_REALTIME when the controller started */
 	__u32 xdp_flags; /* the XDP mode asked for: 0 (native where the driver has it), or

@@ -43,6 +43,8 @@
 #define PKT_RST 0x04
 #define PKT_PSH 0x08
 #define PKT_ACK 0x10
+#define PKT_ECE 0x40
+#define PKT_CWR 0x80
 
 struct pkt_eth {
 	uint8_t dst[6];
@@ -116,6 +118,7 @@ struct pkt_spec {
 	uint8_t saddr[16]; /* IPv4 uses the first 4 bytes */
 	uint8_t daddr[16];
 	uint8_t ttl; /* 0: 64 */
+	uint8_t tos; /* IPv4 TOS, IPv6 traffic class (the low two bits: ECN) */
 	uint16_t frag_off; /* IPv4 flags and fragment offset */
 	uint8_t ipopt[40]; /* IPv4 options */
 	uint8_t ipopt_len; /* multiple of 4 */
@@ -303,7 +306,8 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t ca
 		uint8_t next = l4proto;
 
 		ip6->ver_tc_flow =
-			htonl((uint32_t)(s->version_override ? s->version_override : 6) << 28);
+			htonl((uint32_t)(s->version_override ? s->version_override : 6) << 28 |
+			      (uint32_t)s->tos << 20);
 		ip6->payload_len = htons(8 * s->n_ext + l4_len + s->ip_len_delta);
 		ip6->hop_limit = ttl;
 		memcpy(ip6->saddr, s->saddr, 16);
@@ -333,6 +337,7 @@ static inline size_t pkt_build(const struct pkt_spec *s, uint8_t *buf, size_t ca
 		ip->ver_ihl = (s->version_override ? s->version_override : 4) << 4 |
 			      (s->ihl_override ? s->ihl_override & 0xf : ihl / 4);
 		ip->tot_len = htons(ihl + l4_len + s->ip_len_delta);
+		ip->tos = s->tos;
 		ip->id = htons(0x1234);
 		ip->frag_off = htons(s->frag_off);
 		ip->ttl = ttl;

@@ -293,6 +293,7 @@ struct synack_want {
 	bool sack;
 	bool ts;
 	uint32_t tsecr; /* the TSecr the reply carries: the client's TSval */
+	bool ecn; /* ECE set, the ECN bit in the TSval (timestamps only) */
 };
 
 /* clang-format off */
@@ -475,8 +476,11 @@ static void row_spec(const struct row *w, struct pkt_spec *s)
 
 /* ---------------------------------------------------------------- replies */
 
-static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *k, uint32_t payload)
+/* The cookie for `syn` with `payload` (and with timestamps, TSval option bits tsopt). */
+static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *k, uint32_t payload,
+			    uint32_t tsopt)
 {
+	uint32_t msg = cookie_msg(payload, tsopt);
 	__be16 sport = htons(syn->sport), dport = htons(syn->dport);
 	__u64 hash;
 
@@ -485,13 +489,13 @@ static uint32_t cookie_want(const struct pkt_spec *syn, const struct guard_key *
 
 		memcpy(s, syn->saddr, 16);
 		memcpy(d, syn->daddr, 16);
-		hash = cookie_hash6(k->k0, k->k1, s, d, sport, dport, syn->seq, payload);
+		hash = cookie_hash6(k->k0, k->k1, s, d, sport, dport, syn->seq, msg);
 	} else {
 		__be32 s, d;
 
 		memcpy(&s, syn->saddr, 4);
 		memcpy(&d, syn->daddr, 4);
-		hash = cookie_hash4(k->k0, k->k1, s, d, sport, dport, syn->seq, payload);
+		hash = cookie_hash4(k->k0, k->k1, s, d, sport, dport, syn->seq, msg);
 	}
 	return cookie_from_hash(hash, payload);
 }
@@ -528,6 +532,9 @@ static bool check_reply_ip(const struct pkt_spec *in, const struct tr_run *r, st
 	return ok;
 }
 
+/* The TSval of the SYN-ACK check_synack() saw last: the client's ACKs echo it. */
+static uint32_t synack_tsval;
+
 /* A SYN-ACK answering `syn` with a cookie made at `slot` under key `k`. */
 static bool check_synack(const struct pkt_spec *syn, const struct tr_run *r,
 			 const struct synack_want *w, uint64_t slot, const struct guard_key *k,
@@ -535,14 +542,16 @@ static bool check_synack(const struct pkt_spec *syn, const struct tr_run *r,
 {
 	struct pkt_tcpopts o;
 	struct pkt_view v;
-	uint32_t cookie, payload, want_len;
+	uint32_t cookie, payload, want_len, tsopt = 0;
+	uint32_t ws = w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws;
 	int mss_idx = syn->ipv6 ? w->mss_idx6 : w->mss_idx4;
 	bool ok = true;
 
 	if (!check_reply_ip(syn, r, &v))
 		return false;
 	ok = ASSERT_EQ(ntohl(v.tcp->ack), syn->seq + 1, "SYN-ACK ack = client ISN + 1") && ok;
-	ok = ASSERT_EQ(v.tcp->flags, PKT_SYN | PKT_ACK, "SYN-ACK flags") && ok;
+	ok = ASSERT_EQ(v.tcp->flags, PKT_SYN | PKT_ACK | (w->ecn ? PKT_ECE : 0), "SYN-ACK flags") &&
+	     ok;
 	ok = ASSERT_EQ(ntohs(v.tcp->window), syn->ipv6 ? WIN6 : WIN4, "SYN-ACK window") && ok;
 
 	pkt_tcp_opts(&v, &o);
@@ -562,20 +571,27 @@ static bool check_synack(const struct pkt_spec *syn, const struct tr_run *r,
 	/* Linux's layout: MSS; SACK_PERM+TS, NOP NOP TS or NOP NOP SACK_PERM; NOP WS. */
 	want_len = 20 + 4 + (w->ts ? 12 : w->sack ? 4 : 0) + (w->ws >= 0 ? 4 : 0);
 	ok = ASSERT_EQ(v.tcp_hlen, want_len, "SYN-ACK TCP header length") && ok;
+	synack_tsval = o.ts ? o.tsval : 0;
 
 	cookie = ntohl(v.tcp->seq);
 	ok = ASSERT_EQ((cookie >> COOKIE_SLOT_SHIFT) & 1, slot & 1, "cookie slot parity") && ok;
 	ok = ASSERT_EQ((cookie >> COOKIE_MSS_SHIFT) & COOKIE_MSS_MASK, mss_idx,
 		       "cookie MSS index") &&
 	     ok;
-	ok = ASSERT_EQ((cookie >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK,
-		       w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws, "cookie window scale") &&
-	     ok;
-	ok = ASSERT_EQ(!!(cookie & COOKIE_SACK), w->sack, "cookie SACK bit") && ok;
 	ok = ASSERT_EQ(!!(cookie & COOKIE_TS), w->ts, "cookie TS bit") && ok;
-	payload = cookie_payload(slot, mss_idx, w->ws < 0 ? COOKIE_WS_NONE : (uint32_t)w->ws,
-				 w->sack, w->ts);
-	ok = ASSERT_EQ(cookie, cookie_want(syn, k, payload), "cookie (hash recomputed)") && ok;
+	if (w->ts) {
+		/* the options ride in the TSval's low bits */
+		tsopt = cookie_tsopt(ws, w->sack, w->ecn);
+		ok = ASSERT_EQ(o.tsval & COOKIE_TSOPT_MASK, tsopt, "TSval option bits") && ok;
+	} else {
+		ok = ASSERT_EQ((cookie >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK, ws,
+			       "cookie window scale") &&
+		     ok;
+		ok = ASSERT_EQ(!!(cookie & COOKIE_SACK), w->sack, "cookie SACK bit") && ok;
+	}
+	payload = cookie_payload(slot, mss_idx, ws, w->sack, w->ts);
+	ok = ASSERT_EQ(cookie, cookie_want(syn, k, payload, tsopt), "cookie (hash recomputed)") &&
+	     ok;
 	if (cookie_out)
 		*cookie_out = cookie;
 	return ok;
@@ -1279,11 +1295,16 @@ static bool make_cookie(const struct pkt_spec *syn, struct tr_run *r, uint64_t s
 	return check_synack(syn, r, w, slot, k, cookie);
 }
 
-/* The client's third segment: ACK of the cookie, with a timestamp echo. */
+/* The client's third segment: ACK of the cookie, with a timestamp echo (the SYN's had TS). */
 static void ack_spec(struct pkt_spec *a, const struct pkt_spec *syn, uint32_t cookie)
 {
-	static const uint8_t ts[12] = { 1, 1, 8, 10, 0xa1, 0xb2, 0xc3, 0xd5, 0, 0, 0, 1 };
+	uint8_t ts[12] = { 1, 1, 8, 10, 0xa1, 0xb2, 0xc3, 0xd5 };
 
+	/* TSecr: the TSval of the SYN-ACK (its low bits hold half a timestamp cookie) */
+	ts[8] = synack_tsval >> 24;
+	ts[9] = synack_tsval >> 16;
+	ts[10] = synack_tsval >> 8;
+	ts[11] = synack_tsval;
 	*a = *syn;
 	a->flags = PKT_ACK;
 	a->seq = syn->seq + 1;
@@ -1461,6 +1482,332 @@ static void test_cookie_roundtrip(void)
 			run_roundtrip(&c);
 		}
 	}
+}
+
+/* ---------------------------------------------------------------- cookie layouts */
+
+/* A SYN asking for what a layout case names, options in no stack's order. */
+static void layout_syn(struct pkt_spec *s, bool ipv6, int mss_idx, int ws, bool sack, bool ts,
+		       bool ecn)
+{
+	uint16_t mss = ipv6 ? cookie_mss6(mss_idx) : cookie_mss4(mss_idx);
+	uint8_t *o;
+
+	syn_spec(s, ipv6);
+	o = s->tcpopt;
+	s->tcpopt_len = 0;
+	if (ts) {
+		static const uint8_t t[12] = { 1, 1, 8, 10, TSV_BYTES, 0, 0, 0, 0 };
+
+		memcpy(o, t, sizeof(t));
+		s->tcpopt_len += sizeof(t);
+	}
+	if (ws >= 0) {
+		o[s->tcpopt_len++] = 1;
+		o[s->tcpopt_len++] = 3;
+		o[s->tcpopt_len++] = 3;
+		o[s->tcpopt_len++] = (uint8_t)ws;
+	}
+	if (sack) {
+		o[s->tcpopt_len++] = 4;
+		o[s->tcpopt_len++] = 2;
+	}
+	o[s->tcpopt_len++] = 2;
+	o[s->tcpopt_len++] = 4;
+	o[s->tcpopt_len++] = mss >> 8;
+	o[s->tcpopt_len++] = mss & 0xff;
+	if (ecn)
+		s->flags |= PKT_ECE | PKT_CWR;
+}
+
+/* The client's ACK of cookie: NOP NOP TS(tsval, tsecr) if ts, no options if not. */
+static void layout_ack(struct pkt_spec *a, const struct pkt_spec *syn, uint32_t cookie, bool ts,
+		       uint32_t tsecr)
+{
+	ack_spec(a, syn, cookie);
+	a->flags = PKT_ACK;
+	a->tcpopt_len = 0;
+	if (ts) {
+		uint8_t t[12] = { 1, 1, 8, 10, 0xa1, 0xb2, 0xc3, 0xd5 };
+
+		t[8] = tsecr >> 24;
+		t[9] = tsecr >> 16;
+		t[10] = tsecr >> 8;
+		t[11] = tsecr;
+		memcpy(a->tcpopt, t, sizeof(t));
+		a->tcpopt_len = sizeof(t);
+	}
+}
+
+static bool cfg_set_ecn(uint32_t ecn)
+{
+	struct guard_cfg c = cfg_default();
+
+	c.ecn = ecn;
+	return cfg_set(&c);
+}
+
+/*
+ * Every window scale (none, 0..14), SACK, ECN and MSS index, with and
+ * without timestamps, IPv4 and IPv6: the SYN-ACK has the layout
+ * (check_synack()) and its ACK passes. ECN is granted only with timestamps.
+ */
+static void test_cookie_layouts(void)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	int fam, ts, ws, sack, ecn, mss, n, bad;
+
+	for (fam = 0; fam < 2; fam++) {
+		for (ts = 0; ts < 2; ts++) {
+			tl_begin(
+				"cookie layout %s, %s: every wscale/SACK/ECN/MSS index round-trips",
+				fam ? "IPv6" : "IPv4", ts ? "timestamps" : "no timestamps");
+			n = bad = 0;
+			if (!ASSERT(fixture_reset() && cfg_set_ecn(1), "fixture setup failed"))
+				goto next;
+			for (ws = -1; ws <= 14 && !bad; ws++) {
+				for (sack = 0; sack < 2 && !bad; sack++) {
+					for (ecn = 0; ecn < 2 && !bad; ecn++) {
+						for (mss = 0; mss < 8 && !bad; mss++) {
+							struct synack_want w = { mss,	   mss, ws,
+										 sack,	   ts,	TSV,
+										 ts && ecn };
+							struct pkt_spec syn, ack;
+							struct tr_run r1, r2;
+							uint32_t cookie;
+
+							layout_syn(&syn, fam, mss, ws, sack, ts,
+								   ecn);
+							if (!make_cookie(&syn, &r1, SLOT, &k, &w,
+									 &cookie)) {
+								bad++;
+								break;
+							}
+							layout_ack(&ack, &syn, cookie, ts,
+								   synack_tsval);
+							if (!tr_run_spec(&r2, &xdp_prog, &ack,
+									 "ACK") ||
+							    !expect_result(&r2, XDP_PASS,
+									   GS_XDP_PASS_COOKIE_ACK))
+								bad++;
+							n++;
+						}
+					}
+				}
+			}
+			ASSERT(bad == 0 && n == 16 * 2 * 2 * 8, "%d of %d combinations failed", bad,
+			       n);
+next:
+			tl_end();
+		}
+	}
+}
+
+/* What a cookie ACK is changed in before it is sent (its SYN had timestamps unless said). */
+enum ts_mut {
+	TM_TSECR_BIT, /* flip TSecr bit .bit */
+	TM_NO_TS, /* leave the ACK's timestamps out */
+	TM_NO_TS_SYN, /* a SYN without timestamps, its ACK with them */
+};
+
+struct ts_case {
+	const char *desc;
+	bool ipv6;
+	enum ts_mut mut;
+	int bit;
+	int verdict;
+	enum guard_stat stat;
+};
+
+static const struct ts_case ts_cases[] = {
+	{ "IPv4 TSecr bit 0 (wscale) flipped", .mut = TM_TSECR_BIT, .bit = 0, RT_BAD },
+	{ "IPv4 TSecr bit 3 (wscale) flipped", .mut = TM_TSECR_BIT, .bit = 3, RT_BAD },
+	{ "IPv4 TSecr bit 4 (SACK) flipped", .mut = TM_TSECR_BIT, .bit = 4, RT_BAD },
+	{ "IPv4 TSecr bit 5 (ECN) flipped", .mut = TM_TSECR_BIT, .bit = 5, RT_BAD },
+	{ "IPv6 TSecr bit 1 flipped", .ipv6 = 1, .mut = TM_TSECR_BIT, .bit = 1, RT_BAD },
+	{ "IPv6 TSecr bit 5 (ECN) flipped", .ipv6 = 1, .mut = TM_TSECR_BIT, .bit = 5, RT_BAD },
+	/* the clock bits are not the cookie's: Linux does not check them either */
+	{ "IPv4 TSecr bit 6 (clock) flipped still passes", .mut = TM_TSECR_BIT, .bit = 6, RT_OK },
+	{ "IPv4 timestamp cookie, ACK without timestamps", .mut = TM_NO_TS, RT_BAD },
+	{ "IPv6 timestamp cookie, ACK without timestamps", .ipv6 = 1, .mut = TM_NO_TS, RT_BAD },
+	{ "IPv4 cookie without timestamps, ACK with them", .mut = TM_NO_TS_SYN, RT_BAD },
+};
+
+static void run_ts_case(const struct ts_case *c)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	struct synack_want w = LINUX_WANT;
+	bool ts = c->mut != TM_NO_TS_SYN;
+	struct pkt_spec syn, ack;
+	struct tr_run r1, r2;
+	uint32_t cookie, tsecr;
+
+	tr_case_begin("cookie timestamps: %s", c->desc);
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto out;
+	layout_syn(&syn, c->ipv6, 6, 7, true, ts, false);
+	w.ts = ts;
+	if (!make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+		goto out;
+	tsecr = ts ? synack_tsval : 0x12345678;
+	if (c->mut == TM_TSECR_BIT)
+		tsecr ^= 1u << c->bit;
+	layout_ack(&ack, &syn, cookie, c->mut != TM_NO_TS, tsecr);
+	if (tr_run_spec(&r2, &xdp_prog, &ack, "ACK"))
+		expect_result(&r2, c->verdict, c->stat);
+out:
+	tr_case_end();
+}
+
+/*
+ * The cookie check of cookie_core.h, in user space from cookie.h's parts:
+ * does an ACK (ack, TSecr if ts) pass for the SYN of syn_spec(false)?
+ */
+static bool forged_passes(const struct guard_key *k, uint32_t ack, bool ts, uint32_t tsecr)
+{
+	uint32_t cookie = ack - 1, payload, tsopt = 0, ws;
+	__be32 s, d;
+
+	if (!(cookie & COOKIE_TS) != !ts)
+		return false;
+	if (ts) {
+		payload = cookie & COOKIE_TS_PAYLOAD_MASK;
+		tsopt = tsecr & COOKIE_TSOPT_MASK;
+		ws = tsopt & COOKIE_TSOPT_WS_MASK;
+	} else {
+		payload = cookie & COOKIE_PAYLOAD_MASK;
+		ws = (payload >> COOKIE_WS_SHIFT) & COOKIE_WS_MASK;
+	}
+	if (ws > 14 && ws != COOKIE_WS_NONE)
+		return false;
+	memcpy(&s, cli4, 4);
+	memcpy(&d, srv4, 4);
+	return cookie_from_hash(cookie_hash4(k->k0, k->k1, s, d, htons(CLI_PORT), htons(PORT_OPEN),
+					     ISN4, cookie_msg(payload, tsopt)),
+				payload) == cookie;
+}
+
+/* xorshift64*: random ACKs, the same every run. */
+static uint64_t rng_next(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545f4914f6cdd1dULL;
+}
+
+#define FORGE_BPF_TRIES 50000
+#define FORGE_TRIES (1u << 24)
+
+/*
+ * Blind forgeries: random ack (and TSecr) for a 4-tuple and ISN the forger
+ * knows. Through so_guard_xdp none of FORGE_BPF_TRIES may pass (2^-22 would
+ * let one through in 84). The rate itself needs more tries than the test
+ * runs can afford, so cookie_core.h's check is repeated in user space over
+ * 2^24 ACKs of each kind: with timestamps 2^-27 expects 0.125 of them to
+ * pass, without 2^-22 expects 4 — at most 1 may pass with timestamps.
+ */
+static void test_cookie_forgery(void)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	uint64_t x = 0x9e3779b97f4a7c15ULL, pass_ts = 0, pass_nots = 0, i;
+	struct pkt_spec ack;
+	struct tr_run r;
+	int passed = 0, dropped = 0, other = 0;
+
+	tl_begin("cookie forgery: %d random ACKs with timestamps through XDP, none passes",
+		 FORGE_BPF_TRIES);
+	if (!ASSERT(fixture_reset(), "fixture setup failed"))
+		goto bpf_out;
+	syn_spec(&ack, false);
+	for (i = 0; i < FORGE_BPF_TRIES; i++) {
+		uint64_t v = rng_next(&x);
+		struct tr_frame f = { .in = r.in, .out = r.out, .outcap = sizeof(r.out) };
+
+		/* bit 0 set: a timestamp cookie, checked against the TSecr's bits */
+		layout_ack(&ack, &ack, 0, true, (uint32_t)(v >> 32));
+		ack.seq = ISN4 + 1;
+		ack.ack = ((uint32_t)v | COOKIE_TS) + 1;
+		f.inlen = pkt_build(&ack, r.in, sizeof(r.in), NULL);
+		if (tr_frame_run(bpf_program__fd(xdp_prog.prog), &f)) {
+			other++;
+			break;
+		}
+		if (f.retval == XDP_PASS)
+			passed++;
+		else if (f.retval == XDP_DROP)
+			dropped++;
+		else
+			other++;
+	}
+	ASSERT_EQ(passed, 0, "forged ACKs passed");
+	ASSERT_EQ(dropped, FORGE_BPF_TRIES, "forged ACKs dropped");
+	ASSERT_EQ(other, 0, "runs failed or answered otherwise");
+bpf_out:
+	tl_end();
+
+	for (i = 0; i < FORGE_TRIES; i++) {
+		uint64_t v = rng_next(&x);
+
+		pass_ts += forged_passes(&k, (uint32_t)v | COOKIE_TS, true, (uint32_t)(v >> 32));
+		pass_nots += forged_passes(&k, ((uint32_t)v & ~COOKIE_TS) + 1, false, 0);
+	}
+	tl_begin("cookie forgery rate, 2^24 random ACKs each (cookie.h's check): %llu passed "
+		 "with timestamps (2^-27 expects %.3f), %llu without (2^-22 expects %.1f)",
+		 (unsigned long long)pass_ts, FORGE_TRIES / 134217728.0,
+		 (unsigned long long)pass_nots, FORGE_TRIES / 4194304.0);
+	ASSERT(pass_ts <= 1, "%llu of 2^24 timestamp forgeries passed",
+	       (unsigned long long)pass_ts);
+	/* the check can see a pass at all: the 22-bit layout lets a few through */
+	ASSERT(pass_nots >= 1 && pass_nots <= 16,
+	       "%llu of 2^24 forgeries without timestamps passed", (unsigned long long)pass_nots);
+	tl_end();
+}
+
+/* When guard's SYN-ACK grants ECN (ECE set, the cookie's ECN bit in the TSval). */
+struct ecn_case {
+	const char *desc;
+	bool ipv6;
+	uint32_t cfg_ecn; /* guard_cfg.ecn */
+	bool ask; /* ECE|CWR in the SYN */
+	bool ts;
+	uint8_t tos; /* the SYN's IPv4 TOS / IPv6 class */
+	bool granted;
+};
+
+static const struct ecn_case ecn_cases[] = {
+	{ "IPv4 asked, timestamps, tcp_ecn allows: granted", 0, 1, 1, 1, 0, 1 },
+	{ "IPv6 asked, timestamps, tcp_ecn allows: granted", 1, 1, 1, 1, 0, 1 },
+	{ "IPv4 asked without timestamps: not granted", 0, 1, 1, 0, 0, 0 },
+	{ "IPv4 asked, tcp_ecn 0: not granted", 0, 0, 1, 1, 0, 0 },
+	{ "IPv4 not asked: not granted", 0, 1, 0, 1, 0, 0 },
+	{ "IPv4 asked from an ECT(0)-marked SYN: not granted", 0, 1, 1, 1, 2, 0 },
+	{ "IPv6 asked from a CE-marked SYN: not granted", 1, 1, 1, 1, 3, 0 },
+	{ "IPv4 asked with DSCP set, not ECT: granted", 0, 1, 1, 1, 0xb8, 1 },
+	{ "IPv6 asked with DSCP set, not ECT: granted", 1, 1, 1, 1, 0xb8, 1 },
+};
+
+static void run_ecn_case(const struct ecn_case *c)
+{
+	struct guard_key k = key_of(SLOT, 0);
+	struct synack_want w = { 6, 6, 7, 1, c->ts, TSV, c->granted };
+	struct pkt_spec syn, ack;
+	struct tr_run r1, r2;
+	uint32_t cookie;
+
+	tr_case_begin("ECN: %s", c->desc);
+	if (!ASSERT(fixture_reset() && cfg_set_ecn(c->cfg_ecn), "fixture setup failed"))
+		goto out;
+	layout_syn(&syn, c->ipv6, 6, 7, true, c->ts, c->ask);
+	syn.tos = c->tos;
+	if (!make_cookie(&syn, &r1, SLOT, &k, &w, &cookie))
+		goto out;
+	layout_ack(&ack, &syn, cookie, c->ts, synack_tsval);
+	ack.tos = 0;
+	if (tr_run_spec(&r2, &xdp_prog, &ack, "ACK"))
+		expect_result(&r2, XDP_PASS, GS_XDP_PASS_COOKIE_ACK);
+out:
+	tr_case_end();
 }
 
 static void test_cookie_keys(void)
@@ -2661,6 +3008,12 @@ int main(void)
 	RUN_ROWS("no connection", noconn_rows);
 	test_truncation();
 	test_cookie_roundtrip();
+	test_cookie_layouts();
+	for (size_t i = 0; i < sizeof(ts_cases) / sizeof(ts_cases[0]); i++)
+		run_ts_case(&ts_cases[i]);
+	test_cookie_forgery();
+	for (size_t i = 0; i < sizeof(ecn_cases) / sizeof(ecn_cases[0]); i++)
+		run_ecn_case(&ecn_cases[i]);
 	test_cookie_keys();
 	test_stray_rst();
 	test_limits();

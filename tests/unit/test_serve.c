@@ -1033,7 +1033,7 @@ static bool cookie_synack(bool v6, enum serve_stat stat, uint32_t *cookie, uint3
 	struct pkt_view pv;
 	struct pkt_spec s;
 	struct tr_run r;
-	uint32_t payload;
+	uint32_t payload, tsopt = cookie_tsopt(7, 1, 0);
 	struct guard_key k = key_of(SLOT);
 	__be16 sp = htons(CLI_PORT), dp = htons(PORT);
 	__u64 hash;
@@ -1049,25 +1049,28 @@ static bool cookie_synack(bool v6, enum serve_stat stat, uint32_t *cookie, uint3
 	if (!tr_check_reply(&s, &r, TTL, &pv))
 		return false;
 	*cookie = ntohl(pv.tcp->seq);
+	/* a timestamp cookie: wscale 7 and SACK in the TSval's low bits */
 	payload = cookie_payload(SLOT, 6, 7, 1, 1);
 	if (v6) {
 		__be32 a[4], b[4];
 
 		memcpy(a, cli6, 16);
 		memcpy(b, srv6, 16);
-		hash = cookie_hash6(k.k0, k.k1, a, b, sp, dp, ISN, payload);
+		hash = cookie_hash6(k.k0, k.k1, a, b, sp, dp, ISN, cookie_msg(payload, tsopt));
 	} else {
 		__be32 a, b;
 
 		memcpy(&a, cli4, 4);
 		memcpy(&b, srv4, 4);
-		hash = cookie_hash4(k.k0, k.k1, a, b, sp, dp, ISN, payload);
+		hash = cookie_hash4(k.k0, k.k1, a, b, sp, dp, ISN, cookie_msg(payload, tsopt));
 	}
 	pkt_tcp_opts(&pv, &o);
 	*tsval = o.tsval;
 	return ASSERT_EQ(*cookie, cookie_from_hash(hash, payload), "cookie recomputed") &&
-	       ASSERT_EQ(o.tsval, (uint32_t)(NOW_NS >> SERVE_TS_SHIFT) + (uint32_t)(hash >> 32),
-			 "cookie SYN-ACK TSval") &&
+	       ASSERT_EQ(o.tsval,
+			 cookie_tsval((uint32_t)(NOW_NS >> SERVE_TS_SHIFT) + (uint32_t)(hash >> 32),
+				      tsopt),
+			 "cookie SYN-ACK TSval (clock + offset, options in the low bits)") &&
 	       ASSERT(o.mss && o.sack && o.ts && o.ws, "cookie SYN-ACK options") &&
 	       ASSERT_EQ(ntohl(pv.tcp->ack), ISN + 1, "cookie SYN-ACK ack");
 }
@@ -1122,8 +1125,9 @@ static void test_cookies(void)
 			ASSERT_EQ(v.mss, v6 ? 1440 : 1460, "MSS from the cookie table");
 			ASSERT_EQ(v.snd_wscale, 7, "peer window scale");
 			ASSERT_EQ(v.snd_wnd, 502u << 7, "SND.WND");
-			ASSERT_EQ(tsval_of(&v, NOW_NS), tsval,
-				  "TSval clock continues the SYN-ACK's");
+			ASSERT(tsval_of(&v, NOW_NS) - tsval < 1u << COOKIE_TSOPT_BITS,
+			       "TSval clock continues the SYN-ACK's (%u, SYN-ACK %u)",
+			       tsval_of(&v, NOW_NS), tsval);
 			ASSERT_EQ(halfopen_get(), 0, "no half-open entry");
 			seg(&s, v6, PKT_FIN | PKT_ACK, ISN + 1, cookie + 1, 0, true, TSV + 2,
 			    tsval);

@@ -159,6 +159,18 @@ static void guard_rst_budget(const struct guard_opts *o, struct guard_cfg *cfg)
 	cfg->rst_per_src = o->rst_rate ? o->rst_rate_src : 0;
 }
 
+/*
+ * Does this namespace's kernel grant a client's ECN request? Every non-zero
+ * net.ipv4.tcp_ecn does (2: only when asked; 3..5 are AccECN's modes, which
+ * answer a classic request with classic ECN). Read once, at start.
+ */
+static __u32 guard_ecn_allowed(void)
+{
+	long v = 0;
+
+	return !sysctl_read("net.ipv4.tcp_ecn", &v) && v != 0;
+}
+
 static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 {
 	const struct guard_opts *o = g->o;
@@ -190,6 +202,7 @@ static int guard_fill_cfg(struct guard *g, struct guard_cfg *cfg)
 	cfg->owner_pid = getpid();
 	cfg->clock_offset_ns = g->clock_offset;
 	guard_rst_budget(o, cfg);
+	cfg->ecn = guard_ecn_allowed();
 	/* src_rules too: at start limits_apply() fills guard_srclist before the attach */
 	limits_cfg_fill(o, cfg);
 	cfg->start_time_ns = g->start_time_ns;
