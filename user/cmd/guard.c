@@ -203,7 +203,8 @@ static int guard_opt(int c, struct guard_conf *k)
 		int e = limits_rule_add(o, optarg, c == 'D');
 
 		if (e == -ENOSPC)
-			return usage_error("guard", "at most %d --allow/--deny", GUARD_SRC_RULES_MAX);
+			return usage_error("guard", "at most %d --allow/--deny",
+					   GUARD_SRC_RULES_MAX);
 		if (e)
 			return usage_error("guard", "bad prefix '%s'", optarg);
 		break;
@@ -231,7 +232,8 @@ static int guard_opt(int c, struct guard_conf *k)
 		break;
 	case 'M':
 		if (metrics_addr_parse(optarg, &(struct sockaddr_storage){}, &(socklen_t){ 0 }) ||
-		    snprintf(o->metrics, sizeof(o->metrics), "%s", optarg) >= (int)sizeof(o->metrics))
+		    snprintf(o->metrics, sizeof(o->metrics), "%s", optarg) >=
+			    (int)sizeof(o->metrics))
 			return usage_error("guard", "--metrics takes IPv4:PORT or [IPv6]:PORT");
 		break;
 	default:
@@ -481,8 +483,6 @@ static struct guard_conf *guard_do_control(struct guard *g, struct guard_conf *c
 		if (err < 0) {
 			snprintf(reply, sizeof(reply), "ERR %s", why);
 			r = CONTROL_ERR;
-		} else {
-			control_ports_reply(&n->o, reply, sizeof(reply));
 		}
 	}
 	pr_debug("%s: control request '%s': %s\n", cur->o.ifname, line, reply);

@@ -89,7 +89,8 @@ static int check_start_only(struct apply_ctx *c)
 		return refuse(c, "metrics cannot change live (restart guard to change it)");
 	if (strcmp(c->old->share.next_prog, c->n->share.next_prog) ||
 	    strcmp(c->old->share.next_pin, c->n->share.next_pin))
-		return refuse(c, "next-prog/next-pin cannot change live (restart guard to change it)");
+		return refuse(c,
+			      "next-prog/next-pin cannot change live (restart guard to change it)");
 	if (strcmp(c->old->share.stage_path, c->n->share.stage_path) ||
 	    c->old->share.stage_index != c->n->share.stage_index)
 		return refuse(c, "xdp-stage cannot change live (restart guard to change it)");
