@@ -22,8 +22,8 @@ static void src_usage(FILE *f)
 {
 	fprintf(f, "Usage: shakeoff src IFACE list\n"
 		   "       shakeoff src IFACE allow|deny|del CIDR...\n\n"
-		   "Show or change the source prefixes the guard on IFACE allows or denies\n"
-		   "(--allow, --deny; CIDR: 10.0.0.0/8, 2001:db8::/32, a bare address), live,\n"
+		   "Show or change the source prefixes the guard on IFACE allows or denies (its\n"
+		   "allow and deny lists; CIDR: 10.0.0.0/8, 2001:db8::/32, a bare address), live,\n"
 		   "through its control socket in this network namespace. allow and deny add a\n"
 		   "rule or change the action of the same prefix; del removes it. The longest\n"
 		   "matching prefix decides. Prints the rules in force afterwards, one a line.\n"
