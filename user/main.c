@@ -22,6 +22,7 @@ static const struct cmd cmds[] = {
 	{ "stats", cmd_stats, "show guard's (or serve's) counters on an interface" },
 	{ "status", cmd_status, "what shakeoff runs on each interface, with what settings" },
 	{ "ports", cmd_ports, "list, add or remove a running guard's protected ports" },
+	{ "src", cmd_src, "list, allow, deny or remove a running guard's source prefixes" },
 	{ "detach", cmd_detach, "remove everything shakeoff attached to an interface" },
 	{ "serve", cmd_serve, "XDP completes TCP handshakes, AF_XDP carries the data to an app" },
 	{ "conns", cmd_conns, "list serve's flows with state, seq/ack, age" },

@@ -173,6 +173,57 @@ case_ports() {
 	note "port $PORT: $(jq -c '.ports[0]' "$WORK/ports.json"); port $CLOSED: $(jq -c '.ports[1]' "$WORK/ports.json")"
 }
 
+# shakeoff src from another `ip netns exec`: deny, allow inside it, del, list, refusals.
+case_src() {
+	local s0 got out i j a
+	case_reset || return
+	guard_up "$WORK/guard.log" --ports $PORT --interval 0 || return
+	out=$(srv "$SHAKEOFF" src srv0 deny 10.79.0.0/16) || fail "src deny: $out" || return
+	want_eq "src deny prints the rules" "$out" "deny 10.79.0.0/16" || return
+	s0=$(synacks)
+	flood 10.79.1.0/24 --count 300 || return
+	sleep 0.3
+	want_eq "SYN-ACKs to the denied /16" $(($(synacks) - s0)) 0 || return
+	want_range "xdp_drop_denied" "$(gstat xdp_drop_denied)" $((FLOOD_SENT - 5)) "$FLOOD_SENT" ||
+		return
+	srv "$SHAKEOFF" src srv0 allow 10.79.5.0/24 >/dev/null || fail "src allow" || return
+	s0=$(synacks)
+	flood 10.79.5.0/24 --count 100 || return
+	sleep 0.3
+	got=$(($(synacks) - s0))
+	want_range "SYN-ACKs to the allowed /24 inside it" "$got" $((FLOOD_SENT - 5)) "$FLOOD_SENT" ||
+		return
+	want_eq "src list" "$(srv "$SHAKEOFF" src srv0 list | tr '\n' ';')" \
+		"deny 10.79.0.0/16;allow 10.79.5.0/24;" || return
+	srv "$SHAKEOFF" src srv0 del 10.79.0.0/16 >/dev/null || fail "src del" || return
+	want_eq "src list after del" "$(srv "$SHAKEOFF" src srv0 list)" "allow 10.79.5.0/24" || return
+	s0=$(synacks)
+	flood 10.79.1.0/24 --count 100 || return
+	sleep 0.3
+	got=$(($(synacks) - s0))
+	want_range "SYN-ACKs to the /16 after del" "$got" $((FLOOD_SENT - 5)) "$FLOOD_SENT" || return
+	# more rules than one answer line holds: the client pages through them
+	for i in 0 1 2; do
+		a=""
+		for j in $(seq 1 50); do a="$a 10.78.$i.$j"; done
+		# shellcheck disable=SC2086
+		srv "$SHAKEOFF" src srv0 deny $a >/dev/null || fail "src deny 50 addresses" || return
+	done
+	want_eq "rules listed" "$(srv "$SHAKEOFF" src srv0 list | wc -l)" 151 || return
+	want_eq "last rule listed" "$(srv "$SHAKEOFF" src srv0 list | tail -1)" "deny 10.78.2.50/32" ||
+		return
+	srv "$SHAKEOFF" src srv0 deny 10.0.0.0/33 >/dev/null 2>&1
+	want_eq "bad CIDR: exit" "$?" 2 || return
+	out=$(cli "$SHAKEOFF" src cli0 list 2>&1)
+	want_eq "no guard: exit" "$?" 1 || return
+	grep -q "no guard on cli0" <<<"$out" || fail "no guard message: $out" || return
+	out=$(srv setpriv --reuid=65534 --regid=65534 --clear-groups "$SHAKEOFF" src srv0 list 2>&1)
+	want_eq "src as nobody: exit" "$?" 1 || return
+	grep -q "CAP_NET_ADMIN" <<<"$out" || fail "message as nobody: $out" || return
+	note "src deny/allow/del live: denied /16 0 SYN-ACKs, allowed /24 $got/100 after del;" \
+		"151 rules listed in pages"
+}
+
 case_refusals() {
 	refuse "--deny not a prefix" "prefix" srv "$SHAKEOFF" guard srv0 --ports 80 --deny 10.0.0.0/33 ||
 		return
@@ -185,12 +236,13 @@ case_refusals() {
 
 # ---- main ----------------------------------------------------------------
 
-suite_up cleanup jq
+suite_up cleanup jq setpriv
 srv sysctl -qw net.ipv4.tcp_syncookies=1
 
 run_case "limits: --synack-rate-src caps one flooding /24, top sources name it" case_budget_src
 run_case "limits: --synack-rate caps a flood from many prefixes, --allow exempts" case_budget_global
 run_case "limits: --deny gets no answer, a longer --allow inside it does" case_deny_allow
+run_case "limits: shakeoff src deny/allow/del/list on a running guard" case_src
 run_case "limits: per-port counters" case_ports
 run_case "limits: refusals" case_refusals
 finish

@@ -91,9 +91,9 @@ case_refusals() {
 }
 
 case_guard_metrics() {
-	local a=$WORK/m1 b=$WORK/m2 f d syn0 syn1 tx0 tx1 h0 h1 out
+	local a=$WORK/m1 b=$WORK/m2 f d syn0 syn1 tx0 tx1 h0 h1 out top
 	echo_up || return
-	metrics_guard_up "$WORK/guard.log" --metrics $SRV_IP4:$MPORT || return
+	metrics_guard_up "$WORK/guard.log" --metrics $SRV_IP4:$MPORT --deny 203.0.113.0/24 || return
 	# from the client's namespace: the endpoint is on the server's address
 	scrape cli "http://$SRV_IP4:$MPORT/metrics" "$a" || return
 	want_family "$a.json" shakeoff_build_info gauge version command || return
@@ -136,6 +136,31 @@ s.sendall(b'ping'); print(s.recv(4).decode()); s.close()") || fail "echo client:
 	want_range "xdp_tx{synack} delta" $((tx1 - tx0)) 50000 200000 || return
 	want_range "tc{handoff} delta" $((h1 - h0)) 1 1 || return
 	note "flood: shakeoff_guard_syn_total +$((syn1 - syn0)), xdp_tx_total{reason=synack} +$((tx1 - tx0)), tc_total{reason=handoff} +$((h1 - h0))"
+	# the limits' views: per-port counters, top sources, budgets, rules
+	for f in syn synack rst pass drop limited denied handoff; do
+		want_family "$b.json" shakeoff_guard_port_$f counter port || return
+	done
+	syn0=$(mval "$a.json" shakeoff_guard_port_syn "{\"port\":\"$ECHO_PORT\"}")
+	syn1=$(mval "$b.json" shakeoff_guard_port_syn "{\"port\":\"$ECHO_PORT\"}")
+	want_range "port_syn_total{port=$ECHO_PORT} delta" $((syn1 - syn0)) 50000 200000 || return
+	want_range "port_handoff_total{port=$ECHO_PORT}" \
+		"$(mval "$b.json" shakeoff_guard_port_handoff "{\"port\":\"$ECHO_PORT\"}")" 1 1 || return
+	for f in syn synack; do
+		want_family "$b.json" shakeoff_guard_source_${f}_rate gauge prefix || return
+	done
+	top=$(jq -r '.shakeoff_guard_source_syn_rate.samples | max_by(.value) | "\(.labels.prefix) \(.value)"' "$b.json")
+	[[ $top =~ ^198\.18\.[0-9]+\.0/24\ [0-9.]+$ ]] || fail "top source '$top', want one of the flood's /24s" ||
+		return
+	awk -v r="${top#* }" 'BEGIN { exit !(r > 0) }' || fail "top source rate '$top'" || return
+	want_range "top sources listed" "$(jq '.shakeoff_guard_source_syn_rate.samples | length' "$b.json")" 1 10 ||
+		return
+	want_family "$b.json" shakeoff_guard_synack_budget gauge scope || return
+	want_eq "synack_budget{scope=source}" "$(mval "$b.json" shakeoff_guard_synack_budget '{"scope":"source"}')" \
+		10000 || return
+	want_range "synack_budget{scope=global}" "$(mval "$b.json" shakeoff_guard_synack_budget '{"scope":"global"}')" \
+		1000000 1000064 || return
+	want_eq "source_rules" "$(mval "$b.json" shakeoff_guard_source_rules)" 1 || return
+	note "port_syn_total{port=$ECHO_PORT} +$((syn1 - syn0)); top source $top"
 	d=$(jq -r --slurpfile b "$b.json" '[to_entries[] | select(.value.type == "counter") |
 		.key as $k | .value.samples[] | . as $s |
 		($b[0][$k].samples[] | select(.labels == $s.labels and .name == $s.name) | .value) as $v |
@@ -218,7 +243,9 @@ case_page() {
 			fail "data-$v '$(pval $v)': its chart shows no rate" || return
 	done
 	want_range "points in the SYN chart" "$(pval points)" 8 16 || return
-	note "page during the floods: $(pval samples) samples, SYN counter moved in $(pval synChanges), peak $(pval synRateMax) SYN/s, $(pval dropRateMax) drops/s"
+	want_range "rows in the top-sources table" "$(pval sourceRows)" 1 10 || return
+	want_range "rows in the ports table" "$(pval portRows)" 1 1 || return
+	note "page during the floods: $(pval samples) samples, SYN counter moved in $(pval synChanges), peak $(pval synRateMax) SYN/s, $(pval dropRateMax) drops/s; $(pval sourceRows) top-source rows, $(pval portRows) port row(s)"
 	[ "$(head -c 8 "$png" | od -An -tx1 | tr -d ' ')" = 89504e470d0a1a0a ] ||
 		fail "no PNG at $png" || return
 	[ "$(stat -c %s "$png")" -gt 20000 ] || fail "screenshot only $(stat -c %s "$png") bytes" || return

@@ -3,6 +3,8 @@
 #ifndef SHAKEOFF_CMDS_H
 #define SHAKEOFF_CMDS_H
 
+#include <stddef.h>
+
 int cmd_guard(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
@@ -13,12 +15,14 @@ int cmd_serve(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
+int cmd_src(int argc, char **argv);
 
 /*
  * A request line to the guard on ifname over its control socket (cmd/ports.c):
  * the answer's text on stdout, 0; or 1 after one line (as "shakeoff CMD: ...").
- * "shakeoff src" (the limits' source lists) is the same call with "src ...".
  */
 int ctl_guard_request(const char *cmd, const char *ifname, const char *line);
+/* The same with the answer's text (after "OK ") into out, not printed. */
+int ctl_guard_reply(const char *cmd, const char *ifname, const char *line, char *out, size_t len);
 
 #endif /* SHAKEOFF_CMDS_H */

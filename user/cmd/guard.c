@@ -486,8 +486,6 @@ static struct guard_conf *guard_do_control(struct guard *g, struct guard_conf *c
 		if (err < 0) {
 			snprintf(reply, sizeof(reply), "ERR %s", why);
 			r = CONTROL_ERR;
-		} else {
-			control_ports_reply(&n->o, reply, sizeof(reply));
 		}
 	}
 	pr_debug("%s: control request '%s': %s\n", cur->o.ifname, line, reply);

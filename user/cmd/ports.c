@@ -30,11 +30,7 @@ static void ports_usage(FILE *f)
 	optab_print(f, ports_opts);
 }
 
-/*
- * One request line to the guard on ifname; its answer's text after "OK "
- * on stdout. 0, or 1 after one line saying why.
- */
-int ctl_guard_request(const char *cmd, const char *ifname, const char *line)
+int ctl_guard_reply(const char *cmd, const char *ifname, const char *line, char *out, size_t len)
 {
 	char name[128], reply[CTL_LINE_MAX];
 	int err;
@@ -51,13 +47,22 @@ int ctl_guard_request(const char *cmd, const char *ifname, const char *line)
 		return 1;
 	}
 	if (!strncmp(reply, "OK", 2) && (reply[2] == '\0' || reply[2] == ' ')) {
-		if (reply[2])
-			printf("%s\n", reply + 3);
+		snprintf(out, len, "%s", reply[2] ? reply + 3 : "");
 		return 0;
 	}
 	fprintf(stderr, "shakeoff %s: %s: %s\n", cmd, ifname,
 		!strncmp(reply, "ERR ", 4) ? reply + 4 : reply);
 	return 1;
+}
+
+int ctl_guard_request(const char *cmd, const char *ifname, const char *line)
+{
+	char out[CTL_LINE_MAX];
+	int err = ctl_guard_reply(cmd, ifname, line, out, sizeof(out));
+
+	if (!err && out[0])
+		printf("%s\n", out);
+	return err;
 }
 
 int cmd_ports(int argc, char **argv)

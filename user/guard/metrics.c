@@ -13,19 +13,24 @@
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "core/attach.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/percpu.h"
 #include "core/stat_names.h"
 #include "guard/counters.h"
 #include "guard/guard.h"
 #include "guard/metrics.h"
+#include "guard/views.h"
 #include "metrics/groups.h"
 #include "metrics/metrics.h"
 
 #define NPORTS 65536
 #define PORTS_FULL_NS (5 * 1000000000ULL)
+#define TOP_SOURCES 10
+#define PORT_WORDS (sizeof(struct guard_port_stats) / sizeof(__u64))
 
 struct guard_metrics {
 	struct metrics *m;
@@ -39,6 +44,16 @@ struct guard_metrics {
 	__u16 flagged[NPORTS]; /* ports with flags at the last full read */
 	unsigned int nflagged;
 	__u64 full_read_ns; /* when guard_ports was last read whole */
+	int portstat_fd;
+	int cfg_fd;
+	struct guard_views views; /* guard_srcs mapped, for the top sources */
+	struct guard_port_stats slots[GUARD_PORT_STATS_SLOTS]; /* summed over the CPUs */
+	bool slots_ok;
+	struct guard_src_view top[TOP_SOURCES];
+	int ntop; /* < 0: not read */
+	struct guard_cfg cfg;
+	bool cfg_ok;
+	unsigned int ncpu;
 };
 
 #define GROUP(prefix)                                                 \
@@ -87,6 +102,91 @@ static void collect_port_flag(struct expo *e, void *ctx, const void *arg)
 	}
 }
 
+/*
+ * Per-port counters: arg is the offset of the counter in guard_port_stats.
+ * Ports with a slot of their own by number; the ports beyond the bound
+ * share slot GUARD_PORT_STATS_OTHER, one sample port="other".
+ */
+static __u64 port_word(const struct guard_port_stats *c, size_t off)
+{
+	__u64 v;
+
+	memcpy(&v, (const char *)c + off, sizeof(v));
+	return v;
+}
+
+static void collect_port_stat(struct expo *e, void *ctx, const void *arg)
+{
+	const struct guard_metrics *gm = ctx;
+	size_t off = *(const size_t *)arg;
+	bool other = false;
+	unsigned int p;
+	char port[8];
+
+	if (!gm->ports_ok || !gm->slots_ok)
+		return;
+	for (p = 0; p < NPORTS; p++) {
+		const struct guard_port *gp = &gm->ports[p];
+
+		if (!(gp->flags & PORT_PROTECTED))
+			continue;
+		if (gp->stats == GUARD_PORT_STATS_OTHER || gp->stats >= GUARD_PORT_STATS_SLOTS) {
+			other = true;
+			continue;
+		}
+		snprintf(port, sizeof(port), "%u", p);
+		expo_u64(e, port_word(&gm->slots[gp->stats], off), "port", port, NULL);
+	}
+	if (other)
+		expo_u64(e, port_word(&gm->slots[GUARD_PORT_STATS_OTHER], off), "port", "other",
+			 NULL);
+}
+
+#define PORT_STAT(field) static const size_t port_##field = offsetof(struct guard_port_stats, field)
+PORT_STAT(syn);
+PORT_STAT(synack);
+PORT_STAT(rst);
+PORT_STAT(pass);
+PORT_STAT(drop);
+PORT_STAT(limited);
+PORT_STAT(denied);
+PORT_STAT(handoff);
+
+/* Top sources: arg true for the SYN-ACK rate, false for the SYN rate. */
+static void collect_top(struct expo *e, void *ctx, const void *arg)
+{
+	const struct guard_metrics *gm = ctx;
+	bool synack = *(const bool *)arg;
+	char prefix[64];
+	int i;
+
+	for (i = 0; i < gm->ntop; i++)
+		expo_double(e, synack ? gm->top[i].synack_rate : gm->top[i].syn_rate, "prefix",
+			    views_src_str(&gm->top[i], prefix, sizeof(prefix)), NULL);
+}
+
+static const bool top_syn = false, top_synack = true;
+
+static void collect_budget(struct expo *e, void *ctx, const void *arg)
+{
+	const struct guard_metrics *gm = ctx;
+
+	(void)arg;
+	if (!gm->cfg_ok)
+		return;
+	expo_u64(e, (__u64)gm->cfg.synack_per_cpu * gm->ncpu, "scope", "global", NULL);
+	expo_u64(e, gm->cfg.synack_per_src, "scope", "source", NULL);
+}
+
+static void collect_rules(struct expo *e, void *ctx, const void *arg)
+{
+	const struct guard_metrics *gm = ctx;
+
+	(void)arg;
+	if (gm->cfg_ok)
+		expo_u64(e, gm->cfg.src_rules, NULL);
+}
+
 static const unsigned int flag_protected = PORT_PROTECTED, flag_listen = PORT_LISTEN4,
 			  flag_attack = PORT_UNDER_ATTACK;
 
@@ -115,6 +215,42 @@ static const struct metric_family guard_families[] = {
 	{ "shakeoff_guard_port_under_attack", METRIC_GAUGE,
 	  "1 while the protected port's SYN rate is above --syn-threshold (cookies auto)", NULL,
 	  collect_port_flag, &flag_attack },
+	{ "shakeoff_guard_port_syn_total", METRIC_COUNTER,
+	  "SYNs that reached guard's SYN stage, per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_syn },
+	{ "shakeoff_guard_port_synack_total", METRIC_COUNTER,
+	  "Cookie SYN-ACKs sent, per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_synack },
+	{ "shakeoff_guard_port_rst_total", METRIC_COUNTER,
+	  "RSTs sent (no listener, stray segments), per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_rst },
+	{ "shakeoff_guard_port_pass_total", METRIC_COUNTER,
+	  "Segments XDP passed to the kernel, per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_pass },
+	{ "shakeoff_guard_port_drop_total", METRIC_COUNTER,
+	  "Segments XDP dropped, any reason, per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_drop },
+	{ "shakeoff_guard_port_limited_total", METRIC_COUNTER,
+	  "SYNs dropped over a SYN-ACK budget, per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_limited },
+	{ "shakeoff_guard_port_denied_total", METRIC_COUNTER,
+	  "Segments dropped from a denied source prefix, per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_denied },
+	{ "shakeoff_guard_port_handoff_total", METRIC_COUNTER,
+	  "Cookie ACKs TC handed to the listener, per protected port (port other: the ports beyond the first 63, together)",
+	  NULL, collect_port_stat, &port_handoff },
+	{ "shakeoff_guard_source_syn_rate", METRIC_GAUGE,
+	  "SYNs per second from the source prefixes (/24, /64) sending the most, over the last window of 1.07 s (top 10)",
+	  NULL, collect_top, &top_syn },
+	{ "shakeoff_guard_source_synack_rate", METRIC_GAUGE,
+	  "Cookie SYN-ACKs per second to the same top source prefixes", NULL, collect_top,
+	  &top_synack },
+	{ "shakeoff_guard_synack_budget", METRIC_GAUGE,
+	  "Cookie SYN-ACKs allowed per window of 1.07 s: scope global (--synack-rate, per CPU times the CPUs) and per source prefix (--synack-rate-src); 0: no limit",
+	  NULL, collect_budget, NULL },
+	{ "shakeoff_guard_source_rules", METRIC_GAUGE,
+	  "Allow and deny rules of source prefixes in force (--allow, --deny, shakeoff src)", NULL,
+	  collect_rules, NULL },
 };
 
 const char *guard_metrics_family_of(unsigned int id, const char **reason)
@@ -186,26 +322,48 @@ static int guard_snapshot(void *ctx)
 {
 	struct guard_metrics *gm = ctx;
 
+	__u32 slot, zero = 0;
+
 	gm->ports_ok = read_ports(gm);
+	gm->slots_ok = true;
+	for (slot = 0; slot < GUARD_PORT_STATS_SLOTS && gm->slots_ok; slot++)
+		gm->slots_ok =
+			!percpu_sum(gm->portstat_fd, &slot, (__u64 *)&gm->slots[slot], PORT_WORDS);
+	gm->ntop = views_top(&gm->views, gm->top, TOP_SOURCES);
+	gm->cfg_ok = !bpf_map_lookup_elem(gm->cfg_fd, &zero, &gm->cfg);
 	return guard_counters_read(gm->stats_fd, gm->stats);
 }
 
 int guard_metrics_start(struct guard_metrics **gmp, const struct guard *g, const char *spec)
 {
 	struct guard_metrics *gm = calloc(1, sizeof(*gm));
-	int err;
+	int err, srcs_fd, ncpu;
 
 	*gmp = NULL;
 	if (!gm)
 		return 1;
+	gm->views.srcs_fd = -1;
 	gm->stats_fd = prog_map_fd(g->xdp_prog_id, GUARD_MAP_STATS);
 	gm->ports_fd = prog_map_fd(g->xdp_prog_id, GUARD_MAP_PORTS);
-	if (gm->stats_fd < 0 || gm->ports_fd < 0) {
-		pr_warn("Failed to open guard's maps for --metrics: %s\n",
-			strerror(-(gm->stats_fd < 0 ? gm->stats_fd : gm->ports_fd)));
+	gm->portstat_fd = prog_map_fd(g->xdp_prog_id, GUARD_MAP_PORT_STATS);
+	gm->cfg_fd = prog_map_fd(g->xdp_prog_id, GUARD_MAP_CFG);
+	srcs_fd = prog_map_fd(g->xdp_prog_id, GUARD_MAP_SRCS);
+	err = gm->stats_fd < 0	  ? gm->stats_fd :
+	      gm->ports_fd < 0	  ? gm->ports_fd :
+	      gm->portstat_fd < 0 ? gm->portstat_fd :
+	      gm->cfg_fd < 0	  ? gm->cfg_fd :
+	      srcs_fd < 0	  ? srcs_fd :
+			    views_from_fds(&gm->views, gm->ports_fd, gm->portstat_fd, srcs_fd);
+	if (err) {
+		pr_warn("Failed to open guard's maps for --metrics: %s\n", strerror(-err));
+		if (srcs_fd >= 0)
+			close(srcs_fd);
+		gm->views.srcs_fd = -1;
 		guard_metrics_stop(gm);
 		return 1;
 	}
+	ncpu = libbpf_num_possible_cpus();
+	gm->ncpu = ncpu > 0 ? (unsigned int)ncpu : 1;
 	gm->src = (struct metrics_source){
 		.command = "guard",
 		.iface = g->o->ifname,
@@ -232,5 +390,13 @@ void guard_metrics_stop(struct guard_metrics *gm)
 		close(gm->stats_fd);
 	if (gm->ports_fd >= 0)
 		close(gm->ports_fd);
+	if (gm->portstat_fd >= 0)
+		close(gm->portstat_fd);
+	if (gm->cfg_fd >= 0)
+		close(gm->cfg_fd);
+	/* views_from_fds() does not own the fds: srcs_fd is ours to close */
+	if (gm->views.srcs_fd >= 0)
+		close(gm->views.srcs_fd);
+	views_close(&gm->views);
 	free(gm);
 }

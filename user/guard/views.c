@@ -221,7 +221,7 @@ int views_top(const struct guard_views *v, struct guard_src_view *out, unsigned 
 	return got;
 }
 
-static const char *src_str(const struct guard_src_view *s, char *buf, size_t len)
+const char *views_src_str(const struct guard_src_view *s, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
 
@@ -295,15 +295,15 @@ void views_print_top(FILE *f, const struct guard_src_view *s, unsigned int n, bo
 		fputc('[', f);
 		for (i = 0; i < n; i++)
 			fprintf(f, "%s{\"prefix\":\"%s\",\"syn_rate\":%.2f,\"synack_rate\":%.2f}",
-				i ? "," : "", src_str(&s[i], buf, sizeof(buf)), s[i].syn_rate,
+				i ? "," : "", views_src_str(&s[i], buf, sizeof(buf)), s[i].syn_rate,
 				s[i].synack_rate);
 		fputc(']', f);
 		return;
 	}
 	fprintf(f, "%-44s %14s %14s\n", "source", "syn/s", "synack/s");
 	for (i = 0; i < n; i++)
-		fprintf(f, "%-44s %14.2f %14.2f\n", src_str(&s[i], buf, sizeof(buf)), s[i].syn_rate,
-			s[i].synack_rate);
+		fprintf(f, "%-44s %14.2f %14.2f\n", views_src_str(&s[i], buf, sizeof(buf)),
+			s[i].syn_rate, s[i].synack_rate);
 	if (!n)
 		fprintf(f, "(no SYNs answered by guard in the last %.2f s)\n", SRC_WINDOW_S);
 }

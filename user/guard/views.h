@@ -65,6 +65,9 @@ int views_port(const struct guard_views *v, __u16 port, struct guard_port_view *
  */
 int views_top(const struct guard_views *v, struct guard_src_view *out, unsigned int n);
 
+/* "10.0.0.0/24", "2001:db8::/64": s's prefix into buf. */
+const char *views_src_str(const struct guard_src_view *s, char *buf, size_t len);
+
 /*
  * Text: a table, one line per port (then a line "other" if ports share
  * slot 0). JSON: an array of objects {"port","syn","synack",...}; "shared":
