@@ -158,7 +158,7 @@ case_xdp_filter() {
 
 # (b) guard as a stage of a root program: cookies through the root, a clean exit.
 case_guard_stage() {
-	local seen0 seen1
+	local seen0 seen1 st
 	echo_up $GPORT || return
 	root_up || return
 	refuse "guard without --xdp-stage on the root's interface" "rt_root.*will not replace" \
@@ -177,6 +177,10 @@ case_guard_stage() {
 	want_range "guard's cookie SYN-ACKs (stats from another ip netns exec)" \
 		"$(gstat xdp_tx_synack)" $N $((2 * N)) || return
 	want_range "handoffs" "$(gstat tc_handoff)" $N $((2 * N)) || return
+	st=$(srv "$SHAKEOFF" status srv0 --json) || fail "status exited $?" || return
+	want_eq "status of a stage guard: runs, root, stage" \
+		"$(jq -r '[.runs, .xdp.prog, .xdp.stage_prog] | join(" ")' <<<"$st")" \
+		"guard rt_root so_guard_xdp" || return
 	# the root detached for a while: guard says so and stays for its return
 	ip -n "$TOPO-srv" link set dev srv0 xdp off || return
 	wait_log "$WORK/g.log" "has no XDP program: no frames reach guard" ||

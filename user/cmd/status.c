@@ -17,6 +17,7 @@
 #include "core/sysenv.h"
 #include "guard/status.h"
 #include "serve/status.h"
+#include "core/stage.h"
 
 #define STATUS_TC_MAX 16
 
@@ -41,13 +42,29 @@ static bool is_lab(const char *name)
 	return !strncmp(name, LAB_PROG_PREFIX, strlen(LAB_PROG_PREFIX));
 }
 
-/* What runs on the interface, by its programs' names; *prog: the one to read maps through. */
-static const char *status_runs(const struct prog_ref *xdp, const struct prog_ref *tc, int ntc,
-			       __u32 *prog)
+/*
+ * What runs on the interface, by its programs' names; *prog: the one to read
+ * maps through; *stage: guard's or serve's program one tail call below a root
+ * program of someone else's (--xdp-stage), else its id stays 0.
+ */
+static const char *status_runs(int ifindex, const struct prog_ref *xdp, const struct prog_ref *tc,
+			       int ntc, __u32 *prog, struct prog_ref *stage)
 {
 	int i;
 
 	*prog = xdp->id;
+	if (xdp->id && strcmp(xdp->name, GUARD_XDP_PROG_NAME) &&
+	    strcmp(xdp->name, SERVE_XDP_PROG_NAME)) {
+		if (!xdp_find_named(ifindex, GUARD_XDP_PROG_NAME, stage)) {
+			*prog = stage->id;
+			return "guard";
+		}
+		if (!xdp_find_named(ifindex, SERVE_XDP_PROG_NAME, stage)) {
+			*prog = stage->id;
+			return "serve";
+		}
+		stage->id = 0;
+	}
 	if (xdp->id) {
 		if (!strcmp(xdp->name, GUARD_XDP_PROG_NAME))
 			return "guard";
@@ -70,7 +87,7 @@ static const char *status_runs(const struct prog_ref *xdp, const struct prog_ref
 
 static void status_one(int ifindex, const char *ifname, bool json)
 {
-	struct prog_ref xdp = {}, tc[STATUS_TC_MAX];
+	struct prog_ref xdp = {}, stage = {}, tc[STATUS_TC_MAX];
 	const char *runs;
 	struct report r;
 	int i, ntc, err = 0;
@@ -80,7 +97,7 @@ static void status_one(int ifindex, const char *ifname, bool json)
 	ntc = tcx_progs_on(ifindex, tc, STATUS_TC_MAX);
 	if (ntc < 0)
 		ntc = 0;
-	runs = status_runs(&xdp, tc, ntc, &prog);
+	runs = status_runs(ifindex, &xdp, tc, ntc, &prog, &stage);
 	report_begin(&r, stdout, json, ifname);
 	if (json)
 		report_str(&r, "iface", ifname);
@@ -90,6 +107,11 @@ static void status_one(int ifindex, const char *ifname, bool json)
 		report_str(&r, "mode", xdp_attach_mode(ifindex));
 		report_u64(&r, "prog_id", xdp.id);
 		report_str(&r, "prog", xdp.name);
+		if (stage.id) {
+			/* guard or serve as a stage of this root program (--xdp-stage) */
+			report_u64(&r, "stage_prog_id", stage.id);
+			report_str(&r, "stage_prog", stage.name);
+		}
 		report_close(&r);
 	}
 	if (ntc) {
