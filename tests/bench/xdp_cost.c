@@ -338,15 +338,15 @@ int main(int argc, char **argv)
 			memcpy(w->bss->bench_frame, frame, len);
 			w->bss->bench_len = len;
 			if (bpf_map_update_elem(tgt, &zero, &guard_fd, 0) ||
-			    run(bpf_program__fd(w->progs.so_bench_wrap), frame, len, syn_repeat, &rv,
-				&ns_guard) ||
+			    run(bpf_program__fd(w->progs.so_bench_wrap), frame, len, syn_repeat,
+				&rv, &ns_guard) ||
 			    rv != XDP_TX) {
 				fprintf(stderr, "xdp_cost: SYN run failed (retval %u)\n", rv);
 				goto out;
 			}
 			if (bpf_map_update_elem(tgt, &zero, &nop_fd, 0) ||
-			    run(bpf_program__fd(w->progs.so_bench_wrap), frame, len, syn_repeat, &rv,
-				&ns_nop) ||
+			    run(bpf_program__fd(w->progs.so_bench_wrap), frame, len, syn_repeat,
+				&rv, &ns_nop) ||
 			    rv != XDP_TX) {
 				fprintf(stderr, "xdp_cost: baseline run failed (retval %u)\n", rv);
 				goto out;
