@@ -266,3 +266,14 @@ int xdp_hook_claim(int ifindex, const char *ifname, enum xdp_holder self, struct
 			holder_cmd(h), p->name, p->id, holder_cmd(self), holder_cmd(h));
 	return EXIT_USAGE;
 }
+
+int prog_map_lookup(__u32 prog_id, const char *name, const void *key, void *value)
+{
+	int fd = prog_map_fd(prog_id, name), err;
+
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, key, value) ? -errno : 0;
+	close(fd);
+	return err;
+}

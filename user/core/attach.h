@@ -69,5 +69,7 @@ int xdp_still_attached(int ifindex, const char *ifname, __u32 prog_id, const cha
 
 /* fd of the map called name used by program id, or -ENOENT. */
 int prog_map_fd(__u32 prog_id, const char *name);
+/* The value at key of that map into value: 0, or -errno (-ENOENT: no such map). */
+int prog_map_lookup(__u32 prog_id, const char *name, const void *key, void *value);
 
 #endif /* SHAKEOFF_ATTACH_H */

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
 
 #include "core/jsonl.h"
 #include "core/clock.h"
 #include "core/report.h"
+#include "core/opts.h"
 #include "core/sysenv.h"
 
 static void indent(struct report *r)
@@ -172,4 +174,25 @@ void report_owner(struct report *r, __u32 pid, __u64 start_ns, const char *versi
 	report_u64(r, "uptime_s",
 		   start_ns && now > start_ns ? (now - start_ns) / 1000000000ULL : 0);
 	report_str(r, "version", version[0] ? version : "unknown");
+}
+
+void report_addrs(struct report *r, const char *key, const __be32 *addr4, __u32 n4,
+		  const __be32 (*addr6)[4], __u32 n6, __u32 max)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct ip_addr a;
+	__u32 i;
+
+	report_list(r, key);
+	for (i = 0; i < n4 && i < max; i++) {
+		a.family = AF_INET;
+		memcpy(a.bytes, &addr4[i], 4);
+		report_str(r, NULL, ip_str(&a, buf, sizeof(buf)));
+	}
+	for (i = 0; i < n6 && i < max; i++) {
+		a.family = AF_INET6;
+		memcpy(a.bytes, addr6[i], 16);
+		report_str(r, NULL, ip_str(&a, buf, sizeof(buf)));
+	}
+	report_close(r);
 }

@@ -42,5 +42,8 @@ void report_num(struct report *r, const char *key, double v, int decimals);
  * of that pid runs), uptime_s (from start_ns, CLOCK_REALTIME), version.
  */
 void report_owner(struct report *r, __u32 pid, __u64 start_ns, const char *version);
+/* A list "key" of addresses: n4 IPv4 (wire order) then n6 IPv6, each at most max. */
+void report_addrs(struct report *r, const char *key, const __be32 *addr4, __u32 n4,
+		  const __be32 (*addr6)[4], __u32 n6, __u32 max);
 
 #endif /* SHAKEOFF_REPORT_H */

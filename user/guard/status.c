@@ -87,26 +87,6 @@ static void cookies_report(struct report *r, const struct guard_cfg *cfg, const 
 	report_close(r);
 }
 
-static void addrs_report(struct report *r, const struct guard_cfg *cfg)
-{
-	struct ip_addr a;
-	char buf[INET6_ADDRSTRLEN];
-	__u32 i;
-
-	report_list(r, "addrs");
-	for (i = 0; i < cfg->naddr4 && i < GUARD_MAX_ADDRS; i++) {
-		a.family = AF_INET;
-		memcpy(a.bytes, &cfg->addr4[i], 4);
-		report_str(r, NULL, ip_str(&a, buf, sizeof(buf)));
-	}
-	for (i = 0; i < cfg->naddr6 && i < GUARD_MAX_ADDRS; i++) {
-		a.family = AF_INET6;
-		memcpy(a.bytes, cfg->addr6[i], 16);
-		report_str(r, NULL, ip_str(&a, buf, sizeof(buf)));
-	}
-	report_close(r);
-}
-
 /* The slot XDP checks cookies against now, and whether guard_keys holds its key. */
 static void keys_report(struct report *r, const struct guard_cfg *cfg, __u32 prog_id)
 {
@@ -187,11 +167,7 @@ int guard_status(struct report *r, __u32 prog_id)
 	__u8 *flags;
 	int fd, err;
 
-	fd = prog_map_fd(prog_id, GUARD_MAP_CFG);
-	if (fd < 0)
-		return fd;
-	err = bpf_map_lookup_elem(fd, &zero, &cfg) ? -errno : 0;
-	close(fd);
+	err = prog_map_lookup(prog_id, GUARD_MAP_CFG, &zero, &cfg);
 	if (err)
 		return err;
 	cfg.version[sizeof(cfg.version) - 1] = '\0';
@@ -208,7 +184,7 @@ int guard_status(struct report *r, __u32 prog_id)
 	cookies_report(r, &cfg, flags);
 	have_views = !views_open_id(prog_id, &v);
 	ports_report(r, flags, cfg.mode == GUARD_COOKIES_AUTO, have_views ? &v : NULL);
-	addrs_report(r, &cfg);
+	report_addrs(r, "addrs", cfg.addr4, cfg.naddr4, cfg.addr6, cfg.naddr6, GUARD_MAX_ADDRS);
 	keys_report(r, &cfg, prog_id);
 	limits_report(r, &cfg);
 	if (have_views) {

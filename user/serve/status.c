@@ -12,26 +12,6 @@
 
 static const char *const syn_modes[] = { "auto", "state", "cookie" };
 
-static void addrs_report(struct report *r, const struct serve_cfg *cfg)
-{
-	struct ip_addr a;
-	char buf[INET6_ADDRSTRLEN];
-	__u32 i;
-
-	report_list(r, "addrs");
-	for (i = 0; i < cfg->naddr4 && i < SERVE_MAX_ADDRS; i++) {
-		a.family = AF_INET;
-		memcpy(a.bytes, &cfg->addr4[i], 4);
-		report_str(r, NULL, ip_str(&a, buf, sizeof(buf)));
-	}
-	for (i = 0; i < cfg->naddr6 && i < SERVE_MAX_ADDRS; i++) {
-		a.family = AF_INET6;
-		memcpy(a.bytes, cfg->addr6[i], 16);
-		report_str(r, NULL, ip_str(&a, buf, sizeof(buf)));
-	}
-	report_close(r);
-}
-
 /* A map's max_entries, 0 if it cannot be read. */
 static __u32 map_max_entries(__u32 prog_id, const char *name)
 {
@@ -54,11 +34,7 @@ int serve_status(struct report *r, __u32 prog_id)
 	__u32 zero = 0, i;
 	int fd, err;
 
-	fd = prog_map_fd(prog_id, SERVE_MAP_CFG);
-	if (fd < 0)
-		return fd;
-	err = bpf_map_lookup_elem(fd, &zero, &cfg) ? -errno : 0;
-	close(fd);
+	err = prog_map_lookup(prog_id, SERVE_MAP_CFG, &zero, &cfg);
 	if (err)
 		return err;
 	cfg.version[sizeof(cfg.version) - 1] = '\0';
@@ -73,7 +49,7 @@ int serve_status(struct report *r, __u32 prog_id)
 	for (i = 0; i < cfg.nports && i < SERVE_MAX_PORTS; i++)
 		report_u64(r, NULL, cfg.ports[i]);
 	report_close(r);
-	addrs_report(r, &cfg);
+	report_addrs(r, "addrs", cfg.addr4, cfg.naddr4, cfg.addr6, cfg.naddr6, SERVE_MAX_ADDRS);
 	report_u64(r, "half_open", halfopen > 0 ? (__u64)halfopen : 0);
 	report_obj(r, "limits");
 	report_u64(r, "max_flows", map_max_entries(prog_id, SERVE_MAP_FLOWS));
