@@ -19,6 +19,8 @@ static void indent(struct report *r)
 
 static void json_string(FILE *f, const char *s)
 {
+	if (!s) /* a list's values have no key; member() never asks, the analyzer cannot tell */
+		s = "";
 	fputc('"', f);
 	for (; *s; s++) {
 		unsigned char c = (unsigned char)*s;
