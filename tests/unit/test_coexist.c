@@ -23,6 +23,7 @@
 #include "synbench.skel.h"
 #include "core/stat_names.h"
 #include "bpf_run.h"
+#include "guard_cfg.h"
 #include "netns.h"
 #include "pkt.h"
 #include "testlib.h"
@@ -44,19 +45,9 @@ static bool setup(bool with_key)
 {
 	struct guard_port open = { .flags = PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6 };
 	struct guard_key k = { .slot = SLOT, .k0 = 1, .k1 = 2 }, none = {};
-	struct guard_cfg c = {};
+	struct guard_cfg c = test_guard_cfg4(srv4, mac_srv, SLOT);
 	__u32 zero = 0, port = PORT_OPEN, idx = SLOT & (GUARD_KEY_SLOTS - 1);
 
-	memcpy(&c.addr4[0], srv4, 4);
-	c.naddr4 = 1;
-	c.mss4 = 1460;
-	c.mss6 = 1440;
-	c.win4 = 64240;
-	c.win6 = 64800;
-	c.wscale = 7;
-	c.ttl = 64;
-	c.slot_override = SLOT;
-	memcpy(c.id.mac, mac_srv, 6);
 	return !bpf_map_update_elem(bpf_map__fd(skel->maps.guard_cfg), &zero, &c, 0) &&
 	       !bpf_map_update_elem(bpf_map__fd(skel->maps.guard_ports), &port, &open, 0) &&
 	       !bpf_map_update_elem(bpf_map__fd(skel->maps.guard_keys), &idx, with_key ? &k : &none,

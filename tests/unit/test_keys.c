@@ -32,6 +32,7 @@
 #include "core/stat_names.h"
 #include "guard/keys.h"
 #include "bpf_run.h"
+#include "guard_cfg.h"
 #include "netns.h"
 #include "pkt.h"
 #include "testlib.h"
@@ -404,19 +405,8 @@ static bool bpf_setup(void)
 				     .counters = skel->maps.guard_stats,
 				     .names = guard_stat_names,
 				     .ncounters = GS__COUNT };
-	memset(&c, 0, sizeof(c));
-	memcpy(&c.addr4[0], srv4, 4);
-	c.naddr4 = 1;
-	c.mss4 = 1460;
-	c.mss6 = 1440;
-	c.win4 = 64240;
-	c.win6 = 64800;
-	c.wscale = 7;
-	c.ttl = 64;
-	c.mode = GUARD_COOKIES_ALWAYS;
-	c.slot_override = SLOT;
+	c = test_guard_cfg4(srv4, mac_srv, SLOT);
 	local_id_add(&c.id, AF_INET, srv4);
-	memcpy(c.id.mac, mac_srv, 6);
 	return !bpf_map__update_elem(skel->maps.guard_cfg, &zero, sizeof(zero), &c, sizeof(c),
 				     BPF_ANY) &&
 	       !bpf_map__update_elem(skel->maps.guard_ports, &port, sizeof(port), &p, sizeof(p),
