@@ -156,5 +156,33 @@ holder_up() {
 		fail "cannot mount a private bpffs"
 }
 # pin_dir IFACE [NS]: where a guard in namespace NS (default $TOPO-srv) pins IFACE's objects.
+# wait_grep FILE PATTERN [TENTHS [-E|-F|-G]]: 0 once FILE holds PATTERN (extended regex
+# unless told), 1 after TENTHS tenths of a second (default 50: 5 s).
+wait_grep() {
+	local i
+	for i in $(seq "${3:-50}"); do
+		grep -q "${4:--E}" -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# guard_attached PID LOG: wait (30 s at most) until the guard PID writing LOG has attached.
+# 77 (the case skips) when the kernel lacks the kfunc; 1 when guard exited first.
+guard_attached() {
+	local i
+	for i in $(seq 300); do
+		grep -q -e 'Ctrl-C to detach' -e '"event":"attached"' "$2" && return 0
+		if ! kill -0 "$1" 2>/dev/null; then
+			wait "$1"
+			grep -q 'lacks bpf_sk_assign_tcp_reqsk' "$2" && echo "kernel lacks bpf_sk_assign_tcp_reqsk" && return 77
+			fail "guard exited before attaching: $(cat "$2")"
+			return 1
+		fi
+		sleep 0.1
+	done
+	fail "guard did not attach within 30 s: $(cat "$2")"
+}
+
 pin_dir() { echo "/sys/fs/bpf/shakeoff/$(stat -L -c %i "/run/netns/${2:-$TOPO-srv}")/$1"; }
 in_holder() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$TOPO-srv" "$@"; }

@@ -15,33 +15,18 @@ NEW_IP4=10.99.0.7
 
 # guard_up LOG ARGS...: guard on srv0 in the server namespace, attached; GUARD_PID. 77: no kfunc.
 guard_up() {
-	local log=$1 i
+	local log=$1
 	shift
 	ip netns exec "$TOPO-srv" "$SHAKEOFF" guard srv0 --interval 0 "$@" >"$log" 2>&1 &
 	GUARD_PID=$!
-	for i in $(seq 300); do
-		grep -q -e 'Ctrl-C to detach' -e '"event":"attached"' "$log" && return 0
-		if ! kill -0 "$GUARD_PID" 2>/dev/null; then
-			wait "$GUARD_PID"
-			GUARD_PID=
-			grep -q 'lacks bpf_sk_assign_tcp_reqsk' "$log" && echo "kernel lacks bpf_sk_assign_tcp_reqsk" && return 77
-			fail "guard exited before attaching: $(cat "$log")"
-			return 1
-		fi
-		sleep 0.1
-	done
-	fail "guard did not attach within 30 s: $(cat "$log")"
+	guard_attached "$GUARD_PID" "$log" && return 0
+	set -- $?
+	kill -0 "$GUARD_PID" 2>/dev/null || GUARD_PID=
+	return "$1"
 }
 
 # wait_log LOG PATTERN [TENTHS]: until LOG has a line matching PATTERN (grep -E), default 5 s.
-wait_log() {
-	local i
-	for i in $(seq "${3:-50}"); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_log() { wait_grep "$1" "$2" "${3:-50}"; }
 
 # reload LOG: SIGHUP the guard and wait for its answer (reloaded or refused).
 reload() {

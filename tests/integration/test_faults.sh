@@ -30,7 +30,7 @@ RSS_FLOOD_S=${RSS_FLOOD_S:-$([ "${LONG:-}" = 1 ] && echo 60 || echo 10)}
 # namespace when HOLDER is set (its bpffs outlives the guard, as the host's
 # does); waits for the attach. GUARD_PID.
 guard_up() {
-	local log=$1 ifc=$2 i
+	local log=$1 ifc=$2
 	shift 2
 	if [ -n "${HOLDER:-}" ]; then
 		nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$TOPO-srv" \
@@ -39,18 +39,10 @@ guard_up() {
 		ip netns exec "$TOPO-srv" "$SHAKEOFF" guard "$ifc" --interval "${GUARD_INTERVAL:-0}" "$@" >"$log" 2>&1 &
 	fi
 	GUARD_PID=$!
-	for i in $(seq 300); do
-		grep -q -e 'Ctrl-C to detach' -e '"event":"attached"' "$log" && return 0
-		if ! kill -0 "$GUARD_PID" 2>/dev/null; then
-			wait "$GUARD_PID"
-			GUARD_PID=
-			grep -q 'lacks bpf_sk_assign_tcp_reqsk' "$log" && echo "kernel lacks bpf_sk_assign_tcp_reqsk" && return 77
-			fail "guard exited before attaching: $(cat "$log")"
-			return
-		fi
-		sleep 0.1
-	done
-	fail "guard did not attach within 30 s: $(cat "$log")"
+	guard_attached "$GUARD_PID" "$log" && return 0
+	set -- $?
+	kill -0 "$GUARD_PID" 2>/dev/null || GUARD_PID=
+	return "$1"
 }
 
 tcx_ids() { srv $PY "$HERE/tcx_query.py" "$1" | jq -c .prog_ids; }

@@ -72,14 +72,7 @@ estab_count() {	# PORT: established sockets on the server's PORT
 	srv ss -tnH state established "( sport = :$1 )" | grep -c .
 }
 
-wait_file() {	# FILE PATTERN: wait up to 5 s until FILE contains PATTERN
-	local i
-	for i in $(seq 50); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_file() { wait_grep "$1" "$2" 50 -G; }  # FILE PATTERN: within 5 s
 
 # What every case starts from, whatever an earlier case left behind.
 case_reset() {

@@ -173,14 +173,7 @@ with open(out, "a") as f:
 	fail "the notify listener did not start"
 }
 
-wait_line() {	# FILE PATTERN
-	local i
-	for i in $(seq 300); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_line() { wait_grep "$1" "$2" 300 -G; }  # FILE PATTERN
 
 case_notify_ready() {
 	local sock=$WORK/notify.sock out=$WORK/notify.out

@@ -82,14 +82,7 @@ put_key() {
 }
 
 # wait_log LOG PATTERN: until LOG has a line matching PATTERN (grep -E), at most 5 s.
-wait_log() {
-	local i
-	for i in $(seq 50); do
-		grep -qE -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	fail "no /$2/ in $1 within 5 s: $(tail -n 5 "$1")"
-}
+wait_log() { wait_grep "$1" "$2" || fail "no /$2/ in $1 within 5 s: $(tail -n 5 "$1")"; }
 
 # hs FROM TO: a handshake with its SYN to host FROM and its ACK to host TO; 0 if TO accept()ed it.
 hs() {

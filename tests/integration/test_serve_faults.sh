@@ -70,14 +70,7 @@ while True:
 '
 
 # wait_line FILE PATTERN SECONDS
-wait_line() {
-	local i
-	for i in $(seq $(($3 * 10))); do
-		grep -q "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_line() { wait_grep "$1" "$2" $(($3 * 10)) -G; }
 
 case_reset() {
 	ns_reap
