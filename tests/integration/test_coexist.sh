@@ -48,14 +48,7 @@ guard_up() {
 }
 
 # wait_log FILE PATTERN: up to 5 s for PATTERN (grep -F) in FILE.
-wait_log() {
-	local i
-	for i in $(seq 50); do
-		grep -qF -- "$2" "$1" && return 0
-		sleep 0.1
-	done
-	return 1
-}
+wait_log() { wait_grep "$1" "$2" 50 -F; }
 
 # Kernel echo servers on the guarded and the two unprotected ports.
 echo_up() {
@@ -70,7 +63,7 @@ echo_up() {
 conns_ok() {
 	local port=$1
 	shift
-	cli $PY "$HERE/tcp_client.py" "${@:-$SRV_IP4}" --port $port --count $N --timeout 1 \
+	cli $PY "$HERE/tcp_client.py" "${@:-$SRV_IP4}" --port $port --count $N --timeout 3 \
 		--deadline 8 | jq -r .ok
 }
 
