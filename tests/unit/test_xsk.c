@@ -30,6 +30,7 @@
 
 struct rx_log {
 	unsigned int n;
+	unsigned int other; /* frames that are not the test's */
 	unsigned char last[256];
 	__u32 last_len;
 	__u32 last_meta[8]; /* the 32 bytes before the frame, if there was room */
@@ -41,6 +42,12 @@ static void on_rx(void *ctx, __u32 queue, void *data, __u32 len, __u32 headroom)
 	struct rx_log *log = ctx;
 
 	(void)queue;
+	/* IPv6 frames of the kernel's own (router solicitation, MLD) are not the test's */
+	if (len < sizeof(struct ethhdr) ||
+	    ((struct ethhdr *)data)->h_proto != htons(TEST_ETHERTYPE)) {
+		log->other++;
+		return;
+	}
 	log->n++;
 	log->last_len = len < sizeof(log->last) ? len : sizeof(log->last);
 	memcpy(log->last, data, log->last_len);
@@ -129,6 +136,7 @@ int main(void)
 	}
 	if (unshare(CLONE_NEWNET) ||
 	    system("ip link set lo up && ip link add xsa type veth peer name xsb && "
+		   "sysctl -qw net.ipv6.conf.xsa.disable_ipv6=1 net.ipv6.conf.xsb.disable_ipv6=1 && "
 		   "ip link set xsa up && ip link set xsb up")) {
 		printf("FAIL setup: could not make a veth pair\n0 passed, 1 failed\n");
 		return 1;
