@@ -61,7 +61,7 @@ BPF_OBJS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
 BPF_HDRS := $(wildcard bpf/lib/*.h include/shakeoff/*.h)
 
-ROOMS := cmd core guard serve tcp apps metrics
+ROOMS := cmd core guard serve tcp apps metrics lab trace
 USER_SRCS := user/main.c $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.c))
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 USER_HDRS := $(foreach r,$(ROOMS),$(wildcard user/$(r)/*.h)) $(wildcard include/shakeoff/*.h)

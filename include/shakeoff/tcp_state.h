@@ -22,6 +22,9 @@ enum tcp_state {
 	TCPS_CLOSE_WAIT = 7,
 	TCPS_LAST_ACK = 8,
 	TCPS__COUNT,
+	/* States no flow entry holds: a trace's ladder names them (shakeoff trace). */
+	TCPS_LISTEN = 16,
+	TCPS_SYN_SENT = 17,
 };
 
 /* The RFC name, "?" for a value out of range. A switch: BPF objects keep no string table. */
@@ -46,6 +49,10 @@ SHAKEOFF_INLINE const char *tcp_state_name(unsigned int s)
 		return "CLOSE_WAIT";
 	case TCPS_LAST_ACK:
 		return "LAST_ACK";
+	case TCPS_LISTEN:
+		return "LISTEN";
+	case TCPS_SYN_SENT:
+		return "SYN_SENT";
 	default:
 		return "?";
 	}
