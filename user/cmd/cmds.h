@@ -11,6 +11,8 @@ int cmd_status(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
+/* shakeoff lab fleet (user/lab/fleet.c); argv[0] = "fleet" */
+int cmd_lab_fleet(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_check(int argc, char **argv);

@@ -69,6 +69,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
 		   "       shakeoff lab read IFACE [--json]\n"
 		   "       shakeoff lab detach IFACE\n"
+		   "       shakeoff lab fleet [OPTIONS]  (see shakeoff lab fleet --help)\n"
 		   "\n"
 		   "Helper programs for tests and benchmarks. They stay attached after the\n"
 		   "command exits (netlink XDP, not a bpf_link; lossy: TC filters under a clsact\n"
@@ -647,5 +648,7 @@ int cmd_lab(int argc, char **argv)
 		return lab_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return lab_detach(argc - 1, argv + 1);
-	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach)", argv[1]);
+	if (!strcmp(argv[1], "fleet"))
+		return cmd_lab_fleet(argc - 1, argv + 1);
+	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach, fleet)", argv[1]);
 }
