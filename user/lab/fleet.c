@@ -270,7 +270,9 @@ static int router_attach_here(struct fleet_run *r)
 /* The split program on the router's r0, and the lab pass program on ra and rb (guards' XDP_TX). */
 static int router_up(struct fleet_run *r)
 {
+	struct bpf_prog_info info = {};
 	struct fleet_split_cfg cfg = {};
+	__u32 info_len;
 	int err;
 
 	inet_pton(AF_INET, FLEET_VIP, &cfg.vip);
@@ -297,6 +299,11 @@ static int router_up(struct fleet_run *r)
 		fleet_err("Failed to attach lab pass to the router's ra and rb");
 		return -1;
 	}
+	info_len = sizeof(info);
+	if (!bpf_obj_get_info_by_fd(bpf_program__fd(r->skel->progs.so_fleet_split), &info,
+				    &info_len))
+		pr_info("lab fleet: router program so_fleet_split (id %u) on r0 ingress\n",
+			info.id);
 	return 0;
 }
 
@@ -332,26 +339,36 @@ static void child_end(pid_t *pid)
 	*pid = 0;
 }
 
-/* Does path hold needle? */
-static bool file_has(const char *path, const char *needle)
+/* The start of path's text into buf (empty if unreadable). */
+static char *file_text(const char *path, char *buf, size_t len)
 {
-	char buf[8192];
-	size_t n;
 	FILE *f = fopen(path, "r");
+	size_t n = 0;
 
-	if (!f)
-		return false;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
+	if (f) {
+		n = fread(buf, 1, len - 1, f);
+		fclose(f);
+	}
 	buf[n] = '\0';
-	fclose(f);
-	return strstr(buf, needle);
+	return buf;
+}
+
+/* The last line of text, without its newline, in place. */
+static const char *last_line(char *text)
+{
+	char *nl;
+
+	while ((nl = strrchr(text, '\n')) && !nl[1])
+		*nl = '\0';
+	nl = strrchr(text, '\n');
+	return nl ? nl + 1 : text;
 }
 
 /* Guard on server s's s0 with key file key; waits until it has attached. */
 static int guard_start(struct fleet_run *r, int s, const char *key)
 {
 	const char *ns = r->topo.ns[s ? FLEET_B : FLEET_A];
-	char log[96];
+	char log[96], text[8192];
 	pid_t pid;
 	int fd, i;
 
@@ -377,7 +394,7 @@ static int guard_start(struct fleet_run *r, int s, const char *key)
 	}
 	r->guard[s] = pid;
 	for (i = 0; i < 150 && !fleet_stop; i++) {
-		if (file_has(log, "\"event\":\"attached\""))
+		if (strstr(file_text(log, text, sizeof(text)), "\"event\":\"attached\""))
 			return 0;
 		if (waitpid(pid, NULL, WNOHANG) == pid) {
 			r->guard[s] = 0;
@@ -386,7 +403,8 @@ static int guard_start(struct fleet_run *r, int s, const char *key)
 		usleep(100000);
 	}
 	if (!fleet_stop)
-		fleet_err("guard on %s did not attach (its log: %s)", ns, log);
+		fleet_err("guard on %s did not attach: %s", ns,
+			  last_line(file_text(log, text, sizeof(text))));
 	return -1;
 }
 
