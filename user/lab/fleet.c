@@ -380,6 +380,7 @@ static int guard_start(struct fleet_run *r, int s, const char *key)
 	}
 	if (!pid) {
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		signal(SIGPIPE, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -573,7 +574,8 @@ int cmd_lab_fleet(int argc, char **argv)
 				.timeout = DEFAULT_TIMEOUT };
 	struct fleet_run r = { .link_fd = -1 };
 	struct fleet_settings st = {};
-	struct sigaction sa = { .sa_handler = on_signal };
+	struct sigaction sa = { .sa_handler = on_signal }, old_int, old_term, old_pipe;
+	struct sigaction ign = { .sa_handler = SIG_IGN };
 	struct fleet_mode m[2] = {};
 	char started[32];
 	int err, n = 0;
@@ -589,12 +591,16 @@ int cmd_lab_fleet(int argc, char **argv)
 	st = (struct fleet_settings){ a.connections, a.rate, a.timeout, FLEET_PORT, started };
 
 	fleet_stop = 0;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	/* stdout or stderr read by `| head` that quits: the teardown must still run */
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	err = fleet_run_all(&r, &a, m, &n);
 	fleet_teardown(&r);
-	signal(SIGINT, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
+	/* `lab run` may have its own */
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	if (fleet_stop) {
 		pr_info("lab fleet: interrupted; everything removed\n");
 		free(a.out);

@@ -49,6 +49,7 @@ static int run_line(char *line)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
+		signal(SIGPIPE, SIG_DFL);
 		fd = open("/dev/null", O_RDWR);
 		if (fd >= 0) {
 			dup2(fd, 1);
