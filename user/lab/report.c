@@ -14,7 +14,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "core/log.h"
 #include "lab/report.h"
 
 #define REP_MAX_FILE (256u << 20) /* a results folder of a long sweep is a few MB */
@@ -33,9 +32,9 @@ static __attribute__((format(printf, 3, 4))) int rep_err(const char *file, unsig
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (line)
-		pr_warn("shakeoff lab report: %s:%u: %s\n", file, line, msg);
+		fprintf(stderr, "shakeoff lab report: %s:%u: %s\n", file, line, msg);
 	else
-		pr_warn("shakeoff lab report: %s: %s\n", file, msg);
+		fprintf(stderr, "shakeoff lab report: %s: %s\n", file, msg);
 	return 1;
 }
 

@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "core/log.h"
 #include "lab/report.h"
 
 #define GNUPLOT_TIMEOUT_S 60
@@ -77,12 +76,14 @@ static double step_col(const struct rep_step *s, int col)
 	}
 }
 
-static void dat_num(FILE *f, double d)
+static void dat_num(FILE *f, double d, bool first)
 {
+	if (!first)
+		fputc(' ', f);
 	if (isnan(d) || isinf(d))
-		fputs(" NaN", f);
+		fputs("NaN", f);
 	else
-		fprintf(f, " %.15g", d);
+		fprintf(f, "%.15g", d);
 }
 
 static int write_dat(const char *path, const struct report *r, const char *kind, const char *def,
@@ -93,7 +94,8 @@ static int write_dat(const char *path, const struct report *r, const char *kind,
 	int c, bad;
 
 	if (!f) {
-		pr_warn("shakeoff lab report: Failed to create %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "shakeoff lab report: Failed to create %s: %s\n", path,
+			strerror(errno));
 		return 1;
 	}
 	fprintf(f,
@@ -107,12 +109,12 @@ static int write_dat(const char *path, const struct report *r, const char *kind,
 		if (!s)
 			continue;
 		for (c = COL_RATE; c <= COL_SYNACK; c++)
-			dat_num(f, step_col(s, c));
+			dat_num(f, step_col(s, c), c == COL_RATE);
 		fputc('\n', f);
 	}
 	bad = ferror(f);
 	if (fclose(f) || bad) {
-		pr_warn("shakeoff lab report: Failed to write %s\n", path);
+		fprintf(stderr, "shakeoff lab report: Failed to write %s\n", path);
 		return 1;
 	}
 	return 0;
@@ -187,7 +189,8 @@ static int write_cdf(const char *path, const struct rep_step *s)
 	int bad;
 
 	if (!f) {
-		pr_warn("shakeoff lab report: Failed to create %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "shakeoff lab report: Failed to create %s: %s\n", path,
+			strerror(errno));
 		return 1;
 	}
 	fprintf(f, "# connect-time CDF, %s flood at %.15g pps, defence %s\n# ms fraction\n",
@@ -197,7 +200,7 @@ static int write_cdf(const char *path, const struct rep_step *s)
 			fprintf(f, "%.15g %.15g\n", s->cdf[2 * i], s->cdf[2 * i + 1]);
 	bad = ferror(f);
 	if (fclose(f) || bad) {
-		pr_warn("shakeoff lab report: Failed to write %s\n", path);
+		fprintf(stderr, "shakeoff lab report: Failed to write %s\n", path);
 		return 1;
 	}
 	return 0;
@@ -255,7 +258,8 @@ static int write_script(const struct report *r, struct report_plots *made)
 
 	snprintf(path, sizeof(path), "%s/plots", r->dir);
 	if (mkdir(path, 0755) && errno != EEXIST) {
-		pr_warn("shakeoff lab report: Failed to create %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "shakeoff lab report: Failed to create %s: %s\n", path,
+			strerror(errno));
 		return 1;
 	}
 	for (k = 0; k < r->nkinds; k++) {
@@ -274,7 +278,8 @@ static int write_script(const struct report *r, struct report_plots *made)
 	snprintf(path, sizeof(path), "%s/plots/plot.gp", r->dir);
 	gp = fopen(path, "w");
 	if (!gp) {
-		pr_warn("shakeoff lab report: Failed to create %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "shakeoff lab report: Failed to create %s: %s\n", path,
+			strerror(errno));
 		return 1;
 	}
 	fputs("# Written by `shakeoff lab report`; re-plot with: cd THIS_DIR && gnuplot plot.gp\n"
@@ -312,7 +317,7 @@ static int write_script(const struct report *r, struct report_plots *made)
 	fputs("\nunset output\n", gp);
 	bad = ferror(gp);
 	if (fclose(gp) || bad) {
-		pr_warn("shakeoff lab report: Failed to write %s\n", path);
+		fprintf(stderr, "shakeoff lab report: Failed to write %s\n", path);
 		return 1;
 	}
 	return 0;
@@ -349,7 +354,7 @@ static int run_gnuplot(const struct report *r, int timeout_s)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		pr_warn("shakeoff lab report: Failed to fork: %s\n", strerror(errno));
+		fprintf(stderr, "shakeoff lab report: Failed to fork: %s\n", strerror(errno));
 		return 1;
 	}
 	if (pid == 0) {
@@ -368,14 +373,15 @@ static int run_gnuplot(const struct report *r, int timeout_s)
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR) {
-			pr_warn("shakeoff lab report: Failed to wait for gnuplot: %s\n",
+			fprintf(stderr, "shakeoff lab report: Failed to wait for gnuplot: %s\n",
 				strerror(errno));
 			return 1;
 		}
 		if (waited_ms >= timeout_s * 1000) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
-			pr_warn("shakeoff lab report: gnuplot did not finish in %d s, killed (see %s)\n",
+			fprintf(stderr,
+				"shakeoff lab report: gnuplot did not finish in %d s, killed (see %s)\n",
 				timeout_s, log);
 			return 1;
 		}
@@ -383,7 +389,7 @@ static int run_gnuplot(const struct report *r, int timeout_s)
 		waited_ms += 20;
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		pr_warn("shakeoff lab report: gnuplot failed (%s %d), see %s\n",
+		fprintf(stderr, "shakeoff lab report: gnuplot failed (%s %d), see %s\n",
 			WIFEXITED(status) ? "exit" : "signal",
 			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), log);
 		return 1;
@@ -401,7 +407,8 @@ int report_plot(const struct report *r, int timeout_s, struct report_plots *made
 	if (write_script(r, made))
 		return 1;
 	if (!on_path("gnuplot")) {
-		pr_warn("shakeoff lab report: gnuplot is not installed (apt-get install gnuplot-nox): "
+		fprintf(stderr,
+			"shakeoff lab report: gnuplot is not installed (apt-get install gnuplot-nox): "
 			"no plots, tables written; data and script in %s/plots\n",
 			r->dir);
 		made->n = 0;
@@ -417,7 +424,8 @@ int report_plot(const struct report *r, int timeout_s, struct report_plots *made
 	for (i = 0; i < made->n; i++) {
 		snprintf(path, sizeof(path), "%s/plots/%s", r->dir, made->names[i]);
 		if (stat(path, &st) || st.st_size == 0) {
-			pr_warn("shakeoff lab report: gnuplot made no %s (see %s/plots/gnuplot.log)\n",
+			fprintf(stderr,
+				"shakeoff lab report: gnuplot made no %s (see %s/plots/gnuplot.log)\n",
 				path, r->dir);
 			return 1;
 		}

@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/log.h"
 #include "lab/report.h"
 
 static FILE *open_tmp(const struct report *r, const char *name, char *tmp, size_t len)
@@ -20,7 +19,8 @@ static FILE *open_tmp(const struct report *r, const char *name, char *tmp, size_
 	snprintf(tmp, len, "%s/.%s.tmp", r->dir, name);
 	f = fopen(tmp, "w");
 	if (!f)
-		pr_warn("shakeoff lab report: Failed to create %s: %s\n", tmp, strerror(errno));
+		fprintf(stderr, "shakeoff lab report: Failed to create %s: %s\n", tmp,
+			strerror(errno));
 	return f;
 }
 
@@ -30,13 +30,13 @@ static int close_tmp(const struct report *r, FILE *f, const char *tmp, const cha
 	int bad = ferror(f);
 
 	if (fclose(f) || bad) {
-		pr_warn("shakeoff lab report: Failed to write %s\n", tmp);
+		fprintf(stderr, "shakeoff lab report: Failed to write %s\n", tmp);
 		remove(tmp);
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/%s", r->dir, name);
 	if (rename(tmp, path)) {
-		pr_warn("shakeoff lab report: Failed to rename %s to %s: %s\n", tmp, path,
+		fprintf(stderr, "shakeoff lab report: Failed to rename %s to %s: %s\n", tmp, path,
 			strerror(errno));
 		remove(tmp);
 		return 1;
