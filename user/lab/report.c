@@ -121,6 +121,7 @@ static int step_from(struct rep_step *s, const struct json_val *o, const char *f
 	s->raw = o;
 	s->defence = json_str(json_get(o, "defence"));
 	s->kind = json_str(json_get(o, "kind"));
+	s->skipped = json_str(json_get(o, "skipped"));
 	if (!s->defence || !*s->defence)
 		return rep_err(file, line, "no \"defence\" string");
 	if (!s->kind || !*s->kind)
@@ -358,7 +359,7 @@ static int load_samples(struct report *r)
 			if (!s)
 				continue;
 			s->samples++;
-			if (!isnan(p99) && (isnan(s->sample_p99_max) || p99 > s->sample_p99_max))
+			if (p99 >= 0 && (isnan(s->sample_p99_max) || p99 > s->sample_p99_max))
 				s->sample_p99_max = p99;
 			if (!isnan(flood))
 				s->sample_flood_pps_sum += flood;

@@ -17,6 +17,8 @@
 /* One line of steps.jsonl, with what samples.csv and cdf/ add to it. */
 struct rep_step {
 	const char *defence, *kind; /* into raw */
+	const char *
+		skipped; /* why the runner skipped the step (a defence this machine lacks), or NULL */
 	double rate, achieved_pps, duration_s;
 	double attempted, ok, success; /* success 0..1 */
 	double p50, p90, p99, max; /* connect ms; NaN when absent or null */

@@ -55,6 +55,8 @@ static void gp_quote(FILE *f, const char *s)
 
 static double step_col(const struct rep_step *s, int col)
 {
+	if (s->skipped && col != COL_RATE)
+		return NAN;
 	switch (col) {
 	case COL_SUCCESS:
 		return 100.0 * s->success;

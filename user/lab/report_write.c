@@ -54,7 +54,7 @@ static void json_key_num(FILE *f, const char *key, double d, bool comma)
 static void write_defence(FILE *f, const struct report *r, const char *def)
 {
 	double att = 0, ok = 0, p99 = NAN, soft = 0, proc = 0, synack = 0;
-	unsigned int n = 0, nsoft = 0, nproc = 0, nsyn = 0, samples = 0;
+	unsigned int n = 0, nsoft = 0, nproc = 0, nsyn = 0, samples = 0, skipped = 0;
 	size_t i;
 
 	for (i = 0; i < r->nsteps; i++) {
@@ -62,6 +62,10 @@ static void write_defence(FILE *f, const struct report *r, const char *def)
 
 		if (strcmp(s->defence, def))
 			continue;
+		if (s->skipped) {
+			skipped++;
+			continue;
+		}
 		n++;
 		att += s->attempted;
 		ok += s->ok;
@@ -82,7 +86,7 @@ static void write_defence(FILE *f, const struct report *r, const char *def)
 		}
 	}
 	json_write_str(f, def);
-	fprintf(f, ":{\"steps\":%u,\"samples\":%u", n, samples);
+	fprintf(f, ":{\"steps\":%u,\"skipped\":%u,\"samples\":%u", n, skipped, samples);
 	json_key_num(f, "attempted", att, true);
 	json_key_num(f, "ok", ok, true);
 	json_key_num(f, "success", att > 0 ? ok / att : NAN, true);
@@ -191,6 +195,10 @@ static void md_cell(FILE *f, const struct rep_step *s, enum md_table t)
 		fputs(" – |", f);
 		return;
 	}
+	if (s->skipped) {
+		fputs(" skipped |", f);
+		return;
+	}
 	switch (t) {
 	case MD_SUCCESS:
 		if (isnan(s->success))
@@ -244,6 +252,23 @@ static void md_table(FILE *f, const struct report *r, const char *kind, enum md_
 	free(rates);
 }
 
+/* Why steps were skipped, under their kind's tables. */
+static void md_skipped(FILE *f, const struct report *r, const char *kind)
+{
+	bool first = true;
+	size_t i;
+
+	for (i = 0; i < r->nsteps; i++) {
+		const struct rep_step *s = &r->steps[i];
+
+		if (!s->skipped || strcmp(s->kind, kind))
+			continue;
+		fprintf(f, "%s- %s at %.15g pps skipped: %s\n", first ? "\n" : "", s->defence,
+			s->rate, s->skipped);
+		first = false;
+	}
+}
+
 int report_write_md(const struct report *r, const struct report_plots *made)
 {
 	char tmp[4200];
@@ -258,6 +283,7 @@ int report_write_md(const struct report *r, const struct report_plots *made)
 		md_table(f, r, r->kinds[k], MD_SUCCESS);
 		md_table(f, r, r->kinds[k], MD_CPU);
 		md_table(f, r, r->kinds[k], MD_SYNACK);
+		md_skipped(f, r, r->kinds[k]);
 	}
 	if (made && made->n) {
 		fputs("\n## Plots\n\n", f);
