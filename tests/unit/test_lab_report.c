@@ -103,6 +103,10 @@ static void make_folder_skip(const char *dir, int nkinds, bool skip)
 	for (k = 0; k < nkinds; k++) {
 		step(f, "guard-auto", kinds[k], 0, 100, "0.4", 1, 2, 100);
 		step(f, "guard-auto", kinds[k], 1000, 99, "0.9", 10, 1, 5100);
+		if (skip && !k)
+			fputs("{\"defence\":\"none\",\"kind\":\"syn\",\"rate\":5,\"attempted\":0,"
+			      "\"ok\":0,\"note\":\"the prober gave no figures\"}\n",
+			      f);
 		step(f, "none", kinds[k], 0, 100, "0.31", 1.5, 2.25, 100);
 		/* No connection made it: p99 is null. */
 		step(f, "none", kinds[k], 1000, k ? 0 : 40, k ? "null" : "3012.5", 30, 5, 5000);
@@ -295,6 +299,8 @@ static void case_markdown(const char *root)
 	ASSERT(has_line(md, "| 1000 | 30.0 + 5.0 | skipped | 10.0 + 1.0 |"), "CPU table");
 	ASSERT(has_line(md, "| 1000 | 5000 | skipped | 5100 |"), "SYN-ACK table");
 	ASSERT(has_line(md, "- synproxy at 1000 pps skipped: no nft here"), "why skipped");
+	ASSERT(has_line(md, "- none at 5 pps: the prober gave no figures"), "a note");
+	ASSERT(has_line(md, "| 5 | – / – | – | – |"), "a step without figures, others absent");
 	ASSERT(!strstr(md, "## Plots"), "no plots linked with --no-plots");
 out:
 	free(md);

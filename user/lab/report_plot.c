@@ -292,7 +292,9 @@ static int write_script(const struct report *r, struct report_plots *made)
 	      "} else {\n"
 	      "    set terminal png size 960,600 noenhanced\n"
 	      "}\n"
-	      "set grid\nset key outside right top\nset pointsize 1.2\n",
+	      "set grid\nset key outside right top\nset pointsize 1.2\n"
+	      "# points at the ends of the rate axis stay clear of the border\n"
+	      "set autoscale xfix\nset offsets graph 0.03, graph 0.03, graph 0.05, 0\n",
 	      gp);
 	for (k = 0; k < r->nkinds; k++) {
 		if (r->nkinds > 1)

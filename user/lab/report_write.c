@@ -252,19 +252,21 @@ static void md_table(FILE *f, const struct report *r, const char *kind, enum md_
 	free(rates);
 }
 
-/* Why steps were skipped, under their kind's tables. */
-static void md_skipped(FILE *f, const struct report *r, const char *kind)
+/* Why steps were skipped, and the runner's notes, under their kind's tables. */
+static void md_notes(FILE *f, const struct report *r, const char *kind)
 {
 	bool first = true;
+	const char *note;
 	size_t i;
 
 	for (i = 0; i < r->nsteps; i++) {
 		const struct rep_step *s = &r->steps[i];
 
-		if (!s->skipped || strcmp(s->kind, kind))
+		note = json_str(json_get(s->raw, "note"));
+		if ((!s->skipped && !note) || strcmp(s->kind, kind))
 			continue;
-		fprintf(f, "%s- %s at %.15g pps skipped: %s\n", first ? "\n" : "", s->defence,
-			s->rate, s->skipped);
+		fprintf(f, "%s- %s at %.15g pps%s: %s\n", first ? "\n" : "", s->defence, s->rate,
+			s->skipped ? " skipped" : "", s->skipped ? s->skipped : note);
 		first = false;
 	}
 }
@@ -283,7 +285,7 @@ int report_write_md(const struct report *r, const struct report_plots *made)
 		md_table(f, r, r->kinds[k], MD_SUCCESS);
 		md_table(f, r, r->kinds[k], MD_CPU);
 		md_table(f, r, r->kinds[k], MD_SYNACK);
-		md_skipped(f, r, r->kinds[k]);
+		md_notes(f, r, r->kinds[k]);
 	}
 	if (made && made->n) {
 		fputs("\n## Plots\n\n", f);
