@@ -41,7 +41,7 @@
 #define SC_CLOSE_PORT "13"
 #define SC_PORTS "7,13" /* guard protects both */
 #define SC_START_MS 10000 /* a server or guard that is not up by then failed */
-#define SC_TRACE_SETTLE_MS 800 /* the trace's programs attached before the first SYN */
+#define SC_TRACE_SETTLE_MS 5000 /* the trace's programs attached before the first SYN */
 #define SC_TRACE_DRAIN_MS 300 /* the last events reach the trace before it stops */
 #define SC_STOP_MS 3000 /* SIGTERM, then SIGKILL */
 
@@ -401,21 +401,34 @@ static bool have_trace(struct sc_run *r)
 	return st == 0;
 }
 
-/* The trace on srv0, its output straight on our stdout; false if it is not running. */
-static bool trace_up(struct sc_run *r)
+/*
+ * The trace on srv0, its ladder straight on our stdout, its stderr in log
+ * until it says it is attached ("...; Ctrl-C to stop"); false if it is not
+ * running. A trace that says nothing but runs counts as attached after a while.
+ */
+static bool trace_up(struct sc_run *r, FILE *log)
 {
 	char *argv[] = { "ip",	 "netns",  "exec",	    r->ns_s, r->exe, "trace",
 			 "srv0", "--port", (char *)r->port, NULL,    NULL };
+	char text[4096];
 
 	if (r->json)
 		argv[9] = "--json";
-	r->trace = spawn(argv, -1, -1);
+	r->trace = spawn(argv, -1, fileno(log));
 	if (r->trace < 0)
 		return false;
 	for (int waited = 0; waited < SC_TRACE_SETTLE_MS && !sc_stop; waited += 50) {
+		file_text(log, text, sizeof(text));
+		if (strstr(text, "Ctrl-C to stop"))
+			return true;
 		if (waitpid(r->trace, NULL, WNOHANG) == r->trace) {
+			char *nl = strchr(text, '\n');
+
+			if (nl)
+				*nl = '\0';
 			r->trace = 0;
-			sc_err("shakeoff trace stopped at once; the client's view instead of the ladder");
+			sc_err("shakeoff trace failed (%s); the client's view instead of the ladder",
+			       text[0] ? text : "no message");
 			return false;
 		}
 		sleep_ms(50);
@@ -497,7 +510,7 @@ static int scenario_run(struct sc_run *r, const char *name)
 {
 	char list[8192], app[16], path[PATH_MAX + 16];
 	struct sigaction sa = { .sa_handler = sc_on_signal }, old_int, old_term;
-	FILE *log = NULL, *notes = NULL;
+	FILE *log = NULL, *notes = NULL, *tlog = NULL;
 	bool traced = false;
 	pid_t eng = 0;
 	int st, ret = 1;
@@ -518,7 +531,8 @@ static int scenario_run(struct sc_run *r, const char *name)
 	snprintf(r->ns_s, sizeof(r->ns_s), "sosc%d-srv", (int)getpid());
 	log = tmpfile();
 	notes = tmpfile();
-	if (!log || !notes) {
+	tlog = tmpfile();
+	if (!log || !notes || !tlog) {
 		sc_err("tmpfile: %s", strerror(errno));
 		goto out;
 	}
@@ -530,7 +544,7 @@ static int scenario_run(struct sc_run *r, const char *name)
 	if (topo_up(r) || sc_stop || server_up(r, log) || sc_stop)
 		goto down;
 	if (have_trace(r))
-		traced = trace_up(r);
+		traced = trace_up(r, tlog);
 	else
 		sc_err("this build has no `shakeoff trace`: the client's view instead of the ladder");
 	if (sc_stop)
@@ -588,6 +602,8 @@ out:
 		fclose(log);
 	if (notes)
 		fclose(notes);
+	if (tlog)
+		fclose(tlog);
 	return ret;
 }
 
