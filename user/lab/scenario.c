@@ -572,11 +572,11 @@ static int scenario_run(struct sc_run *r, const char *name)
 	if (eng < 0)
 		goto down;
 	st = wait_child(eng, -1, true);
-	if (st == -1) {
+	if (st == -1)
 		stop_child(&eng, SIGTERM);
-		goto down;
-	}
 	eng = 0;
+	if (st == -1 || sc_stop) /* Ctrl-C reaches the whole process group: the client too */
+		goto down;
 	if (traced) {
 		sleep_ms(SC_TRACE_DRAIN_MS);
 		stop_child(&r->trace, SIGINT);
