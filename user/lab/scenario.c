@@ -74,7 +74,7 @@ void lab_scenario_usage(FILE *f)
 
 void lab_scenario_options(FILE *f)
 {
-	fprintf(f, "\nScenario options (shakeoff lab scenario --help for the cases):\n");
+	fprintf(f, "\nScenario options (the cases: shakeoff lab scenario list):\n");
 	optab_print(f, scenario_optab);
 }
 
@@ -86,7 +86,8 @@ static void scenario_help(FILE *f)
 		   "A textbook TCP case played for real on a namespace pair of its own: a\n"
 		   "scripted client (the scenario engine of the conformance suite), a real\n"
 		   "server, and `shakeoff trace` on the server's interface drawing the ladder;\n"
-		   "then what to notice and the checks. Exit 1 if a check did not hold.\n"
+		   "then what to notice and the checks. Exit 1 if a check did not hold. The\n"
+		   "cases: shakeoff lab scenario list.\n"
 		   "\n"
 		   "Options:\n");
 	optab_print(f, scenario_optab);
@@ -589,12 +590,12 @@ static int scenario_run(struct sc_run *r, const char *name)
 	else
 		sc_err("the scripted client failed (status %d)", st);
 down:
-	if (sc_stop)
-		sc_err("interrupted; namespaces removed");
 	stop_child(&r->trace, SIGINT);
 	stop_child(&r->guard, SIGTERM);
 	stop_child(&r->server, SIGTERM);
 	topo_down(r);
+	if (sc_stop)
+		sc_err("interrupted; namespaces %s and %s removed", r->ns_c, r->ns_s);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 out:
