@@ -47,12 +47,11 @@ left_behind() {
 	return 0
 }
 
-# run_mode KEYS: one run in the foreground; its mode line in $WORK/KEYS.mode, nothing left after it.
+# run_mode KEYS ARGS...: one run of lab fleet ARGS; its mode line in $WORK/KEYS.mode, nothing left after it.
 run_mode() {
 	local keys=$1 out=$WORK/$1 rc left
-	printf 'type = fleet\nkeys = %s\nconnections = %s\nrate = 40\ntimeout = 1.5\n' "$keys" $N \
-		>"$WORK/$keys.exp"
-	fleet_bg "$out.jsonl" --config "$WORK/$keys.exp" --json --out "$out"
+	shift
+	fleet_bg "$out.jsonl" "$@" --json --out "$out"
 	wait_grep "$out.jsonl.err" 'connections at' 200 ||
 		{ wait $FLEET_PID; grep -q 'lacks bpf_sk_assign_tcp_reqsk' "$out.jsonl.err" &&
 			echo "kernel lacks bpf_sk_assign_tcp_reqsk" && return 77
@@ -81,7 +80,9 @@ case_shared() {
 	stale=sofl$!-cli
 	wait
 	ip netns add "$stale" || return
-	run_mode shared || return
+	# the shipped experiment file, the command line overriding its keys and sizes
+	run_mode shared --config "$ROOT/experiments/fleet.exp" --keys shared --connections $N \
+		--rate 40 --timeout 1.5 || return
 	ip netns list | grep -q "^$stale" && fail "stale namespace $stale still there" && return
 	cat "$WORK/shared.mode"
 	want_eq "attempted" "$(mode shared .attempted)" $N || return
@@ -94,7 +95,9 @@ case_shared() {
 }
 
 case_separate() {
-	run_mode separate || return
+	printf 'type = fleet\nkeys = separate\nconnections = %s\nrate = 40\ntimeout = 1.5\n' $N \
+		>"$WORK/separate.exp"
+	run_mode separate --config "$WORK/separate.exp" || return
 	cat "$WORK/separate.mode"
 	want_eq "attempted" "$(mode separate .attempted)" $N || return
 	want_eq "completed" "$(mode separate .completed)" 0 || return
