@@ -74,16 +74,19 @@ run_mode() {
 mode() { jq -r "$2" "$WORK/$1.mode"; }
 
 case_shared() {
-	local stale
+	local stale stale_dir
 	# a run that died without cleaning up: its namespace (pid gone) goes at the next start
 	sleep 0 &
 	stale=sofl$!-cli
 	wait
 	ip netns add "$stale" || return
+	mkdir "/tmp/shakeoff-fleet.${stale#sofl}" || return
+	stale_dir=/tmp/shakeoff-fleet.${stale#sofl}
 	# the shipped experiment file, the command line overriding its keys and sizes
 	run_mode shared --config "$ROOT/experiments/fleet.exp" --keys shared --connections $N \
 		--rate 40 --timeout 1.5 || return
 	ip netns list | grep -q "^$stale" && fail "stale namespace $stale still there" && return
+	[ -e "$stale_dir" ] && fail "stale work directory $stale_dir still there" && return
 	cat "$WORK/shared.mode"
 	want_eq "attempted" "$(mode shared .attempted)" $N || return
 	want_eq "completed" "$(mode shared .completed)" $N || return

@@ -533,7 +533,8 @@ static int fleet_run_all(struct fleet_run *r, const struct fleet_args *a, struct
 		return -1;
 	}
 	r->self[len] = '\0';
-	snprintf(r->work, sizeof(r->work), "/tmp/shakeoff-fleet.XXXXXX");
+	fleet_work_reap_stale();
+	snprintf(r->work, sizeof(r->work), "/tmp/" FLEET_WORK_PREFIX "%d.XXXXXX", (int)getpid());
 	if (!mkdtemp(r->work)) {
 		fleet_err("Failed to make a work directory: %s", strerror(errno));
 		r->work[0] = '\0';

@@ -121,11 +121,48 @@ static void ns_remove(const char *name)
 	fleet_sh("ip netns del %s", name);
 }
 
+/* The pid in name after prefix, when a '-' or '.' follows it; else 0. */
+static long name_pid(const char *name, const char *prefix)
+{
+	size_t plen = strlen(prefix);
+	char *end;
+	long pid;
+
+	if (strncmp(name, prefix, plen))
+		return 0;
+	pid = strtol(name + plen, &end, 10);
+	if (end == name + plen || (*end != '-' && *end != '.') || pid <= 0)
+		return 0;
+	return pid;
+}
+
+static bool pid_gone(long pid)
+{
+	return kill((pid_t)pid, 0) && errno == ESRCH;
+}
+
+int fleet_work_reap_stale(void)
+{
+	struct dirent *e;
+	int n = 0;
+	DIR *d;
+
+	d = opendir("/tmp");
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		if (!pid_gone(name_pid(e->d_name, FLEET_WORK_PREFIX)) || strchr(e->d_name, '/'))
+			continue;
+		fleet_sh("rm -rf /tmp/%s", e->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
 int fleet_topo_reap_stale(void)
 {
-	size_t plen = strlen(FLEET_NS_PREFIX);
 	struct dirent *e;
-	char *end;
 	int n = 0;
 	DIR *d;
 	long pid;
@@ -134,12 +171,8 @@ int fleet_topo_reap_stale(void)
 	if (!d)
 		return 0;
 	while ((e = readdir(d))) {
-		if (strncmp(e->d_name, FLEET_NS_PREFIX, plen))
-			continue;
-		pid = strtol(e->d_name + plen, &end, 10);
-		if (end == e->d_name + plen || *end != '-' || pid <= 0)
-			continue;
-		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+		pid = name_pid(e->d_name, FLEET_NS_PREFIX);
+		if (!pid || !pid_gone(pid))
 			continue;
 		pr_info("lab fleet: removing namespace %s of an earlier run (pid %ld gone)\n",
 			e->d_name, pid);

@@ -12,6 +12,8 @@
 #include <sys/types.h>
 
 #define FLEET_NS_PREFIX "sofl"
+/* The run's key files and guard logs: /tmp/FLEET_WORK_PREFIX<pid>.XXXXXX */
+#define FLEET_WORK_PREFIX "shakeoff-fleet."
 
 enum fleet_role {
 	FLEET_CLI = 0,
@@ -43,6 +45,8 @@ void fleet_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int fleet_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Remove the namespaces of runs whose process is gone; how many. */
 int fleet_topo_reap_stale(void);
+/* The same for their work directories in /tmp. */
+int fleet_work_reap_stale(void);
 /* Names for this process, then create and wire everything; 0 or -1 after a message. */
 int fleet_topo_up(struct fleet_topo *t);
 /* End every process left in the namespaces and delete them; safe to call twice. */
