@@ -40,7 +40,9 @@ int flood_mix_parse(const char *s, double w[FLOOD_KINDS])
 	double total = 0;
 	int k;
 
-	if (strlen(s) >= sizeof(buf))
+	/* strtok_r would skip empty items */
+	if (strlen(s) >= sizeof(buf) || !*s || *s == ',' || s[strlen(s) - 1] == ',' ||
+	    strstr(s, ",,"))
 		return -1;
 	strcpy(buf, s);
 	memset(w, 0, sizeof(double) * FLOOD_KINDS);

@@ -76,8 +76,8 @@ static double when_open(const struct flood_sched *s, double n)
 		per_on = r * s->on_s;
 		k = floor(n / per_on);
 		rest = n - k * per_on;
-		/* exactly a whole number of on periods: due at the end of the last one */
-		if (rest <= 0)
+		/* a whole number of on periods (up to rounding): due at the end of the last one */
+		if (rest <= 1e-9 * per_on)
 			return (k - 1) * (s->on_s + s->off_s) + s->on_s;
 		return k * (s->on_s + s->off_s) + rest / r;
 	default:
