@@ -166,6 +166,7 @@ struct flood_extra {
 	const double *mix; /* FLOOD_KINDS weights, or NULL: c->kind only */
 	uint32_t pool_n;
 	const struct flood_addr *pool;
+	uint64_t stream; /* the sender number every CPU's state holds */
 };
 
 static int flood_load_x(const struct flood_case *c, const uint8_t *base, const uint8_t *dst,
@@ -205,6 +206,20 @@ static int flood_load_x(const struct flood_case *c, const uint8_t *base, const u
 	err = flood_bpf__load(skel);
 	if (err)
 		return err;
+	if (x && x->stream) {
+		int ncpu = libbpf_num_possible_cpus(), i;
+		struct flood_state *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+		uint32_t zero = 0;
+
+		if (!v)
+			return -ENOMEM;
+		for (i = 0; i < ncpu; i++)
+			v[i].stream = x->stream;
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.flood_state), &zero, v, BPF_ANY);
+		free(v);
+		if (err)
+			return -errno;
+	}
 	if (x && x->pool_n) {
 		uint32_t i;
 
@@ -469,7 +484,8 @@ static void test_flood_seed(bool ipv6)
 	uint64_t kinds[FLOOD_KINDS];
 	unsigned int i, same = 0;
 
-	tl_begin("flood %s: seed 42 twice gives the same %u frames (every kind), seed 43 others",
+	tl_begin("flood %s: seed 42 twice gives the same %u frames (every kind), seed 43 others; "
+		 "sender 1 its own, the same twice",
 		 ipv6 ? "v6" : "v4", SEED_RUNS);
 	if (!flood_collect(&c, &x, SEED_RUNS, a, la, kinds, NULL) ||
 	    !flood_collect(&c, &x, SEED_RUNS, b, lb, kinds, NULL))
@@ -487,7 +503,21 @@ static void test_flood_seed(bool ipv6)
 		goto out;
 	for (i = 0; i < SEED_RUNS; i++)
 		same += la[i] == lc[i] && !memcmp(a + i * FRAME_MAX, c2 + i * FRAME_MAX, la[i]);
-	ASSERT_EQ(same, 0, "seed 43: frames equal to seed 42's");
+	if (!ASSERT_EQ(same, 0, "seed 43: frames equal to seed 42's"))
+		goto out;
+	/* another sender's stream (--threads): its own sequence, the same each time */
+	x.seed = 42;
+	x.stream = 1;
+	if (!flood_collect(&c, &x, SEED_RUNS, b, lb, kinds, NULL) ||
+	    !flood_collect(&c, &x, SEED_RUNS, c2, lc, kinds, NULL))
+		goto out;
+	for (same = 0, i = 0; i < SEED_RUNS; i++) {
+		same += la[i] == lb[i] && !memcmp(a + i * FRAME_MAX, b + i * FRAME_MAX, la[i]);
+		if (!ASSERT(lb[i] == lc[i] && !memcmp(b + i * FRAME_MAX, c2 + i * FRAME_MAX, lb[i]),
+			    "sender 1 twice: frame %u differs", i))
+			goto out;
+	}
+	ASSERT_EQ(same, 0, "sender 1: frames equal to sender 0's");
 out:
 	tl_end();
 }
