@@ -647,5 +647,7 @@ int cmd_lab(int argc, char **argv)
 		return lab_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return lab_detach(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_lab_run(argc - 1, argv + 1);
 	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach)", argv[1]);
 }
