@@ -295,6 +295,7 @@ int exp_load_text(const char *text, const char *name, struct exp *e)
 	int err;
 
 	exp_defaults(e);
+	snprintf(e->file, sizeof(e->file), "%s", name);
 	err = conf_parse(text, strlen(text), name, CMD, exp_optab, NULL, &cf);
 	if (err)
 		return err;

@@ -139,9 +139,31 @@ static void proc_field(const char *path, const char *key, char *out, size_t len)
 	fclose(f);
 }
 
+/* `git describe` of the tree the binary was built in, else the version. */
+static void commit_of(const char *self, char *out, size_t len)
+{
+	char cmd[PATH_MAX + 96], dir[PATH_MAX], *slash;
+	FILE *p;
+
+	snprintf(out, len, "%s", SHAKEOFF_VERSION);
+	snprintf(dir, sizeof(dir), "%s", self);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	snprintf(cmd, sizeof(cmd), "git -C '%s' describe --always --dirty 2>/dev/null", dir);
+	p = popen(cmd, "re");
+	if (!p)
+		return;
+	if (fgets(cmd, sizeof(cmd), p) && cmd[0] && cmd[0] != '\n') {
+		cmd[strcspn(cmd, "\n")] = '\0';
+		snprintf(out, len, "%.64s (%s)", cmd, SHAKEOFF_VERSION);
+	}
+	pclose(p);
+}
+
 static int write_meta(const struct lab_run *r)
 {
-	char path[PATH_MAX + 16], cpu[256], mem[64], started[64];
+	char path[PATH_MAX + 16], cpu[256], mem[64], started[64], commit[128];
 	struct utsname u;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -176,7 +198,8 @@ static int write_meta(const struct lab_run *r)
 		strtod(mem, NULL) / (1024.0 * 1024.0));
 	json_text(f, u.release);
 	fprintf(f, ",\"commit\":");
-	json_text(f, SHAKEOFF_VERSION);
+	commit_of(r->self, commit, sizeof(commit));
+	json_text(f, commit);
 	fprintf(f, ",\"pinning\":{\"server_cpu\":%d,\"load_cpu\":%d,\"note\":", r->srv_cpu,
 		r->load_cpu);
 	json_text(f, r->cpus >= 2 ?
