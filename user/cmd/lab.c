@@ -69,6 +69,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
 		   "       shakeoff lab read IFACE [--json]\n"
 		   "       shakeoff lab detach IFACE\n"
+		   "       shakeoff lab run [EXPERIMENT] [OPTIONS]  (see shakeoff lab run --help)\n"
 		   "\n"
 		   "Helper programs for tests and benchmarks. They stay attached after the\n"
 		   "command exits (netlink XDP, not a bpf_link; lossy: TC filters under a clsact\n"

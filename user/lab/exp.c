@@ -56,7 +56,7 @@ const struct optab exp_optab[] = {
 	{ "server", K_SERVER, "kernel-http|kernel-echo|serve",
 	  "the server: nginx (default), a kernel echo server,\nor shakeoff serve (defence serve only)" },
 	{ "defences", K_DEFENCES, "LIST",
-	  "none, syncookies-1, syncookies-2, synproxy,\nguard-always, guard-auto, serve "
+	  "none, syncookies-1, syncookies-2, synproxy,\nguard-always, guard-auto, serve\n"
 	  "(default none,guard-always)" },
 	{ "kinds", K_KINDS, "LIST",
 	  "flood kinds: syn, ack, rst, fin, synack, mixed\n(default syn)" },

@@ -33,7 +33,7 @@
 #endif
 
 #define CMD "lab run"
-#define LINE_MAX_BYTES (256 * 1024) /* the prober's summary carries its CDF */
+#define LINE_MAX_BYTES (256UL * 1024) /* the prober's summary carries its CDF */
 
 static volatile sig_atomic_t stop_signal;
 

@@ -187,9 +187,11 @@ static bool counter_in(const char *path, const char *name, unsigned long long *o
 	if (!f)
 		return false;
 	while (!found && fgets(names, sizeof(names), f) && fgets(values, sizeof(values), f)) {
-		char *sn, *sv, *n = strtok_r(names, " \n", &sn), *v = strtok_r(values, " \n", &sv);
+		char *sn, *sv, *n, *v;
 
-		/* both lines start with the table's name ("TcpExt:") */
+		/* both lines start with the table's name ("TcpExt:"): skipped */
+		strtok_r(names, " \n", &sn);
+		strtok_r(values, " \n", &sv);
 		for (n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv); n && v;
 		     n = strtok_r(NULL, " \n", &sn), v = strtok_r(NULL, " \n", &sv)) {
 			if (strcmp(n, name))
