@@ -889,6 +889,17 @@ int cmd_lab_run(int argc, char **argv)
 		if (st.defence != cur) {
 			if (cur >= 0 && cur_ok)
 				defence_stop(&r, cur);
+			/*
+			 * A fresh listener for each defence: the last one's flood left
+			 * half-open requests whose SYN-ACK retransmissions would count here.
+			 */
+			if (cur >= 0 && r.server_pid) {
+				lab_server_stop(&r);
+				if (lab_server_start(&r)) {
+					rc = 1;
+					goto out;
+				}
+			}
 			cur = st.defence;
 			cur_ok = !defence_start(&r, cur, why, sizeof(why));
 			if (!cur_ok)
