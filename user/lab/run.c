@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -804,6 +805,13 @@ static int run_open(struct lab_run *r, FILE **csv, FILE **jsonl)
 		lab_warn("cannot make %s: %s\n", r->out, strerror(-err));
 		return -1;
 	}
+	/* absolute: nginx and the logs are named from other working directories */
+	{
+		char abs[PATH_MAX];
+
+		if (realpath(r->out, abs))
+			memcpy(r->out, abs, sizeof(r->out));
+	}
 	snprintf(path, sizeof(path), "%s/samples.csv", r->out);
 	*csv = fopen(path, "we");
 	snprintf(path, sizeof(path), "%s/steps.jsonl", r->out);
@@ -832,6 +840,33 @@ static int run_refuse(const struct lab_run *r)
 		return EXIT_USAGE;
 	}
 	return 0;
+}
+
+/*
+ * One run per prefix: a second one would take the first's namespaces down
+ * as leftovers. The lock goes with the process, also when it is killed.
+ */
+static int run_lock(const char *prefix)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/lock/shakeoff-lab-%s.lock", prefix);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/tmp/shakeoff-lab-%s.lock", prefix);
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	}
+	if (fd < 0) {
+		lab_warn("cannot open %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		lab_warn("another lab run uses prefix %s (%s); give --prefix\n", prefix, path);
+		close(fd);
+		return 1;
+	}
+	return 0; /* fd stays open until exit */
 }
 
 int cmd_lab_run(int argc, char **argv)
@@ -867,6 +902,9 @@ int cmd_lab_run(int argc, char **argv)
 	}
 	r.self[n] = '\0';
 	err = run_refuse(&r);
+	if (err)
+		return err;
+	err = run_lock(e.prefix);
 	if (err)
 		return err;
 	if (run_open(&r, &csv, &jsonl))
