@@ -237,7 +237,7 @@ static void case_jsonl(void)
 		"\"p99\":3.000",
 		"\"max\":4.000}",
 		"\"failed\":{\"timeout\":25,\"rst\":0,\"refused\":0,\"short\":0,\"other\":0}",
-		"\"cpu\":{\"softirq_pct\":10.0,\"process_pct\":5.0}",
+		"\"cpu\":{\"softirq_pct\":10.0,\"process_pct\":5.0,\"softirq_all_pct\":0.0}",
 		"\"synack_sent\":7000",
 		"\"drops\":{\"ListenDrops\":12,\"x\":3}",
 	};

@@ -256,6 +256,7 @@ struct step_ctx {
 	struct step_result res;
 	unsigned long rows;
 	double softirq_sum, process_sum;
+	unsigned long long all_si0, all_tot0; /* every CPU's, at the prober's start */
 	/* counters at the previous sample */
 	double t_prev;
 	unsigned long long si_prev, tot_prev, proc_prev, att_rx_prev, srv_tx_prev;
@@ -319,6 +320,7 @@ static void sample_start(struct step_ctx *s)
 	struct counters c;
 
 	counters_read(s->r, &c);
+	cpu_ticks(-1, &s->all_si0, &s->all_tot0);
 	s->t_prev = now_s();
 	s->si_prev = c.softirq;
 	s->tot_prev = c.total;
@@ -678,6 +680,14 @@ static int run_step(struct lab_run *r, const struct exp_step *st, FILE *csv, FIL
 	}
 	s->res.duration_s = now_s() - t_start;
 	s->res.achieved_pps = s->flood_pps;
+	{
+		unsigned long long si, tot;
+
+		if (s->all_tot0 && !cpu_ticks(-1, &si, &tot) && tot > s->all_tot0)
+			s->res.softirq_all_pct = 100.0 * (double)r->cpus *
+						 (double)(si - s->all_si0) /
+						 (double)(tot - s->all_tot0);
+	}
 	if (s->rows) {
 		s->res.softirq_pct = s->softirq_sum / (double)s->rows;
 		s->res.process_pct = s->process_sum / (double)s->rows;

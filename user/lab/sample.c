@@ -71,8 +71,10 @@ void steps_json_line(FILE *f, const struct step_result *s)
 	fprintf(f, "},\"failed\":{");
 	for (i = 0; i < SAMPLE_FAILS; i++)
 		fprintf(f, "%s\"%s\":%lu", i ? "," : "", sample_fail_names[i], s->failed[i]);
-	fprintf(f, "},\"cpu\":{\"softirq_pct\":%.1f,\"process_pct\":%.1f},\"synack_sent\":%llu,",
-		s->softirq_pct, s->process_pct, s->synack_sent);
+	fprintf(f,
+		"},\"cpu\":{\"softirq_pct\":%.1f,\"process_pct\":%.1f,\"softirq_all_pct\":%.1f},"
+		"\"synack_sent\":%llu,",
+		s->softirq_pct, s->process_pct, s->softirq_all_pct, s->synack_sent);
 	fprintf(f, "\"drops\":{");
 	for (i = 0; i < s->ndrops; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", s->drop_names[i], s->drops[i]);
@@ -107,7 +109,10 @@ int cpu_ticks(int cpu, unsigned long long *softirq, unsigned long long *total)
 
 	if (!f)
 		return -errno;
-	snprintf(want, sizeof(want), "cpu%d ", cpu);
+	if (cpu < 0)
+		snprintf(want, sizeof(want), "cpu ");
+	else
+		snprintf(want, sizeof(want), "cpu%d ", cpu);
 	while (fgets(line, sizeof(line), f)) {
 		unsigned long long v[8] = { 0 };
 		int i;

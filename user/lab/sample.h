@@ -36,6 +36,7 @@ struct step_result {
 	unsigned long failed[SAMPLE_FAILS];
 	double p50, p90, p99, max; /* connect ms; negative: none */
 	double softirq_pct, process_pct;
+	double softirq_all_pct; /* every CPU's softirq, in % of one CPU: XDP on veth runs on the sender's */
 	unsigned long long synack_sent;
 	int ndrops;
 	char drop_names[SAMPLE_MAX_DROPS][48];
@@ -51,7 +52,7 @@ void steps_json_line(FILE *f, const struct step_result *s);
 /* Add a named drop counter to s (summed if the name is there already). */
 void step_add_drop(struct step_result *s, const char *name, unsigned long long n);
 
-/* CPU cpu's softirq and total ticks from /proc/stat. 0 or -errno. */
+/* CPU cpu's (-1: all CPUs') softirq and total ticks from /proc/stat. 0 or -errno. */
 int cpu_ticks(int cpu, unsigned long long *softirq, unsigned long long *total);
 /* utime + stime of pid in ticks; 0 if it is gone. */
 unsigned long long proc_ticks(pid_t pid);
