@@ -225,8 +225,12 @@ SYSCONFDIR ?= /etc
 UNITS := shakeoff-guard@.service shakeoff-serve@.service
 EXAMPLE_CONF := $(wildcard etc/shakeoff/example.conf)
 STRIP ?= strip
+# the scenario engine `shakeoff lab scenario` runs (found next to the binary: ../share/shakeoff)
+SCENARIODIR ?= $(PREFIX)/share/shakeoff/scenarios
+SCENARIO_FILES := $(wildcard lab/scenarios/*.py) lab/scenarios/README.md
 INSTALLED := $(SBINDIR)/shakeoff $(MAN8DIR)/shakeoff.8 $(COMPLETIONDIR)/shakeoff \
-	$(addprefix $(UNITDIR)/,$(UNITS)) $(if $(EXAMPLE_CONF),$(SYSCONFDIR)/shakeoff/example.conf)
+	$(addprefix $(UNITDIR)/,$(UNITS)) $(if $(EXAMPLE_CONF),$(SYSCONFDIR)/shakeoff/example.conf) \
+	$(addprefix $(SCENARIODIR)/,$(notdir $(SCENARIO_FILES)))
 
 install: all
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -236,6 +240,8 @@ install: all
 	$(Q)$(STRIP) --strip-all $(DESTDIR)$(SBINDIR)/shakeoff
 	$(Q)install -m 0644 doc/shakeoff.8 $(DESTDIR)$(MAN8DIR)/shakeoff.8
 	$(Q)install -m 0644 dist/shakeoff.bash $(DESTDIR)$(COMPLETIONDIR)/shakeoff
+	$(Q)install -d $(DESTDIR)$(SCENARIODIR)
+	$(Q)install -m 0644 $(SCENARIO_FILES) $(DESTDIR)$(SCENARIODIR)/
 	$(Q)for u in $(UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' dist/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
@@ -247,6 +253,7 @@ install: all
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SCENARIODIR) $(DESTDIR)$(dir $(SCENARIODIR))
 	$(Q)$(if $(EXAMPLE_CONF),rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SYSCONFDIR)/shakeoff,true)
 
 format:

@@ -83,6 +83,15 @@ _shakeoff() {
 		[[ $w == -* ]] && continue
 		operands+=("$w")
 	done
+	# lab scenario list|run NAME: no IFACE; the names are what `lab scenario list` prints
+	if [ "${cmdv[*]}" = "lab scenario" ]; then
+		case ${#operands[@]} in
+		0) COMPREPLY=($(compgen -W "list run" -- "$cur")) ;;
+		1) [ "${operands[0]}" = run ] && COMPREPLY=($(compgen -W "$("$bin" lab scenario list \
+			2>/dev/null | awk '{ print $1 }')" -- "$cur")) ;;
+		esac
+		return 0
+	fi
 	case ${#operands[@]} in
 	0)
 		# an operand named DIR (lab report DIR) is a directory, else an interface

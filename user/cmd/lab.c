@@ -28,6 +28,7 @@
 #include "cmd/optab.h"
 #include "core/attach.h"
 #include "core/iface.h"
+#include "lab/scenario.h"
 #include "lab.skel.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -71,8 +72,9 @@ static void usage(FILE *f)
 		   "       shakeoff lab read IFACE [--json]\n"
 		   "       shakeoff lab detach IFACE\n"
 		   "       shakeoff lab run [EXPERIMENT] [OPTIONS]  (see shakeoff lab run --help)\n"
-		   "       shakeoff lab report DIR [--json] [--no-plots]\n"
-		   "\n"
+		   "       shakeoff lab report DIR [--json] [--no-plots]\n");
+	lab_scenario_usage(f);
+	fprintf(f, "\n"
 		   "Helper programs for tests and benchmarks. They stay attached after the\n"
 		   "command exits (netlink XDP, not a bpf_link; lossy: TC filters under a clsact\n"
 		   "qdisc) until `lab detach`, which removes nothing but lab programs (and the\n"
@@ -96,6 +98,7 @@ static void usage(FILE *f)
 	optab_print(f, attach_optab);
 	fprintf(f, "\nRead options:\n");
 	optab_print(f, read_optab);
+	lab_scenario_options(f);
 }
 
 /* ifindex of name; a message and -EXIT_USAGE if there is no such interface. */
@@ -654,6 +657,9 @@ int cmd_lab(int argc, char **argv)
 		return cmd_lab_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return cmd_lab_report(argc - 1, argv + 1);
-	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach, run, report)",
+	if (!strcmp(argv[1], "scenario"))
+		return cmd_lab_scenario(argc - 1, argv + 1);
+	return usage_error("lab",
+			   "unknown subcommand '%s' (attach, read, detach, run, report, scenario)",
 			   argv[1]);
 }
