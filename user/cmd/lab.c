@@ -71,6 +71,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
 		   "       shakeoff lab read IFACE [--json]\n"
 		   "       shakeoff lab detach IFACE\n"
+		   "       shakeoff lab run [EXPERIMENT] [OPTIONS]  (see shakeoff lab run --help)\n"
 		   "       shakeoff lab report DIR [--json] [--no-plots]\n");
 	lab_scenario_usage(f);
 	fprintf(f, "\n"
@@ -652,10 +653,13 @@ int cmd_lab(int argc, char **argv)
 		return lab_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return lab_detach(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_lab_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return cmd_lab_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "scenario"))
 		return cmd_lab_scenario(argc - 1, argv + 1);
-	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach, report, scenario)",
+	return usage_error("lab",
+			   "unknown subcommand '%s' (attach, read, detach, run, report, scenario)",
 			   argv[1]);
 }
