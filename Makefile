@@ -7,6 +7,8 @@
 #   make demo       guard in front of a kernel server on a veth pair (root)
 #   make bench      SYN->reply rates (reflector, guard, kernel, nft synproxy);
 #                   serve vs a kernel epoll echo server (root)
+#   make experiment  experiments/default.exp (a few minutes): every defence
+#                   against a SYN flood, results in .output/experiment (root)
 #   make fuzz       the BPF fuzzer (SECONDS=300 SEED=1, REPLAY=file) and the
 #                   libFuzzer harnesses of the TCP engine, frame and HTTP parsers (root)
 #   make check      formatting, the warning build, static analysis (clang-tidy)
@@ -79,7 +81,7 @@ TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(TEST_BPF_DIR)/%.bpf.o,$(wildcard
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: fuzz fuzz-build all deps test test-unit test-integration bench demo install uninstall \
+.PHONY: fuzz fuzz-build all deps experiment test test-unit test-integration bench demo install uninstall \
 	clean help format check format-check tidy verifier-stats
 
 all: $(BIN)
@@ -207,6 +209,9 @@ bench: deps all $(BENCH_BINS)
 
 demo: deps all
 	$(Q)scripts/demo.sh
+
+experiment: deps all
+	$(Q)./$(BIN) lab run experiments/default.exp --out $(OUTPUT)/experiment
 
 # What install puts where (uninstall removes exactly these). The binary is
 # stripped on its way; ./shakeoff keeps its symbols. sbin: guard and serve are

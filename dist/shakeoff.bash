@@ -51,7 +51,7 @@ _shakeoff() {
 		usage=$(grep -E "shakeoff $cmd $sub " <<<"$usage")
 	fi
 
-	opts=$(_shakeoff_opts "$bin" "$cmd")
+	opts=$(_shakeoff_opts "$bin" "${cmdv[@]}")
 	while read -r w arg; do
 		[ -n "$arg" ] && with_arg+=("$w")
 	done <<<"$opts"

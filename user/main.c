@@ -26,7 +26,7 @@ static const struct cmd cmds[] = {
 	{ "detach", cmd_detach, "remove everything shakeoff attached to an interface" },
 	{ "serve", cmd_serve, "XDP completes TCP handshakes, AF_XDP carries the data to an app" },
 	{ "conns", cmd_conns, "list serve's flows with state, seq/ack, age" },
-	{ "flood", cmd_flood, "send SYN/ACK/RST/FIN floods with spoofed sources (lab)" },
+	{ "flood", cmd_flood, "send spoofed SYN, ACK, RST, FIN, SYN-ACK or mixed floods (lab)" },
 	{ "lab", cmd_lab, "helper programs for experiments: reflect, count, pass, drop, lossy" },
 	{ "check", cmd_check, "report what guard and serve need from this system, attach nothing" },
 };

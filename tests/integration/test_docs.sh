@@ -21,7 +21,8 @@ case_options() {
 	local cmd bad=0 help block o
 	for cmd in $COMMANDS; do
 		help=$("$SHAKEOFF" "$cmd" --help) || fail "$cmd --help exited $?" || return
-		# lab fleet has options of its own
+		# lab's subcommands with options of their own
+		[ "$cmd" = lab ] && help+=$'\n'$("$SHAKEOFF" lab run --help)
 		[ "$cmd" = lab ] && help+=$'\n'$("$SHAKEOFF" lab fleet --help)
 		block=$(readme_block "$cmd")
 		[ -n "$block" ] || { echo "README's CLI block has no 'shakeoff $cmd'"; bad=1; continue; }

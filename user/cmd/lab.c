@@ -71,6 +71,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
 		   "       shakeoff lab read IFACE [--json]\n"
 		   "       shakeoff lab detach IFACE\n"
+		   "       shakeoff lab run [EXPERIMENT] [OPTIONS]  (see shakeoff lab run --help)\n"
 		   "       shakeoff lab report DIR [--json] [--no-plots]\n"
 		   "       shakeoff lab fleet [OPTIONS]  (see shakeoff lab fleet --help)\n");
 	lab_scenario_usage(f);
@@ -653,6 +654,8 @@ int cmd_lab(int argc, char **argv)
 		return lab_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return lab_detach(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_lab_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "report"))
 		return cmd_lab_report(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "scenario"))
@@ -660,6 +663,7 @@ int cmd_lab(int argc, char **argv)
 	if (!strcmp(argv[1], "fleet"))
 		return cmd_lab_fleet(argc - 1, argv + 1);
 	return usage_error(
-		"lab", "unknown subcommand '%s' (attach, read, detach, report, scenario, fleet)",
+		"lab",
+		"unknown subcommand '%s' (attach, read, detach, run, report, scenario, fleet)",
 		argv[1]);
 }
