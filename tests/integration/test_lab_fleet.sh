@@ -129,6 +129,17 @@ case_sigint() {
 	grep -q interrupted "$WORK/int.out.err" || fail "no 'interrupted' note: $(cat "$WORK/int.out.err")"
 }
 
+# lab run hands a type = fleet file to lab fleet, with its own --out.
+case_lab_run() {
+	printf 'type = fleet\nkeys = shared\nconnections = 3\nrate = 40\n' >"$WORK/run.exp"
+	"$SHAKEOFF" lab run "$WORK/run.exp" --out "$WORK/run" >"$WORK/run.log" 2>&1 ||
+		fail "lab run exited $?: $(cat "$WORK/run.log")" || return
+	grep -q '^keys shared *3 attempted, 3 completed' "$WORK/run.log" ||
+		fail "no shared line: $(cat "$WORK/run.log")" || return
+	jq -e '.modes[0].completed == 3 and .as_expected' "$WORK/run/fleet.json" >/dev/null ||
+		fail "fleet.json: $(cat "$WORK/run/fleet.json")"
+}
+
 case_usage() {
 	refuse "--keys other" 'keys.*shared, separate or both' "$SHAKEOFF" lab fleet --keys some || return
 	refuse "--connections 0" 'connections' "$SHAKEOFF" lab fleet --connections 0 || return
@@ -143,5 +154,6 @@ suite_up cleanup jq bpftool
 run_case "usage: bad flags and experiment files refused (exit 2, one line)" case_usage
 run_case "shared key file: all $N connections complete, SYN to A and the rest to B; a dead run's namespace removed" case_shared
 run_case "separate secrets: none of $N connections completes (timeout or RST)" case_separate
+run_case "lab run EXPERIMENT with type = fleet runs lab fleet (text, DIR/fleet.json)" case_lab_run
 run_case "SIGINT mid-run: exits 0, no namespace, process or program left" case_sigint
 finish
