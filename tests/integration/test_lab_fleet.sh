@@ -147,7 +147,7 @@ case_usage() {
 	refuse "type = sweep" 'bad.exp:1: type must be fleet' "$SHAKEOFF" lab fleet --config "$WORK/bad.exp" || return
 	printf 'type = fleet\nflood = 1\n' >"$WORK/bad2.exp"
 	refuse "an unknown key" 'bad2.exp:2' "$SHAKEOFF" lab fleet --config "$WORK/bad2.exp" || return
-	"$SHAKEOFF" lab fleet --help | grep -q -- '--keys MODE' || fail "--help lacks --keys"
+	"$SHAKEOFF" lab fleet --help | grep -qF -- "--keys shared|separate|both" || fail "--help lacks --keys"
 }
 
 suite_up cleanup jq bpftool

@@ -51,7 +51,7 @@ static const struct optab fleet_optab[] = {
 	{ "config", 'C', "FILE",
 	  "read options from FILE (key = value lines); the command\nline wins" },
 	{ "type", 'T', "fleet", "what an experiment file is (only fleet; for `lab run`)" },
-	{ "keys", 'k', "MODE",
+	{ "keys", 'k', "shared|separate|both",
 	  "shared (one key file for both guards), separate (a\nsecret each), or both (default)" },
 	{ "connections", 'n', "N",
 	  "connections per mode (default " OPTAB_STR(DEFAULT_CONNECTIONS) ")" },
