@@ -3,9 +3,10 @@
 # shakeoff probe against real servers on a namespace pair: a kernel echo
 # server over IPv4 and IPv6 (every connection succeeds, the server sees each
 # one, the schedule takes the whole duration), a closed port (all refused),
-# requests dropped by `lab attach drop` and SYNs dropped by nft (all timeouts;
-# the bound on open connections skips and counts), nginx with --http (ok;
-# a 403 is "short"), Ctrl-C (a summary still), bad flags.
+# a server that resets what it accepts (all rst), requests dropped by
+# `lab attach drop` and SYNs dropped by nft (all timeouts; the bound on open
+# connections skips and counts), nginx with --http (ok; a 403 is "short"),
+# Ctrl-C (a summary still), bad flags.
 #   [VERBOSE=1] bash tests/integration/test_probe.sh [CASE-NAME-FILTER]
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
@@ -15,6 +16,7 @@ FILTER=${1:-}
 EPORT=7100	# echo server
 CPORT=7101	# nothing listens
 HPORT=8088	# nginx
+RPORT=7102	# resets what it accepts
 
 # probe OUT ARGS...: `shakeoff probe --json ARGS` from the client; its lines in OUT.
 probe() {
@@ -68,6 +70,24 @@ case_refused() {
 	want_eq "ok" "$(sum "$o" .ok)" 0 || return
 	want_eq "connect p50 of none" "$(sum "$o" .connect_ms.p50)" null || return
 	want_eq "cdf" "$(sum "$o" '.cdf | length')" 0
+}
+
+# A server that resets every connection it accepts (SO_LINGER 0): all rst.
+case_rst() {
+	local o=$WORK/rst.json
+	bg_srv $PY -c "
+import socket, struct
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('0.0.0.0', $RPORT)); s.listen(1024)
+while True:
+    c, _ = s.accept()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+    c.close()
+" >/dev/null 2>&1
+	wait_listen $RPORT || fail "the resetting server did not listen" || return
+	probe "$o" --dst $SRV_IP4 --port $RPORT --rate 100 --duration 1 || return
+	want_eq "attempted" "$(sum "$o" .attempted)" 100 || return
+	want_eq "rst" "$(sum "$o" .failed.rst)" 100
 }
 
 # Requests dropped by XDP on the server: connected, no reply, timeout.
@@ -155,6 +175,7 @@ suite_up cleanup jq ss nginx curl
 run_case "probe: echo server over IPv4, 200/s for 2 s, all ok" case_echo4
 run_case "probe: echo server over IPv6, 200/s for 2 s, all ok" case_echo6
 run_case "probe: closed port, all refused" case_refused
+run_case "probe: a server that resets, all rst" case_rst
 run_case "probe: requests dropped in XDP, all time out after connecting" case_reply_timeout
 run_case "probe: SYNs dropped, all time out; the open bound skips and counts" case_syn_timeout
 run_case "probe: nginx with --http; a 403 is short" case_http

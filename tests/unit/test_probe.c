@@ -125,7 +125,8 @@ static void test_classes(void)
 
 	tl_begin("failure classes: errno and phase to class, names in JSON order");
 	ASSERT_EQ(probe_fail_of_errno(ECONNREFUSED, false), PROBE_REFUSED, "refused at connect");
-	ASSERT_EQ(probe_fail_of_errno(ECONNRESET, false), PROBE_REFUSED, "reset at connect");
+	ASSERT_EQ(probe_fail_of_errno(ECONNRESET, false), PROBE_RST,
+		  "reset of an established connection before its EPOLLOUT");
 	ASSERT_EQ(probe_fail_of_errno(ECONNRESET, true), PROBE_RST, "reset after connect");
 	ASSERT_EQ(probe_fail_of_errno(EPIPE, true), PROBE_RST, "EPIPE after connect");
 	ASSERT_EQ(probe_fail_of_errno(ETIMEDOUT, false), PROBE_TIMEOUT, "kernel's SYN timeout");

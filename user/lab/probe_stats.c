@@ -27,11 +27,16 @@ enum probe_fail probe_fail_of_errno(int err, bool connected)
 	switch (err) {
 	case ETIMEDOUT:
 		return PROBE_TIMEOUT;
-	case ECONNREFUSED: /* an RST to the SYN */
+	case ECONNREFUSED:
+		/* the kernel's word for an RST (or ICMP unreachable) in SYN_SENT */
+		return connected ? PROBE_RST : PROBE_REFUSED;
 	case ECONNRESET:
 	case EPIPE:
-		/* a reset before the handshake completed answers the SYN */
-		return connected ? PROBE_RST : PROBE_REFUSED;
+		/*
+		 * an RST after the handshake, also when it came before we saw
+		 * EPOLLOUT: in SYN_SENT the kernel would have said ECONNREFUSED
+		 */
+		return PROBE_RST;
 	default:
 		return PROBE_OTHER;
 	}

@@ -23,8 +23,10 @@ enum probe_fail {
 
 const char *probe_fail_name(enum probe_fail f);
 /*
- * The class of a socket error err (a positive errno) seen before the
- * connection was established (connected false) or after.
+ * The class of a socket error err (a positive errno) seen before we saw
+ * the connection established (connected false) or after. ECONNREFUSED
+ * (an RST to the SYN) is refused; ECONNRESET is rst either way, as the
+ * kernel gives it only to an established connection.
  */
 enum probe_fail probe_fail_of_errno(int err, bool connected);
 
