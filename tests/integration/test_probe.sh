@@ -3,10 +3,11 @@
 # shakeoff probe against real servers on a namespace pair: a kernel echo
 # server over IPv4 and IPv6 (every connection succeeds, the server sees each
 # one, the schedule takes the whole duration), a closed port (all refused),
-# a server that resets what it accepts (all rst), requests dropped by
-# `lab attach drop` and SYNs dropped by nft (all timeouts; the bound on open
-# connections skips and counts), nginx with --http (ok; a 403 is "short"),
-# Ctrl-C (a summary still), bad flags.
+# a server that resets what it accepts (all rst), the client's ports used up
+# (other, EADDRNOTAVAIL), requests dropped by `lab attach drop` and SYNs
+# dropped by nft (all timeouts; the bound on open connections skips and
+# counts), nginx with --http (ok; a 403 is "short"), Ctrl-C (a summary
+# still), bad flags.
 #   [VERBOSE=1] bash tests/integration/test_probe.sh [CASE-NAME-FILTER]
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
@@ -88,6 +89,23 @@ while True:
 	probe "$o" --dst $SRV_IP4 --port $RPORT --rate 100 --duration 1 || return
 	want_eq "attempted" "$(sum "$o" .attempted)" 100 || return
 	want_eq "rst" "$(sum "$o" .failed.rst)" 100
+}
+
+# Ten client ports, each left in TIME_WAIT by a finished echo exchange: then EADDRNOTAVAIL, "other".
+case_no_ports() {
+	local o=$WORK/ports.json range rc
+	echo_up || return
+	range=$(cli sysctl -n net.ipv4.ip_local_port_range)
+	cli sysctl -qw net.ipv4.ip_local_port_range="41000 41009"
+	cli sysctl -qw net.ipv4.tcp_tw_reuse=0
+	probe "$o" --dst $SRV_IP4 --port $EPORT --rate 100 --duration 0.5
+	rc=$?
+	cli sysctl -qw net.ipv4.ip_local_port_range="$range"
+	cli sysctl -qw net.ipv4.tcp_tw_reuse=2
+	[ $rc -eq 0 ] || return
+	want_range "ok (one per port)" "$(sum "$o" .ok)" 1 10 || return
+	want_eq "the rest other" "$(sum "$o" '.failed.other == .attempted - .ok')" true || return
+	want_eq "counted as EADDRNOTAVAIL" "$(sum "$o" '.errors.EADDRNOTAVAIL == .failed.other')" true
 }
 
 # Requests dropped by XDP on the server: connected, no reply, timeout.
@@ -176,6 +194,7 @@ run_case "probe: echo server over IPv4, 200/s for 2 s, all ok" case_echo4
 run_case "probe: echo server over IPv6, 200/s for 2 s, all ok" case_echo6
 run_case "probe: closed port, all refused" case_refused
 run_case "probe: a server that resets, all rst" case_rst
+run_case "probe: client ports run out, other with EADDRNOTAVAIL" case_no_ports
 run_case "probe: requests dropped in XDP, all time out after connecting" case_reply_timeout
 run_case "probe: SYNs dropped, all time out; the open bound skips and counts" case_syn_timeout
 run_case "probe: nginx with --http; a 403 is short" case_http

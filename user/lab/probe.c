@@ -169,7 +169,7 @@ static void conn_send(struct probe *p, uint32_t i)
 		}
 		c->sent += (uint32_t)n;
 	}
-	/* echo: our end of the stream is done, so an echo server closes first and keeps the TIME_WAIT */
+	/* echo: nothing more to say; an echo server that echoes until EOF can end its side now */
 	if (!p->cfg->http)
 		shutdown(c->fd, SHUT_WR);
 	c->phase = READING;
