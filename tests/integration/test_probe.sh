@@ -141,6 +141,7 @@ case_syn_timeout() {
 	want_eq "every attempt timed out" "$(sum "$o" '.failed.timeout == .attempted')" true || return
 	want_eq "at most 20 open" "$(sum "$o" .inflight_max)" 20 || return
 	want_range "skipped" "$(sum "$o" .skipped)" 40 80 || return
+	want_eq "none of them for lateness" "$(sum "$o" .skipped_late)" 0 || return
 	want_eq "skips in the second lines" "$(jq -s '[.[] | select(.event == "second") | .skipped] | add' "$o")" \
 		"$(sum "$o" .skipped)" || return
 	want_eq "connect p50 of none" "$(sum "$o" .connect_ms.p50)" null

@@ -47,7 +47,7 @@ static const struct optab probe_optab[] = {
 	{ "src", 's', "IP", "bind the connections to this source address" },
 	{ "max-inflight", 'm', "N",
 	  "connections open at once at most; a start beyond is\nskipped and counted (default " OPTAB_STR(
-		  DEFAULT_INFLIGHT) ")" },
+		  DEFAULT_INFLIGHT) "); so is a start\nmore than --timeout behind its schedule" },
 	{ "json", 'j', NULL, "JSON lines: one per second, a summary at the end" },
 	OPTAB_HELP,
 };
@@ -301,9 +301,9 @@ static void summary_json(const struct probe_args *a, struct probe_result *r)
 	       r->elapsed_s, (unsigned long long)b->attempted, (unsigned long long)b->ok,
 	       success_of(b));
 	json_failed(b);
-	printf(",\"skipped\":%llu,\"unfinished\":%llu,\"interrupted\":%s",
-	       (unsigned long long)b->skipped, (unsigned long long)b->unfinished,
-	       r->interrupted ? "true" : "false");
+	printf(",\"skipped\":%llu,\"skipped_late\":%llu,\"unfinished\":%llu,\"interrupted\":%s",
+	       (unsigned long long)b->skipped, (unsigned long long)r->skipped_late,
+	       (unsigned long long)b->unfinished, r->interrupted ? "true" : "false");
 	printf(",\"achieved_rate\":%.3f,\"late_max_ms\":%.3f,\"inflight_max\":%llu,"
 	       "\"inflight_limit\":%u",
 	       r->sched_s > 0 ? (double)b->attempted / r->sched_s : 0, r->late_max_ms,
@@ -335,10 +335,10 @@ static void summary_text(const struct probe_args *a, struct probe_result *r)
 	char ip[INET6_ADDRSTRLEN];
 	int f, e;
 
-	printf("\n%s%s %s port %lu: %.3f s at %g/s (achieved %.1f/s)\n",
+	printf("\n%s%s %s port %lu: %.3f s at %g/s (achieved %.1f/s, latest start %.1f ms late)\n",
 	       r->interrupted ? "interrupted: " : "", a->cfg.http ? "http" : "echo",
 	       ip_str(&a->dst, ip, sizeof(ip)), a->port, r->sched_s, a->cfg.rate,
-	       r->sched_s > 0 ? (double)b->attempted / r->sched_s : 0);
+	       r->sched_s > 0 ? (double)b->attempted / r->sched_s : 0, r->late_max_ms);
 	printf("  %-12s %llu\n", "attempted", (unsigned long long)b->attempted);
 	printf("  %-12s %llu (%.2f %%)\n", "ok", (unsigned long long)b->ok, 100 * success_of(b));
 	for (f = 0; f < PROBE_FAIL_COUNT; f++)
@@ -347,9 +347,9 @@ static void summary_text(const struct probe_args *a, struct probe_result *r)
 		if (r->other_errno[e])
 			printf("    %-10s %llu\n", strerrorname_np(e) ? strerrorname_np(e) : "E?",
 			       (unsigned long long)r->other_errno[e]);
-	printf("  %-12s %llu (bound %u open at once; peak %llu)\n", "skipped",
-	       (unsigned long long)b->skipped, r->inflight_limit,
-	       (unsigned long long)r->inflight_max);
+	printf("  %-12s %llu (%llu too late; bound %u open at once, peak %llu)\n", "skipped",
+	       (unsigned long long)b->skipped, (unsigned long long)r->skipped_late,
+	       r->inflight_limit, (unsigned long long)r->inflight_max);
 	if (b->unfinished)
 		printf("  %-12s %llu\n", "unfinished", (unsigned long long)b->unfinished);
 	printf("\n  %-12s %8s %8s %8s %8s\n", "latency", "p50 ms", "p90 ms", "p99 ms", "max ms");

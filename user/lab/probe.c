@@ -26,6 +26,7 @@
 #define NSEC 1000000000ULL
 #define EVENTS 256
 #define HEAD_MAX 16
+#define START_BATCH 64 /* starts between two looks at the sockets */
 #define FD_RESERVE 32ULL /* open files kept for stdio, epoll and the rest */
 
 enum phase { FREE, CONNECTING, SENDING, READING };
@@ -255,8 +256,8 @@ static void conn_event(struct probe *p, uint64_t data, uint32_t events)
 	}
 }
 
-/* Connection k starts now (or is skipped when the bound is reached). */
-static void conn_start(struct probe *p, uint64_t k)
+/* Connection k starts now (or is skipped: at the open bound, or too late to matter). */
+static void conn_start(struct probe *p, uint64_t k, bool too_late)
 {
 	const struct probe_cfg *cfg = p->cfg;
 	uint64_t sec = probe_second_of(k, cfg->rate);
@@ -265,9 +266,10 @@ static void conn_start(struct probe *p, uint64_t k)
 	uint32_t i;
 	int fd, err, one = 1;
 
-	if (!p->nfree) {
+	if (!p->nfree || too_late) {
 		b->skipped++;
 		p->res->all.skipped++;
+		p->res->skipped_late += too_late;
 		return;
 	}
 	b->attempted++;
@@ -318,15 +320,37 @@ static void conn_start(struct probe *p, uint64_t k)
 		conn_end(p, i, false, PROBE_OTHER, -err);
 }
 
+static uint64_t sched_ns(const struct probe *p, uint64_t k)
+{
+	return p->t0 + (uint64_t)((double)k * 1e9 / p->cfg->rate);
+}
+
+/*
+ * The starts that are due at now, from k on; returns the next k. At most
+ * START_BATCH at a time, so replies and timeouts are seen between them when
+ * the client falls behind, and a start more than the timeout behind its
+ * schedule is skipped: the client's CPU could not keep up, and a burst of
+ * late starts would not be the steady load asked for.
+ */
+static uint64_t starts_due(struct probe *p, uint64_t k, uint64_t total, uint64_t now)
+{
+	uint64_t t, late;
+	int n;
+
+	for (n = 0; n < START_BATCH && k < total && (t = sched_ns(p, k)) <= now; n++, k++) {
+		late = now - t;
+		if ((double)late / 1e6 > p->res->late_max_ms)
+			p->res->late_max_ms = (double)late / 1e6;
+		conn_start(p, k, late > p->timeout_ns);
+		now = clock_mono_ns();
+	}
+	return k;
+}
+
 static void expire(struct probe *p, uint64_t now)
 {
 	while (p->head != NONE && now >= p->c[p->head].start_ns + p->timeout_ns)
 		conn_end(p, p->head, false, PROBE_TIMEOUT, 0);
-}
-
-static uint64_t sched_ns(const struct probe *p, uint64_t k)
-{
-	return p->t0 + (uint64_t)((double)k * 1e9 / p->cfg->rate);
 }
 
 /*
@@ -472,14 +496,8 @@ int probe_run(const struct probe_cfg *cfg, const volatile sig_atomic_t *stop, pr
 			res->interrupted = true;
 			break;
 		}
-		while (k < total && sched_ns(p, k) <= now) {
-			double late = (double)(now - sched_ns(p, k)) / 1e6;
-
-			if (late > res->late_max_ms)
-				res->late_max_ms = late;
-			conn_start(p, k++);
-			now = clock_mono_ns();
-		}
+		k = starts_due(p, k, total, now);
+		now = clock_mono_ns();
 		expire(p, now);
 		emit(p, now, false);
 		if (k == total && !p->open && p->next_emit == p->nsecs)

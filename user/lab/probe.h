@@ -41,6 +41,7 @@ struct probe_result {
 	double sched_s; /* time the schedule ran: the duration, or less after a signal */
 	double elapsed_s; /* wall time of the whole run, the last replies included */
 	double late_max_ms; /* the latest start after its scheduled time */
+	uint64_t skipped_late; /* of all.skipped: more than the timeout behind schedule */
 	uint64_t inflight_max; /* the most connections open at once */
 	unsigned int inflight_limit; /* the bound in effect (max_inflight, open files) */
 	bool interrupted;
