@@ -57,6 +57,7 @@ struct probe {
 	uint64_t open;
 	struct probe_bucket *secs;
 	uint64_t nsecs, next_emit;
+	bool all_started;
 	uint64_t t0, timeout_ns;
 	char buf[65536];
 };
@@ -363,7 +364,9 @@ static void emit(struct probe *p, uint64_t now, bool final)
 
 	while (p->next_emit < p->nsecs) {
 		b = &p->secs[p->next_emit];
-		if (!final && (now < p->t0 + (p->next_emit + 1) * NSEC || b->pending))
+		/* once every start is made, a second without open connections is complete */
+		if (!final &&
+		    ((!p->all_started && now < p->t0 + (p->next_emit + 1) * NSEC) || b->pending))
 			return;
 		if (final && p->t0 + p->next_emit * NSEC > now)
 			return; /* a signal ended the run before this second began */
@@ -497,6 +500,7 @@ int probe_run(const struct probe_cfg *cfg, const volatile sig_atomic_t *stop, pr
 			break;
 		}
 		k = starts_due(p, k, total, now);
+		p->all_started = k == total;
 		now = clock_mono_ns();
 		expire(p, now);
 		emit(p, now, false);
@@ -508,7 +512,7 @@ int probe_run(const struct probe_cfg *cfg, const volatile sig_atomic_t *stop, pr
 			wake = p->c[p->head].start_ns + p->timeout_ns;
 		if (p->next_emit < p->nsecs && p->t0 + (p->next_emit + 1) * NSEC < wake)
 			wake = p->t0 + (p->next_emit + 1) * NSEC;
-		if (wake == UINT64_MAX || wake < now)
+		if (wake < now)
 			wake = now;
 		/* at most 100 ms, so a signal is seen soon */
 		if (wake - now > 100000000ULL)
