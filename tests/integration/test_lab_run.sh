@@ -63,23 +63,20 @@ case_tiny() {
 	done
 	awk -F, 'NR > 1 { for (i = 3; i <= NF; i++) if ($i < 0) exit 1 }' "$res/samples.csv" ||
 		fail "a negative figure in samples.csv" || return
-	if "$SHAKEOFF" probe --help >/dev/null 2>&1; then
-		jq -e 'select(.rate == 0) | .success == 1' "$res/steps.jsonl" | grep -qv true &&
-			fail "success without a flood is not 100 %: $(cat "$res/steps.jsonl")" && return 1
-		echo "    ok: success 100 % at rate 0"
-		ls "$res"/cdf/none-syn-0.csv >/dev/null || fail "no cdf/none-syn-0.csv" || return
-	else
-		note "shakeoff probe not built in: success and CDF not checked"
-	fi
-	if "$SHAKEOFF" lab report --help >/dev/null 2>&1; then
-		[ -s "$res/summary.md" ] || fail "no summary.md" || return
-		for png in "$res"/plots/*.png; do
-			file "$png" | grep -q 'PNG image' || fail "$png: $(file "$png")" || return
+	jq -e 'select(.rate == 0) | .success == 1' "$res/steps.jsonl" | grep -qv true &&
+		fail "success without a flood is not 100 %: $(cat "$res/steps.jsonl")" && return 1
+	echo "    ok: success 100 % at rate 0"
+	for d in none guard-always; do
+		for r in 0 20000; do
+			[ -s "$res/cdf/$d-syn-$r.csv" ] || fail "no cdf/$d-syn-$r.csv" || return
 		done
-		echo "    ok: summary.md and $(ls "$res"/plots/*.png | wc -l) PNGs"
-	else
-		note "shakeoff lab report not built in: summary and plots not checked"
-	fi
+	done
+	[ -s "$res/summary.md" ] && [ -s "$res/summary.json" ] || fail "no summary.md/json" || return
+	for png in success p99 cpu cdf; do
+		file "$res/plots/$png.png" | grep -q 'PNG image' ||
+			fail "plots/$png.png: $(file "$res/plots/$png.png")" || return
+	done
+	echo "    ok: summary.md, summary.json and the four PNGs"
 }
 
 case_refuse() {

@@ -10,6 +10,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
