@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -40,12 +41,14 @@
 #include "lab/fleet_conn.h"
 #include "lab/fleet_report.h"
 #include "lab/fleet_topo.h"
+#include "lab/probe.h"
 
 #define CMD "lab fleet"
 #define FLEET_PORT 8080
 #define DEFAULT_CONNECTIONS 20
 #define DEFAULT_RATE 20
 #define DEFAULT_TIMEOUT 2
+#define FLEET_REQUEST 64 /* bytes each connection sends and wants echoed */
 
 static const struct optab fleet_optab[] = {
 	{ "config", 'C', "FILE",
@@ -428,10 +431,46 @@ static int key_write(const char *path)
 	return fclose(f) ? -1 : 0;
 }
 
+_Static_assert((int)FLEET_C__COUNT == (int)PROBE_FAIL_COUNT &&
+		       (int)FLEET_C_TIMEOUT == (int)PROBE_TIMEOUT &&
+		       (int)FLEET_C_RST == (int)PROBE_RST && (int)FLEET_C_OTHER == (int)PROBE_OTHER,
+	       "fleet's failure causes are the probe's, in its order");
+
+static void probe_second(void *ctx, uint64_t t, struct probe_bucket *b)
+{
+	(void)ctx;
+	(void)t;
+	(void)b;
+}
+
+/* The legitimate client: the prober's engine (shakeoff probe) in echo mode, n connections. */
 static int connect_here(const struct fleet_args *a, struct fleet_mode *m)
 {
-	return fleet_connect_run(FLEET_VIP, FLEET_PORT, a->connections, a->rate,
-				 (int)(a->timeout * 1e3), &fleet_stop, m);
+	struct probe_cfg cfg = { .rate = a->rate,
+				 .duration = a->connections / a->rate,
+				 .timeout = a->timeout,
+				 .request = FLEET_REQUEST,
+				 .max_inflight = 16384 };
+	struct sockaddr_in *dst = (struct sockaddr_in *)&cfg.dst;
+	struct probe_result res = {};
+	int err, c;
+
+	dst->sin_family = AF_INET;
+	dst->sin_port = htons(FLEET_PORT);
+	inet_pton(AF_INET, FLEET_VIP, &dst->sin_addr);
+	cfg.dst_len = sizeof(*dst);
+	err = probe_run(&cfg, &fleet_stop, probe_second, NULL, &res);
+	if (err)
+		return err;
+	m->attempted = (unsigned int)res.all.attempted;
+	m->completed = (unsigned int)res.all.ok;
+	for (c = 0; c < FLEET_C__COUNT; c++)
+		m->failed[c] = (unsigned int)res.all.failed[c];
+	/* not started in time or cut short: neither completed nor a cause of the network's */
+	m->failed[FLEET_C_OTHER] += (unsigned int)(res.all.skipped + res.all.unfinished);
+	m->duration_s = res.elapsed_s;
+	probe_bucket_free(&res.all);
+	return 0;
 }
 
 /* One key mode: fresh guards on its keys, the client's connections, the router's counts. */

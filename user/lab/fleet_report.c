@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The forms of `shakeoff lab fleet`'s results (see fleet_report.h). */
-#include <errno.h>
-
 #include "core/jsonl.h"
 #include "lab/fleet_report.h"
 
@@ -14,21 +12,6 @@ static const char *const cause_names[FLEET_C__COUNT] = {
 const char *fleet_cause_name(enum fleet_cause c)
 {
 	return c < FLEET_C__COUNT ? cause_names[c] : "?";
-}
-
-enum fleet_cause fleet_cause_of_errno(int err)
-{
-	switch (err) {
-	case ETIMEDOUT:
-		return FLEET_C_TIMEOUT;
-	case ECONNRESET:
-	case EPIPE:
-		return FLEET_C_RST;
-	case ECONNREFUSED:
-		return FLEET_C_REFUSED;
-	default:
-		return FLEET_C_OTHER;
-	}
 }
 
 const char *fleet_keys_name(enum fleet_keys k)

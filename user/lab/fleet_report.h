@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* Why a connection failed; X(id, name), the names of probe's "failed" object. */
+/* Why a connection failed; X(id, name): the prober's classes (lab/probe_stats.h), in its order. */
 #define FLEET_CAUSES(X)       \
 	X(TIMEOUT, "timeout") \
 	X(RST, "rst")         \
@@ -26,8 +26,6 @@ enum fleet_cause {
 };
 
 const char *fleet_cause_name(enum fleet_cause c);
-/* The cause a socket error (errno value) stands for. */
-enum fleet_cause fleet_cause_of_errno(int err);
 
 enum fleet_keys {
 	FLEET_KEYS_SHARED = 0, /* both guards read one key file */
