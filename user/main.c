@@ -29,7 +29,8 @@ static const struct cmd cmds[] = {
 	{ "flood", cmd_flood, "send spoofed SYN, ACK, RST, FIN, SYN-ACK or mixed floods (lab)" },
 	{ "probe", cmd_probe,
 	  "legitimate TCP connections at a steady rate, with their figures (lab)" },
-	{ "lab", cmd_lab, "experiments: run, report, scenario, fleet; helper programs" },
+	{ "lab", cmd_lab,
+	  "experiments (run, report, scenario, fleet); reflect, count, pass, drop, lossy" },
 	{ "check", cmd_check, "report what guard and serve need from this system, attach nothing" },
 };
 
