@@ -33,6 +33,7 @@
 #include "lib/guard_rst.h"
 #include "lib/guard_limits.h"
 #include "lib/local_id.h"
+#include "lib/trace_prod.h"
 
 extern int bpf_sk_assign_tcp_reqsk(struct __sk_buff *skb, struct sock *sk,
 				   struct bpf_tcp_req_attrs *attrs, int attrs__sz) __ksym;
@@ -523,7 +524,15 @@ int so_guard_xdp(struct xdp_md *ctx)
 {
 	enum guard_stat why = GS_XDP_PASS_NOT_TCP;
 	struct guard_scope g = {};
-	int verdict = guard_xdp(ctx, &g, &why);
+	__u32 tracing = trace_on;
+	int verdict;
+
+	if (tracing)
+		trace_xdp_in(ctx);
+	verdict = guard_xdp(ctx, &g, &why);
+	/* what XDP passes, TC reports (lib/trace_prod.h) */
+	if (tracing && verdict != XDP_PASS)
+		trace_xdp_out(ctx, verdict, why);
 
 	if (why == GS_XDP_PASS_CONN)
 		xdp_hint(ctx, GUARD_HINT_CONN);
@@ -726,7 +735,11 @@ int so_guard_tc(struct __sk_buff *skb)
 	int verdict = guard_tc(skb, &port_slot, &why);
 
 	stat_inc(why);
-	if (why == GS_TC_HANDOFF)
+	if (why == GS_TC_HANDOFF) {
 		port_stat_handoff(port_slot);
+		/* TCX_PASS ends the chain: the trace's observer behind guard never sees it */
+		if (trace_on)
+			trace_tc_in(skb, SO_TRACE_ACT_HANDOFF, why);
+	}
 	return verdict;
 }
