@@ -7,7 +7,8 @@
  * SYN, data, FIN and SACK segments, both directions (which address is the
  * local one), options parsed; the port and peer filter;
  * guard's XDP producer (lib/trace_prod.h): nothing while its flag is 0; with
- * it set, a SYN answered gives the SYN in and the SYN-ACK out (act TX), a
+ * it set, a SYN answered gives the SYN-ACK out and the SYN in rebuilt from
+ * it (act TX), a
  * SYN with a bad checksum a drop with guard's counter index as the reason.
  */
 #include <errno.h>
@@ -253,23 +254,29 @@ static void guard_cases(struct guard_bpf *g, struct ring_buffer *rb)
 	}
 	tl_end();
 
-	tl_begin("guard: flag on, the SYN in and the SYN-ACK out");
+	tl_begin("guard: flag on, the SYN-ACK out and the SYN rebuilt from it");
 	ASSERT(!bpf_map_update_elem(flag, &zero, &on, 0), "set the flag");
 	if (ASSERT(!run(fd, rb, &s, &rv), "test run") && ASSERT_EQ(rv, XDP_TX, "verdict") &&
 	    ASSERT_EQ(nevs, 2, "records") && ev_addrs(&evs[0], false) && ev_addrs(&evs[1], false)) {
-		ASSERT_EQ(evs[0].src, SO_TRACE_SRC_XDP, "src");
-		ASSERT_EQ(evs[0].dir, SO_TRACE_IN, "dir in");
-		ASSERT_EQ(evs[0].act, SO_TRACE_ACT_TX, "act");
-		ASSERT_EQ(evs[0].reason, GS_XDP_TX_SYNACK, "reason");
-		ASSERT_EQ(evs[0].tcp_flags, PKT_SYN, "SYN");
-		ASSERT_EQ(evs[0].mss, 1460, "the SYN's MSS");
-		ASSERT_EQ(evs[1].dir, SO_TRACE_OUT, "dir out");
-		ASSERT_EQ(evs[1].act, SO_TRACE_ACT_TX, "act");
-		ASSERT_EQ(evs[1].tcp_flags, PKT_SYN | PKT_ACK, "SYN-ACK");
-		ASSERT_EQ(evs[1].ack, 0x11223345, "ack = the SYN's seq + 1");
-		ASSERT(evs[1].opt_flags & SO_TRACE_OPT_MSS, "the SYN-ACK's MSS");
-		ASSERT_EQ(evs[1].wscale, 7, "guard's wscale");
-		ASSERT_EQ(evs[1].tsecr, 1000, "tsecr = the SYN's tsval");
+		const struct so_trace_ev *sa = &evs[0], *syn = &evs[1];
+
+		ASSERT_EQ(sa->src, SO_TRACE_SRC_XDP, "src");
+		ASSERT_EQ(sa->dir, SO_TRACE_OUT, "dir out");
+		ASSERT_EQ(sa->act, SO_TRACE_ACT_TX, "act");
+		ASSERT_EQ(sa->reason, GS_XDP_TX_SYNACK, "reason");
+		ASSERT_EQ(sa->tcp_flags, PKT_SYN | PKT_ACK, "SYN-ACK");
+		ASSERT_EQ(sa->ack, 0x11223345, "ack = the SYN's seq + 1");
+		ASSERT(sa->opt_flags & SO_TRACE_OPT_MSS, "the SYN-ACK's MSS");
+		ASSERT_EQ(sa->wscale, 7, "guard's wscale");
+		ASSERT_EQ(sa->tsecr, 1000, "tsecr = the SYN's tsval");
+		ASSERT_EQ(syn->dir, SO_TRACE_IN, "dir in");
+		ASSERT_EQ(syn->act, SO_TRACE_ACT_TX, "act");
+		ASSERT_EQ(syn->tcp_flags, PKT_SYN, "SYN");
+		ASSERT_EQ(syn->seq, 0x11223344, "the SYN's seq");
+		ASSERT_EQ(syn->tsval, 1000, "the SYN's tsval");
+		ASSERT_EQ(syn->opt_flags, SO_TRACE_OPT_TS | SO_TRACE_OPT_SACK_PERM,
+			  "the SYN's options known from the reply");
+		ASSERT(syn->ts_ns < sa->ts_ns, "the SYN stamped before the reply");
 	}
 	tl_end();
 
