@@ -7,6 +7,8 @@
 #   make demo       guard in front of a kernel server on a veth pair (root)
 #   make bench      SYN->reply rates (reflector, guard, kernel, nft synproxy);
 #                   serve vs a kernel epoll echo server (root)
+#   make experiment  experiments/default.exp (a few minutes): every defence
+#                   against a SYN flood, results in .output/experiment (root)
 #   make fuzz       the BPF fuzzer (SECONDS=300 SEED=1, REPLAY=file) and the
 #                   libFuzzer harnesses of the TCP engine, frame and HTTP parsers (root)
 #   make check      formatting, the warning build, static analysis (clang-tidy)
@@ -79,7 +81,7 @@ TEST_BPF_OBJS := $(patsubst tests/bpf/%.bpf.c,$(TEST_BPF_DIR)/%.bpf.o,$(wildcard
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(patsubst tests/bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 
-.PHONY: fuzz fuzz-build all deps test test-unit test-integration bench demo install uninstall \
+.PHONY: fuzz fuzz-build all deps experiment test test-unit test-integration bench demo install uninstall \
 	clean help format check format-check tidy verifier-stats
 
 all: $(BIN)
@@ -208,6 +210,9 @@ bench: deps all $(BENCH_BINS)
 demo: deps all
 	$(Q)scripts/demo.sh
 
+experiment: deps all
+	$(Q)./$(BIN) lab run experiments/default.exp --out $(OUTPUT)/experiment
+
 # What install puts where (uninstall removes exactly these). The binary is
 # stripped on its way; ./shakeoff keeps its symbols. sbin: guard and serve are
 # root daemons. etc/shakeoff/example.conf goes to /etc/shakeoff/ when the tree has it.
@@ -220,8 +225,12 @@ SYSCONFDIR ?= /etc
 UNITS := shakeoff-guard@.service shakeoff-serve@.service
 EXAMPLE_CONF := $(wildcard etc/shakeoff/example.conf)
 STRIP ?= strip
+# the scenario engine `shakeoff lab scenario` runs (found next to the binary: ../share/shakeoff)
+SCENARIODIR ?= $(PREFIX)/share/shakeoff/scenarios
+SCENARIO_FILES := $(wildcard lab/scenarios/*.py) lab/scenarios/README.md
 INSTALLED := $(SBINDIR)/shakeoff $(MAN8DIR)/shakeoff.8 $(COMPLETIONDIR)/shakeoff \
-	$(addprefix $(UNITDIR)/,$(UNITS)) $(if $(EXAMPLE_CONF),$(SYSCONFDIR)/shakeoff/example.conf)
+	$(addprefix $(UNITDIR)/,$(UNITS)) $(if $(EXAMPLE_CONF),$(SYSCONFDIR)/shakeoff/example.conf) \
+	$(addprefix $(SCENARIODIR)/,$(notdir $(SCENARIO_FILES)))
 
 install: all
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
@@ -231,6 +240,8 @@ install: all
 	$(Q)$(STRIP) --strip-all $(DESTDIR)$(SBINDIR)/shakeoff
 	$(Q)install -m 0644 doc/shakeoff.8 $(DESTDIR)$(MAN8DIR)/shakeoff.8
 	$(Q)install -m 0644 dist/shakeoff.bash $(DESTDIR)$(COMPLETIONDIR)/shakeoff
+	$(Q)install -d $(DESTDIR)$(SCENARIODIR)
+	$(Q)install -m 0644 $(SCENARIO_FILES) $(DESTDIR)$(SCENARIODIR)/
 	$(Q)for u in $(UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' dist/$$u.in > $(DESTDIR)$(UNITDIR)/$$u && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
@@ -242,6 +253,7 @@ install: all
 uninstall:
 	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SCENARIODIR) $(DESTDIR)$(dir $(SCENARIODIR))
 	$(Q)$(if $(EXAMPLE_CONF),rmdir --ignore-fail-on-non-empty $(DESTDIR)$(SYSCONFDIR)/shakeoff,true)
 
 format:

@@ -51,7 +51,7 @@ _shakeoff() {
 		usage=$(grep -E "shakeoff $cmd $sub " <<<"$usage")
 	fi
 
-	opts=$(_shakeoff_opts "$bin" "$cmd")
+	opts=$(_shakeoff_opts "$bin" "${cmdv[@]}")
 	while read -r w arg; do
 		[ -n "$arg" ] && with_arg+=("$w")
 	done <<<"$opts"
@@ -83,8 +83,24 @@ _shakeoff() {
 		[[ $w == -* ]] && continue
 		operands+=("$w")
 	done
+	# lab scenario list|run NAME: no IFACE; the names are what `lab scenario list` prints
+	if [ "${cmdv[*]}" = "lab scenario" ]; then
+		case ${#operands[@]} in
+		0) COMPREPLY=($(compgen -W "list run" -- "$cur")) ;;
+		1) [ "${operands[0]}" = run ] && COMPREPLY=($(compgen -W "$("$bin" lab scenario list \
+			2>/dev/null | awk '{ print $1 }')" -- "$cur")) ;;
+		esac
+		return 0
+	fi
 	case ${#operands[@]} in
-	0) COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")) ;;
+	0)
+		# an operand named DIR (lab report DIR) is a directory, else an interface
+		if grep -qE " DIR( |$)" <<<"$usage"; then
+			COMPREPLY=($(compgen -d -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		fi
+		;;
 	1)
 		# the words after IFACE in the usage lines (lab attach IFACE reflect|count|...,
 		# ports IFACE list / IFACE add|del PORTS)

@@ -26,8 +26,10 @@ static const struct cmd cmds[] = {
 	{ "detach", cmd_detach, "remove everything shakeoff attached to an interface" },
 	{ "serve", cmd_serve, "XDP completes TCP handshakes, AF_XDP carries the data to an app" },
 	{ "conns", cmd_conns, "list serve's flows with state, seq/ack, age" },
-	{ "flood", cmd_flood, "send SYN/ACK/RST/FIN floods with spoofed sources (lab)" },
-	{ "lab", cmd_lab, "helper programs for experiments: reflect, count, pass, drop, lossy" },
+	{ "flood", cmd_flood, "send spoofed SYN, ACK, RST, FIN, SYN-ACK or mixed floods (lab)" },
+	{ "probe", cmd_probe,
+	  "legitimate TCP connections at a steady rate, with their figures (lab)" },
+	{ "lab", cmd_lab, "experiments: run, report, scenario, fleet; helper programs" },
 	{ "check", cmd_check, "report what guard and serve need from this system, attach nothing" },
 };
 

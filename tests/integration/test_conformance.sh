@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# TCP conformance against the Linux kernel (tests/conformance/): scripted
+# TCP conformance against the Linux kernel (lab/scenarios/, the engine `shakeoff lab scenario` also plays): scripted
 # segments from the client namespace, the server's replies recorded and
 # compared after normalisation. Reference: the kernel with
 # tcp_syncookies=1 (stateful) and =2 (always cookies), recorded CONF_RUNS
@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 TOPO=socf
 FILTER=${1:-}
-CONF=$ROOT/tests/conformance
+CONF=$ROOT/lab/scenarios
 RUNS=${CONF_RUNS:-3}
 OUT=${CONF_OUT:-$WORK}
 ECHO_PORT=7 CLOSE_PORT=13

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 TOPO=docs
 README=$ROOT/README.md
-COMMANDS="guard ports src stats status detach serve conns flood lab check"
+COMMANDS="guard ports src stats status detach serve conns flood probe lab check"
 trap 'rm -rf "$WORK"' EXIT
 
 # The README's synopsis of a command: from "shakeoff CMD" to the next "shakeoff" line.
@@ -21,6 +21,8 @@ case_options() {
 	local cmd bad=0 help block o
 	for cmd in $COMMANDS; do
 		help=$("$SHAKEOFF" "$cmd" --help) || fail "$cmd --help exited $?" || return
+		# lab's subcommands with options of their own
+		[ "$cmd" = lab ] && help+=$'\n'$("$SHAKEOFF" lab run --help)
 		block=$(readme_block "$cmd")
 		[ -n "$block" ] || { echo "README's CLI block has no 'shakeoff $cmd'"; bad=1; continue; }
 		for o in $(opts_of <<<"$help"); do

@@ -28,10 +28,14 @@ case_files() {
 	local f
 	installed || return
 	for f in sbin/shakeoff share/man/man8/shakeoff.8 share/bash-completion/completions/shakeoff \
-		lib/systemd/system/shakeoff-guard@.service lib/systemd/system/shakeoff-serve@.service; do
+		lib/systemd/system/shakeoff-guard@.service lib/systemd/system/shakeoff-serve@.service \
+		share/shakeoff/scenarios/textbook.py share/shakeoff/scenarios/wire.py; do
 		[ -f "$DEST$PFX/$f" ] || fail "no $PFX/$f" || return
 		echo "    ok: $PFX/$f"
 	done
+	# the installed binary finds its scenario engine under PREFIX/share/shakeoff
+	"$DEST$PFX/sbin/shakeoff" lab scenario list | grep -q '^three-way-handshake ' ||
+		fail "the installed shakeoff lab scenario list does not list the cases" || return
 	if [ -f "$ROOT/etc/shakeoff/example.conf" ]; then
 		cmp "$ROOT/etc/shakeoff/example.conf" "$DEST/etc/shakeoff/example.conf" ||
 			fail "etc/shakeoff/example.conf is not installed as /etc/shakeoff/example.conf" || return
@@ -87,7 +91,10 @@ case_completion() {
 		t shakeoff guard lo --cookies ""
 		t shakeoff guard ""
 		t shakeoff lab attach lo ""
-		t shakeoff ports lo ""' _ "$DEST$PFX/share/bash-completion/completions/shakeoff") ||
+		t shakeoff ports lo ""
+		t shakeoff lab scenario ""
+		t shakeoff lab scenario run ""
+		t shakeoff lab scenario run x --server ""' _ "$DEST$PFX/share/bash-completion/completions/shakeoff") ||
 		fail "the completion does not load" || return
 	echo "$out" | sed 's/^/    | /'
 	want_eq "commands" "$(sed -n 1p <<<"$out")" "$(commands | paste -sd' ')" || return
@@ -95,7 +102,11 @@ case_completion() {
 	want_eq "--cookies values" "$(sed -n 3p <<<"$out")" "always auto" || return
 	grep -qw lo <<<"$(sed -n 4p <<<"$out")" || fail "IFACE does not complete to interface names" || return
 	want_eq "lab attach programs" "$(sed -n 5p <<<"$out")" "reflect count pass drop lossy" || return
-	want_eq "ports actions" "$(sed -n 6p <<<"$out")" "list add del"
+	want_eq "ports actions" "$(sed -n 6p <<<"$out")" "list add del" || return
+	want_eq "lab scenario words" "$(sed -n 7p <<<"$out")" "list run" || return
+	grep -qw old-duplicate-syn <<<"$(sed -n 8p <<<"$out")" ||
+		fail "lab scenario run does not complete to the cases: $(sed -n 8p <<<"$out")" || return
+	want_eq "lab scenario --server values" "$(sed -n 9p <<<"$out")" "kernel serve guard"
 }
 
 # systemd-analyze verify wants the unit's ExecStart binary and its man: page to exist:

@@ -9,6 +9,11 @@
  * output is parsed and its IPv4 header and TCP checksums recomputed by pkt.h,
  * which shares no code with bpf/lib/csum.h. Sequential mode must walk
  * addresses, then ports, without gaps; the counters must match the runs.
+ * SYN-ACKs are checked like SYNs (options, checksums, flags). The same seed
+ * gives the same frames byte for byte, another seed others; a --src-pool of N
+ * sends from exactly its N addresses; a mix's kinds come in its ratio; the
+ * rate schedule (ramp, pulse, the end) and the mix and pool parsers are pure
+ * functions, checked against hand-computed values.
  *
  * lab: a fixture table of frames with the verdict and counter each program
  * must produce, the reflector's MAC swap, and the drop program's rate and
@@ -23,6 +28,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <stdio.h>
@@ -41,6 +47,8 @@
 #include "flood.skel.h"
 #include "lab.skel.h"
 
+#include "cmd/flood_plan.h"
+#include "cmd/flood_sched.h"
 #include "core/percpu.h"
 #include "core/stat_names.h"
 #include "bpf_run.h"
@@ -88,6 +96,10 @@ static const struct flood_case flood_cases[] = {
 	  "fd00::2", 80, 1024, 65535, false },
 	{ "ack v6, sequential /126 x 2 ports", true, FLOOD_ACK, "2001:db8::", 126, "fd00::2", 80, 7,
 	  8, true },
+	{ "synack v4, random from /16", false, FLOOD_SYNACK, "10.20.0.0", 16, "10.1.2.3", 40000, 80,
+	  80, false },
+	{ "synack v6, random from /64", true, FLOOD_SYNACK, "2001:db8:5::", 64, "fd00::2", 33333,
+	  443, 443, false },
 };
 
 static uint8_t kind_flags(int kind)
@@ -99,9 +111,22 @@ static uint8_t kind_flags(int kind)
 		return PKT_ACK;
 	case FLOOD_RST:
 		return PKT_RST;
+	case FLOOD_SYNACK:
+		return PKT_SYN | PKT_ACK;
 	default:
 		return PKT_FIN | PKT_ACK;
 	}
+}
+
+/* The kind of a frame, by its flags; -1 for none of ours. */
+static int flags_kind(uint8_t flags)
+{
+	int k;
+
+	for (k = 0; k < FLOOD_KINDS; k++)
+		if (flags == kind_flags(k))
+			return k;
+	return -1;
 }
 
 static unsigned int host_bits(const struct flood_case *c)
@@ -135,8 +160,17 @@ static bool in_prefix(const struct flood_case *c, const uint8_t *addr, const uin
 	return true;
 }
 
-static int flood_load(const struct flood_case *c, const uint8_t *base, const uint8_t *dst,
-		      struct flood_bpf **skelp)
+/* What the table's cases leave at zero: the seed, the mix, the pool. */
+struct flood_extra {
+	uint64_t seed;
+	const double *mix; /* FLOOD_KINDS weights, or NULL: c->kind only */
+	uint32_t pool_n;
+	const struct flood_addr *pool;
+	uint64_t stream; /* the sender number every CPU's state holds */
+};
+
+static int flood_load_x(const struct flood_case *c, const uint8_t *base, const uint8_t *dst,
+			const struct flood_extra *x, struct flood_bpf **skelp)
 {
 	struct flood_bpf *skel = flood_bpf__open();
 	struct flood_cfg *cfg;
@@ -159,15 +193,55 @@ static int flood_load(const struct flood_case *c, const uint8_t *base, const uin
 	cfg->dport = htons(c->dport);
 	cfg->sport_lo = c->sport_lo;
 	cfg->sport_count = c->sport_hi - c->sport_lo + 1;
+	if (x) {
+		cfg->seed = x->seed;
+		if (x->mix) {
+			cfg->mixed = 1;
+			flood_mix_cum(x->mix, cfg->mix_cum);
+		}
+		cfg->pool_n = x->pool_n;
+		if (x->pool_n)
+			bpf_map__set_max_entries(skel->maps.flood_pool, x->pool_n);
+	}
 	err = flood_bpf__load(skel);
-	return err ? err : bpf_program__fd(skel->progs.so_flood);
+	if (err)
+		return err;
+	if (x && x->stream) {
+		int ncpu = libbpf_num_possible_cpus(), i;
+		struct flood_state *v = ncpu > 0 ? calloc(ncpu, sizeof(*v)) : NULL;
+		uint32_t zero = 0;
+
+		if (!v)
+			return -ENOMEM;
+		for (i = 0; i < ncpu; i++)
+			v[i].stream = x->stream;
+		err = bpf_map_update_elem(bpf_map__fd(skel->maps.flood_state), &zero, v, BPF_ANY);
+		free(v);
+		if (err)
+			return -errno;
+	}
+	if (x && x->pool_n) {
+		uint32_t i;
+
+		for (i = 0; i < x->pool_n; i++)
+			if (bpf_map_update_elem(bpf_map__fd(skel->maps.flood_pool), &i, &x->pool[i],
+						BPF_ANY))
+				return -errno;
+	}
+	return bpf_program__fd(skel->progs.so_flood);
+}
+
+static int flood_load(const struct flood_case *c, const uint8_t *base, const uint8_t *dst,
+		      struct flood_bpf **skelp)
+{
+	return flood_load_x(c, base, dst, NULL, skelp);
 }
 
 /* One output frame of case c, the run-th of the sequence. */
-static bool flood_frame_ok(const struct flood_case *c, const uint8_t *base, const uint8_t *dst,
-			   const uint8_t *buf, size_t len, unsigned int run)
+static bool flood_frame_ok_k(const struct flood_case *c, int kind, const uint8_t *base,
+			     const uint8_t *dst, const uint8_t *buf, size_t len, unsigned int run)
 {
-	size_t tcp_len = flood_tcp_len(c->kind), alen = c->ipv6 ? 16 : 4;
+	size_t tcp_len = flood_tcp_len(kind), alen = c->ipv6 ? 16 : 4;
 	struct pkt_tcpopts o;
 	struct pkt_view v;
 	const char *why;
@@ -176,7 +250,7 @@ static bool flood_frame_ok(const struct flood_case *c, const uint8_t *base, cons
 	why = pkt_parse(buf, len, &v);
 	if (!ASSERT(!why, "run %u: not a TCP/IP frame: %s", run, why))
 		return false;
-	if (!ASSERT_EQ(len, flood_frame_len(c->ipv6, c->kind), "frame length") ||
+	if (!ASSERT_EQ(len, flood_frame_len(c->ipv6, kind), "frame length") ||
 	    !ASSERT_EQ(v.ipv6, c->ipv6, "family") ||
 	    !ASSERT_MEM_EQ(v.eth->dst, mac_dst, 6, "destination MAC") ||
 	    !ASSERT_MEM_EQ(v.eth->src, mac_src, 6, "source MAC") || !ASSERT_EQ(v.nvlan, 0, "VLANs"))
@@ -205,21 +279,25 @@ static bool flood_frame_ok(const struct flood_case *c, const uint8_t *base, cons
 	    !ASSERT_EQ(ntohs(v.tcp->dport), c->dport, "destination port") ||
 	    !ASSERT_EQ(v.tcp_hlen, tcp_len, "TCP header length") ||
 	    !ASSERT_EQ(v.payload_len, 0, "payload") ||
-	    !ASSERT_EQ(v.tcp->flags, kind_flags(c->kind), "flags") ||
+	    !ASSERT_EQ(v.tcp->flags, kind_flags(kind), "flags") ||
 	    !ASSERT_EQ(v.tcp->urg, 0, "urgent pointer") ||
 	    !ASSERT_EQ(ntohs(v.tcp->check), pkt_tcp_csum_want(&v), "TCP checksum"))
 		return false;
-	if ((c->kind == FLOOD_SYN || c->kind == FLOOD_RST) && !ASSERT_EQ(v.tcp->ack, 0, "ack"))
+	if ((kind == FLOOD_SYN || kind == FLOOD_RST) && !ASSERT_EQ(v.tcp->ack, 0, "ack"))
 		return false;
-	if (c->kind == FLOOD_SYN) {
+	if (flood_has_opts(kind)) {
+		uint16_t win =
+			kind == FLOOD_SYN ? (c->ipv6 ? 64800 : 64240) : (c->ipv6 ? 64260 : 65160);
+
 		static const uint8_t order[] = { 2, 4, 5, 1, 1, 3, 3, 7 };
 
 		pkt_tcp_opts(&v, &o);
 		if (!ASSERT(!o.malformed && !o.other && !o.dup, "SYN options malformed") ||
 		    !ASSERT(o.mss && o.sack && o.ts && o.ws, "SYN options missing") ||
 		    !ASSERT_EQ(o.mss_val, c->ipv6 ? 1440 : 1460, "MSS") ||
-		    !ASSERT_EQ(o.ws_val, 7, "window scale") || !ASSERT_EQ(o.tsecr, 0, "TSecr") ||
-		    !ASSERT_EQ(ntohs(v.tcp->window), c->ipv6 ? 64800 : 64240, "SYN window"))
+		    !ASSERT_EQ(o.ws_val, 7, "window scale") ||
+		    (kind == FLOOD_SYN && !ASSERT_EQ(o.tsecr, 0, "TSecr")) ||
+		    !ASSERT_EQ(ntohs(v.tcp->window), win, "SYN or SYN-ACK window"))
 			return false;
 		/* Linux's order: MSS, SACK_PERM, TS, NOP, WS */
 		if (!ASSERT_MEM_EQ(v.buf + v.l4_off + 20, order, 2, "MSS first") ||
@@ -227,6 +305,8 @@ static bool flood_frame_ok(const struct flood_case *c, const uint8_t *base, cons
 		    !ASSERT_EQ(v.buf[v.l4_off + 26], 8, "TS third") ||
 		    !ASSERT_MEM_EQ(v.buf + v.l4_off + 36, order + 4, 4, "NOP, WS last"))
 			return false;
+	} else if (kind != FLOOD_RST && !ASSERT_EQ(ntohs(v.tcp->window), 502, "window")) {
+		return false;
 	}
 	if (c->sequential) {
 		uint64_t nhosts = 1ULL << host_bits(c);
@@ -238,6 +318,12 @@ static bool flood_frame_ok(const struct flood_case *c, const uint8_t *base, cons
 			return false;
 	}
 	return true;
+}
+
+static bool flood_frame_ok(const struct flood_case *c, const uint8_t *base, const uint8_t *dst,
+			   const uint8_t *buf, size_t len, unsigned int run)
+{
+	return flood_frame_ok_k(c, c->kind, base, dst, buf, len, run);
 }
 
 static void fill_garbage(uint8_t *p, size_t len, unsigned int seed)
@@ -311,6 +397,365 @@ static void test_flood(const struct flood_case *c)
 	ASSERT_EQ(shorts, 1, "short_frame counter");
 out:
 	flood_bpf__destroy(skel);
+	tl_end();
+}
+
+/* ---- flood: seeds, pools, mixes ---- */
+
+#define SEED_RUNS 300
+#define MIX_RUNS 10000
+#define FRAME_MAX 96
+
+/* n frames of a loaded case, each checked; outs[i * FRAME_MAX], lens[i]; kinds counted. */
+static bool flood_collect(const struct flood_case *c, const struct flood_extra *x, unsigned int n,
+			  uint8_t *outs, uint32_t *lens, uint64_t kinds[FLOOD_KINDS],
+			  uint64_t tx_kinds[FLOOD_KINDS])
+{
+	uint8_t base[16] = {}, dst[16] = {}, in[FRAME_MAX];
+	struct tr_frame f = { .in = in, .outcap = FRAME_MAX };
+	struct flood_case chk = *c;
+	struct flood_bpf *skel = NULL;
+	struct flood_state sum;
+	bool ok = false;
+	unsigned int i;
+	uint32_t zero = 0;
+	int fd, err, kind;
+
+	/* a pool's walk is not the prefix's: the caller checks it */
+	chk.sequential = c->sequential && !(x && x->pool_n);
+	inet_pton(c->ipv6 ? AF_INET6 : AF_INET, c->src, base);
+	inet_pton(c->ipv6 ? AF_INET6 : AF_INET, c->dst, dst);
+	fd = flood_load_x(c, base, dst, x, &skel);
+	if (!ASSERT(fd >= 0, "load: %s", strerror(-fd)))
+		goto out;
+	/* as long as the longest kind, like `shakeoff flood` makes a mixed run's frames */
+	f.inlen = flood_frame_len(c->ipv6, x && x->mix ? FLOOD_SYN : c->kind);
+	memset(kinds, 0, sizeof(uint64_t) * FLOOD_KINDS);
+	for (i = 0; i < n; i++) {
+		fill_garbage(in, f.inlen, i);
+		f.out = outs + (size_t)i * FRAME_MAX;
+		err = tr_frame_run(fd, &f);
+		if (!ASSERT(!err, "test run: %s", strerror(-err)) ||
+		    !ASSERT_EQ(f.retval, XDP_TX, "verdict"))
+			goto out;
+		lens[i] = f.outlen;
+		kind = f.outlen > 14 + (c->ipv6 ? 40 : 20) + 13 ?
+			       flags_kind(outs[(size_t)i * FRAME_MAX + 14 + (c->ipv6 ? 40 : 20) +
+					       13]) :
+			       -1;
+		if (!ASSERT(kind >= 0, "frame %u: not one of our kinds", i) ||
+		    !flood_frame_ok_k(&chk, kind, base, dst, f.out, f.outlen, i)) {
+			tl_hexdump("output", f.out, f.outlen);
+			goto out;
+		}
+		kinds[kind]++;
+	}
+	if (tx_kinds) {
+		if (!ASSERT(!percpu_sum(bpf_map__fd(skel->maps.flood_state), &zero, (__u64 *)&sum,
+					sizeof(sum) / sizeof(__u64)),
+			    "read flood_state"))
+			goto out;
+		memcpy(tx_kinds, sum.kind_tx, sizeof(sum.kind_tx));
+	}
+	ok = true;
+out:
+	flood_bpf__destroy(skel);
+	return ok;
+}
+
+static const double mix_all[FLOOD_KINDS] = { 1, 1, 1, 1, 1 };
+
+static void test_flood_seed(bool ipv6)
+{
+	static uint8_t a[SEED_RUNS * FRAME_MAX], b[SEED_RUNS * FRAME_MAX],
+		c2[SEED_RUNS * FRAME_MAX];
+	static uint32_t la[SEED_RUNS], lb[SEED_RUNS], lc[SEED_RUNS];
+	const struct flood_case c = { "mixed",
+				      ipv6,
+				      FLOOD_SYN,
+				      ipv6 ? "2001:db8::" : "10.50.0.0",
+				      ipv6 ? 64 : 16,
+				      ipv6 ? "fd00::2" : "10.1.2.3",
+				      80,
+				      1024,
+				      65535,
+				      false };
+	struct flood_extra x = { .seed = 42, .mix = mix_all };
+	uint64_t kinds[FLOOD_KINDS];
+	unsigned int i, same = 0;
+
+	tl_begin("flood %s: seed 42 twice gives the same %u frames (every kind), seed 43 others; "
+		 "sender 1 its own, the same twice",
+		 ipv6 ? "v6" : "v4", SEED_RUNS);
+	if (!flood_collect(&c, &x, SEED_RUNS, a, la, kinds, NULL) ||
+	    !flood_collect(&c, &x, SEED_RUNS, b, lb, kinds, NULL))
+		goto out;
+	for (i = 0; i < FLOOD_KINDS; i++)
+		if (!ASSERT(kinds[i] > 0, "no %s in %u frames", flood_kind_name(i), SEED_RUNS))
+			goto out;
+	for (i = 0; i < SEED_RUNS; i++)
+		if (!ASSERT_EQ(la[i], lb[i], "same seed: frame length") ||
+		    !ASSERT(!memcmp(a + i * FRAME_MAX, b + i * FRAME_MAX, la[i]),
+			    "same seed: frame %u differs", i))
+			goto out;
+	x.seed = 43;
+	if (!flood_collect(&c, &x, SEED_RUNS, c2, lc, kinds, NULL))
+		goto out;
+	for (i = 0; i < SEED_RUNS; i++)
+		same += la[i] == lc[i] && !memcmp(a + i * FRAME_MAX, c2 + i * FRAME_MAX, la[i]);
+	if (!ASSERT_EQ(same, 0, "seed 43: frames equal to seed 42's"))
+		goto out;
+	/* another sender's stream (--threads): its own sequence, the same each time */
+	x.seed = 42;
+	x.stream = 1;
+	if (!flood_collect(&c, &x, SEED_RUNS, b, lb, kinds, NULL) ||
+	    !flood_collect(&c, &x, SEED_RUNS, c2, lc, kinds, NULL))
+		goto out;
+	for (same = 0, i = 0; i < SEED_RUNS; i++) {
+		same += la[i] == lb[i] && !memcmp(a + i * FRAME_MAX, b + i * FRAME_MAX, la[i]);
+		if (!ASSERT(lb[i] == lc[i] && !memcmp(b + i * FRAME_MAX, c2 + i * FRAME_MAX, lb[i]),
+			    "sender 1 twice: frame %u differs", i))
+			goto out;
+	}
+	ASSERT_EQ(same, 0, "sender 1: frames equal to sender 0's");
+out:
+	tl_end();
+}
+
+/* Index of addr in pool, or -1. */
+static int pool_find(const struct flood_addr *pool, uint32_t n, const uint8_t *addr, size_t alen)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(pool[i].a, addr, alen))
+			return (int)i;
+	return -1;
+}
+
+#define POOL_N 50
+#define POOL_RUNS 5000
+
+static void test_flood_pool(bool ipv6, bool sequential)
+{
+	static uint8_t outs[POOL_RUNS * FRAME_MAX];
+	static uint32_t lens[POOL_RUNS];
+	const struct flood_case c = { "pool",
+				      ipv6,
+				      FLOOD_SYN,
+				      ipv6 ? "2001:db8::" : "10.60.0.0",
+				      ipv6 ? 64 : 16,
+				      ipv6 ? "fd00::2" : "10.1.2.3",
+				      80,
+				      2000,
+				      2009,
+				      sequential };
+	struct flood_addr pool[POOL_N];
+	struct flood_cfg cfg = {};
+	uint32_t hits[POOL_N] = {}, distinct = 0, i;
+	size_t alen = ipv6 ? 16 : 4, l3 = 14 + (ipv6 ? 8 : 12);
+	struct flood_extra x = { .seed = 7, .pool_n = POOL_N, .pool = pool };
+	uint64_t kinds[FLOOD_KINDS];
+	int j;
+
+	tl_begin("flood %s --src-pool %d%s: exactly its %d addresses, %s", ipv6 ? "v6" : "v4",
+		 POOL_N, sequential ? " --sequential" : "", POOL_N,
+		 sequential ? "in order, then the next port" : "over 5000 frames");
+	cfg.ipv6 = ipv6;
+	inet_pton(ipv6 ? AF_INET6 : AF_INET, c.src, cfg.saddr);
+	cfg.host_bits = ipv6 ? 64 : 16;
+	cfg.host_mask = ipv6 ? ~0ULL : 0xffff;
+	if (!ASSERT(!flood_pool_draw(&cfg, x.seed, POOL_N, pool), "draw the pool") ||
+	    !flood_collect(&c, &x, POOL_RUNS, outs, lens, kinds, NULL))
+		goto out;
+	for (i = 0; i < POOL_RUNS; i++) {
+		const uint8_t *f = outs + (size_t)i * FRAME_MAX;
+
+		j = pool_find(pool, POOL_N, f + l3, alen);
+		if (!ASSERT(j >= 0, "frame %u: source not in the pool", i))
+			goto out;
+		distinct += !hits[j]++;
+		if (sequential && (!ASSERT_EQ((uint32_t)j, i % POOL_N, "sequential: pool entry") ||
+				   !ASSERT_EQ((uint32_t)(f[14 + (ipv6 ? 40 : 20)] << 8 |
+							 f[15 + (ipv6 ? 40 : 20)]),
+					      2000 + (i / POOL_N) % 10, "sequential: source port")))
+			goto out;
+	}
+	ASSERT_EQ(distinct, POOL_N, "distinct sources");
+out:
+	tl_end();
+}
+
+static void test_flood_pool_draw(void)
+{
+	struct flood_addr *a = calloc(256, sizeof(*a)), *b = calloc(256, sizeof(*b));
+	struct flood_cfg cfg = { .host_bits = 8, .host_mask = 0xff };
+	uint32_t i, j;
+
+	tl_begin("flood_pool_draw: distinct, in the prefix, the same per seed; a /24 holds 256");
+	if (!ASSERT(a && b, "memory"))
+		goto out;
+	inet_pton(AF_INET, "10.70.1.0", cfg.saddr);
+	if (!ASSERT(!flood_pool_draw(&cfg, 1, 256, a), "256 of a /24") ||
+	    !ASSERT_EQ(flood_pool_draw(&cfg, 1, 257, b), -EINVAL, "257 of a /24"))
+		goto out;
+	for (i = 0; i < 256; i++) {
+		if (!ASSERT_EQ(ntohl(a[i].a[0]) >> 8, 0x0a4601, "in 10.70.1.0/24"))
+			goto out;
+		for (j = 0; j < i; j++)
+			if (!ASSERT(a[i].a[0] != a[j].a[0], "entries %u and %u the same", i, j))
+				goto out;
+	}
+	if (!ASSERT(!flood_pool_draw(&cfg, 1, 100, b), "100 of a /24") ||
+	    !ASSERT(!memcmp(a, b, 100 * sizeof(*a)), "seed 1 twice: another pool") ||
+	    !ASSERT(!flood_pool_draw(&cfg, 2, 100, b), "seed 2") ||
+	    !ASSERT(memcmp(a, b, 100 * sizeof(*a)), "seed 2: the same pool as seed 1"))
+		goto out;
+out:
+	free(a);
+	free(b);
+	tl_end();
+}
+
+static void test_flood_mix(bool ipv6)
+{
+	static uint8_t outs[MIX_RUNS * FRAME_MAX];
+	static uint32_t lens[MIX_RUNS];
+	static const double w[FLOOD_KINDS] = {
+		[FLOOD_SYN] = 70, [FLOOD_ACK] = 20, [FLOOD_RST] = 10
+	};
+	double want[FLOOD_KINDS] = {};
+	const struct flood_case c = { "mix",
+				      ipv6,
+				      FLOOD_SYN,
+				      ipv6 ? "2001:db8::" : "10.80.0.0",
+				      ipv6 ? 64 : 16,
+				      ipv6 ? "fd00::2" : "10.1.2.3",
+				      80,
+				      1024,
+				      65535,
+				      false };
+	struct flood_extra x = { .seed = 9 };
+	uint64_t kinds[FLOOD_KINDS], tx[FLOOD_KINDS];
+	double got;
+	int k;
+
+	tl_begin("flood %s --mix syn=70,ack=20,rst=10: within 2 points over %d frames, counted",
+		 ipv6 ? "v6" : "v4", MIX_RUNS);
+	if (!ASSERT(!flood_mix_parse("syn=70,ack=20,rst=10", want), "parse the mix"))
+		goto out;
+	for (k = 0; k < FLOOD_KINDS; k++)
+		if (!ASSERT(want[k] == w[k], "parsed weight of %s", flood_kind_name(k)))
+			goto out;
+	x.mix = want;
+	if (!flood_collect(&c, &x, MIX_RUNS, outs, lens, kinds, tx))
+		goto out;
+	for (k = 0; k < FLOOD_KINDS; k++) {
+		got = 100.0 * kinds[k] / MIX_RUNS;
+		tl_note("%s: %.2f %% (want %.0f)", flood_kind_name(k), got, w[k]);
+		if (!ASSERT(fabs(got - w[k]) <= 2, "%s: %.2f %%, want %.0f +- 2",
+			    flood_kind_name(k), got, w[k]) ||
+		    !ASSERT_EQ(tx[k], kinds[k], "kind_tx counter"))
+			goto out;
+	}
+out:
+	tl_end();
+}
+
+static void test_flood_mix_parse(void)
+{
+	static const char *const bad[] = { "",	      "syn",	     "syn=",	"syn=-1",
+					   "syn=0",   "syn=1,syn=2", "mixed=1", "foo=1",
+					   "syn=1,,", "syn=1;ack=1", "ack=x" };
+	double w[FLOOD_KINDS];
+	__u64 cum[FLOOD_KINDS];
+	size_t i;
+
+	tl_begin("flood --mix: parsed, refused, and its thresholds");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!ASSERT(flood_mix_parse(bad[i], w), "'%s' accepted", bad[i]))
+			goto out;
+	if (!ASSERT(!flood_mix_parse("syn=70,ack=20,rst=10", w), "syn=70,ack=20,rst=10"))
+		goto out;
+	flood_mix_cum(w, cum);
+	ASSERT_EQ(cum[FLOOD_SYN], (__u64)llround(0.7 * 4294967296.0), "syn threshold");
+	ASSERT_EQ(cum[FLOOD_ACK], (__u64)llround(0.9 * 4294967296.0), "ack threshold");
+	ASSERT_EQ(cum[FLOOD_RST], 1ULL << 32, "rst threshold (the last weighed)");
+	ASSERT_EQ(cum[FLOOD_SYNACK], 1ULL << 32, "synack threshold");
+	if (!ASSERT(!flood_mix_parse("synack=3", w), "synack=3"))
+		goto out;
+	flood_mix_cum(w, cum);
+	ASSERT(cum[FLOOD_SYN] == 0 && cum[FLOOD_FIN] == 0 && cum[FLOOD_SYNACK] == 1ULL << 32,
+	       "synack only: every draw a SYN-ACK");
+	ASSERT_EQ(flood_kind_parse("synack"), FLOOD_SYNACK, "kind synack");
+	ASSERT_EQ(flood_kind_parse("mixed"), FLOOD_MIXED, "kind mixed");
+	ASSERT_EQ(flood_kind_parse("syn-ack"), -1, "kind syn-ack");
+out:
+	tl_end();
+}
+
+static bool near(double a, double b)
+{
+	return fabs(a - b) < 1e-6 * (1 + fabs(b));
+}
+
+#define ASSERT_NEAR(a, b, what) \
+	ASSERT(near(a, b), "%s: %.9g, want %.9g", what, (double)(a), (double)(b))
+
+/* when() inverts due() wherever the rate is not 0; due() never falls. */
+static bool sched_consistent(const struct flood_sched *s, double t_max)
+{
+	double t, prev = 0, d;
+
+	for (t = 0.001; t <= t_max; t += 0.0137) {
+		d = flood_sched_due(s, t);
+		if (!ASSERT(d >= prev, "due falls at %.4f", t) ||
+		    !ASSERT(flood_sched_when(s, d) <= t + 1e-9, "when(due(%.4f)) later", t))
+			return false;
+		prev = d;
+	}
+	return true;
+}
+
+static void test_flood_sched(void)
+{
+	struct flood_sched c = { FLOOD_CONSTANT, 1000, 0, 0, 0, 2 };
+	struct flood_sched r = { FLOOD_RAMP, 1000, 2, 0, 0, 0 };
+	struct flood_sched p = { FLOOD_PULSE, 1000, 0, 0.2, 0.3, 2 };
+
+	tl_begin("flood schedule: constant, ramp and pulse, due and when, clipped at the end");
+	ASSERT_NEAR(flood_sched_due(&c, 0.5), 500, "constant due(0.5)");
+	ASSERT_NEAR(flood_sched_due(&c, 3), 2000, "constant due(3) after the end");
+	ASSERT_NEAR(flood_sched_when(&c, 500), 0.5, "constant when(500)");
+	ASSERT_NEAR(flood_sched_when(&c, 2000), 2, "constant when(2000)");
+	ASSERT(isinf(flood_sched_when(&c, 2001)), "constant when(2001): never");
+	ASSERT_NEAR(flood_sched_due(&c, -1), 0, "constant due(-1)");
+
+	/* rate(t) = 1000 t / 2: due(t) = 250 t^2 up to 2 s, then 1000 more per second */
+	ASSERT_NEAR(flood_sched_due(&r, 1), 250, "ramp due(1)");
+	ASSERT_NEAR(flood_sched_due(&r, 2), 1000, "ramp due(2)");
+	ASSERT_NEAR(flood_sched_due(&r, 3), 2000, "ramp due(3): at the full rate");
+	ASSERT_NEAR(flood_sched_due(&r, 1.5) - flood_sched_due(&r, 1.49), 7.475, "ramp 1.49-1.5");
+	ASSERT_NEAR(flood_sched_when(&r, 250), 1, "ramp when(250)");
+	ASSERT_NEAR(flood_sched_when(&r, 1), sqrt(0.004), "ramp when(1)");
+	ASSERT_NEAR(flood_sched_when(&r, 1500), 2.5, "ramp when(1500)");
+
+	/* 200 ms at 1000/s, 300 ms of nothing: 200 per 500 ms */
+	ASSERT_NEAR(flood_sched_due(&p, 0.1), 100, "pulse due(0.1)");
+	ASSERT_NEAR(flood_sched_due(&p, 0.2), 200, "pulse due(0.2)");
+	ASSERT_NEAR(flood_sched_due(&p, 0.45), 200, "pulse due(0.45): off");
+	ASSERT_NEAR(flood_sched_due(&p, 0.6), 300, "pulse due(0.6): on again");
+	ASSERT_NEAR(flood_sched_due(&p, 5), 800, "pulse due(5): 4 periods by the end");
+	ASSERT_NEAR(flood_sched_when(&p, 200), 0.2, "pulse when(200)");
+	ASSERT_NEAR(flood_sched_when(&p, 201), 0.501, "pulse when(201): the next on period");
+	ASSERT_NEAR(flood_sched_when(&p, 400), 0.7, "pulse when(400)");
+	ASSERT(isinf(flood_sched_when(&p, 801)), "pulse when(801): never");
+
+	ASSERT(sched_consistent(&c, 3), "constant consistent");
+	ASSERT(sched_consistent(&r, 4), "ramp consistent");
+	ASSERT(sched_consistent(&p, 3), "pulse consistent");
+	ASSERT_EQ(flood_pattern_parse("pulse"), FLOOD_PULSE, "pattern pulse");
+	ASSERT_EQ(flood_pattern_parse("sine"), -1, "pattern sine");
 	tl_end();
 }
 
@@ -947,6 +1392,16 @@ int main(void)
 
 	for (i = 0; i < sizeof(flood_cases) / sizeof(flood_cases[0]); i++)
 		test_flood(&flood_cases[i]);
+	test_flood_seed(false);
+	test_flood_seed(true);
+	test_flood_pool_draw();
+	test_flood_pool(false, false);
+	test_flood_pool(true, false);
+	test_flood_pool(false, true);
+	test_flood_mix(false);
+	test_flood_mix(true);
+	test_flood_mix_parse();
+	test_flood_sched();
 	for (i = 0; i < sizeof(lab_rows) / sizeof(lab_rows[0]); i++)
 		test_lab_count(&lab_rows[i], false);
 	for (i = 0; i < sizeof(lab_rows) / sizeof(lab_rows[0]); i++)

@@ -10,12 +10,16 @@ int cmd_stats(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_flood(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 int cmd_lab(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_conns(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_src(int argc, char **argv);
+/* `lab run` (user/lab/run.c) and `lab fleet` (user/lab/fleet.c), argv[0] = "run" / "fleet" */
+int cmd_lab_run(int argc, char **argv);
+int cmd_lab_fleet(int argc, char **argv);
 
 /*
  * A request line to the guard on ifname over its control socket (cmd/ports.c):

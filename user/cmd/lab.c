@@ -28,6 +28,7 @@
 #include "cmd/optab.h"
 #include "core/attach.h"
 #include "core/iface.h"
+#include "lab/scenario.h"
 #include "lab.skel.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -35,6 +36,7 @@
 #include "core/stat_names.h"
 #include "core/tcinfo.h"
 #include "core/jsonl.h"
+#include "lab/report.h"
 
 static const char *const lab_prog_names[LAB__COUNT] = {
 #define LAB_PROG_NAME(id, name) [LAB_##id] = name,
@@ -69,7 +71,10 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
 		   "       shakeoff lab read IFACE [--json]\n"
 		   "       shakeoff lab detach IFACE\n"
-		   "\n"
+		   "       shakeoff lab run [EXPERIMENT] [OPTIONS]  (see shakeoff lab run --help)\n"
+		   "       shakeoff lab report DIR [--json] [--no-plots]\n");
+	lab_scenario_usage(f);
+	fprintf(f, "\n"
 		   "Helper programs for tests and benchmarks. They stay attached after the\n"
 		   "command exits (netlink XDP, not a bpf_link; lossy: TC filters under a clsact\n"
 		   "qdisc) until `lab detach`, which removes nothing but lab programs (and the\n"
@@ -93,6 +98,7 @@ static void usage(FILE *f)
 	optab_print(f, attach_optab);
 	fprintf(f, "\nRead options:\n");
 	optab_print(f, read_optab);
+	lab_scenario_options(f);
 }
 
 /* ifindex of name; a message and -EXIT_USAGE if there is no such interface. */
@@ -647,5 +653,13 @@ int cmd_lab(int argc, char **argv)
 		return lab_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return lab_detach(argc - 1, argv + 1);
-	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach)", argv[1]);
+	if (!strcmp(argv[1], "run"))
+		return cmd_lab_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "report"))
+		return cmd_lab_report(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "scenario"))
+		return cmd_lab_scenario(argc - 1, argv + 1);
+	return usage_error("lab",
+			   "unknown subcommand '%s' (attach, read, detach, run, report, scenario)",
+			   argv[1]);
 }

@@ -6,7 +6,7 @@ it falls in (see trace.py for how phases are compared).
 Applications (the server side of a scenario):
   echo        sends back every byte it receives; closes (FIN) once the
               client's FIN arrived and everything was sent back. Linux:
-              tests/conformance/ref_server.py (TCP_NODELAY: each read is
+              lab/scenarios/ref_server.py (TCP_NODELAY: each read is
               written back at once, as shakeoff serve's echo does).
               shakeoff serve --app echo.
   closefirst  closes (FIN) right after accepting, before the client sent
