@@ -10,8 +10,9 @@
  * program's map without touching the rest of .data. Its value is the
  * collecting tracer's pid, 0 when none runs. A tracer killed before it
  * could clear it leaves the producers writing into a ring nobody reads:
- * bounded (once the ring is full each output fails at once), and the next
- * trace on the interface takes the flag over (its pid is gone).
+ * bounded (once the ring is full each output fails at once) and short:
+ * guard's and serve's controllers clear a flag whose pid is gone
+ * (user/trace/flag.c), and the next trace takes it over.
  *
  * serve reports through trace_xdp_in() and trace_xdp_out() around its
  * verdict, guard through trace_xdp_after() alone.

@@ -23,9 +23,11 @@
  * of time order: order by ts_ns within a short window.
  *
  * While a trace runs, guard's or serve's trace flag holds its pid (one trace
- * per guard or serve at a time); close clears it. After a kill -9 the flag
- * stays set and the producers fill a ring nobody reads (bounded: once full,
- * each write fails at once) until the next trace takes it over.
+ * per guard or serve at a time); close clears it. After a kill -9 guard's
+ * or serve's controller clears it within a second or two, once the pid is
+ * gone (trace/flag.h); until then the producers fill a ring nobody reads
+ * (bounded: once full, each write fails at once). The next trace takes a
+ * dead pid's flag over in any case.
  */
 #ifndef SHAKEOFF_TRACE_COLLECT_H
 #define SHAKEOFF_TRACE_COLLECT_H
