@@ -45,6 +45,7 @@
 #include "lib/tcp_csum.h"
 #include "lib/cookie_core.h"
 #include "lib/serve_maps.h"
+#include "lib/trace_prod.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -796,8 +797,15 @@ static int serve_xdp(struct xdp_md *ctx, __u32 *why)
 SEC("xdp")
 int so_serve_xdp(struct xdp_md *ctx)
 {
-	__u32 why = SS_PASS_NOT_TCP;
-	int verdict = serve_xdp(ctx, &why);
+	__u32 why = SS_PASS_NOT_TCP, tracing = trace_on;
+	int verdict;
+
+	if (tracing)
+		trace_xdp_in(ctx);
+	verdict = serve_xdp(ctx, &why);
+	/* what XDP passes, TC reports (lib/trace_prod.h) */
+	if (tracing && verdict != XDP_PASS)
+		trace_xdp_out(ctx, verdict, why);
 
 	stat_inc(why);
 	/* serve's verdict is counted; what it passes goes on to the next program (--next-prog) */

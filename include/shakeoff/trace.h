@@ -13,7 +13,10 @@
 #ifndef SHAKEOFF_TRACE_H
 #define SHAKEOFF_TRACE_H
 
+/* BPF objects have the types from vmlinux.h, which clashes with the UAPI header */
+#ifndef __VMLINUX_H__
 #include <linux/types.h>
+#endif
 
 enum so_trace_kind {
 	SO_TRACE_SEG = 1, /* a segment */

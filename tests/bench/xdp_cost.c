@@ -413,6 +413,44 @@ int main(int argc, char **argv)
 			with, without, list);
 	}
 
+	/*
+	 * shakeoff trace's producers in guard (bpf/lib/trace_prod.h): the same
+	 * SYN with the flag off (what every guard pays: a load and a branch) and
+	 * on with nobody reading the ring, which soon is full: what a tracer
+	 * killed with -9 leaves guard paying until the next trace. Interleaved
+	 * rounds, the least of each.
+	 */
+	{
+		struct frame_spec s = { 0, 40000, 80, 0x02, 1 };
+		int off = 1 << 30, on = 1 << 30, n, r, flag = bpf_map__fd(g->maps.data_trace);
+		__u32 a, b, v;
+
+		len = build(&s, frame);
+		for (r = 0; r < LIMIT_ROUNDS; r++) {
+			for (i = 0; i < 2; i++) {
+				v = i ? 1 : 0;
+				if (bpf_map_update_elem(flag, &zero, &v, 0) ||
+				    syn_cost(w, guard_fd, nop_fd, frame, len, repeat / 2, &n, &a,
+					     &b))
+					goto out;
+				if (n < (i ? on : off)) {
+					if (i)
+						on = n;
+					else
+						off = n;
+				}
+			}
+		}
+		v = 0;
+		bpf_map_update_elem(flag, &zero, &v, 0);
+		printf("%-28s %6d ns  (trace flag off: every guard's cost)\n", "syn_trace_off_v4",
+		       off);
+		printf("%-28s %6d ns  (flag on, nobody reading: a killed tracer's, bounded)\n",
+		       "syn_trace_stale_v4", on);
+		jn += snprintf(json + jn, sizeof(json) - jn,
+			       ",\"syn_trace_off_v4\":%d,\"syn_trace_stale_v4\":%d", off, on);
+	}
+
 	if (make_conn(fds, &sport)) {
 		fprintf(stderr, "xdp_cost: could not make a connection: %s\n", strerror(errno));
 		goto out;

@@ -14,6 +14,7 @@
 #include "guard.skel.h"
 #include "core/attach.h"
 #include "core/clock.h"
+#include "trace/flag.h"
 #include "guard/coexist.h"
 #include "guard/guard.h"
 #include "guard/recent.h"
@@ -534,6 +535,7 @@ int guard_tick(struct guard *g, unsigned int tick_ms, bool json)
 	if (guard_coexist_alive(g))
 		return 1;
 	link_watch(&g->link_up, g->o->ifname, "guard");
+	trace_flag_reap(&g->skel->data_trace->trace_on);
 	keys_poll(&g->keys, clock_mono_ns(), json);
 	err = keys_refresh(bpf_map__fd(g->skel->maps.guard_keys), &g->keys,
 			   slot_now(g->clock_offset));

@@ -38,6 +38,7 @@
 #include "serve/rx.h"
 #include "serve/serve_int.h"
 #include "serve/walk.h"
+#include "trace/flag.h"
 #include "serve/xsk.h"
 #include "core/jsonl.h"
 #include "core/version.h"
@@ -388,6 +389,7 @@ int serve_poll(struct serve *s, int max_ms)
 	if (now - s->last_full_check >= 1000000000ULL) {
 		s->last_full_check = now;
 		table_full_check(s);
+		trace_flag_reap(&s->skel->data_trace->trace_on);
 		/* guard notices the same way: a removed interface or program ends the run */
 		if (xdp_ours_still(&s->stage, s->ifindex, s->o->ifname, s->xdp_prog_id, "serve"))
 			return 1;
