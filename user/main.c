@@ -28,6 +28,7 @@ static const struct cmd cmds[] = {
 	{ "conns", cmd_conns, "list serve's flows with state, seq/ack, age" },
 	{ "flood", cmd_flood, "send SYN/ACK/RST/FIN floods with spoofed sources (lab)" },
 	{ "lab", cmd_lab, "helper programs for experiments: reflect, count, pass, drop, lossy" },
+	{ "trace", cmd_trace, "draw the connections through an interface as a live ladder" },
 	{ "check", cmd_check, "report what guard and serve need from this system, attach nothing" },
 };
 

@@ -16,6 +16,7 @@ int cmd_conns(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_ports(int argc, char **argv);
 int cmd_src(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /*
  * A request line to the guard on ifname over its control socket (cmd/ports.c):
