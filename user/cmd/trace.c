@@ -11,6 +11,7 @@
 #include "cmd/cmds.h"
 #include "cmd/optab.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/opts.h"
 #include "core/stage.h"
 #include "core/stat_names.h"
@@ -161,6 +162,11 @@ int cmd_trace(int argc, char **argv)
 		ladder_free(l);
 		return 1;
 	}
+	pr_info("trace on %s%s%s; Ctrl-C to stop\n", a.ifname,
+		a.cfg.reasons == guard_stat_names ? " (guard)" :
+		a.cfg.reasons == serve_stat_names ? " (serve)" :
+						    "",
+		a.cfg.json ? ", JSON lines" : "");
 	if (a.duration)
 		deadline = clock_mono_ns() + (__u64)(a.duration * 1e9);
 	while (!trace_stop) {
