@@ -483,6 +483,81 @@ out:
 	tl_end();
 }
 
+/* More events than the window holds, never flushed: drawn all, in order. */
+static void test_many(void)
+{
+	enum { COUNT = 10000 };
+	struct ladder_cfg cfg = {};
+	struct so_trace_ev *ev = calloc(COUNT, sizeof(*ev));
+	const char *got, *p;
+	size_t i, lines = 0;
+	bool ordered = true;
+	__u32 last = 0;
+
+	tl_begin("%d events without a flush: every one drawn, in time order", COUNT);
+	if (!ASSERT(ev, "calloc"))
+		goto out;
+	/* arriving two by two swapped */
+	for (i = 0; i < COUNT; i++)
+		ev[i] = seg((i ^ 1) * 10, IN, ACK, CISN + 1 + (i ^ 1), SISN + 1, 1, 502);
+	got = run(&cfg, ev, COUNT, NULL);
+	for (p = got; (p = strchr(p, '\n')); p++)
+		lines++;
+	ASSERT_EQ(lines, COUNT + 3, "lines (header, titles, states, one per segment)");
+	for (p = strstr(got, "ACK seq="); p; p = strstr(p + 1, "ACK seq=")) {
+		__u32 v = strtoul(p + 8, NULL, 10);
+
+		if (v < last)
+			ordered = false;
+		last = v;
+	}
+	ASSERT(ordered, "seq in order");
+	ASSERT(strstr(got, "joined while open"), "a connection joined while open:\n%.300s", got);
+out:
+	free(ev);
+	tl_end();
+}
+
+/* The server goes on sending after the client's FIN; a FIN retransmitted into TIME_WAIT. */
+static void test_half_close(void)
+{
+	static const char *const want[] = {
+		head4[0],
+		head4[1],
+		head4[2],
+		HANDSHAKE_LINES,
+		"  1     3.000 FIN_WAIT_1  -- FIN,ACK seq=6 ack=6 len=0 win=502 ------------------------> CLOSE_WAIT",
+		"  1     3.100 FIN_WAIT_2  <---------------------------- ACK seq=6 ack=7 len=0 win=509 --",
+		"  1     3.200             <----------------------- PSH,ACK seq=6 ack=7 len=10 win=509 --",
+		"  1     3.300             -- ACK seq=7 ack=16 len=0 win=502 --------------------------->",
+		"  1     4.000 TIME_WAIT   <----------------------- FIN,ACK seq=16 ack=7 len=0 win=509 -- LAST_ACK",
+		"  1     4.100             -- ACK seq=7 ack=17 len=0 win=502 ---------------------------> CLOSED",
+		"  1   204.100             <----------------------- FIN,ACK seq=16 ack=7 len=0 win=509 --",
+		"  1   204.200             -- ACK seq=7 ack=17 len=0 win=502 --------------------------->",
+	};
+	struct ladder_cfg cfg = {};
+	struct so_trace_ev ev[20];
+	unsigned int done = 0;
+	size_t n;
+
+	tl_begin("half-close: data after the client's FIN; a late FIN absorbed in TIME_WAIT");
+	n = handshake(ev);
+	ev[n++] = seg(3000, IN, FIN | ACK, CISN + 6, SISN + 6, 0, 502);
+	ev[n++] = seg(3100, OUT, ACK, SISN + 6, CISN + 7, 0, 509);
+	ev[n++] = seg(3200, OUT, PSH | ACK, SISN + 6, CISN + 7, 10, 509);
+	ev[n++] = seg(3300, IN, ACK, CISN + 7, SISN + 16, 0, 502);
+	ev[n++] = seg(4000, OUT, FIN | ACK, SISN + 16, CISN + 7, 0, 509);
+	ev[n++] = seg(4100, IN, ACK, CISN + 7, SISN + 17, 0, 502);
+	/* the FIN once more (as if the last ACK were lost), answered from TIME_WAIT */
+	ev[n++] = seg(204100, OUT, FIN | ACK, SISN + 16, CISN + 7, 0, 509);
+	ev[n++] = seg(204200, IN, ACK, CISN + 7, SISN + 17, 0, 502);
+	if (!LINES(run(&cfg, ev, n, &done), want))
+		goto out;
+	ASSERT_EQ(done, 1, "connections ended");
+out:
+	tl_end();
+}
+
 /* ---- a small JSON parser: does each line parse, and what is a key's value ---- */
 
 static const char *js_ws(const char *p)
@@ -624,6 +699,8 @@ int main(void)
 	test_reorder();
 	test_interleaved();
 	test_json();
+	test_many();
+	test_half_close();
 	free(out_buf);
 	return tl_summary();
 }

@@ -74,7 +74,8 @@ struct conn {
 struct ladder {
 	struct ladder_cfg cfg;
 	FILE *out;
-	struct pend *pend;
+	struct pend *pbuf; /* PEND_MAX slots */
+	struct pend *pend; /* the waiting events, in ts order: a window sliding along pbuf */
 	size_t npend;
 	struct conn conns[CONN_MAX];
 	struct pend seen[SEEN_MAX];
@@ -126,8 +127,9 @@ struct ladder *ladder_new(const struct ladder_cfg *cfg, FILE *out)
 
 	if (!l)
 		return NULL;
-	l->pend = calloc(PEND_MAX, sizeof(*l->pend));
-	if (!l->pend) {
+	l->pbuf = calloc(PEND_MAX, sizeof(*l->pbuf));
+	l->pend = l->pbuf;
+	if (!l->pbuf) {
 		free(l);
 		return NULL;
 	}
@@ -143,7 +145,7 @@ void ladder_free(struct ladder *l)
 {
 	if (!l)
 		return;
-	free(l->pend);
+	free(l->pbuf);
 	free(l);
 }
 
@@ -499,9 +501,10 @@ static void side_recv(struct side *b, const struct so_trace_ev *e, bool reject_s
 
 /* ---- the reorder window ---- */
 
-static void pend_remove(struct ladder *l, size_t i)
+/* The oldest event leaves: the window moves on, nothing is copied. */
+static void pend_pop(struct ladder *l)
 {
-	memmove(&l->pend[i], &l->pend[i + 1], (l->npend - i - 1) * sizeof(l->pend[0]));
+	l->pend++;
 	l->npend--;
 }
 
@@ -819,7 +822,7 @@ static void emit_one(struct ladder *l)
 {
 	struct pend p = l->pend[0];
 
-	pend_remove(l, 0);
+	pend_pop(l);
 	if (p.used)
 		return;
 	if (p.ev.kind == SO_TRACE_STATE) {
@@ -867,6 +870,10 @@ void ladder_add(struct ladder *l, const struct so_trace_ev *ev)
 		return;
 	if (l->npend == PEND_MAX)
 		emit_one(l);
+	if (l->pend + l->npend == l->pbuf + PEND_MAX) {
+		memmove(l->pbuf, l->pend, l->npend * sizeof(l->pend[0]));
+		l->pend = l->pbuf;
+	}
 	/* in ts order; equal times keep the order they came in */
 	i = l->npend;
 	while (i > 0 && l->pend[i - 1].ev.ts_ns > ev->ts_ns)
