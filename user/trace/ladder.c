@@ -315,7 +315,7 @@ static void draw(const struct ladder *l, const struct conn *c, const char *ms, c
 /* A line under the arrow's text: its options, what the reporters did. */
 static void draw_more(const struct ladder *l, const struct conn *c, const char *text)
 {
-	char mid[320];
+	char mid[400];
 
 	snprintf(mid, sizeof(mid), "   %s", text);
 	draw(l, c, "", "", mid, "");
@@ -756,7 +756,7 @@ static void emit_seg(struct ladder *l, struct pend *p)
 	snprintf(sst, sizeof(sst), "%s", c->s.state != s_old ? tcp_state_name(c->s.state) : "");
 	draw(l, c, ms, cst, mid, sst);
 	if (opts[0] && notes[0] && strlen(opts) + strlen(notes) + 4 <= ARROW_W - 3) {
-		char both[256];
+		char both[320];
 
 		snprintf(both, sizeof(both), "%s  (%s)", opts, notes);
 		draw_more(l, c, both);
