@@ -413,6 +413,30 @@ out:
 	tl_end();
 }
 
+/* serve's XDP consumes the handshake's last ACK (counted as a drop): the server has it. */
+static void test_serve_drop(void)
+{
+	struct ladder_cfg cfg = { .reasons = serve_stat_names,
+				  .n_reasons = SS__COUNT,
+				  .xdp_endpoint = true };
+	struct so_trace_ev ev[3];
+	const char *got;
+
+	tl_begin("serve: an ACK its XDP takes and counts as dropped moves the server on");
+	ev[0] = seg(0, IN, SYN, CISN, 0, 0, 64240);
+	ev[1] = seg(100, OUT, SYN | ACK, SISN, CISN + 1, 0, 65160);
+	ev[2] = seg(200, IN, ACK, CISN + 1, SISN + 1, 0, 502);
+	ev[2].src = SO_TRACE_SRC_XDP;
+	ev[2].act = SO_TRACE_ACT_DROP;
+	ev[2].reason = 1;
+	got = run(&cfg, ev, 3, NULL);
+	ASSERT(strstr(got,
+		      "-- ACK seq=1 ack=1 len=0 win=502 ----------------------------> ESTABLISHED\n"),
+	       "the server ESTABLISHED on the ACK:\n%s", got);
+	ASSERT(strstr(got, serve_stat_names[1]), "the counter's name:\n%s", got);
+	tl_end();
+}
+
 /* Arrival order is not time order: events within the window are drawn in ts order. */
 static void test_reorder(void)
 {
@@ -696,6 +720,7 @@ int main(void)
 	test_ipv6_absolute();
 	test_guard_notes_and_dupes();
 	test_drop_reason();
+	test_serve_drop();
 	test_reorder();
 	test_interleaved();
 	test_json();

@@ -126,6 +126,7 @@ static void pick_reasons(struct trace_args *a)
 	if (!xdp_find_named(a->ifindex, SERVE_XDP_PROG_NAME, &p)) {
 		a->cfg.reasons = serve_stat_names;
 		a->cfg.n_reasons = SS__COUNT;
+		a->cfg.xdp_endpoint = true;
 	} else if (!xdp_find_named(a->ifindex, GUARD_XDP_PROG_NAME, &p)) {
 		a->cfg.reasons = guard_stat_names;
 		a->cfg.n_reasons = GS__COUNT;

@@ -634,7 +634,7 @@ static void emit_seg(struct ladder *l, struct pend *p)
 		rst_note = rst_check(b, a, e);
 		if (!rst_note) {
 			a->state = TCPS_CLOSED;
-			if (!dropped(p))
+			if (!dropped(p) || l->cfg.xdp_endpoint)
 				b->state = b->state == TCPS_SYN_RCVD && b->passive ? TCPS_LISTEN :
 										     TCPS_CLOSED;
 		}
@@ -647,7 +647,7 @@ static void emit_seg(struct ladder *l, struct pend *p)
 		if ((e->tcp_flags & (F_SYN | F_ACK)) == (F_SYN | F_ACK) &&
 		    b->state == TCPS_SYN_SENT)
 			reject = synack_refused(l, e);
-		if (!dropped(p))
+		if (!dropped(p) || l->cfg.xdp_endpoint)
 			side_recv(b, e, reject);
 		/* a's own FIN had crossed b's: b's FIN reaches a now, drawn on a line of its own */
 		if (a->defer_fin && (e->tcp_flags & F_FIN)) {

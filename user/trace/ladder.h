@@ -27,6 +27,11 @@ struct ladder_cfg {
 	bool json; /* JSON lines instead of the drawing */
 	__u64 window_ns; /* the reorder window; 0: LADDER_WINDOW_NS */
 	__s64 realtime_off_ns; /* CLOCK_REALTIME - CLOCK_MONOTONIC: the JSON "ts" of an event */
+	/*
+	 * serve: its XDP program is the server's TCP, so a segment it drops (a
+	 * handshake's last ACK it consumed) has reached the server; guard's drops never do.
+	 */
+	bool xdp_endpoint;
 	/* The names of the XDP and TC reporters' drop reasons (guard's or serve's counters). */
 	const char *const *reasons;
 	unsigned int n_reasons;
