@@ -84,7 +84,14 @@ _shakeoff() {
 		operands+=("$w")
 	done
 	case ${#operands[@]} in
-	0) COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")) ;;
+	0)
+		# an operand named DIR (lab report DIR) is a directory, else an interface
+		if grep -qE " DIR( |$)" <<<"$usage"; then
+			COMPREPLY=($(compgen -d -- "$cur"))
+		else
+			COMPREPLY=($(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur"))
+		fi
+		;;
 	1)
 		# the words after IFACE in the usage lines (lab attach IFACE reflect|count|...,
 		# ports IFACE list / IFACE add|del PORTS)

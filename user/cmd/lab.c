@@ -35,6 +35,7 @@
 #include "core/stat_names.h"
 #include "core/tcinfo.h"
 #include "core/jsonl.h"
+#include "lab/report.h"
 
 static const char *const lab_prog_names[LAB__COUNT] = {
 #define LAB_PROG_NAME(id, name) [LAB_##id] = name,
@@ -69,6 +70,7 @@ static void usage(FILE *f)
 	fprintf(f, "Usage: shakeoff lab attach IFACE reflect|count|pass|drop|lossy [OPTIONS]\n"
 		   "       shakeoff lab read IFACE [--json]\n"
 		   "       shakeoff lab detach IFACE\n"
+		   "       shakeoff lab report DIR [--json] [--no-plots]\n"
 		   "\n"
 		   "Helper programs for tests and benchmarks. They stay attached after the\n"
 		   "command exits (netlink XDP, not a bpf_link; lossy: TC filters under a clsact\n"
@@ -647,5 +649,8 @@ int cmd_lab(int argc, char **argv)
 		return lab_read(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "detach"))
 		return lab_detach(argc - 1, argv + 1);
-	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach)", argv[1]);
+	if (!strcmp(argv[1], "report"))
+		return cmd_lab_report(argc - 1, argv + 1);
+	return usage_error("lab", "unknown subcommand '%s' (attach, read, detach, report)",
+			   argv[1]);
 }
