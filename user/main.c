@@ -31,6 +31,7 @@ static const struct cmd cmds[] = {
 	  "legitimate TCP connections at a steady rate, with their figures (lab)" },
 	{ "lab", cmd_lab,
 	  "experiments (run, report, scenario, fleet); reflect, count, pass, drop, lossy" },
+	{ "trace", cmd_trace, "draw the connections through an interface as a live ladder" },
 	{ "check", cmd_check, "report what guard and serve need from this system, attach nothing" },
 };
 

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 TOPO=docs
 README=$ROOT/README.md
-COMMANDS="guard ports src stats status detach serve conns flood probe lab check"
+COMMANDS="guard ports src stats status detach serve conns flood probe lab trace check"
 trap 'rm -rf "$WORK"' EXIT
 
 # The README's synopsis of a command: from "shakeoff CMD" to the next "shakeoff" line.

@@ -20,6 +20,7 @@ int cmd_src(int argc, char **argv);
 /* `lab run` (user/lab/run.c) and `lab fleet` (user/lab/fleet.c), argv[0] = "run" / "fleet" */
 int cmd_lab_run(int argc, char **argv);
 int cmd_lab_fleet(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 /*
  * A request line to the guard on ifname over its control socket (cmd/ports.c):
