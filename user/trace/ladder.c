@@ -552,12 +552,18 @@ static bool synack_refused(struct ladder *l, const struct so_trace_ev *e)
 /*
  * The kernel ends a full socket that goes to TIME_WAIT with a change to
  * CLOSE (tcp_time_wait() hands on to a timewait socket, then tcp_done()):
- * beside the segment that did it, that is TIME_WAIT.
+ * beside the segment that did it, that is TIME_WAIT. An orphan (the app
+ * close()d) whose FIN is acked goes the same way at once, to a timewait
+ * socket still in FIN_WAIT_2 (tcp_rcv_state_process()): the peer's FIN is
+ * still to come, and that one leads to TIME_WAIT.
  */
 static __u8 kernel_state(__u8 old, __u8 state, const struct so_trace_ev *seg)
 {
-	if (state == TCPS_CLOSED && seg && !(seg->tcp_flags & F_RST) &&
-	    (old == TCPS_FIN_WAIT_1 || old == TCPS_FIN_WAIT_2 || old == TCPS_CLOSING))
+	if (state != TCPS_CLOSED || !seg || (seg->tcp_flags & F_RST))
+		return state;
+	if (old == TCPS_FIN_WAIT_2 && !(seg->tcp_flags & F_FIN))
+		return TCPS_FIN_WAIT_2;
+	if (old == TCPS_FIN_WAIT_1 || old == TCPS_FIN_WAIT_2 || old == TCPS_CLOSING)
 		return TCPS_TIME_WAIT;
 	return state;
 }
@@ -605,8 +611,12 @@ static void emit_seg(struct ladder *l, struct pend *p)
 	size_t i, tl;
 	int dashes;
 
-	if (!c || (c->done && syn))
+	if (!c || (c->done && syn)) {
+		/* a new SYN on an ended connection's 4-tuple: the old one is history, found no more */
+		if (c)
+			c->live = false;
 		c = conn_start(l, e, syn);
+	}
 	c->last_ns = e->ts_ns;
 	a = in ? &c->c : &c->s;
 	b = in ? &c->s : &c->c;
