@@ -258,9 +258,9 @@ static void test_server_close_orphan(void)
 	ev[n++] = state(2990, TCPS_ESTABLISHED, TCPS_FIN_WAIT_1);
 	ev[n++] = seg(3000, OUT, FIN | ACK, SISN + 6, CISN + 6, 0, 509);
 	ev[n++] = seg(3100, IN, ACK, CISN + 6, SISN + 7, 0, 502);
-	/* both beside the ACK: the full socket's last word is CLOSE */
+	/* both beside the ACK: the full socket's last word, which the collector calls TIME_WAIT */
 	ev[n++] = state(3110, TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2);
-	ev[n++] = state(3111, TCPS_FIN_WAIT_2, TCPS_CLOSED);
+	ev[n++] = state(3111, TCPS_FIN_WAIT_2, TCPS_TIME_WAIT);
 	/* the timewait socket takes the FIN: no STATE event */
 	ev[n++] = seg(4000, IN, FIN | ACK, CISN + 6, SISN + 7, 0, 502);
 	ev[n++] = seg(4100, OUT, ACK, SISN + 7, CISN + 7, 0, 509);

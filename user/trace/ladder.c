@@ -554,12 +554,13 @@ static bool synack_refused(struct ladder *l, const struct so_trace_ev *e)
  * CLOSE (tcp_time_wait() hands on to a timewait socket, then tcp_done()):
  * beside the segment that did it, that is TIME_WAIT. An orphan (the app
  * close()d) whose FIN is acked goes the same way at once, to a timewait
- * socket still in FIN_WAIT_2 (tcp_rcv_state_process()): the peer's FIN is
- * still to come, and that one leads to TIME_WAIT.
+ * socket still in FIN_WAIT_2 (tcp_rcv_state_process()); the collector's
+ * TIME_WAIT (it reads the app's shutdown as the peer's FIN) is that too:
+ * beside a segment without FIN it is FIN_WAIT_2, the peer's FIN to come.
  */
 static __u8 kernel_state(__u8 old, __u8 state, const struct so_trace_ev *seg)
 {
-	if (state != TCPS_CLOSED || !seg || (seg->tcp_flags & F_RST))
+	if ((state != TCPS_CLOSED && state != TCPS_TIME_WAIT) || !seg || (seg->tcp_flags & F_RST))
 		return state;
 	if (old == TCPS_FIN_WAIT_2 && !(seg->tcp_flags & F_FIN))
 		return TCPS_FIN_WAIT_2;
