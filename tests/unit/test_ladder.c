@@ -460,6 +460,31 @@ out:
 	tl_end();
 }
 
+/* guard: the client's RST to a cookie's SYN-ACK is dropped (no state); its next SYN is conn 2. */
+static void test_reset_then_syn(void)
+{
+	struct ladder_cfg cfg = {};
+	struct so_trace_ev ev[5];
+	const char *got;
+
+	tl_begin("a client that reset and sends a new SYN opens conn 2, numbered from its new ISN");
+	ev[0] = seg(0, IN, SYN, CISN, 0, 0, 64240);
+	ev[1] = seg(100, OUT, SYN | ACK, SISN, CISN + 1, 0, 65160);
+	ev[2] = seg(200, IN, RST, CISN + 1, 0, 0, 502);
+	ev[2].src = SO_TRACE_SRC_XDP;
+	ev[2].act = SO_TRACE_ACT_DROP;
+	ev[3] = seg(400000, IN, SYN, CISN + 100000, 0, 0, 64240);
+	ev[4] = seg(400100, OUT, SYN | ACK, SISN + 7777, CISN + 100001, 0, 65160);
+	got = run(&cfg, ev, 5, NULL);
+	if (!ASSERT(strstr(got, "\nconn 2: "), "no conn 2:\n%s", got))
+		goto out;
+	ASSERT(strstr(got,
+		      "  2     0.100 ESTABLISHED <---------------------- SYN,ACK seq=0 ack=1 "),
+	       "conn 2's SYN-ACK, relative to its own ISNs:\n%s", got);
+out:
+	tl_end();
+}
+
 /* serve's XDP consumes the handshake's last ACK (counted as a drop): the server has it. */
 static void test_serve_drop(void)
 {
@@ -604,6 +629,7 @@ static void test_half_close(void)
 		"  1     4.000 TIME_WAIT   <----------------------- FIN,ACK seq=16 ack=7 len=0 win=509 -- LAST_ACK",
 		"  1     4.100             -- ACK seq=7 ack=17 len=0 win=502 ---------------------------> CLOSED",
 		"  1   204.100             <----------------------- FIN,ACK seq=16 ack=7 len=0 win=509 --",
+		"  1                          (retransmission)",
 		"  1   204.200             -- ACK seq=7 ack=17 len=0 win=502 --------------------------->",
 	};
 	struct ladder_cfg cfg = {};
@@ -768,6 +794,7 @@ int main(void)
 	test_ipv6_absolute();
 	test_guard_notes_and_dupes();
 	test_drop_reason();
+	test_reset_then_syn();
 	test_serve_drop();
 	test_reorder();
 	test_interleaved();

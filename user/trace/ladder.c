@@ -606,14 +606,18 @@ static void emit_seg(struct ladder *l, struct pend *p)
 	struct side *cross = NULL;
 	__u8 c_old, s_old;
 	const char *rst_note = NULL;
-	bool reject = false;
+	bool reject = false, rtx;
 	char flags[40], text[160], opts[128], notes[160], ms[24], mid[256], cst[16], sst[16];
 	__u32 seq, ack;
 	size_t i, tl;
 	int dashes;
 
-	if (!c || (c->done && syn)) {
-		/* a new SYN on an ended connection's 4-tuple: the old one is history, found no more */
+	/*
+	 * A new SYN on an ended connection's 4-tuple, or from a client that reset
+	 * it (the server may not have taken the RST: guard drops it, no state):
+	 * the old one is history, found no more.
+	 */
+	if (!c || ((c->done || (in && c->c.state == TCPS_CLOSED)) && syn)) {
 		if (c)
 			c->live = false;
 		c = conn_start(l, e, syn);
@@ -639,6 +643,12 @@ static void emit_seg(struct ladder *l, struct pend *p)
 	}
 	seq = l->cfg.absolute ? e->seq : e->seq - a->isn;
 	ack = l->cfg.absolute ? e->ack : e->ack - b->isn;
+
+	/* what takes sequence space and does not move the sender's next: sent before */
+	rtx = a->have_nxt && !(e->tcp_flags & F_RST) &&
+	      (e->len || (e->tcp_flags & (F_SYN | F_FIN))) &&
+	      !seq_gt(e->seq + e->len + !!(e->tcp_flags & F_SYN) + !!(e->tcp_flags & F_FIN),
+		      a->nxt);
 
 	/* the sender first (what it did), then the receiver (what it makes of it) */
 	if (e->tcp_flags & F_RST) {
@@ -695,6 +705,11 @@ static void emit_seg(struct ladder *l, struct pend *p)
 		size_t n = strlen(notes);
 
 		snprintf(notes + n, sizeof(notes) - n, "%s%s", n ? ", " : "", rst_note);
+	}
+	if (rtx) {
+		size_t n = strlen(notes);
+
+		snprintf(notes + n, sizeof(notes) - n, "%sretransmission", n ? ", " : "");
 	}
 
 	if (l->cfg.json) {
