@@ -8,10 +8,9 @@ textbook tells it.
     textbook.py list
         name, app (echo | closefirst) and a one-line description, tab separated
     textbook.py play NAME --dst-mac MAC --port N [--server kernel|serve|guard]
-                          [--iface cli0] [--cli4 IP] [--srv4 IP] [--json] [--ladder]
+                          [--iface cli0] [--cli4 IP] [--srv4 IP] [--json]
         Play NAME (from the client namespace), then print the notes and the
-        checks (text, or one JSON line with --json). --ladder first prints the
-        client's own view of the segments (for when no trace is drawn).
+        checks (text, or one JSON line with --json); shakeoff trace draws the ladder.
         Exit 0: every check held; 1: one did not; 2: unknown NAME.
 
 Most cases are conformance scenarios (scenarios.py) played as they are; the
@@ -353,30 +352,8 @@ CASES = [
 
 # ---- output ---------------------------------------------------------------------
 
-FLAG_NAMES = {"S": "SYN", "F": "FIN", "R": "RST", "P": "PSH", "A": "ACK", "U": "URG"}
-
-
-def flag_names(fl):
-    return ",".join(FLAG_NAMES[c] for c in "SFRPAU" if c in fl)
-
-
-def client_view(f):
-    """The segments as the client saw them: c>s from tx, s>c from rx, relative numbers."""
-    segs = [("c>s", t["t"], t["flags"], t["seq"], t["ack"], t["len"], t["win"]) for t in f.tx]
-    segs += [("s>c", r["t"], r["flags"], r["seq"], r["ack"] if "A" in r["flags"] else None,
-              len(r["data"]) // 2, r["win"]) for r in f.rx]
-    out = []
-    for d, t, fl, seq, ack, n, win in sorted(segs, key=lambda s: s[1]):
-        own, peer = (f.isn, f.srv_isn) if d == "c>s" else (f.srv_isn, f.isn)
-        out.append({"t": t, "dir": d, "flags": flag_names(fl),
-                    "seq": sdiff(seq, own) if own is not None else seq,
-                    "ack": (sdiff(ack, peer) if peer is not None else ack) if ack is not None else 0,
-                    "len": n, "win": win})
-    return out
-
-
-def json_ts(t=None):
-    return round(time.time() if t is None else t, 3)
+def json_ts():
+    return round(time.time(), 3)
 
 
 def cmd_list(a):
@@ -410,23 +387,11 @@ def cmd_play(a):
         checks.append((f"the script ran to its end ({f.error})", False))
     ok = all(c[1] for c in checks)
     if a.json:
-        if a.ladder:
-            for s in client_view(f):
-                print(json.dumps({"ts": json_ts(s.pop("t")), "event": "segment",
-                                  "source": "client", **s}, separators=(",", ":")))
         print(json.dumps({"ts": json_ts(), "event": "notes", "scenario": case.name,
                           "server": a.server, "ok": ok, "notes": case.notes,
                           "checks": [{"what": w, "ok": bool(v)} for w, v in checks]},
                          separators=(",", ":")))
     else:
-        if a.ladder:
-            print("the client's view (no shakeoff trace):")
-            t0 = f.tx[0]["t"] if f.tx else 0
-            for s in client_view(f):
-                arrow = "  ---->" if s["dir"] == "c>s" else "<----  "
-                print(f"  {s['t'] - t0:7.3f}  {arrow}  {s['flags']:<12} seq={s['seq']} "
-                      f"ack={s['ack']} len={s['len']} win={s['win']}")
-            print()
         print(f"{case.name}: {case.desc}")
         print("What to notice:")
         for n in case.notes:
@@ -450,7 +415,6 @@ def main():
     p.add_argument("--cli4", default="10.99.0.11")
     p.add_argument("--srv4", default="10.99.0.2")
     p.add_argument("--json", action="store_true")
-    p.add_argument("--ladder", action="store_true")
     a = ap.parse_args()
     return {"list": cmd_list, "play": cmd_play}[a.cmd](a)
 
