@@ -70,23 +70,31 @@ key_jq() {
 	three-way-handshake) echo 'any(.[]; cs("SYN")) and any(.[]; sc("SYN,ACK") and .ack == 1) and
 		after(sc("SYN,ACK"); .dir == "c>s" and .flags == "ACK")' ;;
 	lost-synack) if [ "$2" = guard ]; then echo '[.[] | select(sc("SYN,ACK"))] | length == 1'
-		else echo '[.[] | select(sc("SYN,ACK"))] | length >= 2'; fi ;;
+		else echo '([.[] | select(sc("SYN,ACK"))] | length >= 2) and
+			any(.[]; sc("SYN,ACK") and (.note // "" | test("retransmission")))'; fi ;;
 	old-duplicate-syn) echo 'after(sc("SYN,ACK"); cs("RST")) and
-		after(cs("RST"); sc("SYN,ACK")) and any(.[]; .dir == "s>c" and .len > 0)' ;;
+		after(cs("RST"); sc("SYN,ACK")) and any(.[]; .dir == "s>c" and .len > 0) and
+		([.[].conn] | unique | length == 2) and
+		all(.[]; (.flags | test("SYN") | not) or .seq == 0)' ;;
 	data-cumulative-ack) echo 'any(.[]; .dir == "s>c" and .ack == 21) and
 		any(.[]; .dir == "s>c" and .ack == 51) and
 		([.[] | select(.dir == "c>s" and .flags == "ACK" and .ack == 51)] | length == 1)' ;;
 	client-close) echo 'after(cs("FIN"); sc("FIN"))' ;;
-	server-close) echo 'idx(sc("FIN")) < idx(cs("FIN"))' ;;
-	simultaneous-close) echo 'any(.[]; sc("FIN")) and any(.[]; cs("FIN"))' ;;
+	server-close) echo 'idx(sc("FIN")) < idx(cs("FIN")) and
+		any(.[]; .dir == "c>s" and .flags == "ACK" and .server_state == "FIN_WAIT_2")' ;;
+	simultaneous-close) echo 'any(.[]; sc("FIN")) and any(.[]; cs("FIN")) and
+		any(.[]; cs("FIN") and .client_state == "FIN_WAIT_1" and .server_state == "CLOSING")' ;;
 	half-close) echo 'after(cs("FIN"); .dir == "s>c" and .len > 0) and any(.[]; sc("FIN"))' ;;
 	time-wait-late-fin) echo '([.[] | select(cs("FIN"))] | length >= 2) and
 		(. as $a | ([to_entries[] | select(.value | cs("FIN")) | .key] | last) as $i |
-		any($a[$i + 1:][]; .dir == "s>c" and .flags == "ACK"))' ;;
+		any($a[$i + 1:][]; .dir == "s>c" and .flags == "ACK")) and
+		any(.[]; cs("FIN") and (.note // "" | test("retransmission")))' ;;
 	rst-exact) echo 'after(cs("RST"); sc("RST"))' ;;
 	rst-in-window) echo 'after(cs("RST"); .dir == "s>c" and .flags == "ACK") and
+		any(.[]; cs("RST") and (.note // "" | test("challenge ACK"))) and
 		after(cs("RST"); .dir == "s>c" and .len > 0)' ;;
 	rst-outside-window) echo '([.[] | select(cs("RST"))] | length == 2) and
+		all(.[]; (cs("RST") | not) or (.note // "" | test("outside the window"))) and
 		after(cs("RST"); .dir == "s>c" and .len > 0)' ;;
 	*) echo false ;;
 	esac
