@@ -321,7 +321,10 @@ CASES = [
          "the client sends 1400 bytes and FIN; the server goes on sending, then closes",
          ["FIN says 'no more data from me' (shutdown(SHUT_WR)), not 'stop sending'",
           "the server, in CLOSE_WAIT, keeps sending: 500 bytes per client window here",
-          "the server's FIN comes after its last byte; the client acked FIN = 1401 + 1 = 1402"],
+          "Linux enters LAST_ACK as soon as the app close()s; its FIN waits behind the unsent "
+          "bytes, so the ladder shows LAST_ACK while data still flows",
+          "the server's FIN comes after its last byte; it acks the client's FIN with "
+          "1 + 1400 + 1 = 1402"],
          chk_half_close),
     Case("time-wait-late-fin", conf_fn("fin-retransmitted-time-wait"), "closefirst",
          "the client's FIN comes again while the server is in TIME_WAIT",
