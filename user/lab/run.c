@@ -270,6 +270,35 @@ struct counters {
 	unsigned long long softirq, total, proc, att_rx, srv_tx;
 };
 
+/*
+ * SYN-ACKs the server sent: the `lab count` program on the bridge's port to
+ * the server counts what it receives by kind (`shakeoff lab read`), so the
+ * prober's own segments are not taken for SYN-ACKs.
+ */
+static unsigned long long synacks_read(struct lab_run *r)
+{
+	const char *argv[] = { r->self, "lab", "read", TOPO_RTR_SRV_IF, "--json", NULL };
+	char path[PATH_MAX + 32], line[4096];
+	unsigned long long n = 0;
+	double v;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/logs/synacks.json", r->out);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return 0;
+	topo_run(&r->topo, NS_RTR, fd, argv);
+	len = pread(fd, line, sizeof(line) - 1, 0);
+	close(fd);
+	if (len > 0) {
+		line[len] = '\0';
+		if (json_number(line, "synack", &v) && v > 0)
+			n = (unsigned long long)v;
+	}
+	return n;
+}
+
 static void counters_read(struct lab_run *r, struct counters *c)
 {
 	unsigned long long tx;
@@ -280,9 +309,9 @@ static void counters_read(struct lab_run *r, struct counters *c)
 	/* the bridge's ports: frames from the attacker, frames from the server */
 	if (!topo_enter(&r->topo, NS_RTR)) {
 		netdev_packets(TOPO_RTR_ATT_IF, &c->att_rx, &tx);
-		netdev_packets(TOPO_RTR_SRV_IF, &c->srv_tx, &tx);
 		topo_leave(&r->topo);
 	}
+	c->srv_tx = synacks_read(r);
 }
 
 static void sample_take(struct step_ctx *s, struct sample_row *row)

@@ -183,8 +183,8 @@ int topo_up(struct lab_topo *t, const char *shakeoff, int cpus)
 		    sh("ip netns exec %s sysctl -qw net.ipv4.tcp_congestion_control=reno "
 		       "net.ipv4.tcp_ecn=0",
 		       n) ||
-		    sh("ip netns exec %s %s lab attach r-%s pass >/dev/null 2>&1", r, shakeoff,
-		       ns_suffix[i]))
+		    sh("ip netns exec %s %s lab attach r-%s %s >/dev/null 2>&1", r, shakeoff,
+		       ns_suffix[i], i == NS_SRV ? "count" : "pass"))
 			return -1;
 	}
 	/* replies to spoofed sources go to the attacker, leave the server and are counted */

@@ -3,7 +3,9 @@
  * The namespaces of one `lab run`: a bridge in PREFIX-rtr joins PREFIX-srv
  * (srv0), PREFIX-cli (cli0, the prober) and PREFIX-att (att0, the flood).
  * Each bridge port runs a pass-through XDP program, since a veth drops the
- * XDP_TX frames of flood, guard and serve unless its peer runs XDP. The
+ * XDP_TX frames of flood, guard and serve unless its peer runs XDP; the one
+ * to the server is `lab count`, whose synack counter is the SYN-ACKs the
+ * server sent (the `pass` of the others only counts frames). The
  * server's default route points at the attacker, so replies to spoofed
  * sources leave the server and are counted, then dropped there.
  */
