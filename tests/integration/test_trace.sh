@@ -165,19 +165,15 @@ case_guard() {
 }
 
 case_serve() {
-	local f lines
+	local f lines addr log
 	"$SHAKEOFF" serve --help >/dev/null 2>&1 || fail "no serve" || return
 	ip netns exec "$TOPO-srv" "$SHAKEOFF" serve srv0 --port $PORT --app echo --interval 0 \
 		>"$WORK/serve.log" 2>&1 &
 	wait_grep "$WORK/serve.log" 'Ctrl-C to detach' 50 ||
 		fail "serve did not start: $(cat "$WORK/serve.log")" || return
 	trace_start "$WORK/s.log" --count 2 || return
-	if grep -q 'has no trace producers' "$WORK/s.log.err"; then
-		kill -TERM $TRACE_PID
-		wait $TRACE_PID
-		echo "the collector has no serve producers yet ($(grep -m1 'has no trace producers' "$WORK/s.log.err"))"
-		return 77
-	fi
+	! grep -q 'has no trace producers' "$WORK/s.log.err" ||
+		fail "$(grep -m1 'has no trace producers' "$WORK/s.log.err")" || return
 	client $SRV_IP4 $SRV_IP6 || return
 	trace_wait || return
 	sed 's/^/      | /' "$WORK/s.log"
@@ -193,6 +189,27 @@ case_serve() {
 			' FIN_WAIT_1 +-- FIN,ACK seq=101 ack=101 len=0 .*-> CLOSE_WAIT$' \
 			'<-+ FIN,ACK seq=101 ack=102 len=0 .* LAST_ACK$' \
 			' -- ACK seq=102 ack=102 len=0 .*-> CLOSED$' || return
+		# the controller's own transmits (AF_XDP bypasses XDP and TC): the echo and its FIN
+		want_seq "$lines" "IPv$f serve's controller: the echo and its FIN, sent over AF_XDP" \
+			'<-+ (PSH,)?ACK seq=1 ack=101 len=100 ' '\(sent by serve \(AF_XDP\)\)' \
+			'<-+ FIN,ACK seq=101 ack=102 len=0 ' '\(sent by serve \(AF_XDP\)\)' || return
+	done
+	# the engine's own word on its states, beside the segments
+	for f in 4 6; do
+		addr=$SRV_IP4
+		[ $f = 6 ] && addr=$SRV_IP6
+		log=$WORK/sj$f.log
+		trace_start "$log" --json --count 1 || return
+		client $addr || return
+		trace_wait || return
+		want_eq "IPv$f serve: server states" "$(json_states "$log" server_state)" \
+			"SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED" || return
+		want_eq "IPv$f serve: the controller's state changes" \
+			"$(jq -r 'select(.event == "state" and .src == "ctl") | .old + ">" + .new' "$log" | paste -sd' ')" \
+			"ESTABLISHED>CLOSE_WAIT CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED" || return
+		want_eq "IPv$f serve: the controller's segments (echo, FIN)" \
+			"$(jq -r 'select(.event == "segment" and .dir == "s>c" and .len + (if (.flags | test("FIN")) then 1 else 0 end) > 0) | .flags + ":" + (.len | tostring)' "$log" | paste -sd' ')" \
+			"PSH,ACK:100 FIN,ACK:0" || return
 	done
 }
 
@@ -218,5 +235,5 @@ run_case "kernel server: the ladder of a connection, IPv4 and IPv6" case_kernel_
 run_case "kernel server: --json --count 1, the states in order, IPv4 and IPv6" case_kernel_json
 run_case "guard: answered in XDP, handed to the listener, then the kernel's states" case_guard
 run_case "SIGINT and --duration end it with 0, a bad --count with 2" case_signal_duration
-run_case "serve: the handshake in XDP, the data through AF_XDP" case_serve
+run_case "serve: the handshake in XDP, the data, its FIN and the engine's states from the controller" case_serve
 finish

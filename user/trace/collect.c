@@ -268,6 +268,7 @@ static int producers_on(struct trace_collect *tc, int ifindex, const char *ifnam
 /* The observers: loaded with the filter, attached as links. */
 static int observers_on(struct trace_collect *tc, int ifindex, const char *ifname)
 {
+	struct epoll_event e = { .events = EPOLLIN };
 	struct trace_bpf *s;
 	int err;
 
@@ -299,14 +300,9 @@ static int observers_on(struct trace_collect *tc, int ifindex, const char *ifnam
 	if (!tc->rb)
 		return fail(errno, "cannot map the trace's ring buffer");
 	tc->ep = epoll_create1(EPOLL_CLOEXEC);
-	if (tc->ep < 0)
+	e.data.fd = ring_buffer__epoll_fd(tc->rb);
+	if (tc->ep < 0 || epoll_ctl(tc->ep, EPOLL_CTL_ADD, e.data.fd, &e))
 		return fail(errno, "epoll");
-	{
-		struct epoll_event e = { .events = EPOLLIN, .data.fd = ring_buffer__epoll_fd(tc->rb) };
-
-		if (epoll_ctl(tc->ep, EPOLL_CTL_ADD, e.data.fd, &e))
-			return fail(errno, "epoll");
-	}
 	return 0;
 }
 
