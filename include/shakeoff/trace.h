@@ -47,6 +47,13 @@ enum so_trace_act {
 	SO_TRACE_ACT_HANDOFF = 5, /* guard: a verified ACK handed to the listener */
 };
 
+/*
+ * serve's controller sends its records (SO_TRACE_SRC_CTL) as datagrams of
+ * one struct so_trace_ev to the collector's abstract unix socket of this
+ * name (printf format, the interface's name; a leading NUL, per netns).
+ */
+#define SO_TRACE_CTL_SOCK "shakeoff/trace/%s"
+
 /* opt_flags */
 #define SO_TRACE_OPT_MSS 0x01
 #define SO_TRACE_OPT_WSCALE 0x02

@@ -112,12 +112,11 @@ case_run() {
 		return
 	jq -e -s 'all(.[]; keys_unsorted[0] == "ts")' "$f.json" >/dev/null ||
 		fail "a JSON line whose first key is not ts" || return
-	# serve's engine sends over AF_XDP, past the trace's TC observer: until
-	# serve reports what its engine sends, the trace has only what XDP sent
+	# serve's engine sends over AF_XDP, past the trace's TC observer: its controller reports them
 	if [ "$SRV" = serve ] && ! jq -e -s 'any(.[]; .event == "segment" and .dir == "s>c" and
 		(.flags | test("SYN") | not))' "$f.json" >/dev/null; then
-		echo "the trace shows none of serve's AF_XDP segments (serve does not report them yet)"
-		return 77
+		fail "the trace shows none of serve's AF_XDP segments"
+		return
 	fi
 	jq -e -s "$JQ_DEFS map(select(.event == \"segment\")) | $(key_jq "$SC" "$SRV")" "$f.json" \
 		>/dev/null || fail "key segments missing; segments were:

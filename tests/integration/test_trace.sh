@@ -68,13 +68,15 @@ want_seq() {
 }
 
 # The textbook ladder of one connection: handshake, 100 bytes each way, client close.
-# ARGS after LINES: what the reporters noted on the handshake (regexes, may be empty).
+# SYN: the SYN's line and options as drawn (guard's XDP rebuilds the SYN it answered
+# from its reply: seq, timestamps and SACK-permitted, not the MSS, window or window scale).
 ladder_ok() {
-	local lines=$1 f=$2
+	local lines=$1 f=$2 syn
+	syn=(' SYN_SENT +-- SYN seq=0 len=0 win=[0-9]+ .*-> SYN_RCVD$' 'mss=[0-9]+ sack ws=[0-9]+ ts=[0-9]+/0')
+	[ -z "${3:-}" ] || syn=("$3")
 	[ -n "$lines" ] || fail "no IPv$f connection drawn" || return
 	want_seq "$lines" "IPv$f handshake, data, client close" \
-		' SYN_SENT +-- SYN seq=0 len=0 win=[0-9]+ .*-> SYN_RCVD$' \
-		'mss=[0-9]+ sack ws=[0-9]+ ts=[0-9]+/0' \
+		"${syn[@]}" \
 		' ESTABLISHED <-+ SYN,ACK seq=0 ack=1 len=0 win=[0-9]+ ' \
 		' -- ACK seq=1 ack=1 len=0 .*-> ESTABLISHED$' \
 		' -- PSH,ACK seq=1 ack=1 len=100 ' \
@@ -156,7 +158,7 @@ case_guard() {
 	sed 's/^/      | /' "$WORK/g.log"
 	for f in 4 6; do
 		lines=$(conn_lines "$WORK/g.log" $f)
-		ladder_ok "$lines" $f || return
+		ladder_ok "$lines" $f ' SYN_SENT +-- SYN seq=0 len=0 win=0 sack ts=[0-9]+/0 -+> SYN_RCVD$' || return
 		want_seq "$lines" "IPv$f guard's part: XDP answers the SYN, hands the ACK over" \
 			'-- SYN seq=0 ' '\(answered in XDP\)' \
 			'<-+ SYN,ACK seq=0 ack=1 ' '\(sent from XDP\)' \
@@ -165,19 +167,15 @@ case_guard() {
 }
 
 case_serve() {
-	local f lines
+	local f lines addr log
 	"$SHAKEOFF" serve --help >/dev/null 2>&1 || fail "no serve" || return
 	ip netns exec "$TOPO-srv" "$SHAKEOFF" serve srv0 --port $PORT --app echo --interval 0 \
 		>"$WORK/serve.log" 2>&1 &
 	wait_grep "$WORK/serve.log" 'Ctrl-C to detach' 50 ||
 		fail "serve did not start: $(cat "$WORK/serve.log")" || return
 	trace_start "$WORK/s.log" --count 2 || return
-	if grep -q 'has no trace producers' "$WORK/s.log.err"; then
-		kill -TERM $TRACE_PID
-		wait $TRACE_PID
-		echo "the collector has no serve producers yet ($(grep -m1 'has no trace producers' "$WORK/s.log.err"))"
-		return 77
-	fi
+	! grep -q 'has no trace producers' "$WORK/s.log.err" ||
+		fail "$(grep -m1 'has no trace producers' "$WORK/s.log.err")" || return
 	client $SRV_IP4 $SRV_IP6 || return
 	trace_wait || return
 	sed 's/^/      | /' "$WORK/s.log"
@@ -193,6 +191,27 @@ case_serve() {
 			' FIN_WAIT_1 +-- FIN,ACK seq=101 ack=101 len=0 .*-> CLOSE_WAIT$' \
 			'<-+ FIN,ACK seq=101 ack=102 len=0 .* LAST_ACK$' \
 			' -- ACK seq=102 ack=102 len=0 .*-> CLOSED$' || return
+		# the controller's own transmits (AF_XDP bypasses XDP and TC): the echo and its FIN
+		want_seq "$lines" "IPv$f serve's controller: the echo and its FIN, sent over AF_XDP" \
+			'<-+ (PSH,)?ACK seq=1 ack=101 len=100 ' '\(sent by serve \(AF_XDP\)\)' \
+			'<-+ FIN,ACK seq=101 ack=102 len=0 ' '\(sent by serve \(AF_XDP\)\)' || return
+	done
+	# the engine's own word on its states, beside the segments
+	for f in 4 6; do
+		addr=$SRV_IP4
+		[ $f = 6 ] && addr=$SRV_IP6
+		log=$WORK/sj$f.log
+		trace_start "$log" --json --count 1 || return
+		client $addr || return
+		trace_wait || return
+		want_eq "IPv$f serve: server states" "$(json_states "$log" server_state)" \
+			"SYN_RCVD ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED" || return
+		want_eq "IPv$f serve: the controller's state changes" \
+			"$(jq -r 'select(.event == "state" and .src == "ctl") | .old + ">" + .new' "$log" | paste -sd' ')" \
+			"ESTABLISHED>CLOSE_WAIT CLOSE_WAIT>LAST_ACK LAST_ACK>CLOSED" || return
+		want_eq "IPv$f serve: the controller's segments (echo, FIN)" \
+			"$(jq -r 'select(.event == "segment" and .dir == "s>c" and .len + (if (.flags | test("FIN")) then 1 else 0 end) > 0) | .flags + ":" + (.len | tostring)' "$log" | paste -sd' ')" \
+			"PSH,ACK:100 FIN,ACK:0" || return
 	done
 }
 
@@ -218,5 +237,5 @@ run_case "kernel server: the ladder of a connection, IPv4 and IPv6" case_kernel_
 run_case "kernel server: --json --count 1, the states in order, IPv4 and IPv6" case_kernel_json
 run_case "guard: answered in XDP, handed to the listener, then the kernel's states" case_guard
 run_case "SIGINT and --duration end it with 0, a bad --count with 2" case_signal_duration
-run_case "serve: the handshake in XDP, the data through AF_XDP" case_serve
+run_case "serve: the handshake in XDP, the data, its FIN and the engine's states from the controller" case_serve
 finish

@@ -4,7 +4,8 @@
 # trace_dump.c (one line per event): a plain kernel server (the trace's own
 # TC observers and socket tracepoint), a guarded one (guard's XDP SYN in and
 # SYN-ACK out, the TC handoff, then the kernel's states), serve (its XDP
-# answers), IPv4 and IPv6; nothing left attached after close or kill -9, and
+# answers, its controller's AF_XDP transmits and engine states), IPv4 and
+# IPv6; nothing left attached after close or kill -9, and
 # the producers' flag cleared (by the tracer, or by guard once it is killed).
 #   [VERBOSE=1] bash tests/integration/test_trace_collect.sh [CASE-NAME-FILTER]
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -145,6 +146,11 @@ case_serve() {
 		want_line "$WORK/s.log" "IPv$f XDP SYN in" "^seg xdp in tx fam=$f flags=S L=$a.*mss=[0-9]+ " || return
 		want_line "$WORK/s.log" "IPv$f XDP SYN-ACK out" "^seg xdp out tx fam=$f flags=SA L=$a" || return
 		want_line "$WORK/s.log" "IPv$f data to AF_XDP" "^seg xdp in redirect fam=$f flags=P?A L=$a.*len=100 " || return
+		# the controller's own: its AF_XDP transmits bypass XDP and TC
+		want_line "$WORK/s.log" "IPv$f controller's echo" "^seg ctl out seen fam=$f flags=P?A L=$a.*len=100 " || return
+		want_line "$WORK/s.log" "IPv$f controller's FIN" "^seg ctl out seen fam=$f flags=F.*L=$a.*len=0 " || return
+		want_line "$WORK/s.log" "IPv$f engine CLOSE_WAIT" "^state ctl fam=$f L=$a.*ESTABLISHED>CLOSE_WAIT" || return
+		want_line "$WORK/s.log" "IPv$f engine CLOSED" "^state ctl fam=$f L=$a.*LAST_ACK>CLOSED" || return
 	done
 	want_eq "kernel SYN-ACKs" "$(grep -Ec '^seg tc_out out seen fam=. flags=SA' "$WORK/s.log")" 0 || return
 	nothing_left
@@ -197,6 +203,6 @@ case_kill9() {
 suite_up cleanup jq bpftool cc
 run_case "kernel server: TC observers and socket states, IPv4 and IPv6" case_kernel always
 run_case "guard: XDP SYN in, SYN-ACK out, handoff, kernel states" case_guard
-run_case "serve: XDP SYN in, SYN-ACK out, data to AF_XDP" case_serve
+run_case "serve: XDP SYN in, SYN-ACK out, data to AF_XDP, the controller's echo, FIN and states" case_serve
 run_case "kill -9: nothing attached, the stale flag cleared" case_kill9
 finish

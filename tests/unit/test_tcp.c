@@ -42,6 +42,8 @@ struct fx {
 	size_t rxlen, take; /* take: most bytes the app accepts per call */
 	bool peer_closed, done, released;
 	int done_err;
+	uint8_t states[16]; /* what ops->state told, new states in order */
+	unsigned int nstates, state_bad; /* state_bad: a change whose old was not the last new */
 };
 
 static struct fx F;
@@ -72,6 +74,18 @@ static void fx_release(void *ctx, struct tcb *c)
 {
 	(void)c;
 	((struct fx *)ctx)->released = true;
+}
+
+static void fx_state(void *ctx, struct tcb *c, enum tcp_state old, enum tcp_state s)
+{
+	struct fx *f = ctx;
+	uint8_t last = f->nstates ? f->states[f->nstates - 1] : TCPS_ESTABLISHED;
+
+	(void)c;
+	if (old != last || old == s)
+		f->state_bad++;
+	if (f->nstates < sizeof(f->states))
+		f->states[f->nstates++] = (uint8_t)s;
 }
 
 static size_t fx_data(struct tcb *c, const uint8_t *buf, size_t len)
@@ -145,6 +159,7 @@ static void fx_init(const struct fx_opt *o)
 		cfg.snd_buf = o->snd_buf;
 	F.ops.emit = fx_emit;
 	F.ops.release = fx_release;
+	F.ops.state = fx_state;
 	F.app.data = fx_data;
 	F.app.close = fx_close;
 	F.app.done = fx_done;
@@ -610,6 +625,10 @@ static void test_active_close_timewait(void)
 	advance(TCP_MS(1));
 	ASSERT_EQ(F.c.state, TCPS_CLOSED, "CLOSED after 2MSL");
 	ASSERT(F.released, "released");
+	/* what shakeoff trace draws for serve: every change once, in order */
+	ASSERT(F.nstates == 4 && F.states[0] == TCPS_FIN_WAIT_1 && F.states[1] == TCPS_FIN_WAIT_2 &&
+		       F.states[2] == TCPS_TIME_WAIT && F.states[3] == TCPS_CLOSED && !F.state_bad,
+	       "ops->state told FIN_WAIT_1, FIN_WAIT_2, TIME_WAIT, CLOSED, each from the last");
 	tl_end();
 	fx_fini();
 }

@@ -49,9 +49,19 @@ static void on_release(void *ctx, struct tcb *t)
 	s->conns.dead = c;
 }
 
+static void on_state(void *ctx, struct tcb *t, enum tcp_state old, enum tcp_state st)
+{
+	struct serve *s = ctx;
+	struct conn *c = conn_of(t);
+
+	if (serve_trace_on(&s->trace))
+		serve_trace_state(&s->trace, &c->key, c->ipv6, old, st);
+}
+
 const struct tcp_ops conn_tcp_ops = {
 	.emit = on_emit,
 	.release = on_release,
+	.state = on_state,
 };
 
 /* ---- the table ---- */

@@ -194,6 +194,8 @@ static int frame_send(struct serve *s, __u32 queue, const struct serve_flow_key 
 		return -ENOBUFS;
 	}
 	s->tx_frames++;
+	if (serve_trace_on(&s->trace))
+		serve_trace_tx(&s->trace, k, ipv6, seq, ack, flags, wnd, opts, olen, len);
 	return 0;
 }
 

@@ -203,6 +203,7 @@ int serve_start(struct serve **sp, const struct serve_opts *o)
 		return 1;
 	}
 	s->flows_fd = bpf_map__fd(s->skel->maps.serve_flows);
+	serve_trace_init(&s->trace, &s->skel->data_trace->trace_on, o->ifname);
 	ctl_init(&s->ctl, bpf_program__fd(s->skel->progs.so_serve_ctl), o->ifname);
 	err = serve_configure(s, o);
 	if (!err && s->next.prog_fd >= 0)
@@ -460,6 +461,7 @@ void serve_stop(struct serve *s)
 		tcp_stack_fini(s->stack);
 		free(s->stack);
 	}
+	serve_trace_fini(&s->trace);
 	serve_bpf__destroy(s->skel);
 	xdp_next_close(&s->next);
 	free(s);

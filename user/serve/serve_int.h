@@ -8,7 +8,8 @@
  *   conns.c  connection blocks, the engine's callbacks, the entry <-> engine
  *            sync -> ctl, frame
  *   ctl.c    so_serve_ctl batches
- *   frame.c  frames parsed, built and sent     -> xsk
+ *   frame.c  frames parsed, built and sent     -> xsk, trace
+ *   trace.c  what it sends and its engine's states, to `shakeoff trace`
  *   xsk.c    AF_XDP ports
  * Only serve.c includes the skeleton: the others get the fds they use here.
  */
@@ -22,6 +23,7 @@
 #include "serve/conns.h"
 #include "serve/ctl.h"
 #include "serve/serve.h"
+#include "serve/trace.h"
 #include "serve/walk.h"
 #include "serve/xsk.h"
 #include "core/stage.h"
@@ -63,6 +65,7 @@ struct serve {
 	__u32 xdp_prog_id; /* so_serve_xdp's id, to notice it being detached */
 	struct xdp_next next; /* --next-prog / --next-pin */
 	struct xdp_stage stage; /* --xdp-stage (map_fd -1: none) */
+	struct serve_trace trace; /* the controller's records for `shakeoff trace` */
 };
 
 #endif /* SHAKEOFF_SERVE_INT_H */

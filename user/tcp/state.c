@@ -39,7 +39,11 @@ static void tell_done(struct tcb *c, int err)
 
 void tcp_set_state(struct tcb *c, enum tcp_state s, uint64_t now)
 {
+	enum tcp_state old = c->state;
+
 	c->state = s;
+	if (old != s && c->st->ops->state)
+		c->st->ops->state(c->st->ctx, c, old, s);
 	if (s != TCPS_TIME_WAIT && s != TCPS_CLOSED)
 		return;
 	tcp_tmr_cancel(c, &c->t_rto);

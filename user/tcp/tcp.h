@@ -99,6 +99,8 @@ struct tcp_ops {
 	void (*emit)(void *ctx, struct tcb *c, const struct tcp_seg *seg);
 	/* CLOSED: the glue may now tcp_conn_fini() and free c (not from inside this call). */
 	void (*release)(void *ctx, struct tcb *c);
+	/* Optional: c changed state (the handshake's ESTABLISHED at tcp_conn_init() not told). */
+	void (*state)(void *ctx, struct tcb *c, enum tcp_state old, enum tcp_state s);
 };
 
 struct tcp_stats {

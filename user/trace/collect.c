@@ -4,7 +4,9 @@
  * them as links (tcx on the interface, the socket tracepoint and fentries),
  * so they go with the process however it ends, and switches on the
  * producers of a guard or serve found on the interface by the attached
- * program's id. One epoll fd covers every ring buffer.
+ * program's id. One epoll fd covers every ring buffer and, for serve, the
+ * abstract unix socket its controller sends its own records to (what it
+ * transmits over AF_XDP and its engine's states: SO_TRACE_CTL_SOCK).
  */
 #include <errno.h>
 #include <net/if.h>
@@ -15,7 +17,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -24,6 +28,7 @@
 #include <shakeoff/guard_abi.h>
 #include <shakeoff/serve_abi.h>
 #include <shakeoff/tcp_state.h>
+#include <shakeoff/trace.h>
 #include "trace.skel.h"
 
 #include "core/attach.h"
@@ -42,6 +47,8 @@ struct trace_collect {
 	int tcx[2]; /* link fds: ingress, egress */
 	struct bpf_link *sock;
 	struct ring_buffer *rb;
+	int ep; /* the ring buffers' epoll fd and ctl_fd */
+	int ctl_fd; /* serve's controller's records, or -1 */
 	int flag_fd; /* guard's or serve's .data.trace, or -1 */
 	const char *producer;
 	struct trace_filter f;
@@ -144,6 +151,47 @@ static int on_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* What serve's controller sent since the last poll: one record a datagram. */
+static void ctl_drain(struct trace_collect *tc)
+{
+	struct so_trace_ev ev;
+	ssize_t n;
+	int i;
+
+	/* bounded: a busy controller never keeps the rings waiting */
+	for (i = 0; tc->ctl_fd >= 0 && i < 4096; i++) {
+		n = recv(tc->ctl_fd, &ev, sizeof(ev), MSG_DONTWAIT);
+		if (n < 0)
+			break;
+		if (n == (ssize_t)sizeof(ev) && ev.src == SO_TRACE_SRC_CTL)
+			on_event(tc, &ev, sizeof(ev));
+	}
+}
+
+/* serve's controller's socket (abstract, so per netns), in the epoll set. */
+static int ctl_open(struct trace_collect *tc, const char *ifname)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct epoll_event e = { .events = EPOLLIN };
+	int n, buf = 4 << 20;
+
+	n = snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, SO_TRACE_CTL_SOCK, ifname);
+	if (n < 0 || (size_t)n >= sizeof(a.sun_path) - 1)
+		n = (int)sizeof(a.sun_path) - 2;
+	tc->ctl_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (tc->ctl_fd < 0)
+		return fail(errno, "cannot open a socket for serve's controller");
+	/* room for bursts between polls (capped by net.core.rmem_max) */
+	setsockopt(tc->ctl_fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+	if (bind(tc->ctl_fd, (struct sockaddr *)&a,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n)))
+		return fail(errno, "cannot bind @" SO_TRACE_CTL_SOCK, ifname);
+	e.data.fd = tc->ctl_fd;
+	if (epoll_ctl(tc->ep, EPOLL_CTL_ADD, tc->ctl_fd, &e))
+		return fail(errno, "epoll");
+	return 0;
+}
+
 static __u32 netns_inode(void)
 {
 	struct stat st;
@@ -197,6 +245,13 @@ static int producers_on(struct trace_collect *tc, int ifindex, const char *ifnam
 			was, kinds[i].what, ifname);
 		return -EBUSY;
 	}
+	if (!strcmp(kinds[i].what, "serve")) {
+		err = ctl_open(tc, ifname);
+		if (err) {
+			close(rb_fd);
+			return err;
+		}
+	}
 	err = ring_buffer__add(tc->rb, rb_fd, on_event, tc);
 	close(rb_fd); /* the ring buffer keeps its own mapping */
 	if (err)
@@ -213,6 +268,7 @@ static int producers_on(struct trace_collect *tc, int ifindex, const char *ifnam
 /* The observers: loaded with the filter, attached as links. */
 static int observers_on(struct trace_collect *tc, int ifindex, const char *ifname)
 {
+	struct epoll_event e = { .events = EPOLLIN };
 	struct trace_bpf *s;
 	int err;
 
@@ -243,6 +299,10 @@ static int observers_on(struct trace_collect *tc, int ifindex, const char *ifnam
 	tc->rb = ring_buffer__new(bpf_map__fd(s->maps.trace_events), on_event, tc, NULL);
 	if (!tc->rb)
 		return fail(errno, "cannot map the trace's ring buffer");
+	tc->ep = epoll_create1(EPOLL_CLOEXEC);
+	e.data.fd = ring_buffer__epoll_fd(tc->rb);
+	if (tc->ep < 0 || epoll_ctl(tc->ep, EPOLL_CTL_ADD, e.data.fd, &e))
+		return fail(errno, "epoll");
 	return 0;
 }
 
@@ -259,7 +319,7 @@ int trace_collect_open(struct trace_collect **out, const char *ifname, const str
 	tc = calloc(1, sizeof(*tc));
 	if (!tc)
 		return fail(ENOMEM, "out of memory");
-	tc->tcx[0] = tc->tcx[1] = tc->flag_fd = -1;
+	tc->tcx[0] = tc->tcx[1] = tc->flag_fd = tc->ep = tc->ctl_fd = -1;
 	tc->producer = "";
 	tc->f = *f;
 	tc->fn = fn;
@@ -277,17 +337,22 @@ int trace_collect_open(struct trace_collect **out, const char *ifname, const str
 
 int trace_collect_fd(const struct trace_collect *tc)
 {
-	return ring_buffer__epoll_fd(tc->rb);
+	return tc->ep;
 }
 
 int trace_collect_poll(struct trace_collect *tc, int timeout_ms)
 {
 	int err;
 
+	struct epoll_event e[2];
+
 	tc->delivered = 0;
-	err = ring_buffer__poll(tc->rb, timeout_ms);
+	if (epoll_wait(tc->ep, e, 2, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	err = ring_buffer__consume(tc->rb);
 	if (err < 0 && err != -EINTR)
 		return err;
+	ctl_drain(tc);
 	return tc->delivered;
 }
 
@@ -309,6 +374,10 @@ void trace_collect_close(struct trace_collect *tc)
 			bpf_map_update_elem(tc->flag_fd, &zero, &off, BPF_ANY);
 		close(tc->flag_fd);
 	}
+	if (tc->ctl_fd >= 0)
+		close(tc->ctl_fd);
+	if (tc->ep >= 0)
+		close(tc->ep);
 	ring_buffer__free(tc->rb);
 	bpf_link__destroy(tc->sock);
 	for (i = 0; i < 2; i++)
