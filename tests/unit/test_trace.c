@@ -9,7 +9,8 @@
  * guard's XDP producer (lib/trace_prod.h): nothing while its flag is 0; with
  * it set, a SYN answered gives the SYN-ACK out and the SYN in rebuilt from
  * it and what guard kept of the SYN (act TX; its MSS, window scale, window
- * and options, IPv4 and IPv6, with and without timestamps), a
+ * and options, IPv4 and IPv6, with and without timestamps), a stray ACK's
+ * RST out and the ACK rebuilt, a
  * SYN with a bad checksum a drop with guard's counter index as the reason.
  */
 #include <errno.h>
@@ -235,10 +236,13 @@ static bool guard_setup(struct guard_bpf *g)
 	struct guard_port open = { .flags = PORT_PROTECTED | PORT_LISTEN4 | PORT_LISTEN6 };
 	struct guard_key k = { .slot = SLOT, .k0 = 1, .k1 = 2 };
 	struct guard_cfg c = test_guard_cfg4(srv4, mac_srv, SLOT);
+	__u32 zero = 0, port = SRV_PORT, idx = SLOT & (GUARD_KEY_SLOTS - 1);
 
 	memcpy(&c.addr6[0], srv6, 16);
 	c.naddr6 = 1;
-	__u32 zero = 0, port = SRV_PORT, idx = SLOT & (GUARD_KEY_SLOTS - 1);
+	/* room for the stray-ACK case's RST */
+	c.rst_per_cpu = 100;
+	c.rst_per_src = 100;
 
 	return !bpf_map_update_elem(bpf_map__fd(g->maps.guard_cfg), &zero, &c, 0) &&
 	       !bpf_map_update_elem(bpf_map__fd(g->maps.guard_ports), &port, &open, 0) &&
@@ -311,6 +315,22 @@ static void guard_cases(struct guard_bpf *g, struct ring_buffer *rb)
 	ASSERT(!bpf_map_update_elem(flag, &zero, &on, 0), "set the flag");
 	for (i = 0; i < 4; i++)
 		guard_syn_case(fd, rb, &s, i & 1, i & 2);
+	seg_spec(&s, false, false, PKT_SYN, syn_opts, sizeof(syn_opts), 0);
+
+	tl_begin("guard: flag on, an ACK with no cookie answered with a RST, and the ACK rebuilt");
+	seg_spec(&s, false, false, PKT_ACK, NULL, 0, 0);
+	if (ASSERT(!run(fd, rb, &s, &rv), "test run") && ASSERT_EQ(rv, XDP_TX, "verdict") &&
+	    ASSERT_EQ(nevs, 2, "records") && ev_addrs(&evs[1], false)) {
+		ASSERT_EQ(evs[0].tcp_flags, PKT_RST, "RST out");
+		ASSERT_EQ(evs[0].seq, 0x55667788, "the RST's seq = the ACK's ack");
+		ASSERT_EQ(evs[1].dir, SO_TRACE_IN, "dir in");
+		ASSERT_EQ(evs[1].tcp_flags, PKT_ACK, "ACK");
+		ASSERT_EQ(evs[1].seq, 0x11223344, "the ACK's seq");
+		ASSERT_EQ(evs[1].ack, 0x55667788, "the ACK's ack");
+		ASSERT_EQ(evs[1].win, 502, "the ACK's window");
+		ASSERT_EQ(evs[1].opt_flags, 0, "no options");
+	}
+	tl_end();
 	seg_spec(&s, false, false, PKT_SYN, syn_opts, sizeof(syn_opts), 0);
 
 	tl_begin("guard: flag on, a SYN with a bad checksum is a drop with its reason");
