@@ -109,6 +109,8 @@ struct guard_scope {
 	__u8 port_flags;
 	__u8 syn; /* the frame went to guard_syn() */
 	__u16 port_stats; /* the port's guard_portstat slot */
+	/* a SYN's options, kept for the trace (lib/trace_prod.h): one store, in padding */
+	struct trace_syn syn_opts;
 };
 
 /*
@@ -168,8 +170,8 @@ SHAKEOFF_INLINE __u32 syn_ecn(struct xdp_md *ctx, const struct guard_cfg *cfg,
 }
 
 /* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
-SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, const struct guard_scope *g,
-				 const struct frame *f, enum guard_stat *why)
+SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, struct guard_scope *g, const struct frame *f,
+				 enum guard_stat *why)
 {
 	const struct guard_cfg *cfg = g->cfg;
 	struct tcp_synack_opt so = {};
@@ -180,6 +182,8 @@ SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, const struct guard_scope *g
 	int ts;
 
 	xdp_tcp_opts(ctx, f, &opts);
+	/* the reply overwrites them: the trace's record of the SYN needs them after it */
+	__builtin_memcpy(&g->syn_opts, &opts, sizeof(g->syn_opts));
 	ts = !!(opts.flags & OPT_TS);
 	ecn = syn_ecn(ctx, cfg, f, &opts);
 
@@ -467,19 +471,20 @@ SHAKEOFF_INLINE int guard_port_ours(void *priv, const struct frame *f)
 	return g->port_flags & PORT_PROTECTED;
 }
 
-static int guard_xdp(struct xdp_md *ctx, struct guard_scope *gs, enum guard_stat *why)
+/* *f: the frame as it came in, still there for the trace once XDP_TX wrote the reply in place */
+static int guard_xdp(struct xdp_md *ctx, struct guard_scope *gs, struct frame *f,
+		     enum guard_stat *why)
 {
 	struct guard_scope g = {};
-	struct frame f = {};
 	int sc, verdict;
 
-	sc = screen_frame(ctx, &f, guard_addr_ours, guard_port_ours, &g);
+	sc = screen_frame(ctx, f, guard_addr_ours, guard_port_ours, &g);
 	if (screen_verdict(sc) == XDP_PASS && sc != SCREEN_OK) {
 		*why = guard_screen_stat(sc);
 		return XDP_PASS;
 	}
 	/* Linux drops it before IP; a reply would carry the other host's MAC */
-	if (sc == SCREEN_OK && local_to_other_host(&g.cfg->id, &f)) {
+	if (sc == SCREEN_OK && local_to_other_host(&g.cfg->id, f)) {
 		*why = GS_XDP_DROP_L2_OTHER_HOST;
 		return XDP_DROP;
 	}
@@ -494,11 +499,11 @@ static int guard_xdp(struct xdp_md *ctx, struct guard_scope *gs, enum guard_stat
 		*why = guard_screen_stat(sc);
 		return XDP_DROP;
 	}
-	if ((f.tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN) {
+	if ((f->tcp_flags & (TCP_F_SYN | TCP_F_ACK)) == TCP_F_SYN) {
 		g.syn = 1;
-		verdict = guard_syn(ctx, &g, &f, why);
+		verdict = guard_syn(ctx, &g, f, why);
 	} else {
-		verdict = guard_segment(ctx, &g, &f, why);
+		verdict = guard_segment(ctx, &g, f, why);
 	}
 	*gs = g;
 	return verdict;
@@ -524,14 +529,15 @@ int so_guard_xdp(struct xdp_md *ctx)
 {
 	enum guard_stat why = GS_XDP_PASS_NOT_TCP;
 	struct guard_scope g = {};
-	int verdict = guard_xdp(ctx, &g, &why);
+	struct frame f = {};
+	int verdict = guard_xdp(ctx, &g, &f, &why);
 
 	/*
 	 * What XDP passes, TC reports (lib/trace_prod.h). Only here, after the
 	 * verdict: a check before guard_xdp() cost the SYN path 12 ns (make bench).
 	 */
 	if (verdict != XDP_PASS && trace_on)
-		trace_xdp_after(ctx, verdict, why);
+		trace_xdp_after(ctx, verdict, why, &f, &g.syn_opts);
 	if (why == GS_XDP_PASS_CONN)
 		xdp_hint(ctx, GUARD_HINT_CONN);
 	else if (why == GS_XDP_PASS_COOKIE_ACK)

@@ -82,21 +82,37 @@ static __noinline __attribute__((unused)) int trace_xdp_out(struct xdp_md *ctx, 
 }
 
 /*
+ * What guard keeps of a SYN it answers with a SYN-ACK, for the hook after
+ * the verdict: the first four bytes of its struct tcp_opts (parse.h), whose
+ * OPT_* flags have the values of SO_TRACE_OPT_MSS..TS. All zero when guard
+ * parsed no options (a SYN answered with a RST, any other segment).
+ */
+struct trace_syn {
+	__u16 mss;
+	__u8 wscale;
+	__u8 flags;
+};
+
+_Static_assert(OPT_MSS == SO_TRACE_OPT_MSS && OPT_WSCALE == SO_TRACE_OPT_WSCALE &&
+		       OPT_SACK_PERM == SO_TRACE_OPT_SACK_PERM && OPT_TS == SO_TRACE_OPT_TS,
+	       "struct tcp_opts flags are the trace's opt_flags");
+
+/*
  * guard's one hook, after the verdict (a check before it cost its SYN path
  * more, make bench). A frame dropped is still there to read. For XDP_TX only
- * the reply is: the segment answered is rebuilt from it when the answer
- * tells it, a SYN-ACK or a RST|ACK to a SYN (seq = ack - 1; of the SYN's
- * options only timestamps (TSval = the reply's TSecr) and SACK-permitted are
- * known, its MSS, window and window scale not).
+ * the reply is: the segment answered is rebuilt from what guard parsed of it
+ * before it wrote the reply in place, f (flags, seq, ack, window, length)
+ * and syn (a SYN's options; its TSval is the SYN-ACK's TSecr).
  */
 static __noinline __attribute__((unused)) int trace_xdp_after(struct xdp_md *ctx, int verdict,
-							      __u32 why)
+							      __u32 why, const struct frame *f,
+							      const struct trace_syn *syn)
 {
 	__u32 zero = 0;
 	struct so_trace_ev *ev = bpf_map_lookup_elem(&trace_scratch, &zero);
-	__u8 fl;
+	__u32 tsecr;
 
-	if (!ev)
+	if (!ev || !f || !syn)
 		return 0;
 	if (verdict != XDP_TX) {
 		if (trace_xdp_fill(ctx, ev, SO_TRACE_IN))
@@ -109,31 +125,27 @@ static __noinline __attribute__((unused)) int trace_xdp_after(struct xdp_md *ctx
 	}
 	if (trace_xdp_fill(ctx, ev, SO_TRACE_OUT))
 		return 0;
-	fl = ev->tcp_flags;
 	ev->src = SO_TRACE_SRC_XDP;
 	ev->act = SO_TRACE_ACT_TX;
 	ev->reason = why;
-	if ((fl & TCP_F_ACK) && (fl & (TCP_F_SYN | TCP_F_RST))) {
-		struct so_trace_ev *syn = ev;
-		__u32 tsecr = ev->tsecr, sack = ev->opt_flags & SO_TRACE_OPT_SACK_PERM,
-		      ts = ev->opt_flags & SO_TRACE_OPT_TS, seq = ev->ack - 1;
-
-		bpf_ringbuf_output(&trace_rb, ev, sizeof(*ev), 0);
-		syn->dir = SO_TRACE_IN;
-		syn->tcp_flags = TCP_F_SYN;
-		syn->seq = seq;
-		syn->ack = 0;
-		syn->win = 0;
-		syn->mss = 0;
-		syn->wscale = 0;
-		syn->tsval = ts ? tsecr : 0;
-		syn->tsecr = 0;
-		syn->opt_flags = ts | sack;
-		/* reported after the reply, stamped before it: the ladder orders by ts_ns */
-		syn->ts_ns--;
-		bpf_ringbuf_output(&trace_rb, syn, sizeof(*syn), 0);
-		return 0;
-	}
+	bpf_ringbuf_output(&trace_rb, ev, sizeof(*ev), 0);
+	/* the reply's addresses, swapped by its direction; the rest is the segment's */
+	tsecr = ev->tsecr;
+	ev->dir = SO_TRACE_IN;
+	ev->tcp_flags = f->tcp_flags;
+	ev->seq = f->seq;
+	ev->ack = f->ack_seq;
+	ev->len = f->payload_len;
+	ev->win = f->window;
+	ev->mss = syn->mss;
+	ev->wscale = syn->wscale;
+	ev->opt_flags = syn->flags & (SO_TRACE_OPT_MSS | SO_TRACE_OPT_WSCALE |
+				      SO_TRACE_OPT_SACK_PERM | SO_TRACE_OPT_TS);
+	ev->tsval = (syn->flags & SO_TRACE_OPT_TS) ? tsecr : 0;
+	ev->tsecr = 0;
+	ev->sack_blocks = 0;
+	/* reported after the reply, stamped before it: the ladder orders by ts_ns */
+	ev->ts_ns--;
 	bpf_ringbuf_output(&trace_rb, ev, sizeof(*ev), 0);
 	return 0;
 }

@@ -8,7 +8,9 @@
  * local one), options parsed; the port and peer filter;
  * guard's XDP producer (lib/trace_prod.h): nothing while its flag is 0; with
  * it set, a SYN answered gives the SYN-ACK out and the SYN in rebuilt from
- * it (act TX), a
+ * it and what guard kept of the SYN (act TX; its MSS, window scale, window
+ * and options, IPv4 and IPv6, with and without timestamps), a stray ACK's
+ * RST out and the ACK rebuilt, a
  * SYN with a bad checksum a drop with guard's counter index as the reason.
  */
 #include <errno.h>
@@ -48,6 +50,8 @@ static const uint8_t mac_cli[6] = { 0x02, 0, 0, 0, 0, 0x02 };
 /* Linux's SYN options: MSS 1460, SACK_PERM, TS 1000:0, NOP, WS 7 */
 static const uint8_t syn_opts[20] = { 2,    4,	  0x05, 0xb4, 4, 2, 8, 10, 0, 0,
 				      0x03, 0xe8, 0,	0,    0, 0, 1, 3,  3, 7 };
+/* a SYN without timestamps: MSS 1400, NOP NOP SACK_PERM, NOP WS 6 */
+static const uint8_t syn_opts_nots[12] = { 2, 4, 0x05, 0x78, 1, 1, 4, 2, 1, 3, 3, 6 };
 /* NOP NOP TS 2000:3000 */
 static const uint8_t ts_opts[12] = { 1, 1, 8, 10, 0, 0, 0x07, 0xd0, 0, 0, 0x0b, 0xb8 };
 /* NOP NOP SACK with two blocks */
@@ -234,30 +238,31 @@ static bool guard_setup(struct guard_bpf *g)
 	struct guard_cfg c = test_guard_cfg4(srv4, mac_srv, SLOT);
 	__u32 zero = 0, port = SRV_PORT, idx = SLOT & (GUARD_KEY_SLOTS - 1);
 
+	memcpy(&c.addr6[0], srv6, 16);
+	c.naddr6 = 1;
+	/* room for the stray-ACK case's RST */
+	c.rst_per_cpu = 100;
+	c.rst_per_src = 100;
+
 	return !bpf_map_update_elem(bpf_map__fd(g->maps.guard_cfg), &zero, &c, 0) &&
 	       !bpf_map_update_elem(bpf_map__fd(g->maps.guard_ports), &port, &open, 0) &&
 	       !bpf_map_update_elem(bpf_map__fd(g->maps.guard_keys), &idx, &k, 0);
 }
 
-static void guard_cases(struct guard_bpf *g, struct ring_buffer *rb)
+/* With the flag on: a SYN guard answers, the SYN-ACK out and the SYN rebuilt from it. */
+static void guard_syn_case(int fd, struct ring_buffer *rb, struct pkt_spec *s, bool v6, bool ts)
 {
-	int fd = bpf_program__fd(g->progs.so_guard_xdp), flag = bpf_map__fd(g->maps.data_trace);
-	__u32 zero = 0, on = (__u32)getpid(), off = 0;
-	struct pkt_spec s;
+	uint16_t mss = ts ? 1460 : 1400, win = ts ? 64240 : 29200;
+	uint8_t ws = ts ? 7 : 6;
 	int rv;
 
-	tl_begin("guard: flag off, a SYN answered and nothing reported");
-	seg_spec(&s, false, false, PKT_SYN, syn_opts, sizeof(syn_opts), 0);
-	if (ASSERT(!run(fd, rb, &s, &rv), "test run")) {
-		ASSERT_EQ(rv, XDP_TX, "verdict");
-		ASSERT_EQ(nevs, 0, "records");
-	}
-	tl_end();
-
-	tl_begin("guard: flag on, the SYN-ACK out and the SYN rebuilt from it");
-	ASSERT(!bpf_map_update_elem(flag, &zero, &on, 0), "set the flag");
-	if (ASSERT(!run(fd, rb, &s, &rv), "test run") && ASSERT_EQ(rv, XDP_TX, "verdict") &&
-	    ASSERT_EQ(nevs, 2, "records") && ev_addrs(&evs[0], false) && ev_addrs(&evs[1], false)) {
+	tl_begin("guard IPv%d %s: the SYN-ACK out and the SYN rebuilt with its options", v6 ? 6 : 4,
+		 ts ? "with timestamps" : "without timestamps");
+	seg_spec(s, v6, false, PKT_SYN, ts ? syn_opts : syn_opts_nots,
+		 ts ? sizeof(syn_opts) : sizeof(syn_opts_nots), 0);
+	s->window = win;
+	if (ASSERT(!run(fd, rb, s, &rv), "test run") && ASSERT_EQ(rv, XDP_TX, "verdict") &&
+	    ASSERT_EQ(nevs, 2, "records") && ev_addrs(&evs[0], v6) && ev_addrs(&evs[1], v6)) {
 		const struct so_trace_ev *sa = &evs[0], *syn = &evs[1];
 
 		ASSERT_EQ(sa->src, SO_TRACE_SRC_XDP, "src");
@@ -267,18 +272,66 @@ static void guard_cases(struct guard_bpf *g, struct ring_buffer *rb)
 		ASSERT_EQ(sa->tcp_flags, PKT_SYN | PKT_ACK, "SYN-ACK");
 		ASSERT_EQ(sa->ack, 0x11223345, "ack = the SYN's seq + 1");
 		ASSERT(sa->opt_flags & SO_TRACE_OPT_MSS, "the SYN-ACK's MSS");
+		ASSERT_EQ(sa->mss, v6 ? 1440 : 1460, "guard's MSS");
 		ASSERT_EQ(sa->wscale, 7, "guard's wscale");
-		ASSERT_EQ(sa->tsecr, 1000, "tsecr = the SYN's tsval");
+		ASSERT_EQ(sa->win, v6 ? 64800 : 64240, "guard's window");
+		ASSERT_EQ(syn->src, SO_TRACE_SRC_XDP, "src");
 		ASSERT_EQ(syn->dir, SO_TRACE_IN, "dir in");
 		ASSERT_EQ(syn->act, SO_TRACE_ACT_TX, "act");
 		ASSERT_EQ(syn->tcp_flags, PKT_SYN, "SYN");
 		ASSERT_EQ(syn->seq, 0x11223344, "the SYN's seq");
-		ASSERT_EQ(syn->tsval, 1000, "the SYN's tsval");
-		ASSERT_EQ(syn->opt_flags, SO_TRACE_OPT_TS | SO_TRACE_OPT_SACK_PERM,
-			  "the SYN's options known from the reply");
+		ASSERT_EQ(syn->len, 0, "len");
+		ASSERT_EQ(syn->win, win, "the SYN's window");
+		ASSERT_EQ(syn->mss, mss, "the SYN's mss");
+		ASSERT_EQ(syn->wscale, ws, "the SYN's wscale");
+		ASSERT_EQ(syn->opt_flags,
+			  SO_TRACE_OPT_MSS | SO_TRACE_OPT_WSCALE | SO_TRACE_OPT_SACK_PERM |
+				  (ts ? SO_TRACE_OPT_TS : 0),
+			  "the SYN's options");
+		ASSERT_EQ(syn->tsval, ts ? 1000 : 0, "the SYN's tsval");
+		ASSERT_EQ(syn->tsecr, 0, "tsecr");
+		if (ts)
+			ASSERT_EQ(sa->tsecr, 1000, "tsecr = the SYN's tsval");
 		ASSERT(syn->ts_ns < sa->ts_ns, "the SYN stamped before the reply");
 	}
 	tl_end();
+}
+
+static void guard_cases(struct guard_bpf *g, struct ring_buffer *rb)
+{
+	int fd = bpf_program__fd(g->progs.so_guard_xdp), flag = bpf_map__fd(g->maps.data_trace);
+	__u32 zero = 0, on = (__u32)getpid(), off = 0;
+	struct pkt_spec s;
+	int rv, i;
+
+	tl_begin("guard: flag off, a SYN answered and nothing reported");
+	seg_spec(&s, false, false, PKT_SYN, syn_opts, sizeof(syn_opts), 0);
+	if (ASSERT(!run(fd, rb, &s, &rv), "test run")) {
+		ASSERT_EQ(rv, XDP_TX, "verdict");
+		ASSERT_EQ(nevs, 0, "records");
+	}
+	tl_end();
+
+	ASSERT(!bpf_map_update_elem(flag, &zero, &on, 0), "set the flag");
+	for (i = 0; i < 4; i++)
+		guard_syn_case(fd, rb, &s, i & 1, i & 2);
+	seg_spec(&s, false, false, PKT_SYN, syn_opts, sizeof(syn_opts), 0);
+
+	tl_begin("guard: flag on, an ACK with no cookie answered with a RST, and the ACK rebuilt");
+	seg_spec(&s, false, false, PKT_ACK, NULL, 0, 0);
+	if (ASSERT(!run(fd, rb, &s, &rv), "test run") && ASSERT_EQ(rv, XDP_TX, "verdict") &&
+	    ASSERT_EQ(nevs, 2, "records") && ev_addrs(&evs[1], false)) {
+		ASSERT_EQ(evs[0].tcp_flags, PKT_RST, "RST out");
+		ASSERT_EQ(evs[0].seq, 0x55667788, "the RST's seq = the ACK's ack");
+		ASSERT_EQ(evs[1].dir, SO_TRACE_IN, "dir in");
+		ASSERT_EQ(evs[1].tcp_flags, PKT_ACK, "ACK");
+		ASSERT_EQ(evs[1].seq, 0x11223344, "the ACK's seq");
+		ASSERT_EQ(evs[1].ack, 0x55667788, "the ACK's ack");
+		ASSERT_EQ(evs[1].win, 502, "the ACK's window");
+		ASSERT_EQ(evs[1].opt_flags, 0, "no options");
+	}
+	tl_end();
+	seg_spec(&s, false, false, PKT_SYN, syn_opts, sizeof(syn_opts), 0);
 
 	tl_begin("guard: flag on, a SYN with a bad checksum is a drop with its reason");
 	s.tcp_csum_xor = 0x1234;
