@@ -49,35 +49,21 @@ static bool ready(const struct check_item *it, size_t n, unsigned int need)
 	return true;
 }
 
-static void json_str(const char *s)
-{
-	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			printf("\\u%04x", *s);
-		else
-			putchar(*s);
-	}
-	putchar('"');
-}
-
 static void print_json(const char *ifname, const struct check_item *it, size_t n)
 {
 	size_t i;
 
 	printf("%s,\"iface\":", json_ts());
-	json_str(ifname);
+	json_quote(stdout, ifname);
 	printf(",\"guard_ready\":%s,\"serve_ready\":%s,\"checks\":[",
 	       ready(it, n, NEED_GUARD) ? "true" : "false",
 	       ready(it, n, NEED_SERVE) ? "true" : "false");
 	for (i = 0; i < n; i++) {
 		printf("%s{\"name\":", i ? "," : "");
-		json_str(it[i].name);
+		json_quote(stdout, it[i].name);
 		printf(",\"status\":\"%s\",\"needed_by\":\"%s\",\"detail\":",
 		       check_status_name(it[i].status), needed_name(it[i].needed_by));
-		json_str(it[i].detail);
+		json_quote(stdout, it[i].detail);
 		putchar('}');
 	}
 	printf("]}\n");

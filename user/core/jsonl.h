@@ -9,7 +9,12 @@
 #ifndef SHAKEOFF_JSONL_H
 #define SHAKEOFF_JSONL_H
 
+#include <stdio.h>
+
 /* `{"ts":SECONDS.MMM` for now; a buffer of this thread's, valid until its next call. */
 const char *json_ts(void);
+
+/* s as a JSON string: quoted; '"', '\\', newline, tab and the other control bytes escaped. */
+void json_quote(FILE *f, const char *s);
 
 #endif /* SHAKEOFF_JSONL_H */

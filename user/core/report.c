@@ -17,24 +17,6 @@ static void indent(struct report *r)
 		fputs("  ", r->f);
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	if (!s) /* a list's values have no key; member() never asks, the analyzer cannot tell */
-		s = "";
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 /* Everything before a member's value: separator and key, in either rendering. */
 static void member(struct report *r, const char *key, bool container)
 {
@@ -45,7 +27,7 @@ static void member(struct report *r, const char *key, bool container)
 		if (n || !r->depth)
 			fputc(',', r->f);
 		if (k != 'l') {
-			json_string(r->f, key);
+			json_quote(r->f, key ? key : "");
 			fputc(':', r->f);
 		}
 		return;
@@ -140,7 +122,7 @@ void report_str(struct report *r, const char *key, const char *v)
 {
 	member(r, key, false);
 	if (r->json)
-		json_string(r->f, v);
+		json_quote(r->f, v);
 	else
 		fputs(v, r->f);
 	value_end(r);

@@ -7,6 +7,7 @@
 #include "cmd/conffile.h"
 #include "core/opts.h"
 #include "lab/exp.h"
+#include "core/jsonl.h"
 
 #define CMD "lab run"
 #define SETUP_S 3 /* per defence: server, guard or serve up, neighbours */
@@ -427,26 +428,12 @@ unsigned long exp_estimate_s(const struct exp *e)
 	       (unsigned long)exp_steps(e) * (e->settle_s + e->step_s + STEP_EXTRA_S);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void exp_settings_json(FILE *f, const struct exp *e)
 {
 	int i;
 
 	fprintf(f, "{\"name\":");
-	json_str(f, e->name);
+	json_quote(f, e->name);
 	fprintf(f, ",\"type\":\"sweep\",\"server\":\"%s\",\"defences\":\"",
 		server_names[e->server]);
 	for (i = 0; i < e->ndef; i++)
@@ -462,7 +449,7 @@ void exp_settings_json(FILE *f, const struct exp *e)
 		"\"probe-timeout\":%lu,\"port\":%lu,\"src\":",
 		e->step_s, e->settle_s, e->probe_rate, e->probe_request, e->probe_timeout_s,
 		e->port);
-	json_str(f, e->src[0] ? e->src : e->family == 6 ? "2001:db8::/64" : "198.18.0.0/15");
+	json_quote(f, e->src[0] ? e->src : e->family == 6 ? "2001:db8::/64" : "198.18.0.0/15");
 	fprintf(f, ",\"src-pool\":%lu,\"pattern\":\"%s\",", e->src_pool,
 		e->pattern[0] ? e->pattern : "constant");
 	if (e->has_seed)

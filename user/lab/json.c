@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lab/json.h"
+#include "core/jsonl.h"
 
 struct jp {
 	const char *s;
@@ -412,26 +413,6 @@ const char *json_str(const struct json_val *v)
 	return v && v->type == JSON_STR ? v->str : NULL;
 }
 
-void json_write_str(FILE *f, const char *s)
-{
-	const unsigned char *c;
-
-	fputc('"', f);
-	for (c = (const unsigned char *)s; *c; c++) {
-		if (*c == '"' || *c == '\\')
-			fprintf(f, "\\%c", *c);
-		else if (*c == '\n')
-			fputs("\\n", f);
-		else if (*c == '\t')
-			fputs("\\t", f);
-		else if (*c < 0x20 || *c == 0x7f)
-			fprintf(f, "\\u%04x", *c);
-		else
-			fputc(*c, f);
-	}
-	fputc('"', f);
-}
-
 void json_write_num(FILE *f, double d)
 {
 	if (!isfinite(d))
@@ -455,7 +436,7 @@ void json_write(FILE *f, const struct json_val *v)
 		json_write_num(f, v->num);
 		break;
 	case JSON_STR:
-		json_write_str(f, v->str);
+		json_quote(f, v->str);
 		break;
 	case JSON_ARR:
 	case JSON_OBJ:
@@ -464,7 +445,7 @@ void json_write(FILE *f, const struct json_val *v)
 			if (i)
 				fputc(',', f);
 			if (v->type == JSON_OBJ) {
-				json_write_str(f, v->keys[i]);
+				json_quote(f, v->keys[i]);
 				fputc(':', f);
 			}
 			json_write(f, &v->items[i]);

@@ -46,7 +46,6 @@ const char *json_str(const struct json_val *v);
 
 /* Write v compactly (NaN and infinities as null); a string with escapes. */
 void json_write(FILE *f, const struct json_val *v);
-void json_write_str(FILE *f, const char *s);
 /* A number as JSON: %.15g, or null when not finite. */
 void json_write_num(FILE *f, double d);
 

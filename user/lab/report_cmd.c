@@ -54,7 +54,7 @@ int lab_report(const char *dir, const struct report_opts *o)
 		rc = 1;
 	if (!rc && o->json) {
 		printf("%s,\"event\":\"report\",\"dir\":", json_ts());
-		json_write_str(stdout, dir);
+		json_quote(stdout, dir);
 		printf(",\"steps\":%zu,\"defences\":%zu,\"kinds\":%zu,\"plots\":[", r.nsteps,
 		       r.ndefences, r.nkinds);
 		for (i = 0; prc == 0 && i < made.n; i++)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lab/report.h"
+#include "core/jsonl.h"
 
 static FILE *open_tmp(const struct report *r, const char *name, char *tmp, size_t len)
 {
@@ -85,7 +86,7 @@ static void write_defence(FILE *f, const struct report *r, const char *def)
 			nsyn++;
 		}
 	}
-	json_write_str(f, def);
+	json_quote(f, def);
 	fprintf(f, ":{\"steps\":%u,\"skipped\":%u,\"samples\":%u", n, skipped, samples);
 	json_key_num(f, "attempted", att, true);
 	json_key_num(f, "ok", ok, true);
@@ -111,7 +112,7 @@ int report_write_json(const struct report *r)
 	for (i = 0; i < r->nkinds; i++) {
 		if (i)
 			fputc(',', f);
-		json_write_str(f, r->kinds[i]);
+		json_quote(f, r->kinds[i]);
 	}
 	fputs("],\n\"steps\":[", f);
 	for (i = 0; i < r->nsteps; i++) {

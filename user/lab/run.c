@@ -28,6 +28,7 @@
 #include "lab/exp.h"
 #include "lab/run.h"
 #include "lab/sample.h"
+#include "core/jsonl.h"
 
 #ifndef SHAKEOFF_VERSION
 #define SHAKEOFF_VERSION "unknown"
@@ -98,24 +99,6 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
-static void json_text(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else if (*s == '\t')
-			fputs("\\t", f);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 /* Lines of text after "key" ("model name\t: X") in a /proc file. */
 static void proc_field(const char *path, const char *key, char *out, size_t len)
 {
@@ -180,7 +163,7 @@ static int write_meta(const struct lab_run *r)
 	proc_field("/proc/meminfo", "MemTotal", mem, sizeof(mem));
 	uname(&u);
 	fprintf(f, "{\"experiment\":");
-	json_text(f, r->e->name);
+	json_quote(f, r->e->name);
 	fprintf(f, ",\"file\":");
 	src = r->e->file[0] ? fopen(r->e->file, "re") : NULL;
 	if (src) {
@@ -189,25 +172,25 @@ static int write_meta(const struct lab_run *r)
 
 		text[n] = '\0';
 		fclose(src);
-		json_text(f, text);
+		json_quote(f, text);
 	} else {
 		fprintf(f, "null");
 	}
 	fprintf(f, ",\"started\":\"%s\",\"machine\":{\"cpu\":", started);
-	json_text(f, cpu);
+	json_quote(f, cpu);
 	fprintf(f, ",\"cpus\":%d,\"mem_gib\":%.1f},\"kernel\":", r->cpus,
 		strtod(mem, NULL) / (1024.0 * 1024.0));
-	json_text(f, u.release);
+	json_quote(f, u.release);
 	fprintf(f, ",\"commit\":");
 	commit_of(r->self, commit, sizeof(commit));
-	json_text(f, commit);
+	json_quote(f, commit);
 	fprintf(f, ",\"pinning\":{\"server_cpu\":%d,\"load_cpu\":%d,\"note\":", r->srv_cpu,
 		r->load_cpu);
-	json_text(f, r->cpus >= 2 ?
-			     "server processes and RPS of srv0 on server_cpu; flood and prober "
-			     "on load_cpu; XDP (guard, serve) runs where the veth frame is "
-			     "handled, on load_cpu" :
-			     "one CPU: nothing pinned");
+	json_quote(f, r->cpus >= 2 ?
+			      "server processes and RPS of srv0 on server_cpu; flood and prober "
+			      "on load_cpu; XDP (guard, serve) runs where the veth frame is "
+			      "handled, on load_cpu" :
+			      "one CPU: nothing pinned");
 	fprintf(f, "},\"settings\":");
 	exp_settings_json(f, r->e);
 	fprintf(f, "}\n");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "lab/sample.h"
+#include "core/jsonl.h"
 
 const char *const sample_fail_names[SAMPLE_FAILS] = { "timeout", "rst", "refused", "short",
 						      "other" };
@@ -36,21 +37,6 @@ static void json_ms(FILE *f, const char *key, double v, bool comma)
 		fprintf(f, "\"%s\":%.3f%s", key, v, comma ? "," : "");
 }
 
-/* key then s as a JSON string */
-static void json_str(FILE *f, const char *key, const char *s)
-{
-	fprintf(f, "%s\"", key);
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
-			fprintf(f, "\\%c", *s);
-		else if ((unsigned char)*s < 0x20)
-			fprintf(f, "\\u%04x", *s);
-		else
-			fputc(*s, f);
-	}
-	fputc('"', f);
-}
-
 void steps_json_line(FILE *f, const struct step_result *s)
 {
 	int i;
@@ -79,10 +65,14 @@ void steps_json_line(FILE *f, const struct step_result *s)
 	for (i = 0; i < s->ndrops; i++)
 		fprintf(f, "%s\"%s\":%llu", i ? "," : "", s->drop_names[i], s->drops[i]);
 	fprintf(f, "}");
-	if (s->skipped)
-		json_str(f, ",\"skipped\":", s->skipped);
-	if (s->note)
-		json_str(f, ",\"note\":", s->note);
+	if (s->skipped) {
+		fputs(",\"skipped\":", f);
+		json_quote(f, s->skipped);
+	}
+	if (s->note) {
+		fputs(",\"note\":", f);
+		json_quote(f, s->note);
+	}
 	fprintf(f, "}\n");
 }
 
