@@ -103,6 +103,8 @@ $(TEST_BPF_DIR)/%.bpf.o: tests/bpf/%.bpf.c $(OUTPUT)/vmlinux.h
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 # guard without its limits (bench only) is guard.bpf.c compiled once more
 $(OUTPUT)/guard_nolimits.bpf.o: bpf/guard.bpf.c
+# and guard without the trace's hooks (bench only)
+$(OUTPUT)/guard_notrace.bpf.o: bpf/guard.bpf.c
 
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,SKEL,$@)

@@ -28,6 +28,13 @@
 /* the collecting tracer's pid, or 0: the only thing read while no trace runs */
 volatile __u32 trace_on SEC(".data.trace") = 0;
 
+/* Whether to report; guard_notrace.bpf.c (bench only) compiles the hooks out. */
+#ifdef GUARD_BENCH_NO_TRACE
+#define trace_active() 0
+#else
+#define trace_active() trace_on
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
