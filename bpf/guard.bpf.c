@@ -567,13 +567,14 @@ SHAKEOFF_INLINE void ack_opts(struct __sk_buff *skb, const struct frame *f, stru
 {
 	struct tcp_opt_buf buf;
 	__u32 len = f->tcp_hlen - sizeof(struct tcphdr);
+	__u8 sack_blocks;
 
 	__builtin_memset(opts, 0, sizeof(*opts));
 	if (len == 0 || len > TCP_MAX_OPT_LEN)
 		return;
 	if (bpf_skb_load_bytes(skb, f->l4_off + sizeof(struct tcphdr), buf.bytes, len))
 		return;
-	tcp_opts_parse(&buf, len, opts);
+	tcp_opts_parse(&buf, len, opts, &sack_blocks);
 }
 
 SHAKEOFF_INLINE void inflight_key(const struct frame *f, struct guard_tuple *t)

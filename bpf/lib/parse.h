@@ -196,7 +196,8 @@ struct tcp_opts {
 
 /*
  * Parse len bytes of options. Like Linux, stop at EOL or at the first option
- * whose length is malformed, keeping what was parsed before it.
+ * whose length is malformed, keeping what was parsed before it. The number
+ * of SACK blocks goes to *sack_blocks (the trace's records show it).
  *
  * Written for the verifier: the loop walks every byte position once and
  * skips the inside of an option with a counter, so the only value used to
@@ -205,13 +206,15 @@ struct tcp_opts {
  * thousand instructions instead of most of the 1M budget. A global function
  * with u64 arguments, verified once.
  */
-__noinline int tcp_opts_parse(const struct tcp_opt_buf *buf, __u64 len, struct tcp_opts *out)
+__noinline int tcp_opts_parse(const struct tcp_opt_buf *buf, __u64 len, struct tcp_opts *out,
+			      __u8 *sack_blocks)
 {
 	__u64 pos, skip = 0;
 	__u8 kind, olen;
 
-	if (!buf || !out)
+	if (!buf || !out || !sack_blocks)
 		return -1;
+	*sack_blocks = 0;
 	out->flags = 0;
 	out->mss = 0;
 	out->wscale = 0;
@@ -253,6 +256,8 @@ __noinline int tcp_opts_parse(const struct tcp_opt_buf *buf, __u64 len, struct t
 				     ((__u32)buf->bytes[pos + 7] << 16) |
 				     ((__u32)buf->bytes[pos + 8] << 8) | buf->bytes[pos + 9];
 			out->flags |= OPT_TS;
+		} else if (kind == TCP_OPT_SACK && olen >= 2 + TCP_OLEN_SACK_BLOCK) {
+			*sack_blocks = (olen - 2) / TCP_OLEN_SACK_BLOCK;
 		}
 		skip = olen - 1;
 	}

@@ -6,7 +6,7 @@
  *
  * trace_fill_frame() copies what frame_parse() read; the options are copied
  * out of the packet (XDP or skb) into a stack buffer and walked by
- * trace_opts_walk(), one global function verified once per object.
+ * tcp_opts_parse() (lib/parse.h), the walk guard's TC side uses.
  */
 #ifndef SHAKEOFF_BPF_TRACE_EMIT_H
 #define SHAKEOFF_BPF_TRACE_EMIT_H
@@ -17,57 +17,28 @@
 #include "parse.h"
 
 /*
- * MSS, window scale, SACK-permitted, timestamps and the number of SACK
- * blocks of len option bytes, into ev. Like tcp_opts_parse(): one pass over
- * the positions, the inside of an option skipped by a counter.
+ * MSS, window scale (clamped to 14 as Linux takes it), SACK-permitted,
+ * timestamps and the number of SACK blocks of len option bytes, into ev:
+ * tcp_opts_parse(), whose flags are the record's SO_TRACE_OPT_* bits.
  */
-__noinline int trace_opts_walk(const struct tcp_opt_buf *buf, __u64 len, struct so_trace_ev *ev)
-{
-	__u64 pos, skip = 0;
-	__u8 kind, olen;
+_Static_assert(OPT_MSS == SO_TRACE_OPT_MSS && OPT_WSCALE == SO_TRACE_OPT_WSCALE &&
+		       OPT_SACK_PERM == SO_TRACE_OPT_SACK_PERM && OPT_TS == SO_TRACE_OPT_TS,
+	       "tcp_opts flags are the trace record's option bits");
 
-	if (!buf || !ev)
-		return -1;
-	for (pos = 0; pos < TCP_MAX_OPT_LEN; pos++) {
-		if (pos >= len)
-			break;
-		if (skip) {
-			skip--;
-			continue;
-		}
-		kind = buf->bytes[pos];
-		if (kind == TCP_OPT_EOL)
-			break;
-		if (kind == TCP_OPT_NOP)
-			continue;
-		if (pos + 1 >= len || pos + 1 >= TCP_MAX_OPT_LEN)
-			break;
-		olen = buf->bytes[pos + 1];
-		if (olen < 2 || pos + olen > len)
-			break;
-		if (kind == TCP_OPT_MSS && olen == TCP_OLEN_MSS && pos + 3 < TCP_MAX_OPT_LEN) {
-			ev->mss = ((__u16)buf->bytes[pos + 2] << 8) | buf->bytes[pos + 3];
-			ev->opt_flags |= SO_TRACE_OPT_MSS;
-		} else if (kind == TCP_OPT_WS && olen == TCP_OLEN_WS && pos + 2 < TCP_MAX_OPT_LEN) {
-			ev->wscale = buf->bytes[pos + 2];
-			ev->opt_flags |= SO_TRACE_OPT_WSCALE;
-		} else if (kind == TCP_OPT_SACK_PERM && olen == TCP_OLEN_SACK_PERM) {
-			ev->opt_flags |= SO_TRACE_OPT_SACK_PERM;
-		} else if (kind == TCP_OPT_TS && olen == TCP_OLEN_TS && pos + 9 < TCP_MAX_OPT_LEN) {
-			ev->tsval = ((__u32)buf->bytes[pos + 2] << 24) |
-				    ((__u32)buf->bytes[pos + 3] << 16) |
-				    ((__u32)buf->bytes[pos + 4] << 8) | buf->bytes[pos + 5];
-			ev->tsecr = ((__u32)buf->bytes[pos + 6] << 24) |
-				    ((__u32)buf->bytes[pos + 7] << 16) |
-				    ((__u32)buf->bytes[pos + 8] << 8) | buf->bytes[pos + 9];
-			ev->opt_flags |= SO_TRACE_OPT_TS;
-		} else if (kind == TCP_OPT_SACK && olen >= 2 + TCP_OLEN_SACK_BLOCK) {
-			ev->sack_blocks = (olen - 2) / TCP_OLEN_SACK_BLOCK;
-			ev->opt_flags |= SO_TRACE_OPT_SACK;
-		}
-		skip = olen - 1;
-	}
-	return 0;
+SHAKEOFF_INLINE void trace_opts_walk(const struct tcp_opt_buf *buf, __u64 len,
+				     struct so_trace_ev *ev)
+{
+	struct tcp_opts o;
+	__u8 sack = 0;
+
+	if (tcp_opts_parse(buf, len, &o, &sack))
+		return;
+	ev->mss = o.mss;
+	ev->wscale = o.wscale;
+	ev->tsval = o.tsval;
+	ev->tsecr = o.tsecr;
+	ev->sack_blocks = sack;
+	ev->opt_flags = o.flags | (sack ? SO_TRACE_OPT_SACK : 0);
 }
 
 /* The header fields of a parsed TCP frame; dir says whose address is local. */
