@@ -21,20 +21,12 @@ static char err_text[1024];
 /* conf_parse on text, its stderr line kept in err_text. */
 static int parse(const char *text, struct conf_file *cf)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2), rc;
-	size_t n;
+	struct tl_capture c;
+	int rc;
 
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
+	tl_stderr_begin(&c);
 	rc = conf_parse(text, strlen(text), "f.conf", "guard", t, refuse, cf);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(err_text, 1, sizeof(err_text) - 1, tmp);
-	err_text[n] = '\0';
-	fclose(tmp);
+	tl_stderr_end(&c, err_text, sizeof(err_text));
 	return rc;
 }
 

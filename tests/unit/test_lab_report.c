@@ -144,27 +144,21 @@ static void make_folder_skip(const char *dir, int nkinds, bool skip)
 static int run(const char *dir, bool no_plots)
 {
 	struct report_opts o = { .no_plots = no_plots };
-	FILE *tmp = tmpfile();
-	int saved_err = dup(2), saved_out = dup(1), rc;
+	int saved_out = dup(1), rc;
 	FILE *null = fopen("/dev/null", "w");
-	size_t n;
+	struct tl_capture c;
 
 	fflush(stdout);
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
-	dup2(fileno(null), 1);
+	tl_stderr_begin(&c);
+	if (null)
+		dup2(fileno(null), 1);
 	rc = lab_report(dir, &o);
 	fflush(stdout);
-	fflush(stderr);
-	dup2(saved_err, 2);
 	dup2(saved_out, 1);
-	close(saved_err);
 	close(saved_out);
-	fclose(null);
-	rewind(tmp);
-	n = fread(err_text, 1, sizeof(err_text) - 1, tmp);
-	err_text[n] = '\0';
-	fclose(tmp);
+	if (null)
+		fclose(null);
+	tl_stderr_end(&c, err_text, sizeof(err_text));
 	return rc;
 }
 

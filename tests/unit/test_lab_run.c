@@ -19,20 +19,12 @@ static char err_text[1024];
 /* exp_load_text on text, its stderr kept in err_text. */
 static int load(const char *text, struct exp *e)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2), rc;
-	size_t n;
+	struct tl_capture c;
+	int rc;
 
-	fflush(stderr);
-	dup2(fileno(tmp), 2);
+	tl_stderr_begin(&c);
 	rc = exp_load_text(text, "x.exp", e);
-	fflush(stderr);
-	dup2(saved, 2);
-	close(saved);
-	rewind(tmp);
-	n = fread(err_text, 1, sizeof(err_text) - 1, tmp);
-	err_text[n] = '\0';
-	fclose(tmp);
+	tl_stderr_end(&c, err_text, sizeof(err_text));
 	return rc;
 }
 

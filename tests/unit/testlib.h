@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 struct tl_state {
 	int passed;
@@ -172,6 +173,40 @@ static inline int tl_summary(void)
 {
 	printf("%d passed, %d failed, %d skipped\n", tl.passed, tl.failed, tl.skipped);
 	return tl.failed ? 1 : 0;
+}
+
+/*
+ * What code under test prints on stderr, kept instead of shown (its one-line
+ * errors are what a case checks): tl_stderr_begin() before the call,
+ * tl_stderr_end() after it puts the text into buf.
+ */
+struct tl_capture {
+	FILE *tmp;
+	int saved;
+};
+
+static inline void tl_stderr_begin(struct tl_capture *c)
+{
+	c->tmp = tmpfile();
+	c->saved = dup(2);
+	fflush(stderr);
+	if (c->tmp)
+		dup2(fileno(c->tmp), 2);
+}
+
+static inline void tl_stderr_end(struct tl_capture *c, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	fflush(stderr);
+	dup2(c->saved, 2);
+	close(c->saved);
+	if (c->tmp) {
+		rewind(c->tmp);
+		n = fread(buf, 1, len - 1, c->tmp);
+		fclose(c->tmp);
+	}
+	buf[n] = '\0';
 }
 
 #endif /* SHAKEOFF_TEST_TESTLIB_H */
