@@ -180,8 +180,14 @@ int topo_up(struct lab_topo *t, const char *shakeoff, int cpus)
 		    sh("ip -n %s addr add %s/24 dev %s && ip -n %s addr add %s/64 dev %s nodad", n,
 		       ends[i].ip4, ends[i].ifname, n, ends[i].ip6, ends[i].ifname) ||
 		    sh("ip -n %s link set %s up", n, ends[i].ifname) ||
+		    /*
+		     * No TCP metrics: with tcp_syncookies=0 and a SYN queue three
+		     * quarters full, Linux still admits peers it holds metrics of
+		     * (tcp_peer_is_proven()), so the prober, known from the step
+		     * before, would pass a flood that stops every new client.
+		     */
 		    sh("ip netns exec %s sysctl -qw net.ipv4.tcp_congestion_control=reno "
-		       "net.ipv4.tcp_ecn=0",
+		       "net.ipv4.tcp_ecn=0 net.ipv4.tcp_no_metrics_save=1",
 		       n) ||
 		    sh("ip netns exec %s %s lab attach r-%s %s >/dev/null 2>&1", r, shakeoff,
 		       ns_suffix[i], i == NS_SRV ? "count" : "pass"))
