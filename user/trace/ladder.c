@@ -245,14 +245,18 @@ static void notes_str(const struct ladder *l, const struct pend *p, char *buf, s
 			snprintf(what, sizeof(what), "%s",
 				 p->ev.dir == SO_TRACE_IN ? "answered in XDP" : "sent from XDP");
 			break;
-		case SO_TRACE_ACT_DROP:
+		case SO_TRACE_ACT_DROP: {
+			/* serve's XDP is the server's TCP: what it ends there it has taken in */
+			const char *verb = l->cfg.xdp_endpoint ? "taken in XDP" : "dropped";
+
 			if (r->reason < l->cfg.n_reasons && l->cfg.reasons &&
 			    l->cfg.reasons[r->reason])
-				snprintf(what, sizeof(what), "dropped: %s",
+				snprintf(what, sizeof(what), "%s: %s", verb,
 					 l->cfg.reasons[r->reason]);
 			else
-				snprintf(what, sizeof(what), "dropped: reason %u", r->reason);
+				snprintf(what, sizeof(what), "%s: reason %u", verb, r->reason);
 			break;
+		}
 		case SO_TRACE_ACT_REDIRECT:
 			snprintf(what, sizeof(what), "to AF_XDP");
 			break;
