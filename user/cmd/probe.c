@@ -105,7 +105,7 @@ static int probe_parse(int argc, char **argv, struct probe_args *a)
 	struct ip_addr src;
 	unsigned long v;
 	char buf[INET6_ADDRSTRLEN];
-	bool have_dst = false;
+	bool have_dst = false, request_given = false;
 	int opt;
 
 	memset(a, 0, sizeof(*a));
@@ -144,6 +144,7 @@ static int probe_parse(int argc, char **argv, struct probe_args *a)
 				return usage_error(CMD, "--request wants 1-%d bytes, got '%s'",
 						   MAX_REQUEST, optarg);
 			cfg->request = (unsigned int)v;
+			request_given = true;
 			break;
 		case 't':
 			if (parse_double(optarg, 0.001, 3600, &cfg->timeout))
@@ -185,6 +186,8 @@ static int probe_parse(int argc, char **argv, struct probe_args *a)
 		return usage_error(CMD, "--port is required");
 	if (cfg->has_src && cfg->src.ss_family != a->dst.family)
 		return usage_error(CMD, "--src and --dst must be of the same family");
+	if (cfg->http && request_given)
+		return usage_error(CMD, "--request is for the echo mode; --http sends a GET");
 	if (!probe_total_of(cfg->rate, cfg->duration))
 		return usage_error(CMD, "--rate times --duration is less than one connection");
 	sockaddr_of(&a->dst, (unsigned int)a->port, &cfg->dst, &cfg->dst_len);
@@ -286,6 +289,20 @@ static double success_of(const struct probe_bucket *b)
 	return b->attempted ? (double)b->ok / (double)b->attempted : 0;
 }
 
+/*
+ * Connections started per second. N starts on the schedule stand for N/R
+ * seconds, though the last one comes (N-1)/R after the first: a run that
+ * ends when its last connection fails would otherwise read N/(N-1) too fast.
+ */
+static double achieved_rate(const struct probe_args *a, const struct probe_result *r)
+{
+	double window = r->interrupted ?
+				r->sched_s :
+				(double)probe_total_of(a->cfg.rate, a->cfg.duration) / a->cfg.rate;
+
+	return window > 0 ? (double)r->all.attempted / window : 0;
+}
+
 static void summary_json(const struct probe_args *a, struct probe_result *r)
 {
 	struct probe_bucket *b = &r->all;
@@ -306,8 +323,8 @@ static void summary_json(const struct probe_args *a, struct probe_result *r)
 	       (unsigned long long)b->unfinished, r->interrupted ? "true" : "false");
 	printf(",\"achieved_rate\":%.3f,\"late_max_ms\":%.3f,\"inflight_max\":%llu,"
 	       "\"inflight_limit\":%u",
-	       r->sched_s > 0 ? (double)b->attempted / r->sched_s : 0, r->late_max_ms,
-	       (unsigned long long)r->inflight_max, r->inflight_limit);
+	       achieved_rate(a, r), r->late_max_ms, (unsigned long long)r->inflight_max,
+	       r->inflight_limit);
 	printf(",\"errors\":{");
 	for (e = 1; e < PROBE_ERRNO_MAX; e++) {
 		if (!r->other_errno[e])
@@ -338,7 +355,7 @@ static void summary_text(const struct probe_args *a, struct probe_result *r)
 	printf("\n%s%s %s port %lu: %.3f s at %g/s (achieved %.1f/s, latest start %.1f ms late)\n",
 	       r->interrupted ? "interrupted: " : "", a->cfg.http ? "http" : "echo",
 	       ip_str(&a->dst, ip, sizeof(ip)), a->port, r->sched_s, a->cfg.rate,
-	       r->sched_s > 0 ? (double)b->attempted / r->sched_s : 0, r->late_max_ms);
+	       achieved_rate(a, r), r->late_max_ms);
 	printf("  %-12s %llu\n", "attempted", (unsigned long long)b->attempted);
 	printf("  %-12s %llu (%.2f %%)\n", "ok", (unsigned long long)b->ok, 100 * success_of(b));
 	for (f = 0; f < PROBE_FAIL_COUNT; f++)
