@@ -157,7 +157,7 @@ LIBFUZZ_CC ?= clang
 LIBFUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-std=gnu11 -Iinclude -Iuser -I$(OUTPUT) -Wall -Wextra -Werror -Wno-missing-field-initializers
 FUZZ_TCP_SRCS := $(wildcard user/tcp/*.c)
-FUZZ_RX_SRCS := user/serve/frame.c user/core/csum.c tests/fuzz/fz_wire.c
+FUZZ_RX_SRCS := user/serve/frame.c user/serve/trace.c user/core/csum.c tests/fuzz/fz_wire.c
 FUZZ_HTTP_SRCS := user/metrics/http.c user/metrics/mbuf.c
 FUZZ_LIBS := $(FUZZ_DIR)/tcp_fuzz $(FUZZ_DIR)/frame_fuzz $(FUZZ_DIR)/http_fuzz
 
