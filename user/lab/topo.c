@@ -185,9 +185,11 @@ int topo_up(struct lab_topo *t, const char *shakeoff, int cpus)
 		     * quarters full, Linux still admits peers it holds metrics of
 		     * (tcp_peer_is_proven()), so the prober, known from the step
 		     * before, would pass a flood that stops every new client.
+		     * tcp_tw_reuse: the prober closes first and keeps a TIME_WAIT
+		     * per connection; a high probe rate would run out of ports.
 		     */
 		    sh("ip netns exec %s sysctl -qw net.ipv4.tcp_congestion_control=reno "
-		       "net.ipv4.tcp_ecn=0 net.ipv4.tcp_no_metrics_save=1",
+		       "net.ipv4.tcp_ecn=0 net.ipv4.tcp_no_metrics_save=1 net.ipv4.tcp_tw_reuse=1",
 		       n) ||
 		    sh("ip netns exec %s %s lab attach r-%s %s >/dev/null 2>&1", r, shakeoff,
 		       ns_suffix[i], i == NS_SRV ? "count" : "pass"))
