@@ -27,9 +27,10 @@ struct serve_trace {
 void serve_trace_init(struct serve_trace *t, volatile __u32 *on, const char *ifname);
 void serve_trace_fini(struct serve_trace *t);
 
+/* No flag (a serve that never set one up, as the frame fuzzer's) is no trace. */
 static inline bool serve_trace_on(const struct serve_trace *t)
 {
-	return *t->on != 0;
+	return t->on && *t->on != 0;
 }
 
 /* A segment the controller sent for k: the TCP header's fields and its encoded options. */
