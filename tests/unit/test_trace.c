@@ -91,7 +91,8 @@ static void seg_spec(struct pkt_spec *s, bool ipv6, bool out, uint8_t flags, con
 	s->ack = flags & PKT_ACK ? 0x55667788 : 0;
 	s->flags = flags;
 	s->window = 502;
-	memcpy(s->tcpopt, opt, optlen);
+	if (optlen) /* opt may be NULL then: memcpy wants a pointer even for 0 bytes */
+		memcpy(s->tcpopt, opt, optlen);
 	s->tcpopt_len = optlen;
 	s->payload_len = payload;
 }
