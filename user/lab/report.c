@@ -39,6 +39,19 @@ static __attribute__((format(printf, 3, 4))) int rep_err(const char *file, unsig
 }
 
 /* The whole of path, NUL-terminated; NULL after one line. */
+/* End the line at p at its newline (and a CR before it): where the newline was, NULL on the last line. */
+static char *line_cut(char *p)
+{
+	char *nl = strchr(p, '\n');
+
+	if (nl) {
+		*nl = '\0';
+		if (nl > p && nl[-1] == '\r')
+			nl[-1] = '\0';
+	}
+	return nl;
+}
+
 static char *slurp(const char *path, size_t *len)
 {
 	struct stat st;
@@ -196,10 +209,8 @@ static int load_steps(struct report *r)
 	if (!r->lines || !r->steps || !lno)
 		rc = rep_err(path, 0, "out of memory");
 	for (p = text; !rc && *p && r->nsteps < cap; p = nl ? nl + 1 : p + strlen(p)) {
-		nl = strchr(p, '\n');
+		nl = line_cut(p);
 		line++;
-		if (nl)
-			*nl = '\0';
 		if (!p[strspn(p, " \t\r")])
 			continue;
 		lno[r->nsteps] = line;
@@ -289,12 +300,8 @@ static int load_samples(struct report *r)
 	if (!text)
 		return 1;
 	for (p = text; *p && !rc; p = nl ? nl + 1 : p + strlen(p)) {
-		nl = strchr(p, '\n');
+		nl = line_cut(p);
 		line++;
-		if (nl)
-			*nl = '\0';
-		if (nl && nl > p && nl[-1] == '\r')
-			nl[-1] = '\0';
 		n = csv_split(p, f, e);
 		if (n < 0) {
 			rc = rep_err(path, line, "more than %d columns", CSV_MAX_COLS);
@@ -386,12 +393,8 @@ static int load_cdf(struct rep_step *s, const char *path)
 	if (!text)
 		return 1;
 	for (p = text; *p && !rc; p = nl ? nl + 1 : p + strlen(p)) {
-		nl = strchr(p, '\n');
+		nl = line_cut(p);
 		line++;
-		if (nl)
-			*nl = '\0';
-		if (nl && nl > p && nl[-1] == '\r')
-			nl[-1] = '\0';
 		if (!*p || (line == 1 && !strcmp(p, "ms,fraction")))
 			continue;
 		comma = strchr(p, ',');
