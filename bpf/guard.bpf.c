@@ -171,28 +171,26 @@ SHAKEOFF_INLINE __u32 syn_ecn(struct xdp_md *ctx, const struct guard_cfg *cfg,
 
 /* SYN to a protected port with a listener: answer with a cookie SYN-ACK. */
 SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, struct guard_scope *g, const struct frame *f,
-				 enum guard_stat *why)
+				 const struct tcp_opts *opts, enum guard_stat *why)
 {
 	const struct guard_cfg *cfg = g->cfg;
 	struct tcp_synack_opt so = {};
 	struct cookie_made m;
-	struct tcp_opts opts;
 	struct reply r = {};
 	__u32 tsval = 0, ecn;
 	int ts;
 
-	xdp_tcp_opts(ctx, f, &opts);
 	/*
 	 * The reply overwrites them: the trace's record of the SYN needs them
 	 * after it. Only while tracing: done always, this 4-byte copy cost the
 	 * SYN path 9-17 ns (ratio_trace_off in make bench).
 	 */
 	if (trace_active())
-		__builtin_memcpy(&g->syn_opts, &opts, sizeof(g->syn_opts));
-	ts = !!(opts.flags & OPT_TS);
-	ecn = syn_ecn(ctx, cfg, f, &opts);
+		__builtin_memcpy(&g->syn_opts, opts, sizeof(g->syn_opts));
+	ts = !!(opts->flags & OPT_TS);
+	ecn = syn_ecn(ctx, cfg, f, opts);
 
-	cookie_make(f, &opts, ecn, g->key, g->slot, &m);
+	cookie_make(f, opts, ecn, g->key, g->slot, &m);
 	r.seq = m.isn;
 	r.ack_seq = f->seq + 1;
 	r.flags = TCP_F_SYN | TCP_F_ACK | (ecn * TCP_F_ECE);
@@ -209,11 +207,11 @@ SHAKEOFF_INLINE int guard_synack(struct xdp_md *ctx, struct guard_scope *g, cons
 	/* Linux's option order, so the answer looks like any Linux SYN-ACK. */
 	so.mss = f->ipv6 ? cfg->mss6 : cfg->mss4;
 	so.wscale = cfg->wscale;
-	so.sack = !!(opts.flags & OPT_SACK_PERM);
+	so.sack = !!(opts->flags & OPT_SACK_PERM);
 	so.ts = ts;
-	so.ws = !!(opts.flags & OPT_WSCALE);
+	so.ws = !!(opts->flags & OPT_WSCALE);
 	so.tsval = tsval;
-	so.tsecr = opts.tsval;
+	so.tsecr = opts->tsval;
 	r.nopt = tcp_synack_opts(r.opt, &so);
 	if (reply_build(ctx, f, &r)) {
 		*why = GS_XDP_DROP_NO_ROOM;
@@ -260,6 +258,7 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 {
 	__u8 listen = f->ipv6 ? PORT_LISTEN6 : PORT_LISTEN4;
 	struct guard_src *src;
+	struct tcp_opts opts;
 	int state, bad, verdict;
 	__u32 act;
 
@@ -285,6 +284,11 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 			return XDP_PASS;
 		}
 	}
+	/*
+	 * Here, before the branches below: the general walk is inline
+	 * (lib/tcpopt_xdp.h), and each state they leave would check it again.
+	 */
+	xdp_tcp_opts(ctx, f, &opts);
 	/*
 	 * A 4-tuple seen closing lately may still be held by a kernel socket:
 	 * TIME_WAIT (a client reusing its port, RFC 6191) or an open connection
@@ -312,7 +316,7 @@ static __noinline int guard_syn(struct xdp_md *ctx, struct guard_scope *g, const
 			return XDP_DROP;
 		}
 	}
-	verdict = guard_synack(ctx, g, f, why);
+	verdict = guard_synack(ctx, g, f, &opts, why);
 	if (verdict == XDP_TX && src && src_owns(src, f))
 		src->synack++;
 	return verdict;

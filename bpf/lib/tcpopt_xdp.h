@@ -6,80 +6,139 @@
 #include "consts.h"
 #include "parse.h"
 
+/* An option's kind and length bytes as a 16-bit load from the packet holds them. */
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define OPT_KL(kind, len) ((len) << 8 | (kind))
+#else
+#define OPT_KL(kind, len) ((kind) << 8 | (len))
+#endif
+
 /*
- * The general parser: len option bytes at packet offset off, walked in
- * place an option at a time, as Linux walks them (tcp_parse_options()): EOL
- * ends, NOP is one byte, anything else has a length of at least 2 that fits
- * what is left, or the walk ends keeping what it found.
- *
- * out arrives zeroed (xdp_tcp_opts()).
+ * Zero, read from memory the verifier does not track (a .bss variable
+ * nothing writes), so to it any byte. See tcp_opts_steps().
+ */
+volatile __u8 tcpopt_zero SEC(".bss");
+
+/*
+ * The general parser: up to steps options of the len option bytes at base,
+ * from byte pos on, walked in place as Linux walks them
+ * (tcp_parse_options()): EOL ends, NOP is one byte, anything else has a
+ * length of at least 2 that fits what is left, or the walk ends keeping what
+ * it found. Returns where it stopped if steps ran out, else -1; the flags of
+ * what it found are ORed into out->flags.
  *
  * Written for the verifier. The position indexes the packet, so the
  * verifier tracks it exactly, and every kind of option would leave a state
  * of its own at the loop head, multiplied step after step. So each step's
- * new position is XORed with out->flags as it arrives: 0 at run time (one
- * ALU op), but read from memory a global function's argument points to,
- * which the verifier does not track, so to it any byte. Every path then reaches the loop head
- * with the same position, 0..255, and one state per step is checked.
- * Reading the packet in place spares the copy to the stack; the loop runs
- * an option, not a byte, per step.
+ * new position is XORed with zero (0 at run time, one ALU op, but to the
+ * verifier any byte): every path reaches the loop head with the same
+ * position, 0..255, and one state per step is checked. The flags go out
+ * through zero too, and the caller fills out with it: what the walk found
+ * never splits the states of the code after it either.
  */
-__noinline int xdp_tcp_opts_walk(struct xdp_md *ctx, __u64 off, __u64 len, struct tcp_opts *out)
+SHAKEOFF_INLINE __s64 tcp_opts_steps(void *base, void *data_end, __u64 pos, __u64 len,
+				     struct tcp_opts *out, __u64 zero, const int steps)
 {
-	void *data, *data_end;
-	__u64 i, pos, zero;
-	__u32 kind, olen;
+	__u32 kind, olen, kl;
 	__u8 flags = 0;
 	__u8 *p;
+	int i;
+
+	for (i = 0; i < steps; i++) {
+		if (pos >= len)
+			goto done;
+		p = base + pos;
+		/*
+		 * Kind and length at once. The options lie in the frame, so a
+		 * kind in its very last byte is the last option's: EOL or NOP
+		 * end the walk there anyway, any other kind lacks its length.
+		 */
+		if ((void *)(p + 2) > data_end)
+			goto done;
+		kind = p[0];
+		olen = p[1];
+		if (kind == TCP_OPT_NOP) {
+			pos = (pos + 1) ^ zero;
+			continue;
+		}
+		if (kind == TCP_OPT_EOL || olen < 2 || pos + olen > len)
+			goto done;
+		kl = *(__u16 *)p;
+		if (kl == OPT_KL(TCP_OPT_TS, TCP_OLEN_TS)) {
+			if ((void *)(p + TCP_OLEN_TS) > data_end)
+				goto done;
+			out->tsval = bpf_ntohl(*(__be32 *)(p + 2));
+			out->tsecr = bpf_ntohl(*(__be32 *)(p + 6));
+			flags |= OPT_TS;
+		} else if (kl == OPT_KL(TCP_OPT_MSS, TCP_OLEN_MSS)) {
+			if ((void *)(p + TCP_OLEN_MSS) > data_end)
+				goto done;
+			out->mss = bpf_ntohs(*(__be16 *)(p + 2));
+			flags |= OPT_MSS;
+		} else if (kl == OPT_KL(TCP_OPT_WS, TCP_OLEN_WS)) {
+			if ((void *)(p + TCP_OLEN_WS) > data_end)
+				goto done;
+			out->wscale = p[2]; /* clamped once, by the caller */
+			flags |= OPT_WSCALE;
+		} else if (kl == OPT_KL(TCP_OPT_SACK_PERM, TCP_OLEN_SACK_PERM)) {
+			flags |= OPT_SACK_PERM;
+		}
+		pos = (pos + olen) ^ zero;
+	}
+	out->flags |= flags ^ zero;
+	return pos;
+done:
+	out->flags |= flags ^ zero;
+	return -1;
+}
+
+/*
+ * The options past the first TCP_OPTS_INLINE_STEPS: a global function,
+ * verified once, for the few segments that have more.
+ */
+__noinline int xdp_tcp_opts_rest(struct xdp_md *ctx, __u64 off, __u64 pos, __u64 len,
+				 struct tcp_opts *out)
+{
+	void *data, *data_end;
+	__u64 zero = tcpopt_zero;
 
 	if (!ctx || !out || len > TCP_MAX_OPT_LEN)
 		return -1;
 	data = (void *)(long)ctx->data;
 	data_end = (void *)(long)ctx->data_end;
-	off &= 0x3fff;
-	zero = out->flags;
-	pos = zero;
-	for (i = 0; i < TCP_MAX_OPT_LEN; i++) {
-		if (pos >= len)
-			break;
-		p = data + off + pos;
-		if ((void *)(p + 1) > data_end)
-			break;
-		kind = p[0];
-		if (kind == TCP_OPT_EOL)
-			break;
-		if (kind == TCP_OPT_NOP) {
-			pos = (pos + 1) ^ zero;
-			continue;
-		}
-		if ((void *)(p + 2) > data_end)
-			break;
-		olen = p[1];
-		if (olen < 2 || pos + olen > len)
-			break;
-		if (kind == TCP_OPT_MSS && olen == 4) {
-			if ((void *)(p + 4) > data_end)
-				break;
-			out->mss = bpf_ntohs(*(__be16 *)(p + 2));
-			flags |= OPT_MSS;
-		} else if (kind == TCP_OPT_WS && olen == 3) {
-			if ((void *)(p + 3) > data_end)
-				break;
-			out->wscale = p[2] > TCP_MAX_WSCALE ? TCP_MAX_WSCALE : p[2];
-			flags |= OPT_WSCALE;
-		} else if (kind == TCP_OPT_SACK_PERM && olen == 2) {
-			flags |= OPT_SACK_PERM;
-		} else if (kind == TCP_OPT_TS && olen == 10) {
-			if ((void *)(p + 10) > data_end)
-				break;
-			out->tsval = bpf_ntohl(*(__be32 *)(p + 2));
-			out->tsecr = bpf_ntohl(*(__be32 *)(p + 6));
-			flags |= OPT_TS;
-		}
-		pos = (pos + olen) ^ zero;
-	}
-	out->flags = flags;
+	tcp_opts_steps(data + (off & 0x3fff), data_end, (pos & 0xff) ^ zero, len, out, zero,
+		       TCP_MAX_OPT_LEN);
 	return 0;
+}
+
+/*
+ * Any other layout: the first TCP_OPTS_INLINE_STEPS options inline, the
+ * rest, if any, in xdp_tcp_opts_rest(). Not a call for all of them: on a CPU
+ * whose kernel returns through a return thunk (AMD's SRSO mitigation, as on
+ * the machine make bench ran on) a BPF-to-BPF call costs the SYN path about
+ * as much as the walk itself. Real stacks send at most 8 options in a SYN
+ * (macOS: MSS NOP WS NOP NOP TS SACK_PERM EOL).
+ */
+#define TCP_OPTS_INLINE_STEPS 8
+
+SHAKEOFF_INLINE void xdp_tcp_opts_walk(struct xdp_md *ctx, const struct frame *f, void *base,
+				       __u32 len, struct tcp_opts *opts)
+{
+	__u64 zero = tcpopt_zero;
+	__s64 pos;
+
+	/* Through zero, so that what the walk fills in is one state to the verifier (above). */
+	opts->mss = zero;
+	opts->wscale = zero;
+	opts->flags = zero;
+	opts->tsval = zero;
+	opts->tsecr = zero;
+	pos = tcp_opts_steps(base, (void *)(long)ctx->data_end, zero, len, opts, zero,
+			     TCP_OPTS_INLINE_STEPS);
+	if (pos >= 0)
+		xdp_tcp_opts_rest(ctx, f->l4_off + sizeof(struct tcphdr), pos, len, opts);
+	if (opts->wscale > TCP_MAX_WSCALE)
+		opts->wscale = TCP_MAX_WSCALE;
 }
 
 /*
@@ -125,7 +184,7 @@ SHAKEOFF_INLINE void xdp_tcp_opts(struct xdp_md *ctx, const struct frame *f, str
 		opts->flags = OPT_MSS;
 		return;
 	}
-	xdp_tcp_opts_walk(ctx, f->l4_off + sizeof(struct tcphdr), len, opts);
+	xdp_tcp_opts_walk(ctx, f, o, len, opts);
 }
 
 #endif /* SHAKEOFF_BPF_TCPOPT_XDP_H */
