@@ -324,7 +324,8 @@ static int guard_pin(struct guard *g)
 	}
 	bpf_object__for_each_map(map, g->skel->obj)
 	{
-		if (!strncmp(bpf_map__name(map), "guard_", 6)) {
+		/* the object's own .bss and .data ("guard_bp.bss") are not for other processes */
+		if (!strncmp(bpf_map__name(map), "guard_", 6) && !bpf_map__is_internal(map)) {
 			snprintf(path, sizeof(path), "%s/%s", g->pin_dir, bpf_map__name(map));
 			err = bpf_map__pin(map, path);
 			if (err) {

@@ -47,6 +47,13 @@ int frame_parse(const __u8 *d, __u32 len, struct frame_in *p)
 			return -1;
 		memcpy(p->key.raddr, d + off + 8, 16);
 		memcpy(p->key.laddr, d + off + 24, 16);
+		/*
+		 * An IPv4-mapped address on the wire: Linux drops it (ip6_rcv_core()),
+		 * and the flow key would take the segment for IPv4.
+		 */
+		if (flow_key_v4(&p->key) ||
+		    (!p->key.laddr[0] && !p->key.laddr[1] && p->key.laddr[2] == htonl(0xffff)))
+			return -1;
 		p->ipv6 = true;
 		l4 = off + 40;
 	} else {
